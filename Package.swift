@@ -1,0 +1,56 @@
+// swift-tools-version: 6.0
+//
+// Tide: a numerical environment whose experiments are Lua scripts and whose engine is Swift.
+// Layout and the rules behind it: see ARCHITECTURE notes in docs/architecture.md.
+//
+// No target here uses unsafeFlags, so another package can depend on Tide by URL or path.
+// Lua headers come from the headers-only `CLua`; only `TideHost` links liblua5.4.
+import PackageDescription
+
+let package = Package(
+    name: "Tide",
+    products: [
+        .executable(name: "tide", targets: ["tide"]),
+        .library(name: "TideHost", targets: ["TideHost"]),
+        .library(name: "TideCore", targets: ["TideCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+    ],
+    targets: [
+        // System modules.
+        .systemLibrary(name: "CLua", path: "Sources/CLua"),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CReadline", path: "Sources/CReadline", pkgConfig: "readline",
+                       providers: [.apt(["libreadline-dev"])]),
+
+        // C: the Lua call trampoline, allocator, cancel flag, macro wrappers.
+        .target(name: "_CTideShims", dependencies: ["CLua", "_CTideKernels"], path: "Sources/_CTideShims"),
+        // C: SIMD kernels with per-function target attributes and runtime dispatch.
+        .target(name: "_CTideKernels", path: "Sources/_CTideKernels"),
+        // C: readline glue for the REPL (line reading with Ctrl-C, completion, history).
+        .target(name: "_CTideREPL", dependencies: ["CLua", "CReadline", "_CTideShims"],
+                path: "Sources/_CTideREPL"),
+
+        // Swift engine: knows nothing about Lua.
+        .target(name: "TideCore", dependencies: ["COpenBLAS", "_CTideKernels",
+                                              .product(name: "Numerics", package: "swift-numerics")],
+                path: "Sources/TideCore"),
+        // The only Lua-aware Swift: VM wrapper and bindings.
+        .target(name: "TideLua", dependencies: ["TideCore", "CLua", "_CTideShims"],
+                path: "Sources/TideLua"),
+        // The embeddable host: links liblua5.4.
+        .target(name: "TideHost", dependencies: ["TideLua", "TideCore"],
+                path: "Sources/TideHost",
+                linkerSettings: [.linkedLibrary("lua5.4")]),
+        .executableTarget(name: "tide", dependencies: ["TideHost", "_CTideREPL"],
+                          path: "Sources/tide"),
+
+        .testTarget(name: "TideCoreTests", dependencies: ["TideCore"],
+                    path: "Tests/TideCoreTests"),
+        .testTarget(name: "TideLuaTests", dependencies: ["TideHost", "TideCore"],
+                    path: "Tests/TideLuaTests"),
+    ],
+    swiftLanguageModes: [.v5]
+)

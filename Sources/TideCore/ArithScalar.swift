@@ -1,0 +1,72 @@
+// ArithScalar: element types that support arithmetic (f32, f64, i64, c64, c128), with the
+// per-type rules that differ: integer division and modulo, integer powers.
+import ComplexModule
+import RealModule
+
+public protocol ArithScalar: TideScalar, Numeric {
+    static func tideDiv(_ a: Self, _ b: Self) -> Self
+    /// Python-style modulo: the result has the sign of the divisor (NumPy, torch `%`).
+    static func tideRem(_ a: Self, _ b: Self) -> Self
+    static func tidePow(_ a: Self, _ b: Self) -> Self
+    static func tideMax(_ a: Self, _ b: Self) -> Self
+    static func tideMin(_ a: Self, _ b: Self) -> Self
+}
+
+extension Float: ArithScalar {
+    @inline(__always) public static func tideDiv(_ a: Float, _ b: Float) -> Float { a / b }
+    @inline(__always) public static func tideRem(_ a: Float, _ b: Float) -> Float {
+        let r = a.truncatingRemainder(dividingBy: b)
+        return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r
+    }
+    @inline(__always) public static func tidePow(_ a: Float, _ b: Float) -> Float { Float.pow(a, b) }
+    @inline(__always) public static func tideMax(_ a: Float, _ b: Float) -> Float { (a.isNaN || b.isNaN) ? .nan : Swift.max(a, b) }
+    @inline(__always) public static func tideMin(_ a: Float, _ b: Float) -> Float { (a.isNaN || b.isNaN) ? .nan : Swift.min(a, b) }
+}
+
+extension Double: ArithScalar {
+    @inline(__always) public static func tideDiv(_ a: Double, _ b: Double) -> Double { a / b }
+    @inline(__always) public static func tideRem(_ a: Double, _ b: Double) -> Double {
+        let r = a.truncatingRemainder(dividingBy: b)
+        return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r
+    }
+    @inline(__always) public static func tidePow(_ a: Double, _ b: Double) -> Double { Double.pow(a, b) }
+    @inline(__always) public static func tideMax(_ a: Double, _ b: Double) -> Double { (a.isNaN || b.isNaN) ? .nan : Swift.max(a, b) }
+    @inline(__always) public static func tideMin(_ a: Double, _ b: Double) -> Double { (a.isNaN || b.isNaN) ? .nan : Swift.min(a, b) }
+}
+
+extension Int64: ArithScalar {
+    /// Floor division (used only by `//`-style callers; `/` promotes integers to float).
+    @inline(__always) public static func tideDiv(_ a: Int64, _ b: Int64) -> Int64 {
+        if b == 0 { return 0 }
+        let q = a / b
+        return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q
+    }
+    @inline(__always) public static func tideRem(_ a: Int64, _ b: Int64) -> Int64 {
+        if b == 0 { return 0 }
+        let r = a % b
+        return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r
+    }
+    @inline(__always) public static func tidePow(_ a: Int64, _ b: Int64) -> Int64 {
+        if b < 0 { return a == 1 ? 1 : (a == -1 ? (b & 1 == 0 ? 1 : -1) : 0) }
+        var r: Int64 = 1, base = a, e = b
+        while e > 0 {
+            if e & 1 == 1 { r = r &* base }
+            base = base &* base
+            e >>= 1
+        }
+        return r
+    }
+    @inline(__always) public static func tideMax(_ a: Int64, _ b: Int64) -> Int64 { Swift.max(a, b) }
+    @inline(__always) public static func tideMin(_ a: Int64, _ b: Int64) -> Int64 { Swift.min(a, b) }
+}
+
+extension Complex: ArithScalar where RealType: TideScalar & BinaryFloatingPoint {
+    @inline(__always) public static func tideDiv(_ a: Complex, _ b: Complex) -> Complex { a / b }
+    public static func tideRem(_ a: Complex, _ b: Complex) -> Complex { Complex(.nan, .nan) }
+    @inline(__always) public static func tidePow(_ a: Complex, _ b: Complex) -> Complex {
+        if a == .zero { return b == .zero ? Complex(1, 0) : .zero }
+        return Complex.exp(b * Complex.log(a))
+    }
+    public static func tideMax(_ a: Complex, _ b: Complex) -> Complex { a.length >= b.length ? a : b }
+    public static func tideMin(_ a: Complex, _ b: Complex) -> Complex { a.length <= b.length ? a : b }
+}

@@ -1,0 +1,111 @@
+// Tensor+Arithmetic: elementwise binary ops with NumPy broadcasting and type promotion.
+//
+//     a: (3, 1), b: (4,)  ->  a + b: (3, 4)
+//     try Tensor.binary(.pow, a, b)
+//     x + 1.0, 2 * x, -x                  (Swift operators; they trap on error, use binary() to catch)
+//
+// Result dtype: DType.promote(a, b); bool arithmetic is done in i64; `/` on integers gives f32
+// (true division, as in torch). Contiguous same-shape f32/f64 operands take the SIMD kernels;
+// everything else takes the strided loop.
+import ComplexModule
+
+public enum BinaryOp: String, Sendable {
+    case add, sub, mul, div, pow, rem, maximum, minimum, floordiv
+}
+
+extension Tensor {
+    /// The result dtype of `op` on operands of types a and b.
+    public static func resultType(_ op: BinaryOp, _ a: DType, _ b: DType) -> DType {
+        var rt = DType.promote(a, b)
+        if rt == .bool { rt = .i64 }
+        if op == .div && rt == .i64 { rt = .f32 }
+        return rt
+    }
+
+    public static func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, out: Tensor? = nil) throws -> Tensor {
+        let shape = try broadcastShape(a.shape, b.shape, op: op.rawValue)
+        let rt = resultType(op, a.dtype, b.dtype)
+        if rt.isComplex && (op == .rem || op == .floordiv) {
+            throw TensorError("\(op.rawValue): not defined for complex tensors")
+        }
+        let A = try a.to(rt), B = try b.to(rt)
+        let o: Tensor
+        if let out = out {
+            guard out.shape == shape else {
+                throw TensorError("\(op.rawValue): output has shape \(shapeString(out.shape)) but the result is \(shapeString(shape))")
+            }
+            o = out.dtype == rt ? out : try Tensor(uninitialized: shape, dtype: rt)
+        } else {
+            o = try Tensor(uninitialized: shape, dtype: rt)
+        }
+        let sa = try A.broadcastStrides(to: shape, op: op.rawValue)
+        let sb = try B.broadcastStrides(to: shape, op: op.rawValue)
+        switch rt {
+        case .f32: try runBinary(Float.self, op, A, sa, B, sb, o)
+        case .f64: try runBinary(Double.self, op, A, sa, B, sb, o)
+        case .i64: try runBinary(Int64.self, op, A, sa, B, sb, o)
+        case .c64: try runBinary(C64.self, op, A, sa, B, sb, o)
+        case .c128: try runBinary(C128.self, op, A, sa, B, sb, o)
+        case .bool: fatalError("bool arithmetic is promoted to i64 above")
+        }
+        if let out = out, out !== o { try out.copy_(from: o) ; return out }
+        return o
+    }
+
+    static func runBinary<T: ArithScalar>(_: T.Type, _ op: BinaryOp, _ a: Tensor, _ sa: [Int], _ b: Tensor, _ sb: [Int], _ o: Tensor) throws {
+        let pa = a.storage.bytes.assumingMemoryBound(to: T.self)
+        let pb = b.storage.bytes.assumingMemoryBound(to: T.self)
+        let po = o.storage.bytes.assumingMemoryBound(to: T.self)
+        @inline(__always)
+        func apply(_ f: (T, T) -> T) throws {
+            try StridedLoop.rows(o.shape, [o.strides, sa, sb], [o.offset, a.offset, b.offset]) { off, n, inner in
+                try Cancellation.check()
+                var x = pa + off[1], y = pb + off[2], z = po + off[0]
+                let ix = inner[1], iy = inner[2], iz = inner[0]
+                if ix == 1 && iy == 1 && iz == 1 {
+                    for j in 0 ..< n { z[j] = f(x[j], y[j]) }
+                    return
+                }
+                for _ in 0 ..< n {
+                    z.pointee = f(x.pointee, y.pointee)
+                    x += ix; y += iy; z += iz
+                }
+            }
+        }
+        switch op {
+        case .add: try apply { $0 + $1 }
+        case .sub: try apply { $0 - $1 }
+        case .mul: try apply { $0 * $1 }
+        case .div: try apply { T.tideDiv($0, $1) }
+        case .pow: try apply { T.tidePow($0, $1) }
+        case .rem: try apply { T.tideRem($0, $1) }
+        case .maximum: try apply { T.tideMax($0, $1) }
+        case .minimum: try apply { T.tideMin($0, $1) }
+        case .floordiv:
+            if T.dtype == .i64 { try apply { T.tideDiv($0, $1) } } else {
+                try apply { x, y in
+                    let q = T.tideDiv(x, y)
+                    return T(tideDouble: q.tideDouble.rounded(.down))
+                }
+            }
+        }
+    }
+
+    /// A 0-d tensor for a Lua/Swift number next to this tensor (a "weak" scalar: it does not
+    /// widen this tensor's float type).
+    public func scalarLike(_ v: Double) throws -> Tensor {
+        let isInt = v == v.rounded() && abs(v) < 9e15
+        return try Tensor.scalar(v, dtype: DType.promote(dtype, scalarIsIntegral: isInt))
+    }
+
+    public static func + (a: Tensor, b: Tensor) -> Tensor { try! binary(.add, a, b) }
+    public static func - (a: Tensor, b: Tensor) -> Tensor { try! binary(.sub, a, b) }
+    public static func * (a: Tensor, b: Tensor) -> Tensor { try! binary(.mul, a, b) }
+    public static func / (a: Tensor, b: Tensor) -> Tensor { try! binary(.div, a, b) }
+    public static func + (a: Tensor, b: Double) -> Tensor { try! binary(.add, a, a.scalarLike(b)) }
+    public static func - (a: Tensor, b: Double) -> Tensor { try! binary(.sub, a, a.scalarLike(b)) }
+    public static func * (a: Tensor, b: Double) -> Tensor { try! binary(.mul, a, a.scalarLike(b)) }
+    public static func / (a: Tensor, b: Double) -> Tensor { try! binary(.div, a, a.scalarLike(b)) }
+    public static func * (a: Double, b: Tensor) -> Tensor { try! binary(.mul, b.scalarLike(a), b) }
+    public static prefix func - (a: Tensor) -> Tensor { try! binary(.sub, a.scalarLike(0), a) }
+}

@@ -1,0 +1,150 @@
+// Tensor+Creation: new tensors from sizes, values and Swift arrays.
+//
+//     try Tensor.zeros([2, 3])                       // (2, 3) f32 of 0
+//     try Tensor.full([4], 2.5, dtype: .f64)         // (4,) f64 of 2.5
+//     try Tensor.arange(0, 10, 2, dtype: .i64)       // [0, 2, 4, 6, 8]
+//     try Tensor.linspace(0, 1, 5)                   // [0, 0.25, 0.5, 0.75, 1]
+//     try Tensor.eye(3)                              // (3, 3) identity
+//     try Tensor(array: [1, 2, 3, 4], shape: [2, 2])
+import ComplexModule
+
+extension Tensor {
+    public static func empty(_ shape: [Int], dtype: DType = .f32) throws -> Tensor {
+        try Tensor(uninitialized: shape, dtype: dtype)
+    }
+
+    public static func zeros(_ shape: [Int], dtype: DType = .f32) throws -> Tensor {
+        let t = try Tensor(uninitialized: shape, dtype: dtype)
+        t.storage.bytes.initializeMemory(as: UInt8.self, repeating: 0, count: t.storage.byteCount)
+        return t
+    }
+
+    public static func ones(_ shape: [Int], dtype: DType = .f32) throws -> Tensor {
+        try full(shape, 1, dtype: dtype)
+    }
+
+    public static func full(_ shape: [Int], _ value: Double, dtype: DType = .f32) throws -> Tensor {
+        let t = try Tensor(uninitialized: shape, dtype: dtype)
+        try t.fill_(value)
+        return t
+    }
+
+    public static func full(_ shape: [Int], complex value: C128, dtype: DType = .c128) throws -> Tensor {
+        let t = try Tensor(uninitialized: shape, dtype: dtype)
+        try t.fill_(complex: value)
+        return t
+    }
+
+    /// Sets every element of this view to `value` (cast to the dtype).
+    @discardableResult
+    public func fill_(complex value: C128) throws -> Tensor {
+        struct V: DTypeVisitor {
+            let t: Tensor, v: C128
+            func visit<T: TideScalar>(_: T.Type) {
+                let x: T = T.dtype.isComplex ? T(tideComplex: v)
+                    : (T.dtype == .i64 ? T(tideInt: Double.tideIntOf(v.real)) : T(tideDouble: v.real))
+                let base = t.storage.bytes.assumingMemoryBound(to: T.self)
+                StridedLoop.rows(t.shape, [t.strides], [t.offset]) { off, n, inner in
+                    var p = base + off[0]
+                    let s = inner[0]
+                    if s == 1 { p.update(repeating: x, count: n); return }
+                    for _ in 0 ..< n { p.pointee = x; p += s }
+                }
+            }
+        }
+        try dtype.visit(V(t: self, v: value))
+        return self
+    }
+
+    @discardableResult
+    public func fill_(_ value: Double) throws -> Tensor { try fill_(complex: C128(value, 0)) }
+
+    /// Values from `start` up to (not including) `end` by `step`, as in NumPy.
+    public static func arange(_ start: Double, _ end: Double, _ step: Double = 1, dtype: DType = .f32) throws -> Tensor {
+        guard step != 0, step.isFinite, start.isFinite, end.isFinite else {
+            throw TensorError("arange: expected a finite nonzero step and finite bounds, got start=\(start), end=\(end), step=\(step)")
+        }
+        let n = max(0, Int(((end - start) / step).rounded(.up)))
+        guard n <= Storage.maxBytes else { throw TensorError("arange: \(n) elements is too many") }
+        var vals = [Double](repeating: 0, count: n)
+        for i in 0 ..< n { vals[i] = start + Double(i) * step }
+        return try Tensor(array: vals, shape: [n], dtype: dtype)
+    }
+
+    /// `steps` values evenly spaced from `start` to `end` inclusive.
+    public static func linspace(_ start: Double, _ end: Double, _ steps: Int, dtype: DType = .f32) throws -> Tensor {
+        guard steps >= 0 else { throw TensorError("linspace: expected steps >= 0, got \(steps)") }
+        var vals = [Double](repeating: 0, count: steps)
+        let delta = steps > 1 ? (end - start) / Double(steps - 1) : 0
+        for i in 0 ..< steps {
+            // the second half counts down from `end` so both endpoints are exact (as NumPy does)
+            vals[i] = i < steps / 2 ? start + Double(i) * delta : end - Double(steps - 1 - i) * delta
+        }
+        return try Tensor(array: vals, shape: [steps], dtype: dtype)
+    }
+
+    /// (n, m) with ones on the diagonal.
+    public static func eye(_ n: Int, _ m: Int? = nil, dtype: DType = .f32) throws -> Tensor {
+        let cols = m ?? n
+        let t = try zeros([n, cols], dtype: dtype)
+        let diag = Tensor(storage: t.storage, dtype: dtype, shape: [min(n, cols)], strides: [cols + 1], offset: 0)
+        try diag.fill_(1)
+        return t
+    }
+
+    /// A contiguous tensor holding `array` (row-major) in `shape`, cast to `dtype`.
+    public convenience init(array: [Double], shape: [Int], dtype: DType = .f32) throws {
+        let n = try Tensor.checkedCount(shape)
+        guard n == array.count else {
+            throw TensorError("tensor: \(array.count) values do not fill shape \(shapeString(shape)) (\(n) elements)")
+        }
+        try self.init(uninitialized: shape, dtype: dtype)
+        let src = Tensor.wrapping(array)
+        try copy_(from: Tensor(storage: src, dtype: .f64, shape: shape, strides: Tensor.contiguousStrides(shape), offset: 0))
+    }
+
+    /// A contiguous complex tensor from `array`.
+    public convenience init(complex array: [C128], shape: [Int], dtype: DType = .c128) throws {
+        let n = try Tensor.checkedCount(shape)
+        guard n == array.count else {
+            throw TensorError("tensor: \(array.count) values do not fill shape \(shapeString(shape)) (\(n) elements)")
+        }
+        try self.init(uninitialized: shape, dtype: dtype)
+        let s = try Storage(byteCount: n * 16)
+        array.withUnsafeBytes { s.bytes.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        try copy_(from: Tensor(storage: s, dtype: .c128, shape: shape, strides: Tensor.contiguousStrides(shape), offset: 0))
+    }
+
+    /// A 0-d tensor.
+    public static func scalar(_ v: Double, dtype: DType = .f32) throws -> Tensor {
+        try full([], v, dtype: dtype)
+    }
+
+    static func wrapping(_ a: [Double]) -> Storage {
+        let s = try! Storage(byteCount: a.count * 8)
+        a.withUnsafeBytes { if let b = $0.baseAddress { s.bytes.copyMemory(from: b, byteCount: $0.count) } }
+        return s
+    }
+}
+
+extension Tensor {
+    /// The elements in row-major order as Doubles (complex: real parts).
+    public func toDoubles() throws -> [Double] {
+        let c = try to(.f64, copy: !(dtype == .f64 && isContiguous)).contiguous()
+        return Array(UnsafeBufferPointer(start: c.pointer(Double.self), count: c.numel))
+    }
+
+    /// The elements in row-major order as complex doubles.
+    public func toComplex() throws -> [C128] {
+        let c = try to(.c128, copy: !(dtype == .c128 && isContiguous)).contiguous()
+        return Array(UnsafeBufferPointer(start: c.pointer(C128.self), count: c.numel))
+    }
+
+    /// The value of a one-element tensor.
+    public func item() throws -> Double {
+        guard numel == 1 else {
+            throw TensorError("item: expected a tensor with one element, got shape \(shapeString(shape)) (\(numel) elements)")
+        }
+        return try toDoubles()[0]
+    }
+}

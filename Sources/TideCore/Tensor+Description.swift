@@ -1,0 +1,117 @@
+// Tensor+Description: NumPy-style printing, summarized for large tensors.
+//
+//     print(try Tensor.eye(2))
+//     // [[1.0000, 0.0000],
+//     //  [0.0000, 1.0000]]
+//     // [tide.Tensor f32 2x2]
+//
+// Options (`PrintOptions.current`): precision (digits after the point), threshold (element
+// count above which dims are summarized), edgeitems (items kept at each end when summarized).
+import Foundation
+import ComplexModule
+
+public struct PrintOptions: Sendable {
+    public var precision = 4
+    public var threshold = 1000
+    public var edgeitems = 3
+    nonisolated(unsafe) public static var current = PrintOptions()
+}
+
+extension Tensor: CustomStringConvertible {
+    public var description: String {
+        let footer = "[tide.Tensor \(dtype.rawValue) \(shape.isEmpty ? "scalar" : shapeString(shape))]"
+        guard let c = try? contiguous() else { return footer }
+        let opts = PrintOptions.current
+        let summarize = numel > opts.threshold
+        // Collect the printed elements' texts first, so that columns can be aligned.
+        let fmt = ElementFormatter(c, opts: opts, summarize: summarize)
+        var out = ""
+        if shape.isEmpty {
+            out = fmt.text(0)
+        } else if numel == 0 {
+            out = "[]"
+        } else {
+            out = render(c, dim: 0, base: 0, indent: 1, fmt: fmt, summarize: summarize, e: opts.edgeitems)
+        }
+        return out + "\n" + footer
+    }
+
+    private func render(_ c: Tensor, dim d: Int, base: Int, indent: Int, fmt: ElementFormatter,
+                        summarize: Bool, e: Int) -> String {
+        let n = c.shape[d]
+        let idx: [Int?] = (summarize && n > 2 * e) ? Array(0 ..< e) + [nil] + Array(n - e ..< n) : Array(0 ..< n)
+        if d == c.dim - 1 {
+            let items = idx.map { i in i.map { fmt.padded(base + $0 * c.strides[d]) } ?? "..." }
+            return "[" + items.joined(separator: ", ") + "]"
+        }
+        let sep = "," + String(repeating: "\n", count: c.dim - 1 - d) + String(repeating: " ", count: indent)
+        let parts = idx.map { i -> String in
+            guard let i = i else { return "..." }
+            return render(c, dim: d + 1, base: base + i * c.strides[d], indent: indent + 1, fmt: fmt,
+                          summarize: summarize, e: e)
+        }
+        return "[" + parts.joined(separator: sep) + "]"
+    }
+}
+
+/// Formats elements of a contiguous tensor with one common style and width.
+struct ElementFormatter {
+    let t: Tensor
+    let precision: Int
+    let scientific: Bool
+    let integral: Bool
+    var width = 0
+
+    init(_ t: Tensor, opts: PrintOptions, summarize: Bool) {
+        self.t = t
+        precision = opts.precision
+        // Decide the style from the magnitudes of the (finite, real-part) values.
+        var maxAbs = 0.0, minAbs = Double.infinity
+        if !t.dtype.isIntegral, let vals = try? t.toComplex() {
+            for v in vals {
+                for x in [v.real, v.imaginary] where x.isFinite && x != 0 {
+                    maxAbs = max(maxAbs, abs(x))
+                    minAbs = min(minAbs, abs(x))
+                }
+            }
+        }
+        scientific = maxAbs >= 1e8 || (minAbs < 1e-4 && minAbs > 0) || (maxAbs / max(minAbs, 1e-300) > 1e6 && minAbs < 1)
+        integral = t.dtype.isIntegral
+        var w = 0
+        let n = t.numel
+        let probe = summarize ? Array(0 ..< min(n, 64)) + Array(max(0, n - 64) ..< n) : Array(0 ..< n)
+        for i in probe { w = max(w, text(i).count) }
+        width = w
+    }
+
+    func text(_ i: Int) -> String {
+        switch t.dtype {
+        case .bool: return t.pointer(Bool.self)[i] ? "true" : "false"
+        case .i64: return String(t.pointer(Int64.self)[i])
+        case .f32: return real(Double(t.pointer(Float.self)[i]))
+        case .f64: return real(t.pointer(Double.self)[i])
+        case .c64:
+            let z = t.pointer(C64.self)[i]
+            return complex(Double(z.real), Double(z.imaginary))
+        case .c128:
+            let z = t.pointer(C128.self)[i]
+            return complex(z.real, z.imaginary)
+        }
+    }
+
+    func padded(_ i: Int) -> String {
+        let s = text(i)
+        return s.count >= width ? s : String(repeating: " ", count: width - s.count) + s
+    }
+
+    private func real(_ x: Double) -> String {
+        if x.isNaN { return "nan" }
+        if x.isInfinite { return x < 0 ? "-inf" : "inf" }
+        return String(format: scientific ? "%.\(precision)e" : "%.\(precision)f", x)
+    }
+
+    private func complex(_ re: Double, _ im: Double) -> String {
+        let sign = im < 0 || (im == 0 && im.sign == .minus) ? "-" : "+"
+        return real(re) + sign + real(abs(im)) + "j"
+    }
+}

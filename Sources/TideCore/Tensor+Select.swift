@@ -1,0 +1,98 @@
+// Tensor+Select: selecting by a bool mask or by an index tensor.
+//
+//     x: (3, 4), m: bool (3, 4) (or broadcastable to it)
+//     try x.maskedSelect(m)        // (k,) copy of the elements where m is true, row-major
+//     try x.indexSelect(0, idx)    // idx: i64 (k,) of 0-based rows -> (k, 4)
+//     try x.indexWithTensor(m)     // bool -> maskedSelect, i64 -> indexSelect on dim 0
+//     try x.indexPut(m, v)         // x[m] = v (v broadcast to the selected count, or a scalar)
+extension Tensor {
+    /// 0-based offsets (into x's element order, row-major) where the mask is true.
+    func maskPositions(_ mask: Tensor, op: String) throws -> [Int] {
+        guard mask.dtype == .bool else {
+            throw TensorError("\(op): mask must be a bool tensor, got \(mask.dtype.rawValue)")
+        }
+        let m = try mask.expand(shape).contiguous()
+        let p = m.pointer(Bool.self)
+        var out: [Int] = []
+        for i in 0 ..< m.numel where p[i] { out.append(i) }
+        return out
+    }
+
+    public func maskedSelect(_ mask: Tensor) throws -> Tensor {
+        let pos = try maskPositions(mask, op: "masked_select")
+        let flat = try contiguous().reshaped([-1])
+        let out = try Tensor(uninitialized: [pos.count], dtype: dtype)
+        let isz = dtype.itemSize
+        for (j, i) in pos.enumerated() {
+            (out.rawPointer + j * isz).copyMemory(from: flat.rawPointer + i * isz, byteCount: isz)
+        }
+        return out
+    }
+
+    /// idx: i64 tensor of 0-based indices (any shape); result shape = x.shape with dim d
+    /// replaced by idx's shape.
+    public func indexSelect(_ d: Int, _ idx: Tensor) throws -> Tensor {
+        let d = try normDim(d, "index_select")
+        guard idx.dtype == .i64 else {
+            throw TensorError("index_select: indices must be i64, got \(idx.dtype.rawValue)")
+        }
+        let ids = try idx.contiguous()
+        let ip = ids.pointer(Int64.self)
+        var parts: [Tensor] = []
+        parts.reserveCapacity(ids.numel)
+        for k in 0 ..< ids.numel {
+            let i = Int(ip[k])
+            guard i >= 0 && i < shape[d] else {
+                throw TensorError("index_select: index \(i + 1) out of range for dim \(d + 1) of size \(shape[d])")
+            }
+            parts.append(try select(d, i))
+        }
+        var outShape = shape
+        outShape.replaceSubrange(d ... d, with: idx.shape)
+        let out = try Tensor(uninitialized: outShape, dtype: dtype)
+        // copy each selected slice into its place along the (flattened) index dims
+        let flatOut = try out.reshaped(Array(shape[..<d]) + [ids.numel] + Array(shape[(d + 1)...]))
+        for (k, p) in parts.enumerated() { try flatOut.select(d, k).copy_(from: p) }
+        return out
+    }
+
+    public func indexWithTensor(_ idx: Tensor) throws -> Tensor {
+        switch idx.dtype {
+        case .bool: return try maskedSelect(idx)
+        case .i64: return try indexSelect(0, idx - 1)
+        default: throw TensorError("index: a tensor index must be bool (mask) or i64 (1-based indices), got \(idx.dtype.rawValue)")
+        }
+    }
+
+    /// x[idx] = v: bool mask, or i64 1-based indices along dim 0.
+    public func indexPut(_ idx: Tensor, _ v: Tensor) throws {
+        if idx.dtype == .i64 {
+            let ids = try idx.contiguous()
+            let ip = ids.pointer(Int64.self)
+            let vv = v.numel == 1 ? v : try v.reshaped([ids.numel] + Array(shape.dropFirst()))
+            for k in 0 ..< ids.numel {
+                let i = Int(ip[k])
+                guard i >= 1 && i <= (shape.first ?? 0) else {
+                    throw TensorError("index: index \(i) out of range for dim 1 of size \(shape.first ?? 0)")
+                }
+                try select(0, i - 1).copy_(from: v.numel == 1 ? v.reshaped([]) : vv.select(0, k))
+            }
+            return
+        }
+        let pos = try maskPositions(idx, op: "index_put")
+        let src = try v.to(dtype).contiguous()
+        guard src.numel == 1 || src.numel == pos.count else {
+            throw TensorError("index_put: \(src.numel) values for \(pos.count) selected elements")
+        }
+        // write through this view: walk its elements in row-major order
+        let isz = dtype.itemSize
+        var offsets: [Int] = []
+        offsets.reserveCapacity(numel)
+        StridedLoop.rows(shape, [strides], [offset]) { off, n, inner in
+            for j in 0 ..< n { offsets.append(off[0] + j * inner[0]) }
+        }
+        for (j, i) in pos.enumerated() {
+            (storage.bytes + offsets[i] * isz).copyMemory(from: src.rawPointer + (src.numel == 1 ? 0 : j) * isz, byteCount: isz)
+        }
+    }
+}

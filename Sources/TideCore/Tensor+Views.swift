@@ -1,0 +1,175 @@
+// Tensor+Views: new shapes over the same storage (no copy) where the layout allows.
+//
+//     x: (2, 3, 4)
+//     try x.reshaped([6, 4])        // (6, 4) view (copies only when the strides cannot express it)
+//     try x.transposed(0, 2)        // (4, 3, 2) view
+//     try x.permuted([2, 0, 1])     // (4, 2, 3) view
+//     try x.narrow(1, 1, 2)         // (2, 2, 4): elements 1..<3 of dim 1
+//     try x.select(0, 1)            // (3, 4): index 1 of dim 0, dim removed
+//     try x.unsqueeze(0)            // (1, 2, 3, 4)
+//     try x.expand([5, 2, 3, 4])    // stride-0 broadcast view
+//
+// All dims here are 0-based; negative dims count from the end.
+extension Tensor {
+    func view(shape: [Int], strides: [Int], offset: Int) -> Tensor {
+        Tensor(storage: storage, dtype: dtype, shape: shape, strides: strides, offset: offset)
+    }
+
+    /// Resolves one -1 in a requested shape, checking the element count.
+    public func inferShape(_ req: [Int], op: String) throws -> [Int] {
+        var shape = req
+        let minus = req.indices.filter { req[$0] == -1 }
+        guard minus.count <= 1 else { throw TensorError("\(op): only one dim can be -1, got \(req)") }
+        for d in req where d < -1 { throw TensorError("\(op): invalid size \(d) in \(req)") }
+        let known = req.filter { $0 != -1 }.reduce(1, *)
+        if let m = minus.first {
+            guard known != 0, numel % known == 0 else {
+                throw TensorError("\(op): cannot reshape \(shapeString(self.shape)) (\(numel) elements) into \(req)")
+            }
+            shape[m] = numel / known
+        }
+        guard shape.reduce(1, *) == numel else {
+            throw TensorError("\(op): cannot reshape \(shapeString(self.shape)) (\(numel) elements) into \(shapeString(shape)) (\(shape.reduce(1, *)) elements)")
+        }
+        return shape
+    }
+
+    /// Strides for viewing this tensor as `newShape` without a copy, if possible
+    /// (the algorithm of torch's computeStride: split/merge runs of contiguous dims).
+    func viewStrides(_ newShape: [Int]) -> [Int]? {
+        if numel == 0 { return Tensor.contiguousStrides(newShape) }
+        var out = [Int](repeating: 0, count: newShape.count)
+        var viewD = newShape.count - 1
+        var chunkBase = strides.last ?? 1
+        var tensorNumel = 1, viewNumel = 1
+        var td = shape.count - 1
+        while td >= 0 {
+            tensorNumel *= shape[td]
+            if td == 0 || (shape[td - 1] != 1 && strides[td - 1] != tensorNumel * chunkBase) {
+                while viewD >= 0 && (viewNumel < tensorNumel || newShape[viewD] == 1) {
+                    out[viewD] = viewNumel * chunkBase
+                    viewNumel *= newShape[viewD]
+                    viewD -= 1
+                }
+                if viewNumel != tensorNumel { return nil }
+                if td > 0 {
+                    chunkBase = strides[td - 1]
+                    tensorNumel = 1
+                    viewNumel = 1
+                }
+            }
+            td -= 1
+        }
+        if viewD != -1 { return nil }
+        return out
+    }
+
+    /// x: any shape -> `shape` (one -1 allowed); a view when possible, else a copy.
+    public func reshaped(_ req: [Int]) throws -> Tensor {
+        let s = try inferShape(req, op: "reshape")
+        if let st = viewStrides(s) { return view(shape: s, strides: st, offset: offset) }
+        return try contiguous(force: true).reshaped(s)
+    }
+
+    /// Like reshaped, but throws instead of copying (torch's view).
+    public func viewAs(_ req: [Int]) throws -> Tensor {
+        let s = try inferShape(req, op: "view")
+        guard let st = viewStrides(s) else {
+            throw TensorError("view: shape \(shapeString(s)) is not compatible with the strides of \(shapeString(shape)); use reshape (which copies) instead")
+        }
+        return view(shape: s, strides: st, offset: offset)
+    }
+
+    public func transposed(_ a: Int, _ b: Int) throws -> Tensor {
+        if dim == 0 { return self }
+        let a = try normDim(a, "transpose"), b = try normDim(b, "transpose")
+        var sh = shape, st = strides
+        sh.swapAt(a, b)
+        st.swapAt(a, b)
+        return view(shape: sh, strides: st, offset: offset)
+    }
+
+    public func permuted(_ order: [Int]) throws -> Tensor {
+        guard order.count == dim else {
+            throw TensorError("permute: expected \(dim) dims, got \(order.count)")
+        }
+        let o = try order.map { try normDim($0, "permute") }
+        guard Set(o).count == dim else { throw TensorError("permute: dims \(order) repeat a dim") }
+        return view(shape: o.map { shape[$0] }, strides: o.map { strides[$0] }, offset: offset)
+    }
+
+    /// Elements start..<start+length of dim d.
+    public func narrow(_ d: Int, _ start: Int, _ length: Int) throws -> Tensor {
+        let d = try normDim(d, "narrow")
+        guard start >= 0, length >= 0, start + length <= shape[d] else {
+            throw TensorError("narrow: range \(start + 1)..\(start + length) out of bounds for dim \(d + 1) of size \(shape[d])")
+        }
+        var sh = shape
+        sh[d] = length
+        return view(shape: sh, strides: strides, offset: offset + start * strides[d])
+    }
+
+    /// Index i of dim d; the dim is removed.
+    public func select(_ d: Int, _ i: Int) throws -> Tensor {
+        let d = try normDim(d, "select")
+        let i = i < 0 ? i + shape[d] : i
+        guard i >= 0 && i < shape[d] else {
+            throw TensorError("select: index \(i + 1) out of range for dim \(d + 1) of size \(shape[d])")
+        }
+        var sh = shape, st = strides
+        sh.remove(at: d)
+        st.remove(at: d)
+        return view(shape: sh, strides: st, offset: offset + i * strides[d])
+    }
+
+    public func unsqueeze(_ d: Int) throws -> Tensor {
+        let n = dim + 1
+        let r = d < 0 ? d + n : d
+        guard r >= 0 && r < n else { throw TensorError("unsqueeze: dim \(d) out of range for a \(dim)-d tensor") }
+        var sh = shape, st = strides
+        sh.insert(1, at: r)
+        st.insert(r < dim ? strides[r] * shape[r] : 1, at: r)
+        return view(shape: sh, strides: st, offset: offset)
+    }
+
+    /// Removes dim d if it has size 1, or every size-1 dim when d is nil.
+    public func squeeze(_ d: Int? = nil) throws -> Tensor {
+        if let d = d {
+            let r = try normDim(d, "squeeze")
+            if dim == 0 || shape[r] != 1 { return self }
+            var sh = shape, st = strides
+            sh.remove(at: r)
+            st.remove(at: r)
+            return view(shape: sh, strides: st, offset: offset)
+        }
+        let keep = shape.indices.filter { shape[$0] != 1 }
+        return view(shape: keep.map { shape[$0] }, strides: keep.map { strides[$0] }, offset: offset)
+    }
+
+    /// A broadcast view with stride 0 on stretched dims; -1 keeps a size.
+    public func expand(_ req: [Int]) throws -> Tensor {
+        guard req.count >= dim else {
+            throw TensorError("expand: target \(req) has fewer dims than \(shapeString(shape))")
+        }
+        let lead = req.count - dim
+        var target = req
+        for i in 0 ..< dim where req[lead + i] == -1 { target[lead + i] = shape[i] }
+        let st = try broadcastStrides(to: target, op: "expand")
+        return view(shape: target, strides: st, offset: offset)
+    }
+
+    /// Merges dims start...end into one.
+    public func flatten(_ start: Int = 0, _ end: Int = -1) throws -> Tensor {
+        if dim == 0 { return try reshaped([1]) }
+        let s = try normDim(start, "flatten"), e = try normDim(end, "flatten")
+        guard s <= e else { throw TensorError("flatten: start dim \(start + 1) is after end dim \(end + 1)") }
+        let merged = shape[s ... e].reduce(1, *)
+        return try reshaped(Array(shape[..<s]) + [merged] + Array(shape[(e + 1)...]))
+    }
+
+    /// 2-d transpose (torch's t()): x: (n, m) -> (m, n); 0-d and 1-d come back unchanged.
+    public func t() throws -> Tensor {
+        guard dim <= 2 else { throw TensorError("t: expected a tensor with at most 2 dims, got \(dim) (shape \(shapeString(shape)))") }
+        return dim < 2 ? self : try transposed(0, 1)
+    }
+}

@@ -1,0 +1,96 @@
+// Tensor: an n-dimensional view (shape, strides, offset) of a typed Storage.
+//
+//     let x = try Tensor.zeros([2, 3])               // f32, contiguous
+//     let y = try x.transposed(0, 1)                 // a view: same storage, swapped strides
+//     let z = try Tensor(array: [1, 2, 3, 4], shape: [2, 2], dtype: .f64)
+//
+// Ownership and memory: a Tensor is a reference type (like torch.Tensor): views share the
+// Storage of their base and keep it alive; in-place ops write through to every view.
+// Strides and offset count elements, not bytes. Dims are 0-based in Swift; the Lua layer
+// converts from 1-based in one place.
+import ComplexModule
+
+public final class Tensor: @unchecked Sendable {
+    public let storage: Storage
+    public let dtype: DType
+    public let shape: [Int]
+    public let strides: [Int]
+    public let offset: Int
+
+    /// Wraps existing storage (no copy). Callers guarantee the view fits.
+    public init(storage: Storage, dtype: DType, shape: [Int], strides: [Int], offset: Int) {
+        self.storage = storage
+        self.dtype = dtype
+        self.shape = shape
+        self.strides = strides
+        self.offset = offset
+    }
+
+    /// An uninitialized contiguous tensor.
+    public convenience init(uninitialized shape: [Int], dtype: DType = .f32) throws {
+        let n = try Tensor.checkedCount(shape)
+        let (bytes, overflow) = n.multipliedReportingOverflow(by: dtype.itemSize)
+        if overflow { throw TensorError("cannot allocate a tensor of shape \(shapeString(shape)): size overflows") }
+        let s = try Storage(byteCount: bytes)
+        self.init(storage: s, dtype: dtype, shape: shape, strides: Tensor.contiguousStrides(shape), offset: 0)
+    }
+
+    /// Element count of `shape`, checking for negative sizes and overflow.
+    public static func checkedCount(_ shape: [Int]) throws -> Int {
+        var n = 1
+        for d in shape {
+            if d < 0 { throw TensorError("invalid shape \(shape.map(String.init).joined(separator: "x")): sizes must be non-negative") }
+            let (m, o) = n.multipliedReportingOverflow(by: d)
+            if o { throw TensorError("shape \(shapeString(shape)) has too many elements") }
+            n = m
+        }
+        return n
+    }
+
+    public static func contiguousStrides(_ shape: [Int]) -> [Int] {
+        var s = [Int](repeating: 1, count: shape.count)
+        var acc = 1
+        for i in stride(from: shape.count - 1, through: 0, by: -1) {
+            s[i] = acc
+            acc *= max(shape[i], 1)
+        }
+        return s
+    }
+
+    public var numel: Int { shape.reduce(1, *) }
+    public var dim: Int { shape.count }
+
+    /// True when the elements are laid out densely in row-major order.
+    public var isContiguous: Bool {
+        var expected = 1
+        for i in stride(from: shape.count - 1, through: 0, by: -1) where shape[i] != 1 {
+            if strides[i] != expected { return false }
+            expected *= shape[i]
+        }
+        return true
+    }
+
+    /// Typed pointer to element 0 of this view.
+    @inline(__always)
+    public func pointer<T>(_: T.Type) -> UnsafeMutablePointer<T> {
+        storage.bytes.assumingMemoryBound(to: T.self) + offset
+    }
+
+    /// Raw pointer to element 0 of this view.
+    public var rawPointer: UnsafeMutableRawPointer { storage.bytes + offset * dtype.itemSize }
+
+    /// Normalizes a possibly negative 0-based dim, or throws naming `op`.
+    public func normDim(_ d: Int, _ op: String) throws -> Int {
+        let n = max(dim, 1)
+        let r = d < 0 ? d + n : d
+        guard r >= 0 && r < n else {
+            throw TensorError("\(op): dim \(d) out of range for a tensor with \(dim) dims")
+        }
+        return r
+    }
+}
+
+extension Tensor: Hashable {
+    public static func == (a: Tensor, b: Tensor) -> Bool { a === b }
+    public func hash(into h: inout Hasher) { h.combine(ObjectIdentifier(self)) }
+}

@@ -1,0 +1,57 @@
+// CoreBindings: tide-wide functions that are not about one tensor: docs, threads, printing
+// options, the allocator cache.
+//
+//     tide.help(tide.zeros)           -- prints the doc string
+//     tide.doc(myfn, "my docs")       -- documents a Lua function for ?myfn in the REPL
+//     tide.set_num_threads(2)
+//     tide.set_printoptions{precision = 6}
+import CLua
+import _CTideShims
+import TideCore
+
+enum CoreBindings {
+    static func open(_ vm: LuaVM, _ tide: Int32) {
+        vm.setDoc(forValueAt: tide, "Tide: tensors, autograd, layers and solvers for Lua. Type ?tide.zeros for a function's doc; tide.<TAB> lists everything.")
+        vm.def(tide, "doc", "tide.doc(value [, text]) -> the doc string of value; with text, sets it.") { f in
+            let L = f.L
+            tide_getref(L, f.vm.docsRef)
+            let docs = lua_gettop(L)
+            if !f.isNoneOrNil(2) {
+                _ = try f.string(2)
+                lua_pushvalue(L, 1); lua_pushvalue(L, 2); lua_rawset(L, docs)
+                lua_pushvalue(L, 1)
+                return 1
+            }
+            lua_pushvalue(L, 1)
+            lua_rawget(L, docs)
+            return 1
+        }
+        vm.def(tide, "set_num_threads", "tide.set_num_threads(n): threads for Tide kernels and OpenBLAS together.") { f in
+            let n = try f.integer(1)
+            guard n >= 1 else { throw f.argError(1, "expected a thread count >= 1, got \(n)") }
+            Threads.count = n
+            return 0
+        }
+        vm.def(tide, "get_num_threads", "tide.get_num_threads() -> the thread count.") { f in
+            f.push(Threads.count); return 1
+        }
+        vm.def(tide, "set_printoptions", "tide.set_printoptions{precision =, threshold =, edgeitems =}: how tensors print.") { f in
+            let o = try f.table(1)
+            var p = PrintOptions.current
+            p.precision = Int(try f.optField(o, "precision", Double(p.precision)))
+            p.threshold = Int(try f.optField(o, "threshold", Double(p.threshold)))
+            p.edgeitems = Int(try f.optField(o, "edgeitems", Double(p.edgeitems)))
+            guard p.precision >= 0 && p.precision <= 30, p.threshold >= 0, p.edgeitems >= 1 else {
+                throw f.argError(1, "expected precision 0..30, threshold >= 0, edgeitems >= 1")
+            }
+            PrintOptions.current = p
+            return 0
+        }
+        vm.def(tide, "empty_cache", "tide.empty_cache(): returns cached tensor buffers to the system.") { _ in
+            StorageCache.shared.drain(); return 0
+        }
+        vm.def(tide, "memory_cached", "tide.memory_cached() -> bytes held in the tensor buffer cache.") { f in
+            f.push(StorageCache.shared.totalBytes); return 1
+        }
+    }
+}

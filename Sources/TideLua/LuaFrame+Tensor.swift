@@ -1,0 +1,189 @@
+// LuaFrame+Tensor: argument conventions shared by every tensor binding.
+//
+//   sizes:   tide.zeros(2, 3) or tide.zeros{2, 3}; then an options table or a dtype string
+//   dims:    1-based, negatives from the end; converted to 0-based here and only here
+//   values:  a tensor, or a Lua number / boolean (a "weak" scalar)
+import CLua
+import _CTideShims
+import TideCore
+
+/// Converts a 1-based Lua index (negatives from the end) into a 0-based one, or throws
+/// "index 5 out of range for dim 1 of size 4".
+public func luaIndex(_ i: Int, size: Int, dim: Int, op: String) throws -> Int {
+    let r = i < 0 ? size + i : i - 1
+    guard i != 0, r >= 0, r < size else {
+        throw LuaError.message("\(op): index \(i) out of range for dim \(dim + 1) of size \(size)")
+    }
+    return r
+}
+
+/// Converts a 1-based Lua dim (negatives from the end) for a tensor of rank `rank` into a
+/// 0-based dim. `extra` allows one more position (unsqueeze, stack).
+public func luaDim(_ d: Int, rank: Int, op: String, extra: Int = 0) throws -> Int {
+    let n = rank + extra
+    let r = d < 0 ? n + d : d - 1
+    guard d != 0, r >= 0, r < max(n, 1) else {
+        throw LuaError.message("\(op): dim \(d) out of range (expected 1 to \(max(n, 1)) or -\(max(n, 1)) to -1 for a \(rank)-d tensor)")
+    }
+    return r
+}
+
+extension LuaFrame {
+    /// Reads sizes starting at argument `i`: numbers, or one table of numbers. Returns the
+    /// sizes and the index of the first argument after them.
+    public func sizes(from i: Int32, allowEmpty: Bool = true) throws -> ([Int], Int32) {
+        if type(i) == LUA_TTABLE && !isOptionsTable(i) {
+            let t = lua_absindex(L, i)
+            let n = Int(lua_rawlen(L, t))
+            var out: [Int] = []
+            for k in 1 ... max(n, 1) where n > 0 {
+                lua_rawgeti(L, t, lua_Integer(k))
+                defer { tide_pop(L, 1) }
+                var ok: Int32 = 0
+                let v = lua_tointegerx(L, -1, &ok)
+                guard ok != 0 else { throw argError(i, "size \(k) must be an integer, got \(typeName(-1))") }
+                guard v >= 0 else { throw argError(i, "size \(k) must be non-negative, got \(v)") }
+                out.append(Int(v))
+            }
+            return (out, i + 1)
+        }
+        if type(i) == LUA_TUSERDATA, let t = TensorUserdata.tensor(L, at: i), t.dim <= 1 {
+            // a 1-d integer tensor of sizes (as returned by some ops)
+            return (try t.toDoubles().map { Int($0) }, i + 1)
+        }
+        var out: [Int] = []
+        var k = i
+        while type(k) == LUA_TNUMBER {
+            let v = try integer(k)
+            guard v >= 0 else { throw argError(k, "size must be non-negative, got \(v)") }
+            out.append(v)
+            k += 1
+        }
+        if out.isEmpty && !allowEmpty { throw typeError(i, "sizes (numbers or a table)") }
+        return (out, k)
+    }
+
+    /// A table whose keys are not all array indices is an options table.
+    public func isOptionsTable(_ i: Int32) -> Bool {
+        guard type(i) == LUA_TTABLE else { return false }
+        let t = lua_absindex(L, i)
+        lua_pushnil(L)
+        while lua_next(L, t) != 0 {
+            let isString = lua_type(L, -2) == LUA_TSTRING
+            tide_pop(L, 2)
+            if isString { return true }
+        }
+        return false
+    }
+
+    /// An options table at `i` (nil/none is fine). Returns its absolute index or nil.
+    public func options(_ i: Int32) throws -> Int32? {
+        if isNoneOrNil(i) { return nil }
+        guard type(i) == LUA_TTABLE else { throw typeError(i, "options table") }
+        return lua_absindex(L, i)
+    }
+
+    /// Reads the dtype from a trailing options table (`{dtype = "f64"}`) or dtype string.
+    public func dtypeOption(_ i: Int32, default def: DType) throws -> DType {
+        if type(i) == LUA_TSTRING { return try parseDType(string(i), arg: i) }
+        guard let o = try options(i) else { return def }
+        defer { tide_pop(L, 1) }
+        if pushField(o, "dtype") == LUA_TNIL { return def }
+        guard lua_type(L, -1) == LUA_TSTRING else { throw argError(i, "dtype must be a string, got \(typeName(-1))") }
+        return try parseDType(string(-1), arg: i)
+    }
+
+    func parseDType(_ s: String, arg: Int32) throws -> DType {
+        guard let d = DType.parse(s) else {
+            throw argError(arg, "unknown dtype '\(s)' (expected f32, f64, i64, bool, c64 or c128)")
+        }
+        return d
+    }
+
+    /// Option `key` of the table at `o` as a number, or `def` when absent.
+    public func optField(_ o: Int32?, _ key: String, _ def: Double) throws -> Double {
+        guard let o = o else { return def }
+        defer { tide_pop(L, 1) }
+        let t = pushField(o, key)
+        if t == LUA_TNIL { return def }
+        var ok: Int32 = 0
+        let v = lua_tonumberx(L, -1, &ok)
+        guard ok != 0 else { throw LuaError.message("\(name): option '\(key)' must be a number, got \(typeName(-1))") }
+        return v
+    }
+
+    public func optField(_ o: Int32?, _ key: String, _ def: Bool) -> Bool {
+        guard let o = o else { return def }
+        defer { tide_pop(L, 1) }
+        let t = pushField(o, key)
+        if t == LUA_TNIL { return def }
+        return lua_toboolean(L, -1) != 0
+    }
+
+    /// Converts the value at `i` to a tensor: tensors pass through; numbers, booleans and
+    /// nested tables become new tensors.
+    public func tensorLike(_ i: Int32, dtype: DType? = nil) throws -> Tensor {
+        switch type(i) {
+        case LUA_TUSERDATA:
+            let t = try tensor(i)
+            return dtype.map { d in (try? t.to(d)) ?? t } ?? t
+        case LUA_TNUMBER:
+            let v = try number(i)
+            let d = dtype ?? (tide_isinteger(L, i) != 0 ? .i64 : .f32)
+            return try Tensor.scalar(v, dtype: d)
+        case LUA_TBOOLEAN:
+            return try Tensor.scalar(boolean(i) ? 1 : 0, dtype: dtype ?? .bool)
+        case LUA_TTABLE:
+            return try nestedTable(i, dtype: dtype)
+        default:
+            throw typeError(i, "tensor, number or table")
+        }
+    }
+
+    /// tide.tensor{{1, 2}, {3, 4}}: infers the shape; dtype from the values when not given
+    /// (all integers -> i64, any float -> f32, all booleans -> bool), as torch.tensor does.
+    public func nestedTable(_ i: Int32, dtype: DType?) throws -> Tensor {
+        var shape: [Int] = []
+        var values: [Double] = []
+        var sawFloat = false, sawBool = false, sawNumber = false
+        let top = lua_gettop(L)
+        defer { lua_settop(L, top) }
+        func walk(_ t: Int32, depth: Int) throws {
+            let n = Int(lua_rawlen(L, t))
+            if depth == shape.count { shape.append(n) } else if shape[depth] != n {
+                throw argError(i, "ragged nested table: dim \(depth + 1) has sizes \(shape[depth]) and \(n)")
+            }
+            for k in 1 ... max(n, 1) where n > 0 {
+                let ty = lua_rawgeti(L, t, lua_Integer(k))
+                switch ty {
+                case LUA_TTABLE:
+                    if depth + 1 < shape.count && shape.count == depth + 1 {
+                        throw argError(i, "ragged nested table at depth \(depth + 1)")
+                    }
+                    try walk(lua_gettop(L), depth: depth + 1)
+                case LUA_TNUMBER:
+                    if depth + 1 != shape.count { throw argError(i, "ragged nested table: number where a table was expected at depth \(depth + 1)") }
+                    sawNumber = true
+                    if tide_isinteger(L, -1) == 0 { sawFloat = true }
+                    values.append(lua_tonumberx(L, -1, nil))
+                case LUA_TBOOLEAN:
+                    if depth + 1 != shape.count { throw argError(i, "ragged nested table at depth \(depth + 1)") }
+                    sawBool = true
+                    values.append(lua_toboolean(L, -1) != 0 ? 1 : 0)
+                case LUA_TUSERDATA:
+                    guard let sub = TensorUserdata.tensor(L, at: -1) else { throw argError(i, "element \(k) is a \(typeName(-1))") }
+                    if depth + 1 == shape.count { shape.append(contentsOf: sub.shape) }
+                    values.append(contentsOf: try sub.toDoubles())
+                    if sub.dtype.isFloatingPoint { sawFloat = true } else { sawNumber = true }
+                default:
+                    throw argError(i, "tensor values must be numbers or booleans, got \(typeName(-1)) at position \(k)")
+                }
+                tide_pop(L, 1)
+            }
+        }
+        try walk(lua_absindex(L, i), depth: 0)
+        if values.isEmpty && shape == [0] { /* empty tensor */ }
+        let d = dtype ?? (sawFloat ? .f32 : (sawNumber ? .i64 : (sawBool ? .bool : .f32)))
+        return try Tensor(array: values, shape: shape, dtype: d)
+    }
+}

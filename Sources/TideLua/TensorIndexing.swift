@@ -1,0 +1,119 @@
+// TensorIndexing: t[i] and t[{...}] for reading and writing, 1-based and inclusive.
+//
+//     x: (4, 5)
+//     x[2]               -- row 2, a (5,) view; on a 1-d tensor, a number
+//     x[{2, 3}]          -- the number at row 2, column 3
+//     x[{{}, {2, 4}}]    -- columns 2..4 of every row, a (4, 3) view
+//     x[{-1, {1, -2}}]   -- last row, all but the last column
+//     x[{{1, -1, 2}}]    -- every second row ({start, end, step})
+//     x[mask]            -- a bool tensor of x's shape selects elements (a 1-d copy)
+//     x[{2, 3}] = 7; x[1] = tide.ones(5); x[mask] = 0
+import CLua
+import _CTideShims
+import TideCore
+
+enum TensorIndexing {
+    /// The view addressed by the key at stack index 2.
+    static func resolve(_ f: LuaFrame, _ t: Tensor) throws -> Tensor {
+        let L = f.L
+        switch f.type(2) {
+        case LUA_TNUMBER:
+            guard t.dim > 0 else { throw LuaError.message("index: cannot index a 0-d tensor with a number") }
+            let i = try f.integer(2)
+            return try t.select(0, luaIndex(i, size: t.shape[0], dim: 0, op: "index"))
+        case LUA_TTABLE:
+            let key = lua_absindex(L, 2)
+            let n = Int(lua_rawlen(L, key))
+            guard n <= t.dim else {
+                throw LuaError.message("index: \(n) indices for a \(t.dim)-d tensor (shape \(shapeString(t.shape)))")
+            }
+            var cur = t
+            var d = 0  // current dim in `cur`
+            for k in 1 ... max(n, 1) where n > 0 {
+                lua_rawgeti(L, key, lua_Integer(k))
+                defer { tide_pop(L, 1) }
+                let origDim = k - 1
+                switch lua_type(L, -1) {
+                case LUA_TNUMBER:
+                    let i = try f.integer(-1)
+                    cur = try cur.select(d, luaIndex(i, size: cur.shape[d], dim: origDim, op: "index"))
+                case LUA_TTABLE:
+                    let r = lua_absindex(L, -1)
+                    let rl = Int(lua_rawlen(L, r))
+                    let size = cur.shape[d]
+                    var a = 1, b = size, step = 1
+                    func num(_ j: Int) throws -> Int {
+                        lua_rawgeti(L, r, lua_Integer(j))
+                        defer { tide_pop(L, 1) }
+                        var ok: Int32 = 0
+                        let v = lua_tointegerx(L, -1, &ok)
+                        guard ok != 0 else { throw LuaError.message("index: range for dim \(origDim + 1) must hold integers, got \(f.typeName(-1))") }
+                        return Int(v)
+                    }
+                    if rl >= 1 { a = try num(1); b = a }
+                    if rl >= 2 { b = try num(2) }
+                    if rl >= 3 { step = try num(3) }
+                    guard step >= 1 else { throw LuaError.message("index: step must be >= 1, got \(step)") }
+                    let s0 = a < 0 ? size + a : a - 1
+                    let e0 = b < 0 ? size + b : b - 1
+                    guard a != 0, b != 0, s0 >= 0, s0 <= size, e0 < size, e0 >= -1 else {
+                        throw LuaError.message("index: range {\(a), \(b)} out of bounds for dim \(origDim + 1) of size \(size)")
+                    }
+                    let len = e0 >= s0 ? (e0 - s0) / step + 1 : 0
+                    var v = try cur.narrow(d, s0, max(0, min(len == 0 ? 0 : e0 - s0 + 1, size - s0)))
+                    if step > 1 {
+                        var sh = v.shape, st = v.strides
+                        sh[d] = len
+                        st[d] *= step
+                        v = Tensor(storage: v.storage, dtype: v.dtype, shape: sh, strides: st, offset: v.offset)
+                    }
+                    cur = v
+                    d += 1
+                default:
+                    throw LuaError.message("index: entry \(k) must be a number or a range table, got \(f.typeName(-1))")
+                }
+            }
+            return cur
+        default:
+            throw LuaError.message("index: expected a number, a table of ranges or a bool mask, got \(f.typeName(2))")
+        }
+    }
+
+    static func get(_ f: LuaFrame) throws -> Int32 {
+        let t = try f.tensor(1)
+        if f.type(2) == LUA_TUSERDATA {
+            let idx = try f.tensor(2)
+            f.push(try t.indexWithTensor(idx))
+            return 1
+        }
+        let v = try resolve(f, t)
+        if v.dim == 0 {
+            let x = try v.toComplex()[0]
+            switch v.dtype {
+            case .i64: f.push(Int(Int64(tideComplex: x)))
+            case .bool: f.push(x.real != 0)
+            case .c64, .c128: f.push(v)
+            default: f.push(x.real)
+            }
+        } else {
+            f.push(v)
+        }
+        return 1
+    }
+
+    static func set(_ f: LuaFrame) throws {
+        let t = try f.tensor(1)
+        if f.type(2) == LUA_TUSERDATA {
+            try t.indexPut(try f.tensor(2), f.type(3) == LUA_TUSERDATA ? try f.tensor(3) : try Tensor.scalar(f.number(3), dtype: t.dtype))
+            return
+        }
+        let v = try resolve(f, t)
+        switch f.type(3) {
+        case LUA_TNUMBER: try v.fill_(f.number(3))
+        case LUA_TBOOLEAN: try v.fill_(f.boolean(3) ? 1 : 0)
+        case LUA_TUSERDATA: try v.copy_(from: f.tensor(3))
+        case LUA_TTABLE: try v.copy_(from: f.nestedTable(3, dtype: v.dtype))
+        default: throw f.typeError(3, "number, tensor or table")
+        }
+    }
+}

@@ -1,0 +1,59 @@
+// TensorUserdata: how a Swift Tensor lives in Lua.
+//
+// The userdata block holds one pointer: a retained Unmanaged<Tensor>, or NULL once freed.
+// `__gc`, `__close` and `t:free()` release it and set NULL (never raising), so a later use
+// raises "use of a freed tensor". The tensor's bytes live outside the Lua heap; new storage
+// is reported to the collector in 1 MiB batches (LUA_GCSTEP), so a loop that makes big
+// temporaries still triggers collection.
+import CLua
+import _CTideShims
+import TideCore
+
+public enum TensorUserdata {
+    /// Bytes allocated for tensors since the collector was last told.
+    nonisolated(unsafe) static var pendingBytes = 0
+
+    static func installAllocationHook() {
+        Storage.allocationHook = { n in TensorUserdata.pendingBytes += n }
+    }
+
+    /// Pushes `t` as a new userdata with the tensor metatable.
+    public static func push(_ L: OpaquePointer, _ t: Tensor) {
+        let vm = LuaVM.from(L)
+        let block = tide_newuserdata(L, MemoryLayout<UnsafeMutableRawPointer?>.size)!
+        let slot = block.assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
+        slot.pointee = nil  // closed first, then set: a memory error in between leaves a valid object
+        tide_getref(L, vm.tensorMetatable)
+        lua_setmetatable(L, -2)
+        slot.pointee = Unmanaged.passRetained(t).toOpaque()
+        if pendingBytes >= 1 << 20 {
+            let kb = pendingBytes >> 10
+            pendingBytes = 0
+            _ = tide_gc(L, LUA_GCSTEP, Int32(min(kb, Int(Int32.max))))
+        }
+    }
+
+    /// The pointer slot of a tensor userdata at `idx`, or nil for any other value.
+    static func slot(_ L: OpaquePointer, at idx: Int32) -> UnsafeMutablePointer<UnsafeMutableRawPointer?>? {
+        guard lua_type(L, idx) == LUA_TUSERDATA, lua_getmetatable(L, idx) != 0 else { return nil }
+        let vm = LuaVM.from(L)
+        tide_getref(L, vm.tensorMetatable)
+        let same = lua_rawequal(L, -1, -2) != 0
+        tide_pop(L, 2)
+        guard same else { return nil }
+        return lua_touserdata(L, idx)!.assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
+    }
+
+    /// The live tensor at `idx`, or nil (not a tensor, or freed).
+    public static func tensor(_ L: OpaquePointer, at idx: Int32) -> Tensor? {
+        guard let s = slot(L, at: idx), let p = s.pointee else { return nil }
+        return Unmanaged<Tensor>.fromOpaque(p).takeUnretainedValue()
+    }
+
+    /// Releases the tensor held at `idx` (idempotent, never throws).
+    static func release(_ L: OpaquePointer, at idx: Int32) {
+        guard let s = slot(L, at: idx), let p = s.pointee else { return }
+        s.pointee = nil
+        Unmanaged<Tensor>.fromOpaque(p).release()
+    }
+}

@@ -1,0 +1,213 @@
+// The C half of the Lua boundary; see tide_shims.h for the why.
+#include "tide_shims.h"
+#include "tide_kernels.h"
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+// ---- trampoline ------------------------------------------------------------------------
+
+static tide_dispatch_fn tide_dispatcher = NULL;
+
+void tide_set_dispatcher(tide_dispatch_fn fn) { tide_dispatcher = fn; }
+
+static int tide_call(lua_State *L) {
+  void *ctx = lua_touserdata(L, lua_upvalueindex(1));
+  int n = tide_dispatcher(L, ctx);
+  if (n == TIDE_ERROR) return lua_error(L);  /* the longjmp starts here, in C */
+  return n;
+}
+
+void tide_push_binding(lua_State *L, void *ctx) {
+  lua_pushlightuserdata(L, ctx);
+  lua_pushcclosure(L, tide_call, 1);
+}
+
+// ---- allocator ----------------------------------------------------------------------------
+
+typedef struct {
+  size_t used, heap_limit, max_single;
+} tide_alloc_state;
+
+#define TIDE_ALWAYS_OK ((size_t)64 * 1024)
+
+static void *tide_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  tide_alloc_state *st = (tide_alloc_state *)ud;
+  size_t old = ptr ? osize : 0;
+  if (nsize == 0) {
+    free(ptr);
+    st->used -= old;
+    return NULL;
+  }
+  if (nsize > old && nsize >= TIDE_ALWAYS_OK) {
+    if (nsize > st->max_single) return NULL;
+    if (st->used - old + nsize > st->heap_limit) return NULL;
+  }
+  void *p = realloc(ptr, nsize);
+  if (p == NULL) return NULL;
+  st->used = st->used - old + nsize;
+  return p;
+}
+
+static int tide_panic(lua_State *L) {
+  const char *msg = lua_tostring(L, -1);
+  fprintf(stderr, "tide: unprotected error in call to Lua API (%s)\n", msg ? msg : "error object is not a string");
+  fflush(stderr);
+  return 0;  /* Lua aborts after this */
+}
+
+static int tide_warn_on = 0;
+static void tide_warnf(void *ud, const char *msg, int tocont) {
+  static int continuing = 0;
+  (void)ud;
+  if (!continuing && !tocont && msg[0] == '@') {
+    if (strcmp(msg, "@on") == 0) tide_warn_on = 1;
+    else if (strcmp(msg, "@off") == 0) tide_warn_on = 0;
+    return;
+  }
+  if (tide_warn_on) {
+    if (!continuing) fputs("Lua warning: ", stderr);
+    fputs(msg, stderr);
+    if (!tocont) fputc('\n', stderr);
+  }
+  continuing = tocont;
+}
+
+lua_State *tide_newstate(size_t heap_limit, size_t max_single) {
+  tide_alloc_state *st = (tide_alloc_state *)malloc(sizeof *st);
+  if (!st) return NULL;
+  st->used = 0;
+  st->heap_limit = heap_limit;
+  st->max_single = max_single;
+  lua_State *L = lua_newstate(tide_alloc, st);
+  if (!L) { free(st); return NULL; }
+  lua_atpanic(L, tide_panic);
+  lua_setwarnf(L, tide_warnf, NULL);
+  return L;
+}
+
+static tide_alloc_state *alloc_state(lua_State *L) {
+  void *ud = NULL;
+  lua_getallocf(L, &ud);
+  return (tide_alloc_state *)ud;
+}
+
+void tide_close(lua_State *L) {
+  tide_alloc_state *st = alloc_state(L);
+  lua_close(L);
+  free(st);
+}
+
+size_t tide_heap_bytes(lua_State *L) { return alloc_state(L)->used; }
+
+void tide_set_heap_limit(lua_State *L, size_t heap_limit, size_t max_single) {
+  tide_alloc_state *st = alloc_state(L);
+  st->heap_limit = heap_limit;
+  st->max_single = max_single;
+}
+
+// ---- protected helpers ------------------------------------------------------------------
+
+static int msghandler(lua_State *L) {
+  const char *msg = lua_tostring(L, 1);
+  if (msg == NULL) {
+    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+      return 1;
+    msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+  }
+  luaL_traceback(L, L, msg, 1);
+  return 1;
+}
+
+int tide_pcall(lua_State *L, int nargs, int nresults, int traceback) {
+  if (!traceback) return lua_pcall(L, nargs, nresults, 0);
+  int base = lua_gettop(L) - nargs;
+  lua_pushcfunction(L, msghandler);
+  lua_insert(L, base);
+  int status = lua_pcall(L, nargs, nresults, base);
+  lua_remove(L, base);
+  return status;
+}
+
+static int p_openlibs(lua_State *L) { luaL_openlibs(L); return 0; }
+int tide_openlibs(lua_State *L) {
+  lua_pushcfunction(L, p_openlibs);
+  return lua_pcall(L, 0, 0, 0);
+}
+
+int tide_loadbuffer(lua_State *L, const char *buf, size_t len, const char *chunkname, const char *mode) {
+  return luaL_loadbufferx(L, buf, len, chunkname, mode);
+}
+
+int tide_loadfile(lua_State *L, const char *path) { return luaL_loadfilex(L, path, NULL); }
+
+static int p_tostring(lua_State *L) { luaL_tolstring(L, 1, NULL); return 1; }
+int tide_tostring(lua_State *L, int idx) {
+  idx = lua_absindex(L, idx);
+  lua_pushcfunction(L, p_tostring);
+  lua_pushvalue(L, idx);
+  return lua_pcall(L, 1, 1, 0);
+}
+
+static int p_require(lua_State *L) {
+  lua_getglobal(L, "require");
+  lua_pushvalue(L, 1);
+  lua_call(L, 1, 1);
+  return 1;
+}
+int tide_require(lua_State *L, const char *name) {
+  lua_pushcfunction(L, p_require);
+  lua_pushstring(L, name);
+  return lua_pcall(L, 1, 1, 0);
+}
+
+static int p_settable(lua_State *L) { lua_settable(L, 1); return 0; }
+int tide_psettable(lua_State *L, int idx) {
+  idx = lua_absindex(L, idx);
+  lua_pushcfunction(L, p_settable);
+  lua_pushvalue(L, idx);
+  lua_pushvalue(L, -4);
+  lua_pushvalue(L, -4);
+  int st = lua_pcall(L, 3, 0, 0);
+  if (st == LUA_OK) { lua_pop(L, 2); return st; }
+  lua_replace(L, -3);  /* error replaces key */
+  lua_pop(L, 1);
+  return st;
+}
+
+static int p_gettable(lua_State *L) { lua_gettable(L, 1); return 1; }
+int tide_pgettable(lua_State *L, int idx) {
+  idx = lua_absindex(L, idx);
+  lua_pushcfunction(L, p_gettable);
+  lua_pushvalue(L, idx);
+  lua_pushvalue(L, -3);
+  int st = lua_pcall(L, 2, 1, 0);
+  lua_replace(L, -2);  /* value (or error) replaces key */
+  return st;
+}
+
+const char *tide_metaname(lua_State *L, int idx) {
+  const char *name = NULL;
+  if (lua_getmetatable(L, idx)) {
+    lua_pushliteral(L, "__name");
+    lua_rawget(L, -2);
+    if (lua_type(L, -1) == LUA_TSTRING) name = lua_tostring(L, -1);
+    lua_pop(L, 2);  /* the string stays alive: the metatable holds it */
+  }
+  return name;
+}
+
+// ---- interruption ---------------------------------------------------------------------
+
+static void lstop(lua_State *L, lua_Debug *ar) {
+  (void)ar;
+  lua_sethook(L, NULL, 0, 0);
+  luaL_error(L, "interrupted!");
+}
+
+void tide_interrupt(lua_State *L) {
+  tide_cancel_set();
+  int flag = LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT;
+  lua_sethook(L, lstop, flag, 1);
+}
