@@ -14,10 +14,12 @@ enum CoreBindings {
         vm.setDoc(forValueAt: tide, "Tide: tensors, autograd, layers and solvers for Lua. Type ?tide.zeros for a function's doc; tide.<TAB> lists everything.")
         vm.def(tide, "doc", "tide.doc(value [, text]) -> the doc string of value; with text, sets it.") { f in
             let L = f.L
+            let setting = !f.isNoneOrNil(2)
+            if setting { _ = try f.string(2) }
+            lua_settop(L, 2)
             tide_getref(L, f.vm.docsRef)
             let docs = lua_gettop(L)
-            if !f.isNoneOrNil(2) {
-                _ = try f.string(2)
+            if setting {
                 lua_pushvalue(L, 1); lua_pushvalue(L, 2); lua_rawset(L, docs)
                 lua_pushvalue(L, 1)
                 return 1

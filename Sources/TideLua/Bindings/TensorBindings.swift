@@ -49,6 +49,7 @@ enum TensorBindings {
         vm.def(mt, "__newindex", "") { f in try TensorIndexing.set(f); return 0 }
 
         defineMethods(vm, methods)
+        ArithmeticBindings.open(vm, metatable: mt, methods: methods, tide: tide)
         lua_settop(L, mt - 1)
         defineCreation(vm, tide)
     }

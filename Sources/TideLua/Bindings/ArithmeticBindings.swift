@@ -1,0 +1,84 @@
+// ArithmeticBindings: operators and elementwise binary methods on tensors.
+//
+//     local c = a + b          -- broadcasting; numbers on either side
+//     local d = 2 ^ a          -- __pow with the number first
+//     a:add_(b)                -- in place, returns a
+//     tide.maximum(a, b), a:pow(2), a:remainder(3), a:floor_divide(2)
+//
+// A Lua number next to a tensor is a weak scalar: it does not widen the tensor's float type
+// (f32 + 0.1 stays f32); an integer tensor with a fractional number becomes f32.
+import CLua
+import _CTideShims
+import TideCore
+
+enum ArithmeticBindings {
+    /// The operand at `i` as a tensor; numbers take their dtype from `other`.
+    static func operand(_ f: LuaFrame, _ i: Int32, other: Tensor?) throws -> Tensor {
+        switch f.type(i) {
+        case LUA_TUSERDATA: return try f.tensor(i)
+        case LUA_TNUMBER:
+            let v = try f.number(i)
+            if let o = other {
+                let isInt = tide_isinteger(f.L, i) != 0 || (v == v.rounded() && o.dtype.isFloatingPoint)
+                return try Tensor.scalar(v, dtype: DType.promote(o.dtype, scalarIsIntegral: isInt))
+            }
+            return try Tensor.scalar(v, dtype: tide_isinteger(f.L, i) != 0 ? .i64 : .f32)
+        case LUA_TBOOLEAN: return try Tensor.scalar(f.boolean(i) ? 1 : 0, dtype: .bool)
+        default: throw f.typeError(i, "tensor or number")
+        }
+    }
+
+    static func operands(_ f: LuaFrame) throws -> (Tensor, Tensor) {
+        let ta = f.type(1) == LUA_TUSERDATA ? try f.tensor(1) : nil
+        let tb = f.type(2) == LUA_TUSERDATA ? try f.tensor(2) : nil
+        guard ta != nil || tb != nil else { throw f.typeError(1, "tensor") }
+        return (try operand(f, 1, other: tb), try operand(f, 2, other: ta))
+    }
+
+    static func open(_ vm: LuaVM, metatable mt: Int32, methods m: Int32, tide: Int32) {
+        let ops: [(String, BinaryOp)] = [("add", .add), ("sub", .sub), ("mul", .mul), ("div", .div),
+                                          ("pow", .pow), ("remainder", .rem), ("fmod_py", .rem),
+                                          ("maximum", .maximum), ("minimum", .minimum),
+                                          ("floor_divide", .floordiv)]
+        let meta: [BinaryOp: String] = [.add: "__add", .sub: "__sub", .mul: "__mul", .div: "__div",
+                                        .pow: "__pow", .rem: "__mod", .floordiv: "__idiv"]
+        for (name, op) in ops {
+            let doc = "x:\(name)(y) / tide.\(name)(x, y): elementwise \(op.rawValue) with broadcasting; y may be a number."
+            let fn: (LuaFrame) throws -> Int32 = { f in
+                let (a, b) = try operands(f)
+                f.push(try Tensor.binary(op, a, b))
+                return 1
+            }
+            vm.def(m, name, doc, fn)
+            vm.def(tide, name, doc, fn)
+            if let mm = meta[op], name != "fmod_py" { vm.def(mt, mm, "", fn) }
+            if op != .rem || name == "remainder" {
+                vm.def(m, name + "_", "x:\(name)_(y): in-place \(op.rawValue); returns x.") { f in
+                    let a = try f.tensor(1)
+                    let b = try operand(f, 2, other: a)
+                    let rt = Tensor.resultType(op, a.dtype, b.dtype)
+                    guard rt == a.dtype || (rt.isFloatingPoint && a.dtype.isFloatingPoint) else {
+                        throw LuaError.message("\(name)_: result type \(rt.rawValue) can't be cast to the in-place tensor's type \(a.dtype.rawValue)")
+                    }
+                    let shape = try Tensor.broadcastShape(a.shape, b.shape, op: name + "_")
+                    guard shape == a.shape else {
+                        throw LuaError.message("\(name)_: the result shape \(shapeString(shape)) does not match the in-place tensor's shape \(shapeString(a.shape))")
+                    }
+                    _ = try Tensor.binary(op, a, b, out: a)
+                    lua_pushvalue(f.L, 1)
+                    return 1
+                }
+            }
+        }
+        vm.def(mt, "__unm", "") { f in
+            let a = try f.tensor(1)
+            f.push(try Tensor.binary(.sub, Tensor.scalar(0, dtype: a.dtype == .bool ? .i64 : a.dtype), a))
+            return 1
+        }
+        vm.def(m, "neg", "x:neg() -> -x.") { f in
+            let a = try f.tensor(1)
+            f.push(try Tensor.binary(.sub, Tensor.scalar(0, dtype: a.dtype == .bool ? .i64 : a.dtype), a))
+            return 1
+        }
+    }
+}
