@@ -41,7 +41,10 @@ extension LuaFrame {
                 defer { tide_pop(L, 1) }
                 var ok: Int32 = 0
                 let v = lua_tointegerx(L, -1, &ok)
-                guard ok != 0 else { throw argError(i, "size \(k) must be an integer, got \(typeName(-1))") }
+                guard ok != 0 else {
+                    if lua_type(L, -1) == LUA_TNUMBER { throw argError(i, "size \(k) has no integer representation") }
+                    throw argError(i, "number expected, got \(typeName(-1))")
+                }
                 guard v >= 0 else { throw argError(i, "size \(k) must be non-negative, got \(v)") }
                 out.append(Int(v))
             }
@@ -59,7 +62,11 @@ extension LuaFrame {
             out.append(v)
             k += 1
         }
-        if out.isEmpty && !allowEmpty { throw typeError(i, "sizes (numbers or a table)") }
+        let t = type(k)
+        if out.isEmpty && !(t == LUA_TNONE || t == LUA_TNIL || t == LUA_TSTRING || t == LUA_TTABLE) {
+            throw typeError(k, "number")
+        }
+        if out.isEmpty && !allowEmpty { throw typeError(i, "number") }
         return (out, k)
     }
 
@@ -70,8 +77,8 @@ extension LuaFrame {
         lua_pushnil(L)
         while lua_next(L, t) != 0 {
             let isString = lua_type(L, -2) == LUA_TSTRING
-            tide_pop(L, 2)
-            if isString { return true }
+            tide_pop(L, 1)  // keep the key for lua_next
+            if isString { tide_pop(L, 1); return true }
         }
         return false
     }

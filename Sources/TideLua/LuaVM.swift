@@ -42,8 +42,8 @@ private let dispatch: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) 
     let frame = LuaFrame(L!, binding)
     do {
         return try binding.fn(frame)
-    } catch let e as LuaError {
-        e.push(on: L!)
+    } catch let e as LuaError where e.value != nil {
+        e.push(on: L!)  // an original Lua error object: raised unchanged
         return TIDE_ERROR
     } catch {
         // A Swift error: render it like luaL_error does, with the caller's position.
@@ -79,9 +79,13 @@ public final class LuaVM {
     /// Default: half the physical memory.
     public static let defaultHeapLimit: Int = Storage.maxBytes / 2
 
-    public init(heapLimit: Int = LuaVM.defaultHeapLimit, maxAllocation: Int? = nil) throws {
+    /// Largest single Lua allocation (1 GiB): a bigger string or table is refused with
+    /// "not enough memory". Big data belongs in tensors, which live outside the Lua heap.
+    public static let defaultMaxAllocation: Int = 1 << 30
+
+    public init(heapLimit: Int = LuaVM.defaultHeapLimit, maxAllocation: Int = LuaVM.defaultMaxAllocation) throws {
         tide_set_dispatcher(dispatch)
-        guard let L = tide_newstate(heapLimit, maxAllocation ?? heapLimit) else {
+        guard let L = tide_newstate(heapLimit, maxAllocation) else {
             throw LuaError.message("cannot create a Lua state (out of memory)")
         }
         self.L = L
@@ -104,8 +108,8 @@ public final class LuaVM {
     /// Bytes currently held by the Lua heap (not counting tensor memory).
     public var heapBytes: Int { tide_heap_bytes(L) }
 
-    public func setHeapLimit(_ limit: Int, maxAllocation: Int? = nil) {
-        tide_set_heap_limit(L, limit, maxAllocation ?? limit)
+    public func setHeapLimit(_ limit: Int, maxAllocation: Int = LuaVM.defaultMaxAllocation) {
+        tide_set_heap_limit(L, limit, maxAllocation)
     }
 
     public func openStandardLibraries() throws {

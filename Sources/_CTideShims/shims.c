@@ -109,12 +109,56 @@ void tide_set_heap_limit(lua_State *L, size_t heap_limit, size_t max_single) {
 
 // ---- protected helpers ------------------------------------------------------------------
 
+/* Renders up to 8 fields of a table error object: {code = 7, msg = "x"}.
+   No luaL_Buffer here: its box would interleave with lua_next's key on the stack. */
+static void scalar_repr(lua_State *L, int idx, char *out, size_t n) {
+  switch (lua_type(L, idx)) {
+    case LUA_TSTRING: snprintf(out, n, "\"%s\"", lua_tostring(L, idx)); break;
+    case LUA_TNUMBER:
+      if (lua_isinteger(L, idx)) snprintf(out, n, "%lld", (long long)lua_tointeger(L, idx));
+      else snprintf(out, n, "%.14g", (double)lua_tonumber(L, idx));
+      break;
+    case LUA_TBOOLEAN: snprintf(out, n, "%s", lua_toboolean(L, idx) ? "true" : "false"); break;
+    default: snprintf(out, n, "%s", luaL_typename(L, idx));
+  }
+}
+
+static void push_table_summary(lua_State *L, int t) {
+  char key[96], val[160];
+  int n = 0;
+  lua_pushliteral(L, "");
+  int acc = lua_gettop(L);
+  lua_pushnil(L);
+  while (lua_next(L, t) != 0) {
+    if (n == 8) {
+      lua_pop(L, 2);
+      lua_pushfstring(L, "%s, ...", lua_tostring(L, acc));
+      lua_replace(L, acc);
+      break;
+    }
+    if (lua_type(L, -2) == LUA_TSTRING) snprintf(key, sizeof key, "%s", lua_tostring(L, -2));
+    else { char k[80]; scalar_repr(L, -2, k, sizeof k); snprintf(key, sizeof key, "[%s]", k); }
+    scalar_repr(L, -1, val, sizeof val);
+    lua_pushfstring(L, "%s%s%s = %s", lua_tostring(L, acc), n > 0 ? ", " : "", key, val);
+    lua_replace(L, acc);
+    lua_pop(L, 1);
+    n++;
+  }
+  lua_pushfstring(L, "{%s}", lua_tostring(L, acc));
+  lua_remove(L, acc);
+}
+
 static int msghandler(lua_State *L) {
   const char *msg = lua_tostring(L, 1);
   if (msg == NULL) {
     if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
       return 1;
-    msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    if (lua_type(L, 1) == LUA_TTABLE) {
+      push_table_summary(L, 1);
+      msg = lua_pushfstring(L, "(error object is a table value: %s)", lua_tostring(L, -1));
+    } else {
+      msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    }
   }
   luaL_traceback(L, L, msg, 1);
   return 1;

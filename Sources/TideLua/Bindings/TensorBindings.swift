@@ -55,8 +55,8 @@ enum TensorBindings {
     }
 
     static func defineMethods(_ vm: LuaVM, _ m: Int32) {
-        vm.def(m, "free", "x:free(): releases this tensor now; later use raises 'use of a freed tensor'.") { f in
-            _ = try f.tensor(1)
+        vm.def(m, "free", "x:free(): releases this tensor now; later use raises 'use of a freed tensor'. Freeing twice is fine.") { f in
+            guard TensorUserdata.slot(f.L, at: 1) != nil else { throw f.typeError(1, "tensor") }
             TensorUserdata.release(f.L, at: 1)
             return 0
         }

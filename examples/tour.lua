@@ -1,0 +1,57 @@
+-- examples/tour.lua: the first thing to run. A quick walk through what Tide's host does today.
+--
+--   scripts/run examples/tour.lua            (full)
+--   tide examples/tour.lua --quick           (what the tests run)
+--   tide examples/tour.lua --out DIR         (where its record goes; default runs/tour)
+--
+-- It prints each step and writes a JSONL record of the numbers it computed.
+
+local quick, out = false, "runs/tour"
+local i = 1
+while i <= #arg do
+  if arg[i] == "--quick" then quick = true
+  elseif arg[i] == "--out" then i = i + 1; out = arg[i]
+  else error("tour: unknown argument '" .. tostring(arg[i]) .. "' (expected --quick or --out DIR)") end
+  i = i + 1
+end
+
+local function section(title) print(("\n== %s %s"):format(title, ("="):rep(60 - #title))) end
+
+section("tensors")
+local x = tide.tensor({{1, 2, 3}, {4, 5, 6}}, "f64")
+print(x)
+print("shape", table.concat(x:shape(), "x"), "dtype", x:dtype(), "numel", x:numel())
+
+section("1-based indexing, inclusive ranges, negatives")
+print("x[2][3] =", x[2][3], " x[{1, -1}] =", x[{1, -1}])
+print(x[{{}, {2, 3}}])
+x[{1, {}}] = 0
+print("after x[{1, {}}] = 0:\n" .. tostring(x))
+
+section("broadcasting and scalars on either side")
+local col = tide.tensor({{10}, {20}}, "f64")
+local y = x + col * 2 - 1
+print(y)
+
+section("dtypes and promotion")
+local ints = tide.arange(1, 6)
+print("arange(1, 6) ->", ints:dtype(), table.concat(ints:totable(), " "))
+print("ints / 2 ->", (ints / 2):dtype(), "   ints + 0.5 ->", (ints + 0.5):dtype())
+
+section("sizes")
+local n = quick and 256 or 2048
+local big <close> = tide.ones(n, n)
+local s = (big * 3)[{n, n}]
+print(("a %dx%d tensor of ones times 3, last element = %g (freed at scope exit)"):format(n, n, s))
+
+section("help")
+tide.help(tide.linspace)
+
+-- a record of what was computed, as every example writes
+os.execute("mkdir -p '" .. out .. "'")
+local tmp = out .. "/tour.jsonl.tmp"
+local f = assert(io.open(tmp, "w"))
+f:write(('{"example":"tour","n":%d,"last":%g,"y22":%g}\n'):format(n, s, y[{2, 2}]))
+f:close()
+assert(os.rename(tmp, out .. "/tour.jsonl"))
+print("\nwrote " .. out .. "/tour.jsonl")
