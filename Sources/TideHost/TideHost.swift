@@ -79,7 +79,9 @@ public final class TideHost {
         }
         for a in args { vm.push(a) }
         try vm.pcall(nargs: Int32(args.count), nresults: LUA_MULTRET, traceback: true)
-        return (top + 3 ... max(lua_gettop(L), top + 2)).prefix(Int(lua_gettop(L) - top - 2)).map { vm.value(at: $0) }
+        // stack: [top+1] globals, [top+2 ...] results
+        let first = top + 2
+        return (0 ..< Int(lua_gettop(L) - first + 1)).map { vm.value(at: first + Int32($0)) }
     }
 
     public func setGlobal(_ name: String, _ value: LuaValue) { vm.setGlobal(name, value) }

@@ -109,6 +109,12 @@ int tide_repl_readline(const char *prompt, char **out) {
   in_readline = 1;
   rl_callback_handler_install(prompt, on_line);
   int fd = fileno(rl_instream ? rl_instream : stdin);
+  /* SIGINT stays blocked except inside pselect, so a Ctrl-C that lands while readline is
+     busy is seen at the next check instead of being lost until the next key press. */
+  sigset_t block, orig;
+  sigemptyset(&block);
+  sigaddset(&block, SIGINT);
+  sigprocmask(SIG_BLOCK, &block, &orig);
   while (!line_done) {
     if (prompt_interrupted) {
       in_readline = 0;
@@ -117,12 +123,13 @@ int tide_repl_readline(const char *prompt, char **out) {
       rl_callback_handler_remove();
       fputs("\n", rl_outstream ? rl_outstream : stdout);
       fflush(stdout);
+      sigprocmask(SIG_SETMASK, &orig, NULL);
       return -1;
     }
     fd_set fds;
     FD_ZERO(&fds);
     FD_SET(fd, &fds);
-    int r = select(fd + 1, &fds, NULL, NULL, NULL);
+    int r = pselect(fd + 1, &fds, NULL, NULL, NULL, &orig);
     if (r < 0) {
       if (errno == EINTR) continue;
       break;
@@ -130,6 +137,7 @@ int tide_repl_readline(const char *prompt, char **out) {
     rl_callback_read_char();
   }
   in_readline = 0;
+  sigprocmask(SIG_SETMASK, &orig, NULL);
   if (!line_done) { rl_callback_handler_remove(); return 0; }
   if (got_line == NULL) return 0;
   *out = got_line;
