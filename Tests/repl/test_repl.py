@@ -121,7 +121,9 @@ def t_error_recovery():
 
 def t_ctrl_c_prompt():
     c = spawn()
+    time.sleep(0.3)  # a person types after the prompt appears
     c.send("this line is abandoned")
+    c.expect_exact("abandoned")
     c.sendintr()
     c.expect_exact("> ")
     c.sendline("40 + 2")
