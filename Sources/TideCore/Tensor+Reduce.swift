@@ -1,0 +1,155 @@
+// Tensor+Reduce: reductions over one or several dims, with keepdim.
+//
+//     x: (B, T, C)
+//     try x.reduce(.sum, dims: [2])                    // (B, T)
+//     try x.reduce(.mean, dims: [1, 2], keepdim: true) // (B, 1, 1)
+//     try x.reduce(.sum, dims: nil)                    // 0-d: everything
+//     try x.maxWithIndices(dim: 2)                     // values and 0-based indices, (B, T)
+//
+// The reduced dims are moved to the end and made contiguous, so every output element reduces
+// one dense run. f32 sums accumulate in f64. Integer sums stay i64; mean of integers is f32.
+import ComplexModule
+
+public enum ReduceOp: String, Sendable { case sum, mean, prod, max, min, amax, amin, any, all, count_nonzero }
+
+extension Tensor {
+    /// Normalized, sorted, unique dims (nil = all).
+    func reduceDims(_ dims: [Int]?, _ op: String) throws -> [Int] {
+        guard let dims = dims else { return Array(0 ..< dim) }
+        let d = try dims.map { try normDim($0, op) }
+        guard Set(d).count == d.count else { throw TensorError("\(op): dims \(dims) repeat a dim") }
+        return d.sorted()
+    }
+
+    /// (outer count, inner length, dense data with reduced dims last, output shape)
+    func reduceLayout(_ dims: [Int], keepdim: Bool) throws -> (Int, Int, Tensor, [Int]) {
+        let keep = (0 ..< dim).filter { !dims.contains($0) }
+        let moved = try permuted(keep + dims).contiguous()
+        let inner = dims.reduce(1) { $0 * shape[$1] }
+        let outer = keep.reduce(1) { $0 * shape[$1] }
+        var outShape: [Int]
+        if keepdim {
+            outShape = shape
+            for d in dims { outShape[d] = 1 }
+        } else {
+            outShape = keep.map { shape[$0] }
+        }
+        return (outer, inner, moved, outShape)
+    }
+
+    public func reduce(_ op: ReduceOp, dims: [Int]?, keepdim: Bool = false) throws -> Tensor {
+        let ds = try reduceDims(dims, op.rawValue)
+        let (outer, inner, src, outShape) = try reduceLayout(ds, keepdim: keepdim)
+        if inner == 0 && (op == .max || op == .min || op == .amax || op == .amin) {
+            throw TensorError("\(op.rawValue): cannot reduce an empty dim (shape \(shapeString(shape)))")
+        }
+        switch op {
+        case .any, .all, .count_nonzero:
+            let b = try src.to(.bool)
+            let p = b.pointer(Bool.self)
+            let out = try Tensor(uninitialized: outShape, dtype: op == .count_nonzero ? .i64 : .bool)
+            for o in 0 ..< outer {
+                var c = 0
+                for j in 0 ..< inner where p[o * inner + j] { c += 1 }
+                if op == .count_nonzero { out.pointer(Int64.self)[o] = Int64(c) }
+                else { out.pointer(Bool.self)[o] = op == .any ? c > 0 : c == inner }
+            }
+            return out
+        default: break
+        }
+        switch src.dtype {
+        case .f32, .f64:
+            let x = try src.to(.f64)
+            let p = x.pointer(Double.self)
+            let out = try Tensor(uninitialized: outShape, dtype: .f64)
+            let q = out.pointer(Double.self)
+            for o in 0 ..< outer {
+                try Cancellation.check()
+                let row = p + o * inner
+                switch op {
+                case .sum, .mean:
+                    var s = 0.0
+                    for j in 0 ..< inner { s += row[j] }
+                    q[o] = op == .mean ? s / Double(inner) : s
+                case .prod:
+                    var s = 1.0
+                    for j in 0 ..< inner { s *= row[j] }
+                    q[o] = s
+                case .max, .amax, .min, .amin:
+                    let isMax = op == .max || op == .amax
+                    var m = row[0]
+                    for j in 0 ..< inner {
+                        let v = row[j]
+                        if v.isNaN { m = v; break }
+                        if isMax ? v > m : v < m { m = v }
+                    }
+                    q[o] = m
+                default: break
+                }
+            }
+            return try out.to(src.dtype)
+        case .i64, .bool:
+            if op == .mean { return try to(.f32).reduce(.mean, dims: dims, keepdim: keepdim) }
+            let x = try src.to(.i64)
+            let p = x.pointer(Int64.self)
+            let out = try Tensor(uninitialized: outShape, dtype: .i64)
+            let q = out.pointer(Int64.self)
+            for o in 0 ..< outer {
+                let row = p + o * inner
+                var s: Int64 = op == .prod ? 1 : (op == .sum ? 0 : row[0])
+                for j in 0 ..< inner {
+                    switch op {
+                    case .sum: s = s &+ row[j]
+                    case .prod: s = s &* row[j]
+                    case .max, .amax: s = Swift.max(s, row[j])
+                    default: s = Swift.min(s, row[j])
+                    }
+                }
+                q[o] = s
+            }
+            return (src.dtype == .bool && (op == .max || op == .min || op == .amax || op == .amin)) ? try out.to(.bool) : out
+        case .c64, .c128:
+            guard op == .sum || op == .mean || op == .prod else {
+                throw TensorError("\(op.rawValue): complex tensors have no order")
+            }
+            let x = try src.to(.c128)
+            let p = x.pointer(C128.self)
+            let out = try Tensor(uninitialized: outShape, dtype: .c128)
+            let q = out.pointer(C128.self)
+            for o in 0 ..< outer {
+                var s = op == .prod ? C128(1, 0) : C128(0, 0)
+                for j in 0 ..< inner { if op == .prod { s = s * p[o * inner + j] } else { s = s + p[o * inner + j] } }
+                q[o] = op == .mean ? s / C128(Double(inner), 0) : s
+            }
+            return try out.to(src.dtype)
+        }
+    }
+
+    /// Max or min over one dim: (values, 0-based i64 indices). Ties pick the first; NaN wins.
+    public func extremeWithIndices(dim d: Int, max isMax: Bool, keepdim: Bool = false) throws -> (Tensor, Tensor) {
+        guard !dtype.isComplex else { throw TensorError("\(isMax ? "max" : "min"): complex tensors have no order") }
+        let dn = try normDim(d, isMax ? "max" : "min")
+        if dim == 0 { return (try clone(), try Tensor.zeros([], dtype: .i64)) }
+        let (outer, inner, src, outShape) = try reduceLayout([dn], keepdim: keepdim)
+        guard inner > 0 else { throw TensorError("\(isMax ? "argmax" : "argmin"): cannot reduce an empty dim") }
+        let x = try src.to(.f64)
+        let p = x.pointer(Double.self)
+        let idx = try Tensor(uninitialized: outShape, dtype: .i64)
+        let pi = idx.pointer(Int64.self)
+        for o in 0 ..< outer {
+            let row = p + o * inner
+            var best = 0
+            for j in 1 ..< Swift.max(inner, 1) {
+                let v = row[j], m = row[best]
+                if m.isNaN { break }
+                if v.isNaN || (isMax ? v > m : v < m) { best = j }
+            }
+            pi[o] = Int64(best)
+        }
+        // values gathered in the source dtype (exact for i64)
+        let vals = try src.reshaped([outer, inner])
+        let out = try Tensor(uninitialized: [outer], dtype: dtype)
+        for o in 0 ..< outer { try out.select(0, o).copy_(from: vals.select(0, o).select(0, Int(pi[o]))) }
+        return (try out.reshaped(outShape), idx)
+    }
+}
