@@ -2,6 +2,9 @@
 // per-type rules that differ: integer division and modulo, integer powers.
 import ComplexModule
 import RealModule
+#if canImport(Glibc)
+import Glibc
+#endif
 
 public protocol ArithScalar: TideScalar, Numeric {
     static func tideDiv(_ a: Self, _ b: Self) -> Self
@@ -18,7 +21,7 @@ extension Float: ArithScalar {
         let r = a.truncatingRemainder(dividingBy: b)
         return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r
     }
-    @inline(__always) public static func tidePow(_ a: Float, _ b: Float) -> Float { Float.pow(a, b) }
+    @inline(__always) public static func tidePow(_ a: Float, _ b: Float) -> Float { powf(a, b) }  // C pow: negative bases with integral exponents
     @inline(__always) public static func tideMax(_ a: Float, _ b: Float) -> Float { (a.isNaN || b.isNaN) ? .nan : Swift.max(a, b) }
     @inline(__always) public static func tideMin(_ a: Float, _ b: Float) -> Float { (a.isNaN || b.isNaN) ? .nan : Swift.min(a, b) }
 }
@@ -29,7 +32,7 @@ extension Double: ArithScalar {
         let r = a.truncatingRemainder(dividingBy: b)
         return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r
     }
-    @inline(__always) public static func tidePow(_ a: Double, _ b: Double) -> Double { Double.pow(a, b) }
+    @inline(__always) public static func tidePow(_ a: Double, _ b: Double) -> Double { Glibc.pow(a, b) }
     @inline(__always) public static func tideMax(_ a: Double, _ b: Double) -> Double { (a.isNaN || b.isNaN) ? .nan : Swift.max(a, b) }
     @inline(__always) public static func tideMin(_ a: Double, _ b: Double) -> Double { (a.isNaN || b.isNaN) ? .nan : Swift.min(a, b) }
 }

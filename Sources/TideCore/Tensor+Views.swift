@@ -67,8 +67,10 @@ extension Tensor {
     /// x: any shape -> `shape` (one -1 allowed); a view when possible, else a copy.
     public func reshaped(_ req: [Int]) throws -> Tensor {
         let s = try inferShape(req, op: "reshape")
+        if isContiguous { return view(shape: s, strides: Tensor.contiguousStrides(s), offset: offset) }
         if let st = viewStrides(s) { return view(shape: s, strides: st, offset: offset) }
-        return try contiguous(force: true).reshaped(s)
+        let c = try contiguous(force: true)
+        return c.view(shape: s, strides: Tensor.contiguousStrides(s), offset: c.offset)
     }
 
     /// Like reshaped, but throws instead of copying (torch's view).

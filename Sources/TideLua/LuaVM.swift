@@ -75,6 +75,7 @@ public final class LuaVM {
     public internal(set) var tensorMetatable: Int32 = LUA_NOREF
     public internal(set) var tideTableRef: Int32 = LUA_NOREF
     var docsRef: Int32 = LUA_NOREF
+    public internal(set) var generatorMetatable: Int32 = LUA_NOREF
     /// Bytes the Lua heap may grow to, and the largest single allocation it grants.
     /// Default: half the physical memory.
     public static let defaultHeapLimit: Int = Storage.maxBytes / 2

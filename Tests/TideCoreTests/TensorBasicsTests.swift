@@ -21,6 +21,15 @@ final class TensorBasicsTests: XCTestCase {
         XCTAssertThrowsError(try t.viewAs([24]))
     }
 
+    /// 0-d tensors reshape (this once recursed without end), and pow keeps negative bases.
+    func testScalarReshapeAndPow() throws {
+        let s = try Tensor.scalar(3, dtype: .f64)
+        XCTAssertEqual(try s.reshaped([-1]).shape, [1])
+        XCTAssertEqual(try s.reshaped([1, 1]).toDoubles(), [3])
+        let x = try Tensor(array: [-2, 3], shape: [2], dtype: .f64)
+        XCTAssertEqual(try Tensor.binary(.pow, x, Tensor.scalar(2, dtype: .f64)).toDoubles(), [4, 9])
+    }
+
     func testCastsFollowNumPy() throws {
         let x = try Tensor(array: [-1.7, 2.9, .nan, 0], shape: [4], dtype: .f64)
         XCTAssertEqual(try x.to(.i64).toDoubles(), [-1, 2, 0, 0])

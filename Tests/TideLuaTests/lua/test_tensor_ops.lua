@@ -1,0 +1,72 @@
+-- Tensor ops from Lua: views, unary math, comparisons, reductions, matmul, randomness.
+-- Expected values are worked by hand (small, exact cases).
+local S = require "support"
+
+-- views share storage
+local x = tide.arange(1, 13, 1, "f64"):reshape(3, 4)
+assert(x:size(1) == 3 and x[{3, 4}] == 12)
+local xt = x:t()
+assert(xt:size(1) == 4 and xt[{4, 3}] == 12 and not xt:is_contiguous())
+assert(x:permute(2, 1)[{2, 3}] == 10)
+assert(x:narrow(2, 2, 2)[{1, 1}] == 2)
+assert(x:select(1, 2)[1] == 5)
+assert(x:unsqueeze(1):dim() == 3 and x:unsqueeze(1):squeeze():dim() == 2)
+assert(x:flatten():numel() == 12)
+assert(x:expand(2, 3, 4):size(1) == 2)
+S.checkerror("view", function() return xt:view(12) end)
+assert(xt:reshape(12)[2] == 5)
+
+-- unary
+S.close(tide.tensor({0, 1}, "f64"):exp(), {1, math.exp(1)}, 1e-12)
+S.close(tide.tensor({-1, 0, 2}, "f64"):relu(), {0, 0, 2})
+S.close(tide.tensor({4, 9}, "f64"):sqrt(), {2, 3})
+S.close(tide.tensor({0}, "f64"):sigmoid(), {0.5})
+S.close(tide.tensor({1}, "f64"):gelu(), {0.8413447460685429}, 1e-12)
+S.close(tide.tensor({1}, "f64"):gelu({approximate = "tanh"}), {0.8411919906082768}, 1e-12)
+S.close(tide.tensor({-2, 0.5, 3}, "f64"):clamp(0, 1), {0, 0.5, 1})
+
+-- comparisons and logic
+local m = tide.tensor({1, 2, 3}):lt(2)
+assert(m:dtype() == "bool" and m[1] == true and m[2] == false)
+assert(tide.where(m, 10, 20):totable()[3] == 20)
+assert(tide.tensor({0/0, 1}, "f64"):isnan()[1] == true)
+assert(tide.tensor({1, 2, 3}):masked_fill(m, 0)[1] == 0)
+
+-- reductions
+local r = tide.tensor({{1, 2, 3}, {4, 5, 6}}, "f64")
+assert(r:sum():item() == 21)
+S.close(r:sum(1), {5, 7, 9})
+S.close(r:sum(2, {keepdim = true}), {6, 15})
+assert(r:sum(2, {keepdim = true}):size(2) == 1)
+S.close(r:mean({1, 2}), {3.5})
+assert(r:prod():item() == 720)
+local v, i = r:max(2)
+S.close(v, {3, 6})
+assert(i[1] == 3 and i[2] == 3 and i:dtype() == "i64")
+assert(r:argmin():item() == 1 and r:argmax():item() == 6)
+assert(r:gt(2):any():item() == true and r:gt(0):all():item() == true)
+assert(r:gt(2):count_nonzero():item() == 4)
+
+-- matmul through BLAS, with broadcast batch dims and 1-d operands
+local a = tide.tensor({{1, 2}, {3, 4}}, "f64")
+local b = tide.tensor({{5, 6}, {7, 8}}, "f64")
+S.close(a:matmul(b), {19, 22, 43, 50})
+S.close(tide.matmul(a, tide.tensor({1, 1}, "f64")), {3, 7})
+S.close(tide.matmul(tide.tensor({1, 1}, "f64"), tide.tensor({1, 1}, "f64")), {2})
+local batch = tide.matmul(tide.ones(3, 2, 4), tide.ones(4, 5))
+assert(batch:size(1) == 3 and batch:size(3) == 5 and batch[{2, 2, 5}] == 4)
+S.checkerror("matmul: a is 3x4 but b is 5x2", tide.matmul, tide.ones(3, 4), tide.ones(5, 2))
+
+-- randomness: seeded, reproducible; independent generators
+tide.manual_seed(42)
+local u1 = tide.randn(5):totable()
+tide.manual_seed(42)
+local u2 = tide.randn(5):totable()
+for k = 1, 5 do assert(u1[k] == u2[k]) end
+local g1, g2 = tide.Generator(7), tide.Generator(7)
+S.close(tide.rand(4, {generator = g1}), tide.rand(4, {generator = g2}), 0)
+local ri = tide.randint(1, 7, {1000})
+assert(ri:amin():item() >= 1 and ri:amax():item() <= 6)
+assert(tide.randperm(10):sum():item() == 55)
+local n = tide.randn(20000, "f64")
+assert(math.abs(n:mean():item()) < 0.03 and math.abs(n:pow(2):mean():item() - 1) < 0.05)
