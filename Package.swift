@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "TideCoreTests", dependencies: ["TideCore"],
                     path: "Tests/TideCoreTests"),
         .testTarget(name: "TideLuaTests", dependencies: ["TideHost", "TideCore"],
-                    path: "Tests/TideLuaTests"),
+                    path: "Tests/TideLuaTests", exclude: ["lua"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -13,7 +13,7 @@ public final class Generator: @unchecked Sendable {
     private var s: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
     public private(set) var initialSeed: UInt64 = 0
 
-    nonisolated(unsafe) public static let global = Generator(seed: 0x5EED)
+    public static let global = Generator(seed: 0x5EED)
 
     public init(seed: UInt64) { self.seed(seed) }
 
