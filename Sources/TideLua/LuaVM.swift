@@ -150,13 +150,15 @@ public final class LuaVM {
     /// Compiles and runs `code`; returns its results. Errors come back as LuaError with a
     /// traceback when `traceback` is set.
     @discardableResult
-    public func run(string code: String, chunkName: String? = nil, traceback: Bool = true) throws -> [LuaValue] {
+    public func run(string code: String, chunkName: String? = nil, args: [String] = [],
+                    traceback: Bool = true) throws -> [LuaValue] {
         let top = lua_gettop(L)
         defer { lua_settop(L, top) }
         let name = chunkName ?? "=(string)"
         let status = code.withCString { p in tide_loadbuffer(L, p, strlen(p), name, "t") }
         try check(status)
-        try check(tide_pcall(L, 0, LUA_MULTRET, traceback ? 1 : 0))
+        for a in args { lua_pushstring(L, a) }
+        try check(tide_pcall(L, Int32(args.count), LUA_MULTRET, traceback ? 1 : 0))
         return (top + 1 ..< lua_gettop(L) + 1).map { value(at: $0) }
     }
 

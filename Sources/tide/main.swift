@@ -117,22 +117,24 @@ for act in actions {
 
 func isTTY() -> Bool { isatty(0) != 0 }
 
+/// All of standard input as text (for `tide -` and piped input).
+func readStdin() -> String {
+    var data: [UInt8] = []
+    var buf = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = read(0, &buf, buf.count)
+        if n <= 0 { break }
+        data.append(contentsOf: buf[0 ..< n])
+    }
+    return String(decoding: data, as: UTF8.self)
+}
+
 if let si = scriptIndex {
     let script = argv[si]
     let scriptArgs = Array(argv[(si + 1)...])
     do {
         if script == "-" {
-            var data: [UInt8] = []
-            var buf = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let n = read(0, &buf, buf.count)
-                if n <= 0 { break }
-                data.append(contentsOf: buf[0 ..< n])
-            }
-            let code = String(decoding: data, as: UTF8.self)
-            let fnArgs = scriptArgs.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
-            _ = fnArgs
-            try host.vm.run(string: code, chunkName: "=stdin")
+            try host.vm.run(string: readStdin(), chunkName: "=stdin", args: scriptArgs)
         } else {
             guard access(script, R_OK) == 0 else { fail("cannot open \(script)") }
             try host.run(file: script, args: scriptArgs)
@@ -150,13 +152,6 @@ if interactive || (actions.isEmpty && !version && isTTY()) {
 }
 if actions.isEmpty && !version {
     // no script and stdin is not a terminal: run stdin, as lua5.4 does
-    var data: [UInt8] = []
-    var buf = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = read(0, &buf, buf.count)
-        if n <= 0 { break }
-        data.append(contentsOf: buf[0 ..< n])
-    }
-    do { try host.vm.run(string: String(decoding: data, as: UTF8.self), chunkName: "=stdin") } catch { report(error); exit(1) }
+    do { try host.vm.run(string: readStdin(), chunkName: "=stdin") } catch { report(error); exit(1) }
 }
 exit(0)

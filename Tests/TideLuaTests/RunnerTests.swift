@@ -77,6 +77,7 @@ final class RunnerTests: XCTestCase {
         XCTAssertTrue(try runTide(["--version"]).out.hasPrefix("Tide "))
         XCTAssertTrue(try runTide(["--help"]).out.contains("usage: tide"))
         XCTAssertEqual(try runTide(["-"], stdin: "print('from stdin')").out, "from stdin\n")
+        XCTAssertEqual(try runTide(["-", "a1"], stdin: "print(...)").out, "a1\n")
         XCTAssertEqual(try runTide([], stdin: "print('piped')").out, "piped\n")
         _ = try write("mymod.lua", "return {answer = 42}")
         let r = try runTide(["-l", "mymod", "-e", "print(mymod.answer)"], env: ["TIDE_PATH": tmp.path])
