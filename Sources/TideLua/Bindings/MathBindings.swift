@@ -325,3 +325,78 @@ enum GeneratorUserdata {
         lua_settop(L, mt - 1)
     }
 }
+
+/// cat, stack, split, chunk; softmax, log_softmax, logsumexp, var, std.
+enum JoinBindings {
+    /// The tensors in the table at argument i.
+    static func tensorList(_ f: LuaFrame, _ i: Int32) throws -> [Tensor] {
+        let t = try f.table(i)
+        var out: [Tensor] = []
+        let n = Int(lua_rawlen(f.L, t))
+        for k in 1 ... max(n, 1) where n > 0 {
+            lua_rawgeti(f.L, t, lua_Integer(k))
+            defer { tide_pop(f.L, 1) }
+            guard let x = TensorUserdata.tensor(f.L, at: -1) else {
+                throw f.argError(i, "element \(k) must be a tensor, got \(f.typeName(-1))")
+            }
+            out.append(x)
+        }
+        return out
+    }
+
+    static func open(_ vm: LuaVM, methods m: Int32, tide: Int32) {
+        vm.def(tide, "cat", "tide.cat({a, b, ...} [, dim = 1]) -> tensors joined along dim (other dims must match).") { f in
+            let ts = try tensorList(f, 1)
+            let rank = ts.first?.dim ?? 1
+            f.push(try Tensor.cat(ts, dim: luaDim(f.optInteger(2, 1), rank: rank, op: "cat"))); return 1
+        }
+        vm.def(tide, "stack", "tide.stack({a, b, ...} [, dim = 1]) -> tensors of one shape stacked along a new dim.") { f in
+            let ts = try tensorList(f, 1)
+            let rank = ts.first?.dim ?? 0
+            f.push(try Tensor.stack(ts, dim: luaDim(f.optInteger(2, 1), rank: rank, op: "stack", extra: 1))); return 1
+        }
+        let split: (LuaFrame) throws -> Int32 = { f in
+            let t = try f.tensor(1)
+            let d = try luaDim(f.optInteger(3, 1), rank: t.dim, op: "split")
+            let parts = try t.split(size: f.integer(2), dim: d)
+            lua_createtable(f.L, Int32(parts.count), 0)
+            for (k, p) in parts.enumerated() { f.push(p); lua_rawseti(f.L, -2, lua_Integer(k + 1)) }
+            return 1
+        }
+        vm.def(m, "split", "x:split(size [, dim = 1]) -> a table of views of `size` along dim (the last may be shorter).", split)
+        vm.def(m, "chunk", "x:chunk(n [, dim = 1]) -> a table of n (or fewer) nearly equal views along dim.") { f in
+            let t = try f.tensor(1)
+            let n = try f.integer(2)
+            guard n > 0 else { throw f.argError(2, "expected a chunk count > 0, got \(n)") }
+            let d = try luaDim(f.optInteger(3, 1), rank: t.dim, op: "chunk")
+            let parts = try t.split(size: max(1, (t.shape[d] + n - 1) / n), dim: d)
+            lua_createtable(f.L, Int32(parts.count), 0)
+            for (k, p) in parts.enumerated() { f.push(p); lua_rawseti(f.L, -2, lua_Integer(k + 1)) }
+            return 1
+        }
+        for (name, op) in [("softmax", 0), ("log_softmax", 1)] {
+            let fn: (LuaFrame) throws -> Int32 = { f in
+                let t = try f.tensor(1)
+                let d = try luaDim(f.optInteger(2, -1), rank: t.dim, op: name)
+                f.push(op == 0 ? try t.softmax(dim: d) : try t.logSoftmax(dim: d)); return 1
+            }
+            vm.def(m, name, "x:\(name)([dim = -1]) -> \(name) over dim (numerically stable).", fn)
+            vm.def(tide, name, "tide.\(name)(x [, dim = -1]) -> \(name) over dim.", fn)
+        }
+        vm.def(m, "logsumexp", "x:logsumexp(dim [, {keepdim}]) -> log(sum(exp(x))) over dim, stably.") { f in
+            let t = try f.tensor(1)
+            let keep = f.optField(MathBindings.optionsArg(f, from: 3), "keepdim", false)
+            f.push(try t.logsumexp(dim: luaDim(f.integer(2), rank: t.dim, op: "logsumexp"), keepdim: keep)); return 1
+        }
+        for name in ["var", "std"] {
+            vm.def(m, name, "x:\(name)([dims] [, {correction = 1, keepdim = false}]) -> \(name == "var" ? "variance" : "standard deviation") over dims (all when omitted).") { f in
+                let t = try f.tensor(1)
+                let ds = try MathBindings.dims(f, 2, rank: t.dim, op: name)
+                let o = MathBindings.optionsArg(f, from: 2)
+                let corr = Int(try f.optField(o, "correction", 1))
+                let v = try t.variance(dims: ds, correction: corr, keepdim: f.optField(o, "keepdim", false))
+                f.push(name == "var" ? v : try v.unary(.sqrt)); return 1
+            }
+        }
+    }
+}

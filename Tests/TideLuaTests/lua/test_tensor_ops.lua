@@ -70,3 +70,30 @@ assert(ri:amin():item() >= 1 and ri:amax():item() <= 6)
 assert(tide.randperm(10):sum():item() == 55)
 local n = tide.randn(20000, "f64")
 assert(math.abs(n:mean():item()) < 0.03 and math.abs(n:pow(2):mean():item() - 1) < 0.05)
+
+-- joining and splitting
+local j = tide.cat({tide.ones(2, 3), tide.zeros(1, 3)})
+assert(j:size(1) == 3 and j[{3, 1}] == 0 and j[{2, 3}] == 1)
+assert(tide.cat({tide.ones(2, 1), tide.zeros(2, 2)}, 2):size(2) == 3)
+S.checkerror("cat: tensor 2 has shape 2x2 but tensor 1 has 2x3 (dim 2 must match)", tide.cat, {tide.ones(2, 3), tide.ones(2, 2)})
+local st = tide.stack({tide.ones(2), tide.zeros(2)})
+assert(st:size(1) == 2 and st:size(2) == 2 and st[{2, 1}] == 0)
+local parts = tide.arange(1, 8):split(3)
+assert(#parts == 3 and parts[3]:numel() == 1 and parts[3][1] == 7)
+assert(#tide.arange(1, 11):chunk(3) == 3)
+
+-- softmax family (values from the closed forms)
+local z = tide.tensor({{1, 2, 3}, {1, 1, 1}}, "f64")
+local sm = z:softmax()
+S.close(sm:sum(2), {1, 1}, 1e-12)
+local e = {math.exp(1), math.exp(2), math.exp(3)}
+local tot = e[1] + e[2] + e[3]
+S.close(sm[1], {e[1] / tot, e[2] / tot, e[3] / tot}, 1e-12)
+S.close(z:logsumexp(2), {math.log(tot), math.log(3) + 1}, 1e-12)
+S.close(z:log_softmax(), (z:softmax()):log(), 1e-12)
+S.close(tide.tensor({1000, 1000}, "f64"):softmax(), {0.5, 0.5}, 1e-12)   -- stable for large inputs
+-- var/std: sample variance of 1..4 is 5/3; population 5/4
+local q = tide.tensor({1, 2, 3, 4}, "f64")
+S.close(q:var(), {5 / 3}, 1e-12)
+S.close(q:var(nil, {correction = 0}), {5 / 4}, 1e-12)
+S.close(q:std(), {math.sqrt(5 / 3)}, 1e-12)

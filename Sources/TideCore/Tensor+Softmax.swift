@@ -1,0 +1,44 @@
+// Tensor+Softmax: softmax, log_softmax, logsumexp, var and std over a dim.
+//
+//     x: (B, T, V) -> try x.softmax(dim: -1): (B, T, V), rows sum to 1
+//     try x.logsumexp(dim: 1, keepdim: false): (B, V)
+//     try x.variance(dims: [1], correction: 1)   // Bessel-corrected, as torch.var
+//
+// Stable forms: the max is subtracted before exp; logsumexp of an all -inf row is -inf.
+import RealModule
+
+extension Tensor {
+    func floatInput(_ op: String) throws -> Tensor {
+        guard !dtype.isComplex else { throw TensorError("\(op): not defined for complex tensors") }
+        return dtype.isFloatingPoint ? self : try to(.f32)
+    }
+
+    public func logsumexp(dim d: Int, keepdim: Bool = false) throws -> Tensor {
+        let x = try floatInput("logsumexp")
+        let dn = try x.normDim(d, "logsumexp")
+        let m = try x.reduce(.amax, dims: [dn], keepdim: true)
+        let finiteM = try Tensor.where(try m.isfinite(), m, Tensor.scalar(0, dtype: m.dtype))
+        let s = try Tensor.binary(.sub, x, finiteM).unary(.exp).reduce(.sum, dims: [dn], keepdim: true)
+        let r = try Tensor.binary(.add, s.unary(.log), finiteM)
+        return keepdim ? r : try r.squeeze(dn)
+    }
+
+    public func logSoftmax(dim d: Int) throws -> Tensor {
+        let x = try floatInput("log_softmax")
+        return try Tensor.binary(.sub, x, x.logsumexp(dim: d, keepdim: true))
+    }
+
+    public func softmax(dim d: Int) throws -> Tensor {
+        try logSoftmax(dim: d).unary(.exp)
+    }
+
+    /// Variance over dims with `correction` subtracted from the count (1 = sample variance).
+    public func variance(dims: [Int]?, correction: Int = 1, keepdim: Bool = false) throws -> Tensor {
+        let x = try floatInput("var")
+        let ds = try x.reduceDims(dims, "var")
+        let n = ds.reduce(1) { $0 * x.shape[$1] }
+        let mean = try x.reduce(.mean, dims: ds, keepdim: true)
+        let sq = try Tensor.binary(.sub, x, mean).unary(.square).reduce(.sum, dims: ds, keepdim: keepdim)
+        return try Tensor.binary(.div, sq, x.scalarLike(Double(Swift.max(n - correction, 0))))
+    }
+}
