@@ -1,7 +1,7 @@
 // swift-tools-version: 6.0
 //
 // Tide: a numerical environment whose experiments are Lua scripts and whose engine is Swift.
-// Layout and the rules behind it: see ARCHITECTURE notes in docs/architecture.md.
+// Layout and the rules behind it: ../shared/design/ARCHITECTURE.md (kept true by this file).
 //
 // No target here uses unsafeFlags, so another package can depend on Tide by URL or path.
 // Lua headers come from the headers-only `CLua`; only `TideHost` links liblua5.4.
