@@ -3,7 +3,8 @@
 // Tide: a numerical environment whose experiments are Lua scripts and whose engine is Swift.
 // Layout and the rules behind it: ../shared/design/ARCHITECTURE.md (kept true by this file).
 //
-// No target here uses unsafeFlags, so another package can depend on Tide by URL or path.
+// No target here passes unsafe compiler or linker flags, so another package can depend on Tide
+// by URL or path.
 // Lua headers come from the headers-only `CLua`; only `TideHost` links liblua5.4.
 import PackageDescription
 

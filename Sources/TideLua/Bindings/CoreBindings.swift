@@ -8,6 +8,9 @@
 import CLua
 import _CTideShims
 import TideCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 enum CoreBindings {
     static func open(_ vm: LuaVM, _ tide: Int32) {
@@ -48,6 +51,11 @@ enum CoreBindings {
             }
             PrintOptions.current = p
             return 0
+        }
+        vm.def(tide, "clock", "tide.clock() -> wall-clock seconds from a monotonic clock (for timing).") { f in
+            var ts = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &ts)
+            f.push(Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9); return 1
         }
         vm.def(tide, "empty_cache", "tide.empty_cache(): returns cached tensor buffers to the system.") { _ in
             StorageCache.shared.drain(); return 0
