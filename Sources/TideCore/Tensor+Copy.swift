@@ -11,8 +11,8 @@ extension Tensor {
     /// x: any shape broadcastable to self.shape.
     public func copy_(from src: Tensor) throws {
         let bstrides = try src.broadcastStrides(to: shape, op: "copy_")
-        if src.storage === storage && src !== self && src.dtype == dtype
-            && src.offset == offset && bstrides == strides { return }
+        // The same elements onto themselves: nothing to do.
+        if src.storage === storage && src.dtype == dtype && src.offset == offset && bstrides == strides { return }
         // Overlap with another view of the same storage: go through a temporary.
         let source = (src.storage === storage) ? try src.contiguous(force: true) : src
         let sstr = source === src ? bstrides : try source.broadcastStrides(to: shape, op: "copy_")

@@ -65,10 +65,15 @@ struct ElementFormatter {
     init(_ t: Tensor, opts: PrintOptions, summarize: Bool) {
         self.t = t
         precision = opts.precision
-        // Decide the style from the magnitudes of the (finite, real-part) values.
+        integral = t.dtype.isIntegral
+        // Style and width come from the elements that can be printed (the ends when
+        // summarized), so printing a huge tensor does not convert all of it.
+        let n = t.numel
+        let probe = summarize ? Array(0 ..< min(n, 64)) + Array(max(64, n - 64) ..< n) : Array(0 ..< n)
         var maxAbs = 0.0, minAbs = Double.infinity
-        if !t.dtype.isIntegral, let vals = try? t.toComplex() {
-            for v in vals {
+        if !integral {
+            for i in probe {
+                let v = ElementFormatter.value(t, i)
                 for x in [v.real, v.imaginary] where x.isFinite && x != 0 {
                     maxAbs = max(maxAbs, abs(x))
                     minAbs = min(minAbs, abs(x))
@@ -76,12 +81,20 @@ struct ElementFormatter {
             }
         }
         scientific = maxAbs >= 1e8 || (minAbs < 1e-4 && minAbs > 0) || (maxAbs / max(minAbs, 1e-300) > 1e6 && minAbs < 1)
-        integral = t.dtype.isIntegral
         var w = 0
-        let n = t.numel
-        let probe = summarize ? Array(0 ..< min(n, 64)) + Array(max(0, n - 64) ..< n) : Array(0 ..< n)
         for i in probe { w = max(w, text(i).count) }
         width = w
+    }
+
+    static func value(_ t: Tensor, _ i: Int) -> C128 {
+        switch t.dtype {
+        case .f32: return C128(Double(t.pointer(Float.self)[i]), 0)
+        case .f64: return C128(t.pointer(Double.self)[i], 0)
+        case .c64: let z = t.pointer(C64.self)[i]; return C128(Double(z.real), Double(z.imaginary))
+        case .c128: return t.pointer(C128.self)[i]
+        case .i64: return C128(Double(t.pointer(Int64.self)[i]), 0)
+        case .bool: return C128(t.pointer(Bool.self)[i] ? 1 : 0, 0)
+        }
     }
 
     func text(_ i: Int) -> String {

@@ -39,7 +39,7 @@ extension Tensor {
         if b.dim == 1 { shape.removeLast() }
         if a.dim == 1 { shape.remove(at: shape.count - (b.dim == 1 ? 1 : 2)) }
         let r = try out.reshaped(shape)
-        return integral ? try r.to(DType.promote(a.dtype, b.dtype) == .bool ? .i64 : .i64) : r
+        return integral ? try r.to(.i64) : r
     }
 
     /// C (n, m) = A (n, k) * B (k, m), all dense row-major.

@@ -146,10 +146,12 @@ extension Tensor {
             }
             pi[o] = Int64(best)
         }
-        // values gathered in the source dtype (exact for i64)
-        let vals = try src.reshaped([outer, inner])
-        let out = try Tensor(uninitialized: [outer], dtype: dtype)
-        for o in 0 ..< outer { try out.select(0, o).copy_(from: vals.select(0, o).select(0, Int(pi[o]))) }
-        return (try out.reshaped(outShape), idx)
+        // values gathered in the source dtype (exact for i64); src is dense (outer, inner)
+        let out = try Tensor(uninitialized: outShape, dtype: dtype)
+        let isz = dtype.itemSize
+        for o in 0 ..< outer {
+            (out.rawPointer + o * isz).copyMemory(from: src.rawPointer + (o * inner + Int(pi[o])) * isz, byteCount: isz)
+        }
+        return (out, idx)
     }
 }

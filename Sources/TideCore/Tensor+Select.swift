@@ -59,7 +59,7 @@ extension Tensor {
     public func indexWithTensor(_ idx: Tensor) throws -> Tensor {
         switch idx.dtype {
         case .bool: return try maskedSelect(idx)
-        case .i64: return try indexSelect(0, idx - 1)
+        case .i64: return try indexSelect(0, Tensor.binary(.sub, idx, Tensor.scalar(1, dtype: .i64)))
         default: throw TensorError("index: a tensor index must be bool (mask) or i64 (1-based indices), got \(idx.dtype.rawValue)")
         }
     }

@@ -133,7 +133,7 @@ extension LuaFrame {
         switch type(i) {
         case LUA_TUSERDATA:
             let t = try tensor(i)
-            return dtype.map { d in (try? t.to(d)) ?? t } ?? t
+            return try dtype.map { try t.to($0) } ?? t
         case LUA_TNUMBER:
             let v = try number(i)
             let d = dtype ?? (tide_isinteger(L, i) != 0 ? .i64 : .f32)

@@ -127,6 +127,11 @@ public struct LuaFrame {
     public func push(_ s: String) { lua_pushlstring(L, s, s.utf8.count) }
     public func push(_ t: Tensor) { TensorUserdata.push(L, t) }
     public func pushNil() { lua_pushnil(L) }
+    /// Pushes {v1, v2, ...} (sizes, strides).
+    public func push(ints: [Int]) {
+        lua_createtable(L, Int32(ints.count), 0)
+        for (k, v) in ints.enumerated() { lua_pushinteger(L, lua_Integer(v)); lua_rawseti(L, -2, lua_Integer(k + 1)) }
+    }
     public func push(_ v: LuaValue) { vm.push(v) }
 
     /// Calls the function at stack index `fi` with the values at `args` (protected; a Lua

@@ -155,7 +155,7 @@ public final class LuaVM {
         let top = lua_gettop(L)
         defer { lua_settop(L, top) }
         let name = chunkName ?? "=(string)"
-        let status = code.withCString { p in tide_loadbuffer(L, p, strlen(p), name, "t") }
+        let status = tide_loadbuffer(L, code, code.utf8.count, name, "t")
         try check(status)
         for a in args { lua_pushstring(L, a) }
         try check(tide_pcall(L, Int32(args.count), LUA_MULTRET, traceback ? 1 : 0))

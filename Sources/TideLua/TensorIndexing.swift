@@ -59,8 +59,9 @@ enum TensorIndexing {
                     guard a != 0, b != 0, s0 >= 0, s0 <= size, e0 < size, e0 >= -1 else {
                         throw LuaError.message("index: range {\(a), \(b)} out of bounds for dim \(origDim + 1) of size \(size)")
                     }
-                    let len = e0 >= s0 ? (e0 - s0) / step + 1 : 0
-                    var v = try cur.narrow(d, s0, max(0, min(len == 0 ? 0 : e0 - s0 + 1, size - s0)))
+                    let span = e0 >= s0 ? e0 - s0 + 1 : 0   // elements a..b inclusive
+                    let len = span == 0 ? 0 : (span - 1) / step + 1
+                    var v = try cur.narrow(d, s0, span)
                     if step > 1 {
                         var sh = v.shape, st = v.strides
                         sh[d] = len

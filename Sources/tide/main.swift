@@ -110,7 +110,7 @@ for act in actions {
         case .lib(let spec):
             let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
             let (g, mod) = parts.count == 2 ? (parts[0], parts[1]) : (spec, spec)
-            _ = try host.vm.run(string: "local g, m = ...; _G[g] = require(m)".replacingOccurrences(of: "...", with: "\"\(g)\", \"\(mod)\""), chunkName: "=(command line)")
+            try host.vm.run(string: "local g, m = ...; _G[g] = require(m)", chunkName: "=(command line)", args: [g, mod])
         }
     } catch { report(error); exit(1) }
 }

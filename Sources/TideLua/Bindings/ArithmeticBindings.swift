@@ -19,8 +19,7 @@ enum ArithmeticBindings {
         case LUA_TNUMBER:
             let v = try f.number(i)
             if let o = other {
-                let isInt = tide_isinteger(f.L, i) != 0 || (v == v.rounded() && o.dtype.isFloatingPoint)
-                return try Tensor.scalar(v, dtype: DType.promote(o.dtype, scalarIsIntegral: isInt))
+                return try Tensor.scalar(v, dtype: DType.promote(o.dtype, scalarIsIntegral: tide_isinteger(f.L, i) != 0))
             }
             return try Tensor.scalar(v, dtype: tide_isinteger(f.L, i) != 0 ? .i64 : .f32)
         case LUA_TBOOLEAN: return try Tensor.scalar(f.boolean(i) ? 1 : 0, dtype: .bool)

@@ -59,10 +59,10 @@ enum MathBindings {
         guard let o = o else { return .global }
         defer { tide_pop(f.L, 1) }
         if f.pushField(o, "generator") == LUA_TNIL { return .global }
-        guard let ud = lua_touserdata(f.L, -1), GeneratorUserdata.isGenerator(f.L, -1) else {
+        guard let g = GeneratorUserdata.generator(f.L, -1) else {
             throw LuaError.message("\(f.name): option 'generator' must be a tide.Generator, got \(f.typeName(-1))")
         }
-        return Unmanaged<Generator>.fromOpaque(ud.assumingMemoryBound(to: UnsafeMutableRawPointer.self).pointee).takeUnretainedValue()
+        return g
     }
 
     static func open(_ vm: LuaVM, methods m: Int32, tide: Int32) {
@@ -285,6 +285,13 @@ enum GeneratorUserdata {
         return same
     }
 
+    /// The live Generator at `idx`, or nil for any other value.
+    static func generator(_ L: OpaquePointer, _ idx: Int32) -> Generator? {
+        guard isGenerator(L, idx), let ud = lua_touserdata(L, idx),
+              let p = ud.assumingMemoryBound(to: UnsafeMutableRawPointer?.self).pointee else { return nil }
+        return Unmanaged<Generator>.fromOpaque(p).takeUnretainedValue()
+    }
+
     static func open(_ vm: LuaVM, _ tide: Int32) {
         let L = vm.L
         lua_createtable(L, 0, 4)
@@ -300,14 +307,12 @@ enum GeneratorUserdata {
         lua_createtable(L, 0, 4)
         let methods = lua_gettop(L)
         vm.def(methods, "manual_seed", "g:manual_seed(n): reseeds this generator; returns g.") { f in
-            guard isGenerator(f.L, 1), let ud = lua_touserdata(f.L, 1) else { throw f.typeError(1, "tide.Generator") }
-            let g = Unmanaged<Generator>.fromOpaque(ud.assumingMemoryBound(to: UnsafeMutableRawPointer.self).pointee).takeUnretainedValue()
+            guard let g = generator(f.L, 1) else { throw f.typeError(1, "tide.Generator") }
             g.seed(UInt64(bitPattern: Int64(try f.integer(2))))
             lua_pushvalue(f.L, 1); return 1
         }
         vm.def(methods, "initial_seed", "g:initial_seed() -> the seed.") { f in
-            guard isGenerator(f.L, 1), let ud = lua_touserdata(f.L, 1) else { throw f.typeError(1, "tide.Generator") }
-            let g = Unmanaged<Generator>.fromOpaque(ud.assumingMemoryBound(to: UnsafeMutableRawPointer.self).pointee).takeUnretainedValue()
+            guard let g = generator(f.L, 1) else { throw f.typeError(1, "tide.Generator") }
             f.push(Int(Int64(bitPattern: g.initialSeed))); return 1
         }
         lua_pushstring(L, "__index"); lua_pushvalue(L, methods); lua_rawset(L, mt)

@@ -63,13 +63,13 @@ enum TensorBindings {
             return 0
         }
         vm.def(m, "shape", "x:shape() -> table of sizes, e.g. {2, 3}.") { f in
-            f.push(.table(Dictionary(uniqueKeysWithValues: try f.tensor(1).shape.enumerated().map { (.integer($0.offset + 1), .integer($0.element)) })))
+            f.push(ints: try f.tensor(1).shape)
             return 1
         }
         vm.def(m, "size", "x:size([d]) -> the size of dim d (1-based, negatives from the end), or all sizes as a table.") { f in
             let t = try f.tensor(1)
             if f.isNoneOrNil(2) {
-                f.push(.table(Dictionary(uniqueKeysWithValues: t.shape.enumerated().map { (.integer($0.offset + 1), .integer($0.element)) })))
+                f.push(ints: t.shape)
             } else {
                 f.push(t.shape[try luaDim(f.integer(2), rank: t.dim, op: "size")])
             }
@@ -83,7 +83,7 @@ enum TensorBindings {
         vm.def(m, "stride", "x:stride([d]) -> element strides (table) or the stride of dim d.") { f in
             let t = try f.tensor(1)
             if f.isNoneOrNil(2) {
-                f.push(.table(Dictionary(uniqueKeysWithValues: t.strides.enumerated().map { (.integer($0.offset + 1), .integer($0.element)) })))
+                f.push(ints: t.strides)
             } else {
                 f.push(t.strides[try luaDim(f.integer(2), rank: t.dim, op: "stride")])
             }
