@@ -23,6 +23,8 @@ let package = Package(
         .systemLibrary(name: "CLua", path: "Sources/CLua"),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CReadline", path: "Sources/CReadline", pkgConfig: "readline",
                        providers: [.apt(["libreadline-dev"])]),
 
@@ -35,7 +37,7 @@ let package = Package(
                 path: "Sources/_CTideREPL"),
 
         // Swift engine: knows nothing about Lua.
-        .target(name: "TideCore", dependencies: ["COpenBLAS", "_CTideKernels",
+        .target(name: "TideCore", dependencies: ["COpenBLAS", "CZlib", "_CTideKernels",
                                               .product(name: "Numerics", package: "swift-numerics")],
                 path: "Sources/TideCore"),
         // The only Lua-aware Swift: VM wrapper and bindings.

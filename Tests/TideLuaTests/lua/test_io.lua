@@ -1,0 +1,112 @@
+-- tide.io against files NumPy and safetensors wrote (Tests/fixtures/io, made by
+-- scripts/fixtures/gen_io.py), round trips, atomic writes, and corrupt or truncated files.
+local S = require "support"
+local here = debug.getinfo(1, "S").source:sub(2):match("^(.*)/")
+local dir = here .. "/../../fixtures/io/"
+local expected = dofile(dir .. "expected.lua")
+
+local function flat(t)
+  local v = t:reshape(-1):totable()
+  return v
+end
+
+local function same(name, t, e)
+  assert(t:dtype() == e.dtype, name .. ": dtype " .. t:dtype() .. ", expected " .. e.dtype)
+  local shape = t:shape()
+  assert(#shape == #e.shape, name .. ": rank")
+  for k = 1, #shape do assert(shape[k] == e.shape[k], name .. ": shape") end
+  local got = flat(t)
+  assert(#got == #e.values, name .. ": element count")
+  for k = 1, #got do
+    local g, x = got[k], e.values[k]
+    if type(x) == "table" then
+      assert(g[1] == x[1] and g[2] == x[2], ("%s: element %d"):format(name, k))
+    elseif x ~= x then
+      assert(g ~= g, name .. ": NaN expected")
+    else
+      assert(g == x, ("%s: element %d is %s, expected %s"):format(name, k, tostring(g), tostring(x)))
+    end
+  end
+end
+
+-- every .npy NumPy wrote reads back exactly (C and Fortran order, big-endian, f16, u8)
+for name, e in pairs(expected) do
+  same(name, tide.io.load(dir .. name .. ".npy"), e)
+end
+
+-- .npz, stored and deflated
+local z = tide.io.load(dir .. "stored.npz")
+same("stored.npz:a", z.a, expected.f32)
+same("stored.npz:b", z.b, expected.i64)
+local zc = tide.io.load(dir .. "deflated.npz")
+same("deflated.npz:a", zc.a, expected.f64)
+same("deflated.npz:b", zc.b, expected.bool)
+
+-- .safetensors with metadata
+local st, meta = tide.io.load(dir .. "st.safetensors")
+same("st:w", st.w, expected.f32)
+same("st:n", st.n, expected.i64)
+same("st:m", st.m, expected.bool)
+assert(meta.source == "numpy" and meta.step == "7")
+
+-- round trips through Tide's writers, every dtype
+local base = os.tmpname()
+for name, e in pairs(expected) do
+  local t = tide.io.load(dir .. name .. ".npy")
+  tide.io.save(base .. ".npy", t)
+  same("roundtrip:" .. name, tide.io.load(base .. ".npy"), e)
+end
+local all = {}
+for name in pairs(expected) do all[name] = tide.io.load(dir .. name .. ".npy") end
+tide.io.save(base .. ".npz", all, {compressed = true})
+local back = tide.io.load(base .. ".npz")
+for name, e in pairs(expected) do same("npz-roundtrip:" .. name, back[name], e) end
+tide.io.save(base .. ".safetensors", {w = all.f32, n = all.i64, c = all.c64}, {metadata = {k = "v"}})
+local st2, meta2 = tide.io.load(base .. ".safetensors")
+same("st-roundtrip:w", st2.w, expected.f32)
+same("st-roundtrip:c", st2.c, expected.c64)
+assert(meta2.k == "v")
+S.checkerror("no complex128", tide.io.save, base .. ".safetensors", {x = all.c128})
+
+-- CSV
+local m = tide.tensor({{1.5, -2}, {3, 1e-20}}, "f64")
+tide.io.save(base .. ".csv", m, {header = {"a", "b"}})
+local mc = tide.io.load(base .. ".csv", {skip_header = 1})
+S.close(mc, m, 0)
+local f = assert(io.open(base .. ".bad.csv", "w")); f:write("1,2\n3\n"); f:close()
+S.checkerror("line 2 has 1 fields, expected 2", tide.io.load, base .. ".bad.csv")
+f = assert(io.open(base .. ".bad2.csv", "w")); f:write("1,x\n"); f:close()
+S.checkerror("line 1, column 2: 'x' is not a number", tide.io.load, base .. ".bad2.csv")
+
+-- writes are atomic: no temporary file is left behind, and a failed save keeps the old file
+tide.io.save(base .. ".npy", tide.ones(3))
+assert(io.open(base .. ".npy.tmp-" .. "x") == nil)
+S.checkerror("cannot write", tide.io.save, "/nonexistent-dir/x.npy", tide.ones(2))
+
+-- corrupt and truncated files give clear errors
+local function write_bytes(path, s) local h = assert(io.open(path, "wb")); h:write(s); h:close() end
+local good = assert(io.open(dir .. "f64.npy", "rb")):read("a")
+write_bytes(base .. ".trunc.npy", good:sub(1, #good - 5))
+S.checkerror("is truncated or corrupt", tide.io.load, base .. ".trunc.npy")
+write_bytes(base .. ".junk.npy", "hello world, not numpy")
+S.checkerror("is not a .npy file", tide.io.load, base .. ".junk.npy")
+local npz = assert(io.open(dir .. "stored.npz", "rb")):read("a")
+write_bytes(base .. ".trunc.npz", npz:sub(1, 100))
+S.checkerror("no end-of-central-directory record", tide.io.load, base .. ".trunc.npz")
+-- flip one data byte inside the first member: the CRC check catches it
+local pos = 80
+write_bytes(base .. ".crc.npz", npz:sub(1, pos - 1) .. string.char((npz:byte(pos) + 1) % 256) .. npz:sub(pos + 1))
+S.checkerror("fails its CRC-32 check (corrupt file)", tide.io.load, base .. ".crc.npz")
+local stb = assert(io.open(dir .. "st.safetensors", "rb")):read("a")
+write_bytes(base .. ".trunc.safetensors", stb:sub(1, #stb - 4))
+S.checkerror("outside the", tide.io.load, base .. ".trunc.safetensors")
+write_bytes(base .. ".hdr.safetensors", "\255\255\255\255\0\0\0\0{}")
+S.checkerror("larger than the file", tide.io.load, base .. ".hdr.safetensors")
+S.checkerror("cannot open", tide.io.load, base .. ".missing.npy")
+S.checkerror("cannot tell the format", tide.io.load, base .. ".bin")
+
+for _, ext in ipairs({".npy", ".npz", ".safetensors", ".csv", ".bad.csv", ".bad2.csv", ".trunc.npy",
+                      ".junk.npy", ".trunc.npz", ".crc.npz", ".trunc.safetensors", ".hdr.safetensors"}) do
+  os.remove(base .. ext)
+end
+os.remove(base)
