@@ -7,12 +7,22 @@ import Glibc
 #endif
 
 public protocol ArithScalar: TideScalar, Numeric {
+    /// +, - and * that wrap on integer overflow (as NumPy's int64 does) instead of trapping.
+    static func tideAdd(_ a: Self, _ b: Self) -> Self
+    static func tideSub(_ a: Self, _ b: Self) -> Self
+    static func tideMul(_ a: Self, _ b: Self) -> Self
     static func tideDiv(_ a: Self, _ b: Self) -> Self
     /// Python-style modulo: the result has the sign of the divisor (NumPy, torch `%`).
     static func tideRem(_ a: Self, _ b: Self) -> Self
     static func tidePow(_ a: Self, _ b: Self) -> Self
     static func tideMax(_ a: Self, _ b: Self) -> Self
     static func tideMin(_ a: Self, _ b: Self) -> Self
+}
+
+extension ArithScalar {
+    @inline(__always) public static func tideAdd(_ a: Self, _ b: Self) -> Self { a + b }
+    @inline(__always) public static func tideSub(_ a: Self, _ b: Self) -> Self { a - b }
+    @inline(__always) public static func tideMul(_ a: Self, _ b: Self) -> Self { a * b }
 }
 
 extension Float: ArithScalar {
@@ -38,6 +48,9 @@ extension Double: ArithScalar {
 }
 
 extension Int64: ArithScalar {
+    @inline(__always) public static func tideAdd(_ a: Int64, _ b: Int64) -> Int64 { a &+ b }
+    @inline(__always) public static func tideSub(_ a: Int64, _ b: Int64) -> Int64 { a &- b }
+    @inline(__always) public static func tideMul(_ a: Int64, _ b: Int64) -> Int64 { a &* b }
     /// Floor division (used only by `//`-style callers; `/` promotes integers to float).
     @inline(__always) public static func tideDiv(_ a: Int64, _ b: Int64) -> Int64 {
         if b == 0 { return 0 }

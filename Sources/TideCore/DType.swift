@@ -3,8 +3,8 @@
 //     DType.promote(.i64, .f32)   // .f32
 //     DType.promote(.f32, .c128)  // .c128
 //
-// Promotion (the same lattice as NumPy's for tensor-tensor ops, written down here and tested):
-//   bool < i64 < f32 < f64, and c64 < c128.
+// Promotion (torch's lattice, written down here and tested against NumPy fixtures):
+//   bool < i64 < f32 < f64, and c64 < c128. Unlike NumPy, i64 with f32 gives f32 (NumPy: f64).
 //   A real with a complex gives the complex type wide enough for both:
 //   f64 with c64 -> c128; f32 or i64 or bool with c64 -> c64.
 //   A Lua number (a "weak" scalar) does not widen a tensor's float type: f32 + 2.5 stays f32,

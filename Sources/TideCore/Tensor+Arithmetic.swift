@@ -73,9 +73,9 @@ extension Tensor {
             }
         }
         switch op {
-        case .add: try apply { $0 + $1 }
-        case .sub: try apply { $0 - $1 }
-        case .mul: try apply { $0 * $1 }
+        case .add: try apply { T.tideAdd($0, $1) }
+        case .sub: try apply { T.tideSub($0, $1) }
+        case .mul: try apply { T.tideMul($0, $1) }
         case .div: try apply { T.tideDiv($0, $1) }
         case .pow: try apply { T.tidePow($0, $1) }
         case .rem: try apply { T.tideRem($0, $1) }

@@ -83,8 +83,8 @@ extension Tensor {
         case .f64: return try mapElements(Double.self, Double.self) { applyUnary(op, $0) }
         case .i64, .bool:
             switch op {
-            case .abs: return try to(.i64).mapElements(Int64.self, Int64.self) { Swift.abs($0) }
-            case .neg: return try to(.i64).mapElements(Int64.self, Int64.self) { -$0 }
+            case .abs: return try to(.i64).mapElements(Int64.self, Int64.self) { $0 < 0 ? 0 &- $0 : $0 }  // wraps at Int64.min, as NumPy
+            case .neg: return try to(.i64).mapElements(Int64.self, Int64.self) { 0 &- $0 }
             case .sign: return try to(.i64).mapElements(Int64.self, Int64.self) { $0.signum() }
             case .floor, .ceil, .round, .trunc: return try to(.i64, copy: true)
             case .square: return try to(.i64).mapElements(Int64.self, Int64.self) { $0 &* $0 }

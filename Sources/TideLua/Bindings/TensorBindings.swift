@@ -52,6 +52,7 @@ enum TensorBindings {
         ArithmeticBindings.open(vm, metatable: mt, methods: methods, tide: tide)
         MathBindings.open(vm, methods: methods, tide: tide)
         JoinBindings.open(vm, methods: methods, tide: tide)
+        IndexingBindings.open(vm, methods: methods, tide: tide)
         lua_settop(L, mt - 1)
         defineCreation(vm, tide)
     }

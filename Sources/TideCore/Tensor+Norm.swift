@@ -1,0 +1,70 @@
+// Tensor+Norm: vector norms, lerp and multinomial sampling.
+//
+//     try x.norm(p: 2, dims: nil)               // over all elements (the Frobenius norm for 2)
+//     try x.norm(p: .infinity, dims: [1])       // max |x| along dim 1
+//     try Tensor.lerp(a, b, weight)              // a + w (b - a)
+//     try probs.multinomial(3, replacement: false)  // (n,) or (B, n) -> (3,) or (B, 3), 0-based
+//
+// Complex inputs give real norms (of |x|).
+extension Tensor {
+    public func norm(p: Double, dims: [Int]?, keepdim: Bool = false) throws -> Tensor {
+        let a = try unary(.abs)
+        let x = a.dtype.isFloatingPoint ? a : try a.to(.f32)
+        switch p {
+        case .infinity: return try x.reduce(.amax, dims: dims, keepdim: keepdim)
+        case -.infinity: return try x.reduce(.amin, dims: dims, keepdim: keepdim)
+        case 0: return try x.reduce(.count_nonzero, dims: dims, keepdim: keepdim).to(x.dtype)
+        case 1: return try x.reduce(.sum, dims: dims, keepdim: keepdim)
+        case 2: return try x.unary(.square).reduce(.sum, dims: dims, keepdim: keepdim).unary(.sqrt)
+        default:
+            let s = try Tensor.binary(.pow, x, x.scalarLike(p)).reduce(.sum, dims: dims, keepdim: keepdim)
+            return try Tensor.binary(.pow, s, s.scalarLike(1 / p))
+        }
+    }
+
+    public static func lerp(_ a: Tensor, _ b: Tensor, _ w: Tensor) throws -> Tensor {
+        try binary(.add, a, binary(.mul, w, binary(.sub, b, a)))
+    }
+
+    /// Draws `n` category indices per row from non-negative weights (normalized per row).
+    public func multinomial(_ n: Int, replacement: Bool, generator g: Generator = .global) throws -> Tensor {
+        guard dim == 1 || dim == 2 else { throw TensorError("multinomial: expected a 1-d or 2-d tensor of weights, got shape \(shapeString(shape))") }
+        let w = try (dim == 1 ? unsqueeze(0) : self).to(.f64).contiguous()
+        let rows = w.shape[0], k = w.shape[1]
+        guard n >= 0, replacement || n <= k else {
+            throw TensorError("multinomial: cannot draw \(n) samples without replacement from \(k) categories")
+        }
+        let wp = w.pointer(Double.self)
+        let out = try Tensor(uninitialized: [rows, n], dtype: .i64)
+        let op = out.pointer(Int64.self)
+        var cur = [Double](repeating: 0, count: k)
+        for r in 0 ..< rows {
+            var total = 0.0
+            for j in 0 ..< k {
+                let v = wp[r * k + j]
+                guard v >= 0, v.isFinite else { throw TensorError("multinomial: weights must be finite and >= 0, got \(v) in row \(r + 1)") }
+                cur[j] = v
+                total += v
+            }
+            guard total > 0 else { throw TensorError("multinomial: row \(r + 1) has all-zero weights") }
+            for s in 0 ..< n {
+                var u = g.uniform() * total
+                var pick = k - 1
+                for j in 0 ..< k where cur[j] > 0 {
+                    if u < cur[j] { pick = j; break }
+                    u -= cur[j]
+                }
+                while cur[pick] == 0 && pick > 0 { pick -= 1 }  // rounding at the top end
+                op[r * n + s] = Int64(pick)
+                if !replacement {
+                    total -= cur[pick]
+                    cur[pick] = 0
+                    if total <= 0 && s + 1 < n {
+                        throw TensorError("multinomial: row \(r + 1) has fewer than \(n) categories with nonzero weight")
+                    }
+                }
+            }
+        }
+        return dim == 1 ? try out.reshaped([n]) : out
+    }
+}

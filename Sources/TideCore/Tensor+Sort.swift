@@ -1,0 +1,125 @@
+// Tensor+Sort: sorting, top-k, unique and running sums/products along a dim.
+//
+//     x: (B, N)
+//     try x.sort(dim: 1, descending: false)  // (values, 0-based i64 indices), stable
+//     try x.topk(3, dim: 1)                   // the 3 largest per row, largest first
+//     try x.unique()                          // sorted distinct values (+ inverse, counts)
+//     try x.cumsum(dim: 1), try x.cumprod(dim: 1)
+//
+// Order: NaN sorts after every number (as NumPy), also when descending it comes first
+// (as torch). Complex tensors have no order.
+import ComplexModule
+
+extension Tensor {
+    /// Moves dim d last and makes the result dense: (rows, n, moved tensor).
+    func lastDimRows(_ d: Int, _ op: String) throws -> (Int, Int, Tensor, [Int]) {
+        let dn = try normDim(d, op)
+        if dim == 0 { return (1, 1, try reshaped([1]), [0]) }
+        var perm = Array(0 ..< dim)
+        perm.remove(at: dn)
+        perm.append(dn)
+        let moved = try permuted(perm).contiguous()
+        let n = shape[dn]
+        return (n == 0 ? 0 : numel / n, n, moved, perm)
+    }
+
+    /// Puts a (rows, n)-shaped result back in place of dim d.
+    func restoreDim(_ t: Tensor, _ perm: [Int], newSize n: Int, dim d: Int) throws -> Tensor {
+        if dim == 0 { return try t.reshaped([]) }
+        var movedShape = perm.map { shape[$0] }
+        movedShape[movedShape.count - 1] = n
+        var inverse = [Int](repeating: 0, count: perm.count)
+        for (k, p) in perm.enumerated() { inverse[p] = k }
+        return try t.reshaped(movedShape).permuted(inverse).contiguous()
+    }
+
+    static func lessForSort(_ a: Double, _ b: Double) -> Bool {
+        if a.isNaN { return false }
+        if b.isNaN { return true }
+        return a < b
+    }
+
+    public func sort(dim d: Int = -1, descending: Bool = false) throws -> (Tensor, Tensor) {
+        guard !dtype.isComplex else { throw TensorError("sort: complex tensors have no order") }
+        let (rows, n, moved, perm) = try lastDimRows(d, "sort")
+        let keys = try moved.to(.f64)
+        let kp = keys.pointer(Double.self)
+        let idx = try Tensor(uninitialized: [rows, n], dtype: .i64)
+        let ip = idx.pointer(Int64.self)
+        var order = [Int](repeating: 0, count: n)
+        for r in 0 ..< rows {
+            try Cancellation.check()
+            let row = kp + r * n
+            for j in 0 ..< n { order[j] = j }
+            if descending {
+                order.sort { a, b in
+                    let x = row[a], y = row[b]
+                    if x.isNaN != y.isNaN { return x.isNaN }
+                    return x > y || (x == y && a < b)
+                }
+            } else {
+                order.sort { a, b in Tensor.lessForSort(row[a], row[b]) || (!Tensor.lessForSort(row[b], row[a]) && a < b) }
+            }
+            for j in 0 ..< n { ip[r * n + j] = Int64(order[j]) }
+        }
+        let vals = try moved.reshaped([rows, n]).gather(1, idx)
+        let dn = try normDim(d, "sort")
+        return (try restoreDim(vals, perm, newSize: n, dim: dn), try restoreDim(idx, perm, newSize: n, dim: dn))
+    }
+
+    public func topk(_ k: Int, dim d: Int = -1, largest: Bool = true) throws -> (Tensor, Tensor) {
+        let dn = try normDim(d, "topk")
+        let size = dim == 0 ? 1 : shape[dn]
+        guard k >= 0 && k <= size else { throw TensorError("topk: k = \(k) is out of range for dim \(dn + 1) of size \(size)") }
+        let (v, i) = try sort(dim: dn, descending: largest)
+        if dim == 0 { return (v, i) }
+        return (try v.narrow(dn, 0, k).contiguous(), try i.narrow(dn, 0, k).contiguous())
+    }
+
+    /// Sorted distinct values of the flattened tensor, the 0-based position of each element's
+    /// value in them (inverse, shaped like self), and counts.
+    public func unique() throws -> (values: Tensor, inverse: Tensor, counts: Tensor) {
+        guard !dtype.isComplex else { throw TensorError("unique: complex tensors have no order") }
+        let flat = try reshaped([-1])
+        let (sv, si) = try flat.sort(dim: 0)
+        let keys = try sv.to(.f64).toDoubles()
+        let sip = try si.contiguous().pointer(Int64.self)
+        var firsts: [Int] = []
+        var counts: [Double] = []
+        let inverse = try Tensor(uninitialized: [flat.numel], dtype: .i64)
+        let inv = inverse.pointer(Int64.self)
+        for j in 0 ..< keys.count {
+            let isNew = j == 0 || !(keys[j] == keys[j - 1] || (keys[j].isNaN && keys[j - 1].isNaN))
+            if isNew { firsts.append(j); counts.append(0) }
+            counts[counts.count - 1] += 1
+            inv[Int(sip[j])] = Int64(firsts.count - 1)
+        }
+        let idx = try Tensor(array: firsts.map(Double.init), shape: [firsts.count], dtype: .i64)
+        return (try sv.indexSelect(0, idx), try inverse.reshaped(shape), try Tensor(array: counts, shape: [counts.count], dtype: .i64))
+    }
+
+    /// Running sum (or product) along dim; integer inputs stay i64, bool becomes i64.
+    public func scan(dim d: Int, product: Bool) throws -> Tensor {
+        let op = product ? "cumprod" : "cumsum"
+        let (rows, n, moved, perm) = try lastDimRows(d, op)
+        let dn = try normDim(d, op)
+        let rt: DType = dtype == .bool ? .i64 : dtype
+        let x = try moved.to(rt, copy: true).reshaped([rows, n])
+        func run<T: ArithScalar>(_: T.Type) {
+            let p = x.pointer(T.self)
+            for r in 0 ..< rows {
+                let row = p + r * n
+                for j in stride(from: 1, to: n, by: 1) { row[j] = product ? T.tideMul(row[j - 1], row[j]) : T.tideAdd(row[j - 1], row[j]) }
+            }
+        }
+        switch rt {
+        case .f32: run(Float.self)
+        case .f64: run(Double.self)
+        case .i64: run(Int64.self)
+        case .c64: run(C64.self)
+        case .c128: run(C128.self)
+        case .bool: break
+        }
+        return try restoreDim(x, perm, newSize: n, dim: dn)
+    }
+}

@@ -1,0 +1,175 @@
+// IndexingBindings: index-driven ops, sorting, scans, products and norms from Lua.
+// Every index a Lua user passes or gets back is 1-based; the shift to 0-based is here.
+//
+//     x:gather(2, idx), x:scatter(2, idx, src), x:scatter_add(2, idx, src), x:index_select(1, idx)
+//     tide.one_hot(labels, 10), x:repeat_interleave(2 [, dim])
+//     x:tril(), x:triu(1), x:flip(1), x:roll(1, 1)
+//     local v, i = x:sort(2, {descending = true}); x:argsort(); x:topk(3); x:unique()
+//     x:cumsum(1), x:cumprod(1)
+//     tide.dot(a, b), tide.vdot(a, b), tide.mv(m, v), tide.outer(a, b), tide.kron(a, b)
+//     tide.einsum("ij,jk->ik", a, b)
+//     x:norm(), x:norm(1, 2, {keepdim = true}), x:norm("fro"), x:norm(math.huge)
+//     tide.lerp(a, b, 0.3), tide.multinomial(p, 5, {replacement = true})
+import CLua
+import _CTideShims
+import TideCore
+
+enum IndexingBindings {
+    static func oneBased(_ t: Tensor) throws -> Tensor { try Tensor.binary(.add, t, Tensor.scalar(1, dtype: .i64)) }
+
+    /// A 1-based i64 index tensor at argument i, returned 0-based.
+    static func zeroBased(_ f: LuaFrame, _ i: Int32) throws -> Tensor {
+        let t = try f.tensor(i)
+        guard t.dtype == .i64 else { throw f.argError(i, "index tensor must be i64, got \(t.dtype.rawValue)") }
+        return try Tensor.binary(.sub, t, Tensor.scalar(1, dtype: .i64))
+    }
+
+    static func pushList(_ f: LuaFrame, _ ts: [Tensor]) {
+        lua_createtable(f.L, Int32(ts.count), 0)
+        for (k, t) in ts.enumerated() { f.push(t); lua_rawseti(f.L, -2, lua_Integer(k + 1)) }
+    }
+
+    static func open(_ vm: LuaVM, methods m: Int32, tide: Int32) {
+        func both(_ name: String, _ doc: String, _ fn: @escaping (LuaFrame) throws -> Int32) {
+            vm.def(m, name, "x:" + doc, fn)
+            vm.def(tide, name, "tide." + doc.replacingOccurrences(of: name + "(", with: name + "(x, ").replacingOccurrences(of: "(x, )", with: "(x)"), fn)
+        }
+        both("gather", "gather(dim, index) -> out[..i..] = x[..index[..i..]..] along dim; index: i64, 1-based.") { f in
+            let x = try f.tensor(1)
+            f.push(try x.gather(luaDim(f.integer(2), rank: x.dim, op: "gather"), zeroBased(f, 3))); return 1
+        }
+        for (name, add) in [("scatter", false), ("scatter_add", true)] {
+            both(name, "\(name)(dim, index, src) -> a copy of x with src \(add ? "added" : "written") at 1-based index along dim (src may be a number).") { f in
+                let x = try f.tensor(1)
+                let d = try luaDim(f.integer(2), rank: x.dim, op: name)
+                let src = try ArithmeticBindings.operand(f, 4, other: x)
+                f.push(try x.scatter(d, zeroBased(f, 3), src, add: add)); return 1
+            }
+            vm.def(m, name + "_", "x:\(name)_(dim, index, src): in place; returns x.") { f in
+                let x = try f.tensor(1)
+                let d = try luaDim(f.integer(2), rank: x.dim, op: name + "_")
+                let src = try ArithmeticBindings.operand(f, 4, other: x)
+                try x.copy_(from: x.scatter(d, zeroBased(f, 3), src, add: add))
+                lua_pushvalue(f.L, 1); return 1
+            }
+        }
+        both("index_select", "index_select(dim, index) -> the slices of dim at 1-based i64 index (any shape).") { f in
+            let x = try f.tensor(1)
+            f.push(try x.indexSelect(luaDim(f.integer(2), rank: x.dim, op: "index_select"), zeroBased(f, 3))); return 1
+        }
+        both("masked_select", "masked_select(mask) -> 1-d copy of the elements where the bool mask (broadcast) is true.") { f in
+            f.push(try f.tensor(1).maskedSelect(f.tensor(2))); return 1
+        }
+        vm.def(tide, "one_hot", "tide.one_hot(labels [, classes]) -> (..., classes) i64; labels are 1-based i64 (classes defaults to the largest label).") { f in
+            let labels = try zeroBased(f, 1)
+            f.push(try Tensor.oneHot(labels, classes: f.optInteger(2, -1))); return 1
+        }
+        both("repeat_interleave", "repeat_interleave(repeats [, dim]) -> each slice repeated; repeats is a number or a table of counts; without dim the tensor is flattened.") { f in
+            let x = try f.tensor(1)
+            let d = f.isNoneOrNil(3) ? nil : try luaDim(f.integer(3), rank: x.dim, op: "repeat_interleave")
+            if f.type(2) == LUA_TTABLE {
+                let (r, _) = try MathBindings.signedList(f, 2)
+                f.push(try x.repeatInterleave(r, dim: d))
+            } else {
+                f.push(try x.repeatInterleave(f.integer(2), dim: d))
+            }
+            return 1
+        }
+        both("tril", "tril([k = 0]) -> elements on and below diagonal k of the last two dims; the rest zero.") { f in
+            f.push(try f.tensor(1).tril(f.optInteger(2, 0))); return 1
+        }
+        both("triu", "triu([k = 0]) -> elements on and above diagonal k of the last two dims; the rest zero.") { f in
+            f.push(try f.tensor(1).triu(f.optInteger(2, 0))); return 1
+        }
+        both("flip", "flip(dims) -> a copy reversed along dims (a number or a table).") { f in
+            let x = try f.tensor(1)
+            guard let ds = try MathBindings.dims(f, 2, rank: x.dim, op: "flip") else { throw f.typeError(2, "number or table of dims") }
+            f.push(try x.flip(ds)); return 1
+        }
+        both("roll", "roll(shift [, dim]) -> elements shifted along dim, wrapping around (flattened when dim is omitted).") { f in
+            let x = try f.tensor(1)
+            let d = f.isNoneOrNil(3) ? nil : try luaDim(f.integer(3), rank: x.dim, op: "roll")
+            f.push(try x.roll(f.integer(2), dim: d)); return 1
+        }
+        both("sort", "sort([dim = -1] [, {descending = false}]) -> values, 1-based indices (stable; NaN last).") { f in
+            let x = try f.tensor(1)
+            let d = f.type(2) == LUA_TNUMBER ? try luaDim(f.integer(2), rank: x.dim, op: "sort") : -1
+            let desc = f.optField(MathBindings.optionsArg(f, from: 2), "descending", false)
+            let (v, i) = try x.sort(dim: d, descending: desc)
+            f.push(v); f.push(try oneBased(i)); return 2
+        }
+        both("argsort", "argsort([dim = -1] [, {descending = false}]) -> 1-based indices that sort x along dim.") { f in
+            let x = try f.tensor(1)
+            let d = f.type(2) == LUA_TNUMBER ? try luaDim(f.integer(2), rank: x.dim, op: "argsort") : -1
+            let desc = f.optField(MathBindings.optionsArg(f, from: 2), "descending", false)
+            f.push(try oneBased(x.sort(dim: d, descending: desc).1)); return 1
+        }
+        both("topk", "topk(k [, dim = -1] [, {largest = true}]) -> values, 1-based indices of the k largest (smallest) along dim, in order.") { f in
+            let x = try f.tensor(1)
+            let d = f.type(3) == LUA_TNUMBER ? try luaDim(f.integer(3), rank: x.dim, op: "topk") : -1
+            let largest = f.optField(MathBindings.optionsArg(f, from: 3), "largest", true)
+            let (v, i) = try x.topk(f.integer(2), dim: d, largest: largest)
+            f.push(v); f.push(try oneBased(i)); return 2
+        }
+        both("unique", "unique([{return_inverse = false, return_counts = false}]) -> sorted distinct values [, 1-based inverse] [, counts].") { f in
+            let x = try f.tensor(1)
+            let o = MathBindings.optionsArg(f, from: 2)
+            let (v, inv, c) = try x.unique()
+            f.push(v)
+            var n: Int32 = 1
+            if f.optField(o, "return_inverse", false) { f.push(try oneBased(inv)); n += 1 }
+            if f.optField(o, "return_counts", false) { f.push(c); n += 1 }
+            return n
+        }
+        for (name, prod) in [("cumsum", false), ("cumprod", true)] {
+            both(name, "\(name)(dim) -> running \(prod ? "product" : "sum") along dim.") { f in
+                let x = try f.tensor(1)
+                f.push(try x.scan(dim: luaDim(f.integer(2), rank: x.dim, op: name), product: prod)); return 1
+            }
+        }
+        let products: [(String, String, (Tensor, Tensor) throws -> Tensor)] = [
+            ("dot", "tide.dot(a, b) -> 0-d sum of a * b for 1-d a, b (no conjugation).", Tensor.dot),
+            ("vdot", "tide.vdot(a, b) -> 0-d sum of conj(a) * b over all elements.", Tensor.vdot),
+            ("mv", "tide.mv(m, v): (n, k) x (k,) -> (n,).", Tensor.mv),
+            ("outer", "tide.outer(a, b): (n,), (m,) -> (n, m).", Tensor.outer),
+            ("kron", "tide.kron(a, b) -> the Kronecker product.", Tensor.kron),
+        ]
+        for (name, doc, fn) in products {
+            let g: (LuaFrame) throws -> Int32 = { f in f.push(try fn(f.tensor(1), f.tensor(2))); return 1 }
+            vm.def(tide, name, doc, g)
+            vm.def(m, name, doc.replacingOccurrences(of: "tide.\(name)(a, b)", with: "a:\(name)(b)"), g)
+        }
+        vm.def(tide, "einsum", "tide.einsum(spec, a, b, ...) -> the Einstein sum, e.g. 'ij,jk->ik', 'bij,bjk->bik', 'ii->i', 'ij->' (contracted through BLAS).") { f in
+            let spec = try f.string(1)
+            var ops: [Tensor] = []
+            if f.type(2) == LUA_TTABLE { ops = try JoinBindings.tensorList(f, 2) } else {
+                var k: Int32 = 2
+                while k <= f.count { ops.append(try f.tensor(k)); k += 1 }
+            }
+            f.push(try Tensor.einsum(spec, ops)); return 1
+        }
+        both("norm", "norm([p = 2 | 'fro' | math.huge | -math.huge] [, dims] [, {keepdim}]) -> the vector p-norm over dims (all when omitted).") { f in
+            let x = try f.tensor(1)
+            var p = 2.0
+            if f.type(2) == LUA_TSTRING {
+                let s = try f.string(2)
+                guard s == "fro" else { throw f.argError(2, "expected a number or 'fro' (for 'nuc' use tide.linalg.matrix_norm), got '\(s)'") }
+            } else if !f.isNoneOrNil(2) { p = try f.number(2) }
+            let ds = try MathBindings.dims(f, 3, rank: x.dim, op: "norm")
+            let keep = f.optField(MathBindings.optionsArg(f, from: 3), "keepdim", false)
+            f.push(try x.norm(p: p, dims: ds, keepdim: keep)); return 1
+        }
+        both("lerp", "lerp(end, weight) -> x + weight * (end - x); weight a number or tensor.") { f in
+            let a = try f.tensor(1)
+            let b = try ArithmeticBindings.operand(f, 2, other: a)
+            let w = try ArithmeticBindings.operand(f, 3, other: a)
+            f.push(try Tensor.lerp(a, b, w)); return 1
+        }
+        both("multinomial", "multinomial(n [, {replacement = false, generator}]) -> n 1-based category draws per row from weights x ((k,) or (B, k)).") { f in
+            let x = try f.tensor(1)
+            let o = MathBindings.optionsArg(f, from: 3)
+            let g = try MathBindings.generator(f, o)
+            f.push(try oneBased(x.multinomial(f.integer(2), replacement: f.optField(o, "replacement", false), generator: g))); return 1
+        }
+    }
+}

@@ -1,0 +1,65 @@
+-- Every op in the registry (scripts/fixtures/gen_ops.py -> Tests/fixtures/ops/cases.lua) against
+-- NumPy, on contiguous inputs and again on non-contiguous views of the same values.
+local here = debug.getinfo(1, "S").source:sub(2):match("^(.*)/")
+local dir = here .. "/../../fixtures/ops/"
+local cases = dofile(dir .. "cases.lua")
+local data = tide.io.load(dir .. "ops.npz")
+
+local np_dtype = {f32 = "f32", f64 = "f64", i64 = "i64", bool = "bool", c64 = "c64", c128 = "c128"}
+
+local function compare(name, got, want, tol)
+  assert(tide.is_tensor(got), ("%s: expected a tensor result, got %s"):format(name, type(got)))
+  assert(got:dtype() == np_dtype[want:dtype()],
+    ("%s: dtype %s, NumPy gives %s"):format(name, got:dtype(), want:dtype()))
+  local gs, ws = got:shape(), want:shape()
+  assert(#gs == #ws, ("%s: shape %s, NumPy gives %s"):format(name, table.concat(gs, "x"), table.concat(ws, "x")))
+  for k = 1, #gs do
+    assert(gs[k] == ws[k], ("%s: shape %s, NumPy gives %s"):format(name, table.concat(gs, "x"), table.concat(ws, "x")))
+  end
+  local g = got:to("c128"):reshape(-1):totable()
+  local w = want:to("c128"):reshape(-1):totable()
+  for i = 1, #w do
+    for part = 1, 2 do
+      local a, b = g[i][part], w[i][part]
+      if b ~= b then
+        assert(a ~= a, ("%s: element %d should be NaN, got %s"):format(name, i, a))
+      else
+        assert(math.abs(a - b) <= tol * (1 + math.abs(b)),
+          ("%s: element %d is %.17g, NumPy gives %.17g (tol %g)"):format(name, i, a, b, tol))
+      end
+    end
+  end
+end
+
+local ran, failures = 0, {}
+for _, c in ipairs(cases) do
+  local fn = assert(load("local " .. (#c.inputs > 0 and table.concat(c.inputs, ", ") or "_") .. " = ...; return " .. c.expr,
+    "=" .. c.name, "t"))
+  for _, variant in ipairs({"contiguous", "strided"}) do
+    local args, any_strided = {}, false
+    for i, n in ipairs(c.inputs) do
+      local key = c.name .. "." .. n
+      if variant == "strided" and data[key .. ".T"] then
+        args[i] = data[key .. ".T"]:transpose(-2, -1)
+        any_strided = true
+      else
+        args[i] = data[key]
+      end
+    end
+    if variant == "contiguous" or any_strided then
+      local ok, err = pcall(function()
+        local results = table.pack(fn(table.unpack(args, 1, #c.inputs)))
+        assert(results.n == c.nout, ("%s: %d results, expected %d"):format(c.name, results.n, c.nout))
+        for k = 1, c.nout do
+          compare(c.name .. " [" .. variant .. "] out" .. k, results[k], data[c.name .. ".out" .. k], c.tol)
+        end
+      end)
+      ran = ran + 1
+      if not ok then failures[#failures + 1] = tostring(err) end
+    end
+  end
+end
+if #failures > 0 then
+  error(("%d of %d op checks against NumPy failed:\n%s"):format(#failures, ran, table.concat(failures, "\n")))
+end
+print(("test_ops_numpy: %d checks against NumPy passed"):format(ran))
