@@ -8,6 +8,7 @@
 // (true division, as in torch). Contiguous same-shape f32/f64 operands take the SIMD kernels;
 // everything else takes the strided loop.
 import ComplexModule
+import _CTideKernels
 
 public enum BinaryOp: String, Sendable {
     case add, sub, mul, div, pow, rem, maximum, minimum, floordiv
@@ -29,6 +30,8 @@ extension Tensor {
             throw TensorError("\(op.rawValue): not defined for complex tensors")
         }
         let A = try a.to(rt), B = try b.to(rt)
+        if let kop = op.kernelOp, rt == .f32 || rt == .f64,
+           let r = try denseBinary(kop, A, B, shape: shape, out: out) { return r }
         let o: Tensor
         if let out = out {
             guard out.shape == shape else {
@@ -52,14 +55,54 @@ extension Tensor {
         return o
     }
 
+    /// The SIMD path: both operands dense in the same layout (or one a single element), so
+    /// the op is one flat run over memory. The result keeps the operands' layout (a transposed
+    /// input gives a transposed output, as in torch). nil when the layouts do not allow it.
+    static func denseBinary(_ kop: Int32, _ A: Tensor, _ B: Tensor, shape: [Int], out: Tensor?) throws -> Tensor? {
+        let mode: Int32
+        let lead: Tensor
+        if A.shape == shape && B.shape == shape && A.strides == B.strides { mode = Int32(TIDE_MODE_VV); lead = A }
+        else if A.shape == shape && B.numel == 1 { mode = Int32(TIDE_MODE_VS); lead = A }
+        else if B.shape == shape && A.numel == 1 { mode = Int32(TIDE_MODE_SV); lead = B }
+        else { return nil }
+        guard let order = lead.denseOrder() else { return nil }
+        let o: Tensor
+        if let out = out {
+            guard out.dtype == lead.dtype, out.shape == shape, out.strides == lead.strides else { return nil }
+            o = out
+        } else {
+            o = try Tensor.uninitialized(shape: shape, dtype: lead.dtype, order: order)
+        }
+        let n = lead.numel
+        if lead.dtype == .f32 {
+            Kernels.binaryF32(kop, A.pointer(Float.self), B.pointer(Float.self), o.pointer(Float.self), n, mode: mode)
+        } else {
+            Kernels.binaryF64(kop, A.pointer(Double.self), B.pointer(Double.self), o.pointer(Double.self), n, mode: mode)
+        }
+        try Cancellation.check()
+        return o
+    }
+
     static func runBinary<T: ArithScalar>(_: T.Type, _ op: BinaryOp, _ a: Tensor, _ sa: [Int], _ b: Tensor, _ sb: [Int], _ o: Tensor) throws {
         let pa = a.storage.bytes.assumingMemoryBound(to: T.self)
         let pb = b.storage.bytes.assumingMemoryBound(to: T.self)
         let po = o.storage.bytes.assumingMemoryBound(to: T.self)
+        let kop = (T.self == Float.self || T.self == Double.self) ? op.kernelOp : nil
         @inline(__always)
         func apply(_ f: (T, T) -> T) throws {
             try StridedLoop.rows(o.shape, [o.strides, sa, sb], [o.offset, a.offset, b.offset]) { off, n, inner in
                 try Cancellation.check()
+                if let k = kop, inner[0] == 1, inner[1] <= 1, inner[2] <= 1, inner[1] + inner[2] >= 1 {
+                    // a broadcast row: one SIMD call (vector-vector, vector-scalar or scalar-vector)
+                    let mode = inner[1] == 1 && inner[2] == 1 ? TIDE_MODE_VV : (inner[1] == 1 ? TIDE_MODE_VS : TIDE_MODE_SV)
+                    let x = UnsafeRawPointer(pa + off[1]), y = UnsafeRawPointer(pb + off[2]), z = UnsafeMutableRawPointer(po + off[0])
+                    if T.self == Float.self {
+                        tide_binary_f32(k, x.assumingMemoryBound(to: Float.self), y.assumingMemoryBound(to: Float.self), z.assumingMemoryBound(to: Float.self), n, Int32(mode))
+                    } else {
+                        tide_binary_f64(k, x.assumingMemoryBound(to: Double.self), y.assumingMemoryBound(to: Double.self), z.assumingMemoryBound(to: Double.self), n, Int32(mode))
+                    }
+                    return
+                }
                 var x = pa + off[1], y = pb + off[2], z = po + off[0]
                 let ix = inner[1], iy = inner[2], iz = inner[0]
                 if ix == 1 && iy == 1 && iz == 1 {

@@ -9,6 +9,7 @@
 // The reduced dims are moved to the end and made contiguous, so every output element reduces
 // one dense run. f32 sums accumulate in f64. Integer sums stay i64; mean of integers is f32.
 import ComplexModule
+import _CTideKernels
 
 public enum ReduceOp: String, Sendable { case sum, mean, prod, max, min, amax, amin, any, all, count_nonzero }
 
@@ -39,6 +40,12 @@ extension Tensor {
 
     public func reduce(_ op: ReduceOp, dims: [Int]?, keepdim: Bool = false) throws -> Tensor {
         let ds = try reduceDims(dims, op.rawValue)
+        if (op == .sum || op == .mean) && (dtype == .f32 || dtype == .f64) && ds.count == dim, denseOrder() != nil {
+            // a whole dense tensor: the SIMD sum, split over the cores
+            let s = dtype == .f32 ? Kernels.sum(UnsafePointer(pointer(Float.self)), numel) : Kernels.sum(UnsafePointer(pointer(Double.self)), numel)
+            let v = op == .mean ? s / Double(numel) : s
+            return try Tensor.full(keepdim ? shape.map { _ in 1 } : [], v, dtype: dtype)
+        }
         let (outer, inner, src, outShape) = try reduceLayout(ds, keepdim: keepdim)
         if inner == 0 && (op == .max || op == .min || op == .amax || op == .amin) {
             throw TensorError("\(op.rawValue): cannot reduce an empty dim (shape \(shapeString(shape)))")
@@ -68,8 +75,7 @@ extension Tensor {
                 let row = p + o * inner
                 switch op {
                 case .sum, .mean:
-                    var s = 0.0
-                    for j in 0 ..< inner { s += row[j] }
+                    let s = tide_sum_f64(row, inner)
                     q[o] = op == .mean ? s / Double(inner) : s
                 case .prod:
                     var s = 1.0

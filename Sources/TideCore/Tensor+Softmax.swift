@@ -23,13 +23,24 @@ extension Tensor {
         return keepdim ? r : try r.squeeze(dn)
     }
 
+    /// f32 along a dense last dim: the fused SIMD kernel (one pass per row, rows over cores).
+    func softmaxKernel(dim d: Int, log: Bool) throws -> Tensor? {
+        guard dtype == .f32, dim >= 1, try normDim(d, "softmax") == dim - 1, isContiguous else { return nil }
+        let out = try Tensor(uninitialized: shape, dtype: .f32)
+        let n = shape[dim - 1]
+        if n > 0 { Kernels.softmaxRowsF32(pointer(Float.self), out.pointer(Float.self), rows: numel / n, n: n, log: log) }
+        return out
+    }
+
     public func logSoftmax(dim d: Int) throws -> Tensor {
+        if let k = try softmaxKernel(dim: d, log: true) { return k }
         let x = try floatInput("log_softmax")
         return try Tensor.binary(.sub, x, x.logsumexp(dim: d, keepdim: true))
     }
 
     public func softmax(dim d: Int) throws -> Tensor {
-        try logSoftmax(dim: d).unary(.exp)
+        if let k = try softmaxKernel(dim: d, log: false) { return k }
+        return try logSoftmax(dim: d).unary(.exp)
     }
 
     /// Variance over dims with `correction` subtracted from the count (1 = sample variance).

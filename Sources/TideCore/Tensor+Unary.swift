@@ -78,6 +78,13 @@ extension Tensor {
     }
 
     public func unary(_ op: UnaryOp) throws -> Tensor {
+        if dtype == .f32, let k = op.kernelOp, let order = denseOrder() {
+            // SIMD path: one flat run; the result keeps this tensor's layout
+            let out = try Tensor.uninitialized(shape: shape, dtype: .f32, order: order)
+            Kernels.unaryF32(k, pointer(Float.self), out.pointer(Float.self), numel)
+            try Cancellation.check()
+            return out
+        }
         switch dtype {
         case .f32: return try mapElements(Float.self, Float.self) { applyUnary(op, $0) }
         case .f64: return try mapElements(Double.self, Double.self) { applyUnary(op, $0) }

@@ -14,4 +14,26 @@ int tide_cancel_requested(void);
 void tide_cancel_clear(void);
 void tide_cancel_set(void);
 
+
+// ---- elementwise and reduction kernels (contiguous buffers) ---------------------------
+enum { TIDE_OP_ADD = 0, TIDE_OP_SUB, TIDE_OP_MUL, TIDE_OP_DIV, TIDE_OP_MAX, TIDE_OP_MIN };
+// mode: both vectors, vector with scalar b[0], or scalar a[0] with vector
+enum { TIDE_MODE_VV = 0, TIDE_MODE_VS = 1, TIDE_MODE_SV = 2 };
+enum { TIDE_UN_EXP = 0, TIDE_UN_TANH, TIDE_UN_SIGMOID, TIDE_UN_SILU, TIDE_UN_GELU, TIDE_UN_GELU_TANH,
+       TIDE_UN_RELU, TIDE_UN_NEG, TIDE_UN_ABS, TIDE_UN_SQRT, TIDE_UN_SQUARE };
+
+void tide_binary_f32(int op, const float *a, const float *b, float *y, size_t n, int mode);
+void tide_binary_f64(int op, const double *a, const double *b, double *y, size_t n, int mode);
+void tide_unary_f32(int op, const float *x, float *y, size_t n);
+double tide_sum_f32(const float *x, size_t n);
+double tide_sum_f64(const double *x, size_t n);
+// y[r, :] = softmax(x[r, :]) (or log_softmax when log != 0) for rows of length n.
+void tide_softmax_rows_f32(const float *x, float *y, size_t rows, size_t n, int log);
+
+// Instruction-set level: 0 portable, 1 AVX2+FMA. Chosen once from the CPU; tests force each
+// level in turn to check the variants against each other.
+int tide_kernel_level(void);
+int tide_kernel_best_level(void);
+int tide_set_kernel_level(int level);  // clamps to what the CPU supports; returns the level set
+
 #endif

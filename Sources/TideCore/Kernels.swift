@@ -1,0 +1,125 @@
+// Kernels: the Swift face of _CTideKernels, with the split over cores.
+//
+//     Kernels.binaryF32(TIDE_OP_ADD, a, b, y, n, mode: TIDE_MODE_VV)
+//
+// Work below `grain` elements runs on the calling thread; larger work is cut into one range
+// per thread (Threads.count). Each range is a plain call into C, which picks the instruction
+// set (AVX2+FMA or portable) once. Ranges are disjoint, so results do not depend on the
+// thread count, except sums, whose partial sums are added in range order.
+import _CTideKernels
+
+public enum Kernels {
+    /// Elements per range below which splitting costs more than it saves.
+    public static let grain = 1 << 15
+
+    /// The instruction-set level in use (0 portable, 1 AVX2+FMA); settable for tests.
+    public static var level: Int {
+        get { Int(tide_kernel_level()) }
+        set { _ = tide_set_kernel_level(Int32(newValue)) }
+    }
+    public static var bestLevel: Int { Int(tide_kernel_best_level()) }
+
+    static func split(_ n: Int, _ body: (Int, Int) -> Void) {
+        try? Threads.parallelFor(n, grain: grain) { lo, hi in
+            if tide_cancel_requested() == 0 { body(lo, hi) }
+        }
+    }
+
+    static func binaryF32(_ op: Int32, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, mode: Int32) {
+        split(n) { lo, hi in
+            tide_binary_f32(op, mode == Int32(TIDE_MODE_SV) ? a : a + lo, mode == Int32(TIDE_MODE_VS) ? b : b + lo, y + lo, hi - lo, mode)
+        }
+    }
+
+    static func binaryF64(_ op: Int32, _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int, mode: Int32) {
+        split(n) { lo, hi in
+            tide_binary_f64(op, mode == Int32(TIDE_MODE_SV) ? a : a + lo, mode == Int32(TIDE_MODE_VS) ? b : b + lo, y + lo, hi - lo, mode)
+        }
+    }
+
+    static func unaryF32(_ op: Int32, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        split(n) { lo, hi in tide_unary_f32(op, x + lo, y + lo, hi - lo) }
+    }
+
+    /// Sum of n contiguous elements; partial sums per range, added in order.
+    static func sum<T>(_ p: UnsafePointer<T>, _ n: Int) -> Double {
+        let parts = min(Threads.count, max(1, n / grain))
+        if parts <= 1 { return T.self == Float.self ? tide_sum_f32(UnsafeRawPointer(p).assumingMemoryBound(to: Float.self), n)
+                                                    : tide_sum_f64(UnsafeRawPointer(p).assumingMemoryBound(to: Double.self), n) }
+        var partial = [Double](repeating: 0, count: parts)
+        partial.withUnsafeMutableBufferPointer { out in
+            let o = out.baseAddress!
+            try? Threads.parallelFor(parts, grain: 1) { lo, hi in
+                for k in lo ..< hi {
+                    let s = n * k / parts, e = n * (k + 1) / parts
+                    o[k] = T.self == Float.self ? tide_sum_f32(UnsafeRawPointer(p + s).assumingMemoryBound(to: Float.self), e - s)
+                                                : tide_sum_f64(UnsafeRawPointer(p + s).assumingMemoryBound(to: Double.self), e - s)
+                }
+            }
+        }
+        return partial.reduce(0, +)
+    }
+
+    static func softmaxRowsF32(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, n: Int, log: Bool) {
+        let rowGrain = max(1, grain / max(n, 1))
+        try? Threads.parallelFor(rows, grain: rowGrain) { lo, hi in
+            tide_softmax_rows_f32(x + lo * n, y + lo * n, hi - lo, n, log ? 1 : 0)
+        }
+    }
+}
+
+extension BinaryOp {
+    var kernelOp: Int32? {
+        switch self {
+        case .add: return Int32(TIDE_OP_ADD)
+        case .sub: return Int32(TIDE_OP_SUB)
+        case .mul: return Int32(TIDE_OP_MUL)
+        case .div: return Int32(TIDE_OP_DIV)
+        case .maximum: return Int32(TIDE_OP_MAX)
+        case .minimum: return Int32(TIDE_OP_MIN)
+        default: return nil
+        }
+    }
+}
+
+extension UnaryOp {
+    var kernelOp: Int32? {
+        switch self {
+        case .exp: return Int32(TIDE_UN_EXP)
+        case .tanh: return Int32(TIDE_UN_TANH)
+        case .sigmoid: return Int32(TIDE_UN_SIGMOID)
+        case .silu: return Int32(TIDE_UN_SILU)
+        case .gelu: return Int32(TIDE_UN_GELU)
+        case .gelu_tanh: return Int32(TIDE_UN_GELU_TANH)
+        case .relu: return Int32(TIDE_UN_RELU)
+        case .neg: return Int32(TIDE_UN_NEG)
+        case .abs: return Int32(TIDE_UN_ABS)
+        case .sqrt: return Int32(TIDE_UN_SQRT)
+        case .square: return Int32(TIDE_UN_SQUARE)
+        default: return nil
+        }
+    }
+}
+
+extension Tensor {
+    /// The dim order in which this view is dense (outermost first), if it is a permutation of
+    /// a contiguous tensor (no gaps, no overlap, no broadcast).
+    func denseOrder() -> [Int]? {
+        let order = (0 ..< dim).sorted { strides[$0] != strides[$1] ? strides[$0] > strides[$1] : $0 < $1 }
+        var expected = 1
+        for d in order.reversed() where shape[d] != 1 {
+            if strides[d] != expected { return nil }
+            expected *= shape[d]
+        }
+        return order
+    }
+
+    /// A new tensor of this shape laid out in the given dense dim order (a permuted view of a
+    /// contiguous buffer), so an elementwise result keeps its inputs' layout.
+    static func uninitialized(shape: [Int], dtype: DType, order: [Int]) throws -> Tensor {
+        let base = try Tensor(uninitialized: order.map { shape[$0] }, dtype: dtype)
+        var inverse = [Int](repeating: 0, count: order.count)
+        for (k, d) in order.enumerated() { inverse[d] = k }
+        return try base.permuted(inverse)
+    }
+}

@@ -1,0 +1,73 @@
+// Kernels at each instruction-set level, and the dispatch that picks one at first use.
+// Levels: 0 portable (baseline x86-64 / any CPU), 1 AVX2 + FMA. (No AVX-512 variant yet: no
+// machine here has it to test on, and an untested kernel is not shipped.)
+#include "tide_kernels.h"
+#include <stdint.h>
+
+#define TIDE_CAT2(a, b) a##b
+#define TIDE_CAT(a, b) TIDE_CAT2(a, b)
+#define TIDE_FN(name) TIDE_CAT(tide_k_##name, TIDE_SFX)
+
+#define TIDE_SFX _portable
+#define TIDE_TGT
+#include "kernels_body.h"
+#undef TIDE_SFX
+#undef TIDE_TGT
+
+#if defined(__x86_64__)
+#define TIDE_SFX _avx2
+#define TIDE_TGT __attribute__((target("avx2,fma")))
+#include "kernels_body.h"
+#undef TIDE_SFX
+#undef TIDE_TGT
+#endif
+
+static int tide_level = -1;
+
+int tide_kernel_best_level(void) {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 1;
+#endif
+  return 0;
+}
+
+int tide_kernel_level(void) {
+  if (tide_level < 0) tide_level = tide_kernel_best_level();
+  return tide_level;
+}
+
+int tide_set_kernel_level(int level) {
+  int best = tide_kernel_best_level();
+  tide_level = level < 0 ? best : (level > best ? best : level);
+  return tide_level;
+}
+
+#if defined(__x86_64__)
+#define TIDE_DISPATCH(call_portable, call_avx2) \
+  if (tide_kernel_level() >= 1) { call_avx2; } else { call_portable; }
+#define TIDE_DISPATCH_RET(call_portable, call_avx2) \
+  return tide_kernel_level() >= 1 ? call_avx2 : call_portable;
+#else
+#define TIDE_DISPATCH(call_portable, call_avx2) call_portable;
+#define TIDE_DISPATCH_RET(call_portable, call_avx2) return call_portable;
+#endif
+
+void tide_binary_f32(int op, const float *a, const float *b, float *y, size_t n, int mode) {
+  TIDE_DISPATCH(tide_k_binary_f32_portable(op, a, b, y, n, mode), tide_k_binary_f32_avx2(op, a, b, y, n, mode))
+}
+void tide_binary_f64(int op, const double *a, const double *b, double *y, size_t n, int mode) {
+  TIDE_DISPATCH(tide_k_binary_f64_portable(op, a, b, y, n, mode), tide_k_binary_f64_avx2(op, a, b, y, n, mode))
+}
+void tide_unary_f32(int op, const float *x, float *y, size_t n) {
+  TIDE_DISPATCH(tide_k_unary_f32_portable(op, x, y, n), tide_k_unary_f32_avx2(op, x, y, n))
+}
+double tide_sum_f32(const float *x, size_t n) {
+  TIDE_DISPATCH_RET(tide_k_sum_f32_portable(x, n), tide_k_sum_f32_avx2(x, n))
+}
+double tide_sum_f64(const double *x, size_t n) {
+  TIDE_DISPATCH_RET(tide_k_sum_f64_portable(x, n), tide_k_sum_f64_avx2(x, n))
+}
+void tide_softmax_rows_f32(const float *x, float *y, size_t rows, size_t n, int log) {
+  TIDE_DISPATCH(tide_k_softmax_rows_f32_portable(x, y, rows, n, log), tide_k_softmax_rows_f32_avx2(x, y, rows, n, log))
+}

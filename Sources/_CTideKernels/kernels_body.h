@@ -1,0 +1,146 @@
+// kernels_body.h: the kernel bodies, included once per instruction-set level by kernels.c with
+// TIDE_SFX (name suffix) and TIDE_TGT (a target attribute, or nothing) defined.
+// Plain loops (outputs may alias inputs exactly, for in-place ops; clang adds the runtime
+// overlap checks): clang's vectorizer turns them into SIMD code for the
+// level's target. Transcendentals are branch-free polynomials so they vectorize too.
+
+// exp for floats: 2^n * p(r), r = x - n ln2 in [-ln2/2, ln2/2], degree-6 polynomial (about
+// 1 ulp), inputs clamped to the finite range; NaN passes through.
+static inline TIDE_TGT float TIDE_FN(expf_poly)(float x) {
+  float xc = x < -87.3f ? -87.3f : (x > 88.7f ? 88.7f : x);
+  float n = __builtin_roundevenf(xc * 1.44269504088896341f);
+  float r = xc - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  int32_t e = ((int32_t)n + 127) << 23;
+  float scale;
+  __builtin_memcpy(&scale, &e, 4);
+  float y = p * scale;
+  /* below -87.3 the true result is subnormal or zero: flush to 0 (error < 1.2e-38) */
+  return x != x ? x : (x > 88.7f ? __builtin_inff() : (x < -87.3f ? 0.0f : y));
+}
+
+// erf (Abramowitz-Stegun 7.1.26 refined with one more term; |error| < 1.2e-7 absolute).
+static inline TIDE_TGT float TIDE_FN(erff_poly)(float x) {
+  float ax = x < 0 ? -x : x;
+  float t = 1.0f / (1.0f + 0.3275911f * ax);
+  float p = 1.061405429f;
+  p = p * t - 1.453152027f;
+  p = p * t + 1.421413741f;
+  p = p * t - 0.284496736f;
+  p = p * t + 0.254829592f;
+  float y = 1.0f - p * t * TIDE_FN(expf_poly)(-ax * ax);
+  return x < 0 ? -y : y;
+}
+
+static inline TIDE_TGT float TIDE_FN(tanhf_poly)(float x) {
+  float ax = x < 0 ? -x : x;
+  float e = TIDE_FN(expf_poly)(-2.0f * ax);
+  float big = (1.0f - e) / (1.0f + e);
+  float x2 = x * x;  // small |x|: odd Taylor series avoids the cancellation in 1 - e
+  float small = ax * (1.0f + x2 * (-0.333333333f + x2 * (0.133333333f + x2 * -0.0539682540f)));
+  float y = ax < 0.0625f ? small : big;
+  return x != x ? x : (x < 0 ? -y : y);
+}
+
+TIDE_TGT void TIDE_FN(binary_f32)(int op, const float *a, const float *b,
+                                  float *y, size_t n, int mode) {
+#define TIDE_BIN_LOOP(T, A, B)                                                                 \
+  switch (op) {                                                                                \
+    case TIDE_OP_ADD: for (size_t i = 0; i < n; i++) y[i] = A + B; break;                     \
+    case TIDE_OP_SUB: for (size_t i = 0; i < n; i++) y[i] = A - B; break;                     \
+    case TIDE_OP_MUL: for (size_t i = 0; i < n; i++) y[i] = A * B; break;                     \
+    case TIDE_OP_DIV: for (size_t i = 0; i < n; i++) y[i] = A / B; break;                     \
+    case TIDE_OP_MAX: for (size_t i = 0; i < n; i++) { T u = A, v = B;                        \
+      y[i] = (u != u || v != v) ? u + v : (u > v ? u : v); } break;                            \
+    case TIDE_OP_MIN: for (size_t i = 0; i < n; i++) { T u = A, v = B;                        \
+      y[i] = (u != u || v != v) ? u + v : (u < v ? u : v); } break;                            \
+  }
+  if (mode == TIDE_MODE_VV) { TIDE_BIN_LOOP(float, a[i], b[i]) }
+  else if (mode == TIDE_MODE_VS) { const float s = b[0]; TIDE_BIN_LOOP(float, a[i], s) }
+  else { const float s = a[0]; TIDE_BIN_LOOP(float, s, b[i]) }
+}
+
+TIDE_TGT void TIDE_FN(binary_f64)(int op, const double *a, const double *b,
+                                  double *y, size_t n, int mode) {
+  if (mode == TIDE_MODE_VV) { TIDE_BIN_LOOP(double, a[i], b[i]) }
+  else if (mode == TIDE_MODE_VS) { const double s = b[0]; TIDE_BIN_LOOP(double, a[i], s) }
+  else { const double s = a[0]; TIDE_BIN_LOOP(double, s, b[i]) }
+}
+
+TIDE_TGT void TIDE_FN(unary_f32)(int op, const float *x, float *y, size_t n) {
+  switch (op) {
+    case TIDE_UN_EXP: for (size_t i = 0; i < n; i++) y[i] = TIDE_FN(expf_poly)(x[i]); break;
+    case TIDE_UN_TANH: for (size_t i = 0; i < n; i++) y[i] = TIDE_FN(tanhf_poly)(x[i]); break;
+    case TIDE_UN_SIGMOID:
+      for (size_t i = 0; i < n; i++) y[i] = 1.0f / (1.0f + TIDE_FN(expf_poly)(-x[i]));
+      break;
+    case TIDE_UN_SILU:
+      for (size_t i = 0; i < n; i++) y[i] = x[i] / (1.0f + TIDE_FN(expf_poly)(-x[i]));
+      break;
+    case TIDE_UN_GELU:
+      for (size_t i = 0; i < n; i++) y[i] = 0.5f * x[i] * (1.0f + TIDE_FN(erff_poly)(x[i] * 0.70710678118654752f));
+      break;
+    case TIDE_UN_GELU_TANH:
+      for (size_t i = 0; i < n; i++) {
+        float v = x[i];
+        y[i] = 0.5f * v * (1.0f + TIDE_FN(tanhf_poly)(0.79788456080286536f * (v + 0.044715f * v * v * v)));
+      }
+      break;
+    case TIDE_UN_RELU: for (size_t i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : (x[i] != x[i] ? x[i] : 0.0f); break;
+    case TIDE_UN_NEG: for (size_t i = 0; i < n; i++) y[i] = -x[i]; break;
+    case TIDE_UN_ABS: for (size_t i = 0; i < n; i++) y[i] = __builtin_fabsf(x[i]); break;
+    case TIDE_UN_SQRT: for (size_t i = 0; i < n; i++) y[i] = __builtin_sqrtf(x[i]); break;
+    case TIDE_UN_SQUARE: for (size_t i = 0; i < n; i++) y[i] = x[i] * x[i]; break;
+  }
+}
+
+// Sum with reassociation allowed inside: f32 accumulates in f64 lanes.
+TIDE_TGT double TIDE_FN(sum_f32)(const float *restrict x, size_t n) {
+#pragma clang fp reassociate(on)
+  double s = 0;
+  for (size_t i = 0; i < n; i++) s += (double)x[i];
+  return s;
+}
+
+TIDE_TGT double TIDE_FN(sum_f64)(const double *restrict x, size_t n) {
+#pragma clang fp reassociate(on)
+  double s = 0;
+  for (size_t i = 0; i < n; i++) s += x[i];
+  return s;
+}
+
+TIDE_TGT float TIDE_FN(max_f32)(const float *restrict x, size_t n) {
+  float m = x[0];
+  int nan = 0;
+  for (size_t i = 0; i < n; i++) { m = x[i] > m ? x[i] : m; nan |= x[i] != x[i]; }
+  return nan ? __builtin_nanf("") : m;
+}
+
+// softmax over rows of length n (y may not alias x): max, exp(x - max), scale by 1/sum.
+TIDE_TGT void TIDE_FN(softmax_rows_f32)(const float *restrict x, float *restrict y, size_t rows, size_t n, int log) {
+  for (size_t r = 0; r < rows; r++) {
+    const float *xr = x + r * n;
+    float *yr = y + r * n;
+    float m = TIDE_FN(max_f32)(xr, n);
+    if (m != m || m == __builtin_inff() || m == -__builtin_inff()) m = 0;  // keep inf/NaN rows honest
+    float s = 0;
+    {
+#pragma clang fp reassociate(on)
+      for (size_t i = 0; i < n; i++) { float e = TIDE_FN(expf_poly)(xr[i] - m); yr[i] = e; s += e; }
+    }
+    if (log) {
+      float ls = m + __builtin_logf(s);
+      for (size_t i = 0; i < n; i++) yr[i] = xr[i] - ls;
+    } else {
+      float inv = 1.0f / s;
+      for (size_t i = 0; i < n; i++) yr[i] *= inv;
+    }
+  }
+}
