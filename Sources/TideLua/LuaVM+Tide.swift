@@ -33,6 +33,7 @@ extension LuaVM {
         setField(tide, "version", .string(TideVersion.string))
         TensorBindings.open(self, tide)
         CoreBindings.open(self, tide)
+        LinalgBindings.open(self, tide)
 
         // global and package.loaded
         tide_pushglobaltable(L)
