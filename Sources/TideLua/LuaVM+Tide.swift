@@ -34,6 +34,7 @@ extension LuaVM {
         TensorBindings.open(self, tide)
         CoreBindings.open(self, tide)
         IOBindings.open(self, tide)
+        LinalgBindings.open(self, tide)
 
         // global and package.loaded
         tide_pushglobaltable(L)
