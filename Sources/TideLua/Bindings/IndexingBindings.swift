@@ -148,15 +148,26 @@ enum IndexingBindings {
             }
             f.push(try Tensor.einsum(spec, ops)); return 1
         }
-        both("norm", "norm([p = 2 | 'fro' | math.huge | -math.huge] [, dims] [, {keepdim}]) -> the vector p-norm over dims (all when omitted).") { f in
+        both("norm", "norm([p = 2 | 'fro' | 'nuc' | math.huge | -math.huge] [, dims] [, {keepdim}]) -> the vector p-norm over dims (all when omitted); 'nuc' is the nuclear norm of the matrices over two dims (default the last two).") { f in
             let x = try f.tensor(1)
             var p = 2.0
-            if f.type(2) == LUA_TSTRING {
-                let s = try f.string(2)
-                guard s == "fro" else { throw f.argError(2, "expected a number or 'fro' (for 'nuc' use tide.linalg.matrix_norm), got '\(s)'") }
-            } else if !f.isNoneOrNil(2) { p = try f.number(2) }
             let ds = try MathBindings.dims(f, 3, rank: x.dim, op: "norm")
             let keep = f.optField(MathBindings.optionsArg(f, from: 3), "keepdim", false)
+            if f.type(2) == LUA_TSTRING {
+                let s = try f.string(2)
+                if s == "nuc" {
+                    // the nuclear norm of the matrices spanned by two dims (default: the last two)
+                    let pair = ds ?? [x.dim - 2, x.dim - 1]
+                    guard pair.count == 2, pair[0] != pair[1], x.dim >= 2 else {
+                        throw f.argError(3, "'nuc' needs two dims (a matrix), got \(ds.map { "\($0.count) dims" } ?? "a \(x.dim)-d tensor")")
+                    }
+                    let rest = (0 ..< x.dim).filter { !pair.contains($0) }
+                    var r = try Linalg.matrixNorm(x.permuted(rest + pair), ord: .nuc)
+                    if keep { for d in pair.sorted() { r = try r.unsqueeze(d) } }
+                    f.push(r); return 1
+                }
+                guard s == "fro" else { throw f.argError(2, "expected a number, 'fro' or 'nuc', got '\(s)'") }
+            } else if !f.isNoneOrNil(2) { p = try f.number(2) }
             f.push(try x.norm(p: p, dims: ds, keepdim: keep)); return 1
         }
         both("lerp", "lerp(end, weight) -> x + weight * (end - x); weight a number or tensor.") { f in
