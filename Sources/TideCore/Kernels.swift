@@ -105,6 +105,7 @@ extension Tensor {
     /// The dim order in which this view is dense (outermost first), if it is a permutation of
     /// a contiguous tensor (no gaps, no overlap, no broadcast).
     func denseOrder() -> [Int]? {
+        if isContiguous { return Array(0 ..< dim) }
         let order = (0 ..< dim).sorted { strides[$0] != strides[$1] ? strides[$0] > strides[$1] : $0 < $1 }
         var expected = 1
         for d in order.reversed() where shape[d] != 1 {
@@ -117,6 +118,7 @@ extension Tensor {
     /// A new tensor of this shape laid out in the given dense dim order (a permuted view of a
     /// contiguous buffer), so an elementwise result keeps its inputs' layout.
     static func uninitialized(shape: [Int], dtype: DType, order: [Int]) throws -> Tensor {
+        if order.indices.allSatisfy({ order[$0] == $0 }) { return try Tensor(uninitialized: shape, dtype: dtype) }
         let base = try Tensor(uninitialized: order.map { shape[$0] }, dtype: dtype)
         var inverse = [Int](repeating: 0, count: order.count)
         for (k, d) in order.enumerated() { inverse[d] = k }

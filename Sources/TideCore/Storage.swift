@@ -3,9 +3,10 @@
 //     let s = try Storage(byteCount: 1 << 20)   // views share it; freed when the last goes
 //
 // Ownership: a Storage is a reference-counted Swift object outside any Lua heap. Views keep
-// their base's Storage alive. Large buffers (>= 1 MiB) go back to a size-bucketed cache on
-// release, because fresh large allocations page-fault on every 4 KiB page (about 1.3 us each
-// here) and a training loop would otherwise pay that on every step.
+// their base's Storage alive. Buffers go back to a size-bucketed cache on release: large ones
+// (>= 1 MiB) because fresh large allocations page-fault on every 4 KiB page (about 1.3 us
+// each here), small ones (<= 4 KiB) because an aligned malloc/free pair is a large part of
+// the cost of an op on a 16-element tensor.
 //
 // Observers: `Storage.allocationHook` (set by the Lua layer) hears of every fresh byte so the
 // Lua collector can be told about tensor memory it cannot see.
@@ -72,6 +73,8 @@ public final class StorageCache: Sendable {
     public static let shared = StorageCache()
     static let minCached = 1 << 20
     static let maxTotal = 512 << 20
+    static let maxSmall = 4096
+    static let smallPerBucket = 256
 
     private struct State {
         var lists: [Int: [UnsafeMutableRawPointer]] = [:]
@@ -81,26 +84,29 @@ public final class StorageCache: Sendable {
 
     /// Rounds large sizes up so that near sizes share a bucket (1/8 steps of a power of two).
     static func bucket(_ n: Int) -> Int {
+        if n <= maxSmall { return max(64, (n + 63) & ~63) }
         if n < minCached { return n }
         let p = Int.bitWidth - (n - 1).leadingZeroBitCount  // 2^p >= n
         let step = 1 << max(p - 4, 12)
         return (n + step - 1) / step * step
     }
 
+    static func cached(_ cap: Int) -> Bool { cap <= maxSmall || cap >= minCached }
+
     func take(_ cap: Int) -> UnsafeMutableRawPointer? {
-        if cap < StorageCache.minCached { return nil }
+        if !StorageCache.cached(cap) { return nil }
         return state.withLock { s in
-            guard var l = s.lists[cap], let p = l.popLast() else { return nil }
-            s.lists[cap] = l
+            guard let p = s.lists[cap]?.popLast() else { return nil }  // in place: no copy of the list
             s.total -= cap
             return p
         }
     }
 
     func give(_ p: UnsafeMutableRawPointer, _ cap: Int) -> Bool {
-        if cap < StorageCache.minCached { return false }
+        if !StorageCache.cached(cap) { return false }
         return state.withLock { s in
             if s.total + cap > StorageCache.maxTotal { return false }
+            if cap <= StorageCache.maxSmall, (s.lists[cap]?.count ?? 0) >= StorageCache.smallPerBucket { return false }
             s.lists[cap, default: []].append(p)
             s.total += cap
             return true

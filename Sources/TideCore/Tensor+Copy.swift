@@ -75,6 +75,7 @@ extension Tensor {
 
     /// The broadcast shape of two shapes, NumPy rules; throws naming both.
     public static func broadcastShape(_ a: [Int], _ b: [Int], op: String) throws -> [Int] {
+        if a == b { return a }
         let n = max(a.count, b.count)
         var out = [Int](repeating: 1, count: n)
         for i in 0 ..< n {

@@ -10,15 +10,17 @@ local function best(n, fn)
 end
 for _, n in ipairs({512, 1024, 2048}) do
   local a, b = tide.randn(n, n), tide.randn(n, n)
-  print(("gemm_f32_%d %.6f"):format(n, best(5, function() return a:matmul(b) end)))
+  print(("gemm_f32_%d %.9f"):format(n, best(5, function() return a:matmul(b) end)))
 end
 local x, y = tide.randn(4194304), tide.randn(4194304)
-print(("add_f32_4M %.6f"):format(best(10, function() return x + y end)))
-print(("gelu_f32_4M %.6f"):format(best(5, function() return x:gelu() end)))
-print(("sum_f32_4M %.6f"):format(best(10, function() return x:sum() end)))
+print(("add_f32_4M %.9f"):format(best(10, function() return x + y end)))
+print(("gelu_f32_4M %.9f"):format(best(5, function() return x:gelu() end)))
+print(("sum_f32_4M %.9f"):format(best(10, function() return x:sum() end)))
+local xs = x:reshape(4096, 1024)
+print(("softmax_f32_4M %.9f"):format(best(5, function() return xs:softmax(2) end)))
 local s1, s2 = tide.randn(16), tide.randn(16)
 local reps = 100000
 local t = best(3, function() for _ = 1, reps do local _ = s1 + s2 end end)
 print(("add16_per_op %.9f"):format(t / reps))
 local xt = tide.randn(2048, 2048):t()
-print(("add_f32_4M_transposed %.6f"):format(best(5, function() return xt + xt end)))
+print(("add_f32_4M_transposed %.9f"):format(best(5, function() return xt + xt end)))

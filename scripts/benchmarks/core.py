@@ -1,5 +1,12 @@
-"""NumPy side of scripts/bench: the same work as core.lua, printed as "name seconds"."""
+"""NumPy and PyTorch side of scripts/bench: the same work as core.lua.
+
+Prints "name numpy_seconds torch_seconds" per line (torch is "nan" when PyTorch is not
+installed; `scripts/bench --install` puts both in .venv-bench). 2 threads for both libraries.
+"""
+import math
+import os
 import time
+
 import numpy as np
 
 try:
@@ -7,30 +14,73 @@ try:
     threadpool_limits(2)
 except ImportError:
     pass
+try:
+    import torch
+    torch.set_num_threads(2)
+except ImportError:
+    torch = None
+try:
+    import scipy.special as sp
+    np_erf = sp.erf
+except ImportError:
+    np_erf = np.vectorize(math.erf, otypes=[np.float32])
 
 
 def best(n, fn):
     b = float("inf")
     for _ in range(n):
-        t0 = time.perf_counter(); fn(); b = min(b, time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        fn()
+        b = min(b, time.perf_counter() - t0)
     return b
+
+
+rows = {}
+
+
+def bench(name, n, np_fn, torch_fn=None):
+    t_np = best(n, np_fn)
+    t_t = best(n, torch_fn) if (torch is not None and torch_fn is not None) else float("nan")
+    rows[name] = (t_np, t_t)
 
 
 rng = np.random.default_rng(0)
 for n in (512, 1024, 2048):
-    a = rng.standard_normal((n, n), dtype=np.float32); b = rng.standard_normal((n, n), dtype=np.float32)
-    print(f"gemm_f32_{n} {best(5, lambda: a @ b):.6f}")
-x = rng.standard_normal(4194304, dtype=np.float32); y = rng.standard_normal(4194304, dtype=np.float32)
-print(f"add_f32_4M {best(10, lambda: x + y):.6f}")
-from math import sqrt
-import scipy.special as sp
-print(f"gelu_f32_4M {best(5, lambda: 0.5 * x * (1 + sp.erf(x / np.float32(sqrt(2))))):.6f}")
-print(f"sum_f32_4M {best(10, lambda: x.sum()):.6f}")
-s1 = rng.standard_normal(16, dtype=np.float32); s2 = rng.standard_normal(16, dtype=np.float32)
+    a = rng.standard_normal((n, n), dtype=np.float32)
+    b = rng.standard_normal((n, n), dtype=np.float32)
+    ta, tb = (torch.from_numpy(a), torch.from_numpy(b)) if torch else (None, None)
+    bench(f"gemm_f32_{n}", 5, lambda: a @ b, lambda: ta @ tb)
+x = rng.standard_normal(4194304, dtype=np.float32)
+y = rng.standard_normal(4194304, dtype=np.float32)
+tx, ty = (torch.from_numpy(x), torch.from_numpy(y)) if torch else (None, None)
+bench("add_f32_4M", 10, lambda: x + y, lambda: tx + ty)
+bench("gelu_f32_4M", 5, lambda: 0.5 * x * (1 + np_erf(x / np.float32(math.sqrt(2)))),
+      lambda: torch.nn.functional.gelu(tx))
+bench("sum_f32_4M", 10, lambda: x.sum(), lambda: tx.sum())
+xs = x.reshape(4096, 1024)
+txs = tx.reshape(4096, 1024) if torch else None
+bench("softmax_f32_4M", 5, lambda: (lambda e: e / e.sum(1, keepdims=True))(np.exp(xs - xs.max(1, keepdims=True))),
+      lambda: torch.softmax(txs, 1))
+s1 = rng.standard_normal(16, dtype=np.float32)
+s2 = rng.standard_normal(16, dtype=np.float32)
+ts1, ts2 = (torch.from_numpy(s1), torch.from_numpy(s2)) if torch else (None, None)
 reps = 100000
-def loop():
+
+
+def loop_np():
     for _ in range(reps):
         s1 + s2
-print(f"add16_per_op {best(3, loop) / reps:.9f}")
+
+
+def loop_t():
+    for _ in range(reps):
+        ts1 + ts2
+
+
+t_np, t_t = best(3, loop_np) / reps, (best(3, loop_t) / reps if torch else float("nan"))
+rows["add16_per_op"] = (t_np, t_t)
 xt = rng.standard_normal((2048, 2048), dtype=np.float32).T
-print(f"add_f32_4M_transposed {best(5, lambda: xt + xt):.6f}")
+txt = torch.from_numpy(np.ascontiguousarray(xt.T)).T if torch else None
+bench("add_f32_4M_transposed", 5, lambda: xt + xt, lambda: txt + txt)
+for name, (a, b) in rows.items():
+    print(f"{name} {a:.9f} {b:.9f}")

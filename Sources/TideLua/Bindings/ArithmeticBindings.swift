@@ -31,7 +31,7 @@ enum ArithmeticBindings {
         let ta = f.type(1) == LUA_TUSERDATA ? try f.tensor(1) : nil
         let tb = f.type(2) == LUA_TUSERDATA ? try f.tensor(2) : nil
         guard ta != nil || tb != nil else { throw f.typeError(1, "tensor") }
-        return (try operand(f, 1, other: tb), try operand(f, 2, other: ta))
+        return (try ta ?? operand(f, 1, other: tb), try tb ?? operand(f, 2, other: ta))
     }
 
     static func open(_ vm: LuaVM, metatable mt: Int32, methods m: Int32, tide: Int32) {

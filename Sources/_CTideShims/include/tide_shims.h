@@ -69,7 +69,7 @@ static inline void tide_insert(lua_State *L, int idx) { lua_insert(L, idx); }
 static inline void tide_remove(lua_State *L, int idx) { lua_remove(L, idx); }
 static inline void tide_replace(lua_State *L, int idx) { lua_replace(L, idx); }
 static inline void tide_pushglobaltable(lua_State *L) { lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS); }
-static inline void *tide_newuserdata(lua_State *L, size_t size) { return lua_newuserdatauv(L, size, 1); }
+static inline void *tide_newuserdata(lua_State *L, size_t size) { return lua_newuserdatauv(L, size, 0); }
 static inline int tide_ref(lua_State *L) { return luaL_ref(L, LUA_REGISTRYINDEX); }
 static inline void tide_unref(lua_State *L, int ref) { luaL_unref(L, LUA_REGISTRYINDEX, ref); }
 static inline void tide_getref(lua_State *L, int ref) { lua_rawgeti(L, LUA_REGISTRYINDEX, ref); }
