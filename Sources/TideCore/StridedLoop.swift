@@ -74,6 +74,45 @@ public enum StridedLoop {
         }
     }
 
+    /// Like `rows`, but when some operand walks the last dim with a long stride while another
+    /// walks it densely (a transposed operand), the last two dims are visited in 64 x 64 tiles,
+    /// so both stay in cache. Rows are then tile-wide segments and the visit order is not
+    /// row-major: use it only where each element's place comes from its offsets.
+    public static func tiledRows(_ shape: [Int], _ strides: [[Int]], _ offsets: [Int],
+                                 _ body: (UnsafePointer<Int>, Int, UnsafePointer<Int>) throws -> Void) rethrows {
+        if shape.contains(0) { return }
+        let (sh, st) = coalesce(shape, strides)
+        let nd = sh.count
+        let k = strides.count
+        let mixed = nd >= 2 && st.contains { abs($0[nd - 1]) > 16 } && st.contains { abs($0[nd - 1]) <= 1 }
+        guard mixed, sh[nd - 1] >= 32, sh[nd - 2] >= 32 else { return try rows(shape, strides, offsets, body) }
+        let R = sh[nd - 2], C = sh[nd - 1], T = 64
+        let off = UnsafeMutablePointer<Int>.allocate(capacity: 2 * k)
+        defer { off.deallocate() }
+        let inner = off + k
+        for j in 0 ..< k { inner[j] = st[j][nd - 1] }
+        // outer dims: walk them with `rows` over a shape whose last dim is a dummy of size 1
+        let outerShape = Array(sh[..<(nd - 2)]) + [1]
+        let outerStrides = st.map { Array($0[..<(nd - 2)]) + [1] }
+        let base = UnsafeMutablePointer<Int>.allocate(capacity: k)
+        defer { base.deallocate() }
+        // `rows` hands out runs of n outer positions, the m-th at start + m * step
+        try rows(outerShape, outerStrides, offsets) { start, n, step in
+            for m in 0 ..< n {
+                for j in 0 ..< k { base[j] = start[j] + m * step[j] }
+                for i0 in stride(from: 0, to: R, by: T) {
+                    for j0 in stride(from: 0, to: C, by: T) {
+                        let w = Swift.min(T, C - j0)
+                        for i in i0 ..< Swift.min(i0 + T, R) {
+                            for j in 0 ..< k { off[j] = base[j] + i * st[j][nd - 2] + j0 * st[j][nd - 1] }
+                            try body(off, w, inner)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Number of rows `rows` would visit (for splitting work over threads).
     public static func rowCount(_ shape: [Int], _ strides: [[Int]]) -> (rows: Int, rowLength: Int) {
         if shape.contains(0) { return (0, 0) }

@@ -30,8 +30,16 @@ extension Tensor {
             throw TensorError("\(op.rawValue): not defined for complex tensors")
         }
         let A = try a.to(rt), B = try b.to(rt)
-        if let kop = op.kernelOp, rt == .f32 || rt == .f64,
-           let r = try denseBinary(kop, A, B, shape: shape, out: out) { return r }
+        if let kop = op.kernelOp, rt == .f32 || rt == .f64 {
+            if let r = try denseBinary(kop, A, B, shape: shape, out: out) { return r }
+            // same shape, both dense but in different layouts (x + y:t()): one blocked copy of
+            // b into a's layout, then the flat SIMD run
+            if A.shape == shape, B.shape == shape, A.strides != B.strides, let order = A.denseOrder(), B.denseOrder() != nil {
+                let B2 = try Tensor.uninitialized(shape: shape, dtype: rt, order: order)
+                try B2.copy_(from: B)
+                if let r = try denseBinary(kop, A, B2, shape: shape, out: out) { return r }
+            }
+        }
         let o: Tensor
         if let out = out {
             guard out.shape == shape else {
@@ -90,7 +98,7 @@ extension Tensor {
         let kop = (T.self == Float.self || T.self == Double.self) ? op.kernelOp : nil
         @inline(__always)
         func apply(_ f: (T, T) -> T) throws {
-            try StridedLoop.rows(o.shape, [o.strides, sa, sb], [o.offset, a.offset, b.offset]) { off, n, inner in
+            try StridedLoop.tiledRows(o.shape, [o.strides, sa, sb], [o.offset, a.offset, b.offset]) { off, n, inner in
                 try Cancellation.check()
                 if let k = kop, inner[0] == 1, inner[1] <= 1, inner[2] <= 1, inner[1] + inner[2] >= 1 {
                     // a broadcast row: one SIMD call (vector-vector, vector-scalar or scalar-vector)

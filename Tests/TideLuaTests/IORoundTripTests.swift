@@ -56,3 +56,19 @@ final class IORoundTripTests: XCTestCase {
         XCTAssertTrue(r.out.contains("all files read back"), r.out + r.err)
     }
 }
+
+/// The op registry's large cases (threaded, SIMD and tiled paths), drawn and computed by NumPy
+/// at test time (scripts/fixtures/gen_ops.py --large), then checked by the Lua runner.
+final class LargeOpsTests: XCTestCase {
+    func testLargeOpsAgainstNumPy() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tide-large-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let gen = repoRoot.appendingPathComponent("scripts/fixtures/gen_ops.py").path
+        let g = try runTide(["python3", gen, "--large", dir.path], executable: "/usr/bin/env")
+        XCTAssertEqual(g.status, 0, g.out + g.err)
+        let script = repoRoot.appendingPathComponent("Tests/TideLuaTests/lua/test_ops_numpy.lua").path
+        let r = try runTide([script, dir.path])
+        XCTAssertEqual(r.status, 0, r.out + r.err)
+        XCTAssertTrue(r.out.contains("checks against NumPy passed"), r.out)
+    }
+}

@@ -1,7 +1,8 @@
 -- Every op in the registry (scripts/fixtures/gen_ops.py -> Tests/fixtures/ops/cases.lua) against
 -- NumPy, on contiguous inputs and again on non-contiguous views of the same values.
+-- An optional argument names another fixture directory (the large cases written at test time).
 local here = debug.getinfo(1, "S").source:sub(2):match("^(.*)/")
-local dir = here .. "/../../fixtures/ops/"
+local dir = (... and select(1, ...):match("^/") and (select(1, ...) .. "/")) or (here .. "/../../fixtures/ops/")
 local cases = dofile(dir .. "cases.lua")
 local data = tide.io.load(dir .. "ops.npz")
 
