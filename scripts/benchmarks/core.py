@@ -53,13 +53,13 @@ for n in (512, 1024, 2048):
 x = rng.standard_normal(4194304, dtype=np.float32)
 y = rng.standard_normal(4194304, dtype=np.float32)
 tx, ty = (torch.from_numpy(x), torch.from_numpy(y)) if torch else (None, None)
-bench("add_f32_4M", 10, lambda: x + y, lambda: tx + ty)
-bench("gelu_f32_4M", 5, lambda: 0.5 * x * (1 + np_erf(x / np.float32(math.sqrt(2)))),
+bench("add_f32_4M", 20, lambda: x + y, lambda: tx + ty)
+bench("gelu_f32_4M", 20, lambda: 0.5 * x * (1 + np_erf(x / np.float32(math.sqrt(2)))),
       lambda: torch.nn.functional.gelu(tx))
-bench("sum_f32_4M", 10, lambda: x.sum(), lambda: tx.sum())
+bench("sum_f32_4M", 20, lambda: x.sum(), lambda: tx.sum())
 xs = x.reshape(4096, 1024)
 txs = tx.reshape(4096, 1024) if torch else None
-bench("softmax_f32_4M", 5, lambda: (lambda e: e / e.sum(1, keepdims=True))(np.exp(xs - xs.max(1, keepdims=True))),
+bench("softmax_f32_4M", 20, lambda: (lambda e: e / e.sum(1, keepdims=True))(np.exp(xs - xs.max(1, keepdims=True))),
       lambda: torch.softmax(txs, 1))
 s1 = rng.standard_normal(16, dtype=np.float32)
 s2 = rng.standard_normal(16, dtype=np.float32)
@@ -81,6 +81,9 @@ t_np, t_t = best(3, loop_np) / reps, (best(3, loop_t) / reps if torch else float
 rows["add16_per_op"] = (t_np, t_t)
 xt = rng.standard_normal((2048, 2048), dtype=np.float32).T
 txt = torch.from_numpy(np.ascontiguousarray(xt.T)).T if torch else None
-bench("add_f32_4M_transposed", 5, lambda: xt + xt, lambda: txt + txt)
+bench("add_f32_4M_transposed", 20, lambda: xt + xt, lambda: txt + txt)
+xc = rng.standard_normal((2048, 2048), dtype=np.float32)
+txc = torch.from_numpy(xc) if torch else None
+bench("add_f32_4M_mixed_layout", 20, lambda: xc + xt, lambda: txc + txt)
 for name, (a, b) in rows.items():
     print(f"{name} {a:.9f} {b:.9f}")
