@@ -20,6 +20,7 @@ public enum Kernels {
     public static var bestLevel: Int { Int(tide_kernel_best_level()) }
 
     static func split(_ n: Int, _ body: (Int, Int) -> Void) {
+        if n < 2 * grain { body(0, n); return }  // small work: no thread-count lookup at all
         try? Threads.parallelFor(n, grain: grain) { lo, hi in
             if tide_cancel_requested() == 0 { body(lo, hi) }
         }

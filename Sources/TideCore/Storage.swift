@@ -8,9 +8,10 @@
 // each here), small ones (<= 4 KiB) because an aligned malloc/free pair is a large part of
 // the cost of an op on a 16-element tensor.
 //
-// Observers: `Storage.allocationHook` (set by the Lua layer) hears of every fresh byte so the
-// Lua collector can be told about tensor memory it cannot see.
+// Accounting: every allocation is counted (takeAllocatedBytes) so the Lua layer can tell its
+// collector about tensor memory it cannot see.
 import Synchronization
+import _CTideKernels
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -27,8 +28,9 @@ public final class Storage: @unchecked Sendable {
         return pages > 0 && size > 0 ? pages * size : 16 << 30
     }()
 
-    /// Called with the byte count of each allocation (fresh or from the cache).
-    nonisolated(unsafe) public static var allocationHook: ((Int) -> Void)?
+    /// Tensor bytes allocated since the last call, then reset (the Lua layer reports them
+    /// to its collector).
+    public static func takeAllocatedBytes() -> Int { Int(tide_alloc_take()) }
 
     public init(byteCount: Int) throws {
         guard byteCount >= 0 else { throw TensorError("cannot allocate a negative size (\(byteCount) bytes)") }
@@ -47,10 +49,15 @@ public final class Storage: @unchecked Sendable {
         }
         self.byteCount = byteCount
         capacity = cap
-        Storage.allocationHook?(byteCount)
+        tide_alloc_note(byteCount)
+        tide_live_add(Int64(byteCount))
     }
 
+    /// Bytes held by all live tensor storages (not counting the buffer cache).
+    public static var liveBytes: Int { Int(tide_live_bytes()) }
+
     deinit {
+        tide_live_add(-Int64(byteCount))
         if !StorageCache.shared.give(bytes, capacity) { free(bytes) }
     }
 }
@@ -68,7 +75,8 @@ func format1(_ v: Double) -> String {
     return r == r.rounded() ? String(Int(r)) : String(r)
 }
 
-/// Size-bucketed free lists for large buffers, capped in total bytes.
+/// Size-bucketed free lists, capped in total bytes: small buffers in 64 fixed slots (one per
+/// 64-byte size class, no hashing on the hot path), large ones in a dictionary by size.
 public final class StorageCache: Sendable {
     public static let shared = StorageCache()
     static let minCached = 1 << 20
@@ -78,6 +86,7 @@ public final class StorageCache: Sendable {
 
     private struct State {
         var lists: [Int: [UnsafeMutableRawPointer]] = [:]
+        var small: [[UnsafeMutableRawPointer]] = Array(repeating: [], count: StorageCache.maxSmall / 64 + 1)
         var total = 0
     }
     private let state = Mutex(State())
@@ -96,6 +105,11 @@ public final class StorageCache: Sendable {
     func take(_ cap: Int) -> UnsafeMutableRawPointer? {
         if !StorageCache.cached(cap) { return nil }
         return state.withLock { s in
+            if cap <= StorageCache.maxSmall {
+                guard let p = s.small[cap / 64].popLast() else { return nil }
+                s.total -= cap
+                return p
+            }
             guard let p = s.lists[cap]?.popLast() else { return nil }  // in place: no copy of the list
             s.total -= cap
             return p
@@ -106,7 +120,12 @@ public final class StorageCache: Sendable {
         if !StorageCache.cached(cap) { return false }
         return state.withLock { s in
             if s.total + cap > StorageCache.maxTotal { return false }
-            if cap <= StorageCache.maxSmall, (s.lists[cap]?.count ?? 0) >= StorageCache.smallPerBucket { return false }
+            if cap <= StorageCache.maxSmall {
+                if s.small[cap / 64].count >= StorageCache.smallPerBucket { return false }
+                s.small[cap / 64].append(p)
+                s.total += cap
+                return true
+            }
             s.lists[cap, default: []].append(p)
             s.total += cap
             return true
@@ -119,7 +138,9 @@ public final class StorageCache: Sendable {
     public func drain() {
         state.withLock { s in
             for (_, l) in s.lists { for p in l { free(p) } }
+            for l in s.small { for p in l { free(p) } }
             s.lists = [:]
+            s.small = Array(repeating: [], count: StorageCache.maxSmall / 64 + 1)
             s.total = 0
         }
     }

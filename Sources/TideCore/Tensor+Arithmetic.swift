@@ -73,12 +73,16 @@ extension Tensor {
         else if A.shape == shape && B.numel == 1 { mode = Int32(TIDE_MODE_VS); lead = A }
         else if B.shape == shape && A.numel == 1 { mode = Int32(TIDE_MODE_SV); lead = B }
         else { return nil }
-        guard let order = lead.denseOrder() else { return nil }
         let o: Tensor
         if let out = out {
-            guard out.dtype == lead.dtype, out.shape == shape, out.strides == lead.strides else { return nil }
+            guard out.dtype == lead.dtype, out.shape == shape, out.strides == lead.strides, lead.denseOrder() != nil else { return nil }
             o = out
+        } else if lead.isContiguous {
+            // the common case: share the lead operand's shape and strides arrays (no allocation)
+            o = Tensor(storage: try Storage(byteCount: lead.numel * lead.dtype.itemSize), dtype: lead.dtype,
+                       shape: lead.shape, strides: lead.strides, offset: 0)
         } else {
+            guard let order = lead.denseOrder() else { return nil }
             o = try Tensor.uninitialized(shape: shape, dtype: lead.dtype, order: order)
         }
         let n = lead.numel

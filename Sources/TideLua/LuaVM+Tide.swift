@@ -17,7 +17,6 @@ public enum TideVersion {
 extension LuaVM {
     /// Creates the global `tide` table and registers it as package.loaded.tide.
     public func openTide() throws {
-        TensorUserdata.installAllocationHook()
         let top = lua_gettop(L)
         defer { lua_settop(L, top) }
         lua_createtable(L, 0, 64)

@@ -106,6 +106,13 @@ public final class LuaVM {
         Unmanaged<LuaVM>.fromOpaque(tide_extraspace(L).pointee!).takeUnretainedValue()
     }
 
+    /// The registry reference of the tensor metatable of L's VM, read without retaining the VM
+    /// (this is on the path of every tensor argument check).
+    @inline(__always)
+    static func tensorMetatableRef(_ L: OpaquePointer) -> Int32 {
+        Unmanaged<LuaVM>.fromOpaque(tide_extraspace(L).pointee!)._withUnsafeGuaranteedRef { $0.tensorMetatable }
+    }
+
     /// Bytes currently held by the Lua heap (not counting tensor memory).
     public var heapBytes: Int { tide_heap_bytes(L) }
 

@@ -10,22 +10,20 @@ import _CTideShims
 import TideCore
 
 public enum TensorUserdata {
-    /// Bytes allocated for tensors since the collector was last told.
+    /// Bytes allocated for tensors and not yet reported to the collector (carried over
+    /// between pushes until a whole MiB has accumulated).
     nonisolated(unsafe) static var pendingBytes = 0
-
-    static func installAllocationHook() {
-        Storage.allocationHook = { n in TensorUserdata.pendingBytes += n }
-    }
 
     /// Pushes `t` as a new userdata with the tensor metatable.
     public static func push(_ L: OpaquePointer, _ t: Tensor) {
-        let vm = LuaVM.from(L)
         let block = tide_newuserdata(L, MemoryLayout<UnsafeMutableRawPointer?>.size)!
         let slot = block.assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
         slot.pointee = nil  // closed first, then set: a memory error in between leaves a valid object
-        tide_getref(L, vm.tensorMetatable)
+        tide_getref(L, LuaVM.tensorMetatableRef(L))
         lua_setmetatable(L, -2)
         slot.pointee = Unmanaged.passRetained(t).toOpaque()
+        let fresh = Storage.takeAllocatedBytes()
+        if fresh > 0 { pendingBytes += fresh }
         if pendingBytes >= 1 << 20 {
             let kb = pendingBytes >> 10
             pendingBytes = 0
@@ -36,8 +34,7 @@ public enum TensorUserdata {
     /// The pointer slot of a tensor userdata at `idx`, or nil for any other value.
     static func slot(_ L: OpaquePointer, at idx: Int32) -> UnsafeMutablePointer<UnsafeMutableRawPointer?>? {
         guard lua_type(L, idx) == LUA_TUSERDATA, lua_getmetatable(L, idx) != 0 else { return nil }
-        let vm = LuaVM.from(L)
-        tide_getref(L, vm.tensorMetatable)
+        tide_getref(L, LuaVM.tensorMetatableRef(L))
         let same = lua_rawequal(L, -1, -2) != 0
         tide_pop(L, 2)
         guard same else { return nil }

@@ -5,6 +5,16 @@
 
 static atomic_int tide_cancel_flag = 0;
 
+// Tensor bytes allocated and not yet reported to a Lua collector. Plain C so the allocation
+// path pays no Swift exclusivity check; relaxed atomics since kernels may allocate off-thread.
+static atomic_size_t tide_alloc_pending = 0;
+void tide_alloc_note(size_t bytes) { atomic_fetch_add_explicit(&tide_alloc_pending, bytes, memory_order_relaxed); }
+size_t tide_alloc_take(void) { return atomic_exchange_explicit(&tide_alloc_pending, 0, memory_order_relaxed); }
+
+static atomic_llong tide_live = 0;
+void tide_live_add(long long delta) { atomic_fetch_add_explicit(&tide_live, delta, memory_order_relaxed); }
+long long tide_live_bytes(void) { return atomic_load_explicit(&tide_live, memory_order_relaxed); }
+
 int tide_cancel_requested(void) { return atomic_load_explicit(&tide_cancel_flag, memory_order_relaxed); }
 void tide_cancel_clear(void) { atomic_store(&tide_cancel_flag, 0); }
 void tide_cancel_set(void) { atomic_store(&tide_cancel_flag, 1); }

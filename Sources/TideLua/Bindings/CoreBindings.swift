@@ -60,6 +60,9 @@ enum CoreBindings {
         vm.def(tide, "empty_cache", "tide.empty_cache(): returns cached tensor buffers to the system.") { _ in
             StorageCache.shared.drain(); return 0
         }
+        vm.def(tide, "memory_allocated", "tide.memory_allocated() -> bytes held by live tensors.") { f in
+            f.push(Storage.liveBytes); return 1
+        }
         vm.def(tide, "memory_cached", "tide.memory_cached() -> bytes held in the tensor buffer cache.") { f in
             f.push(StorageCache.shared.totalBytes); return 1
         }

@@ -37,7 +37,7 @@ enum TensorBindings {
         vm.def(mt, "__index", "") { f in
             if f.type(2) == LUA_TSTRING {
                 lua_pushvalue(f.L, 2)
-                tide_getref(f.L, f.vm.tensorMetatable)
+                tide_getref(f.L, LuaVM.tensorMetatableRef(f.L))
                 lua_pushstring(f.L, "__methods")
                 lua_rawget(f.L, -2)
                 lua_pushvalue(f.L, 2)

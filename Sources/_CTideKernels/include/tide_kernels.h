@@ -15,6 +15,13 @@ void tide_cancel_clear(void);
 void tide_cancel_set(void);
 
 
+// ---- tensor bytes allocated since the Lua collector was last told (see TensorUserdata) ----
+void tide_alloc_note(size_t bytes);
+size_t tide_alloc_take(void);  // returns the count and resets it
+// live tensor bytes (all storages not yet freed)
+void tide_live_add(long long delta);
+long long tide_live_bytes(void);
+
 // ---- elementwise and reduction kernels (contiguous buffers) ---------------------------
 enum { TIDE_OP_ADD = 0, TIDE_OP_SUB, TIDE_OP_MUL, TIDE_OP_DIV, TIDE_OP_MAX, TIDE_OP_MIN };
 // mode: both vectors, vector with scalar b[0], or scalar a[0] with vector
