@@ -11,7 +11,8 @@ import ComplexModule
 import _CTideKernels
 
 public enum BinaryOp: String, Sendable {
-    case add, sub, mul, div, pow, rem, maximum, minimum, floordiv
+    case add, sub, mul, div, pow, maximum, minimum
+    case rem = "remainder", floordiv = "floor_divide"  // the Lua names, so errors name the function called
 }
 
 extension Tensor {

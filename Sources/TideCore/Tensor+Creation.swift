@@ -64,8 +64,11 @@ extension Tensor {
         guard step != 0, step.isFinite, start.isFinite, end.isFinite else {
             throw TensorError("arange: expected a finite nonzero step and finite bounds, got start=\(start), end=\(end), step=\(step)")
         }
-        let n = max(0, Int(((end - start) / step).rounded(.up)))
-        guard n <= Storage.maxBytes else { throw TensorError("arange: \(n) elements is too many") }
+        let count = ((end - start) / step).rounded(.up)
+        guard count < Double(Storage.maxBytes) else {
+            throw TensorError("arange: \(count) elements (from \(start) to \(end) by \(step)) is too many")
+        }
+        let n = count > 0 ? Int(count) : 0
         var vals = [Double](repeating: 0, count: n)
         for i in 0 ..< n { vals[i] = start + Double(i) * step }
         return try Tensor(array: vals, shape: [n], dtype: dtype)
@@ -146,5 +149,13 @@ extension Tensor {
             throw TensorError("item: expected a tensor with one element, got shape \(shapeString(shape)) (\(numel) elements)")
         }
         return try toDoubles()[0]
+    }
+
+    /// The value of a one-element integer tensor, exactly.
+    public func intItem() throws -> Int64 {
+        guard numel == 1 else {
+            throw TensorError("item: expected a tensor with one element, got shape \(shapeString(shape)) (\(numel) elements)")
+        }
+        return try to(.i64).contiguous().pointer(Int64.self).pointee
     }
 }

@@ -50,9 +50,12 @@ extension LuaFrame {
             }
             return (out, i + 1)
         }
-        if type(i) == LUA_TUSERDATA, let t = TensorUserdata.tensor(L, at: i), t.dim <= 1 {
-            // a 1-d integer tensor of sizes (as returned by some ops)
-            return (try t.toDoubles().map { Int($0) }, i + 1)
+        if type(i) == LUA_TUSERDATA, let t = TensorUserdata.tensor(L, at: i), t.dim <= 1, t.dtype == .i64 {
+            // a 1-d i64 tensor of sizes
+            let c = try t.contiguous()
+            let sizes = (0 ..< c.numel).map { Int(c.pointer(Int64.self)[$0]) }
+            guard sizes.allSatisfy({ $0 >= 0 }) else { throw argError(i, "sizes must be non-negative, got \(sizes)") }
+            return (sizes, i + 1)
         }
         var out: [Int] = []
         var k = i
@@ -117,6 +120,17 @@ extension LuaFrame {
         let v = lua_tonumberx(L, -1, &ok)
         guard ok != 0 else { throw LuaError.message("\(name): option '\(key)' must be a number, got \(typeName(-1))") }
         return v
+    }
+
+    /// Option `key` as an integer (Lua integer or integral float), or `def` when absent.
+    public func optIntField(_ o: Int32?, _ key: String, _ def: Int) throws -> Int {
+        guard let o = o else { return def }
+        defer { tide_pop(L, 1) }
+        if pushField(o, key) == LUA_TNIL { return def }
+        var ok: Int32 = 0
+        let v = lua_tointegerx(L, -1, &ok)
+        guard ok != 0 else { throw LuaError.message("\(name): option '\(key)' must be an integer, got \(typeName(-1))") }
+        return Int(v)
     }
 
     public func optField(_ o: Int32?, _ key: String, _ def: Bool) -> Bool {

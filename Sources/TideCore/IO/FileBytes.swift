@@ -92,6 +92,13 @@ public struct ByteReader {
         return v
     }
 
+    /// A u64 that must fit in Int (sizes and offsets).
+    public mutating func int64(_ what: String = "a field") throws -> Int {
+        let v = try u64(what)
+        guard let i = Int(exactly: v) else { throw truncated("\(what) is \(v), too large") }
+        return i
+    }
+
     public mutating func u64(_ what: String = "a field") throws -> UInt64 {
         let s = try take(8, what)
         var v: UInt64 = 0

@@ -30,13 +30,13 @@ public enum NPZ {
             var loc = ByteReader(bytes, file: file, op: op, at: end - 20)
             if try loc.u32() == zip64LocatorSig {
                 _ = try loc.u32()
-                let recOff = Int(try loc.u64("the zip64 record offset"))
+                let recOff = try loc.int64("the zip64 record offset")
                 var z = ByteReader(bytes, file: file, op: op, at: recOff)
                 guard try z.u32() == zip64EndSig else { throw z.truncated("bad zip64 end record") }
                 _ = try z.take(20)
-                count = Int(try z.u64("the zip64 entry count"))
+                count = try z.int64("the zip64 entry count")
                 _ = try z.u64()
-                cdOffset = Int(try z.u64("the zip64 directory offset"))
+                cdOffset = try z.int64("the zip64 directory offset")
             }
         }
         var out: [(String, Tensor)] = []
@@ -58,9 +58,9 @@ public enum NPZ {
                 let id = try extra.u16(), len = try extra.u16()
                 var body = ByteReader(Array(try extra.take(len)), file: file, op: op)
                 if id == 1 {  // zip64: only the fields that overflowed are present, in this order
-                    if usize == 0xFFFF_FFFF { usize = Int(try body.u64()) }
-                    if csize == 0xFFFF_FFFF { csize = Int(try body.u64()) }
-                    if local == 0xFFFF_FFFF { local = Int(try body.u64()) }
+                    if usize == 0xFFFF_FFFF { usize = try body.int64() }
+                    if csize == 0xFFFF_FFFF { csize = try body.int64() }
+                    if local == 0xFFFF_FFFF { local = try body.int64() }
                 }
             }
             var l = ByteReader(bytes, file: file, op: op, at: local)

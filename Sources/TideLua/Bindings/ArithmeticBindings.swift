@@ -36,7 +36,7 @@ enum ArithmeticBindings {
 
     static func open(_ vm: LuaVM, metatable mt: Int32, methods m: Int32, tide: Int32) {
         let ops: [(String, BinaryOp)] = [("add", .add), ("sub", .sub), ("mul", .mul), ("div", .div),
-                                          ("pow", .pow), ("remainder", .rem), ("fmod_py", .rem),
+                                          ("pow", .pow), ("remainder", .rem),
                                           ("maximum", .maximum), ("minimum", .minimum),
                                           ("floor_divide", .floordiv)]
         let meta: [BinaryOp: String] = [.add: "__add", .sub: "__sub", .mul: "__mul", .div: "__div",
@@ -50,23 +50,21 @@ enum ArithmeticBindings {
             }
             vm.def(m, name, doc, fn)
             vm.def(tide, name, doc, fn)
-            if let mm = meta[op], name != "fmod_py" { vm.def(mt, mm, "", fn) }
-            if op != .rem || name == "remainder" {
-                vm.def(m, name + "_", "x:\(name)_(y): in-place \(op.rawValue); returns x.") { f in
-                    let a = try f.tensor(1)
-                    let b = try operand(f, 2, other: a)
-                    let rt = Tensor.resultType(op, a.dtype, b.dtype)
-                    guard rt == a.dtype || (rt.isFloatingPoint && a.dtype.isFloatingPoint) else {
-                        throw LuaError.message("\(name)_: result type \(rt.rawValue) can't be cast to the in-place tensor's type \(a.dtype.rawValue)")
-                    }
-                    let shape = try Tensor.broadcastShape(a.shape, b.shape, op: name + "_")
-                    guard shape == a.shape else {
-                        throw LuaError.message("\(name)_: the result shape \(shapeString(shape)) does not match the in-place tensor's shape \(shapeString(a.shape))")
-                    }
-                    _ = try Tensor.binary(op, a, b, out: a)
-                    lua_pushvalue(f.L, 1)
-                    return 1
+            if let mm = meta[op] { vm.def(mt, mm, "", fn) }
+            vm.def(m, name + "_", "x:\(name)_(y): in-place \(op.rawValue); returns x.") { f in
+                let a = try f.tensor(1)
+                let b = try operand(f, 2, other: a)
+                let rt = Tensor.resultType(op, a.dtype, b.dtype)
+                guard rt == a.dtype || (rt.isFloatingPoint && a.dtype.isFloatingPoint) else {
+                    throw LuaError.message("\(name)_: result type \(rt.rawValue) can't be cast to the in-place tensor's type \(a.dtype.rawValue)")
                 }
+                let shape = try Tensor.broadcastShape(a.shape, b.shape, op: name + "_")
+                guard shape == a.shape else {
+                    throw LuaError.message("\(name)_: the result shape \(shapeString(shape)) does not match the in-place tensor's shape \(shapeString(a.shape))")
+                }
+                _ = try Tensor.binary(op, a, b, out: a)
+                lua_pushvalue(f.L, 1)
+                return 1
             }
         }
         vm.def(mt, "__unm", "") { f in

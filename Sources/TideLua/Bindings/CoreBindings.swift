@@ -43,9 +43,9 @@ enum CoreBindings {
         vm.def(tide, "set_printoptions", "tide.set_printoptions{precision =, threshold =, edgeitems =}: how tensors print.") { f in
             let o = try f.table(1)
             var p = PrintOptions.current
-            p.precision = Int(try f.optField(o, "precision", Double(p.precision)))
-            p.threshold = Int(try f.optField(o, "threshold", Double(p.threshold)))
-            p.edgeitems = Int(try f.optField(o, "edgeitems", Double(p.edgeitems)))
+            p.precision = try f.optIntField(o, "precision", p.precision)
+            p.threshold = try f.optIntField(o, "threshold", p.threshold)
+            p.edgeitems = try f.optIntField(o, "edgeitems", p.edgeitems)
             guard p.precision >= 0 && p.precision <= 30, p.threshold >= 0, p.edgeitems >= 1 else {
                 throw f.argError(1, "expected precision 0..30, threshold >= 0, edgeitems >= 1")
             }

@@ -117,7 +117,7 @@ enum IOBindings {
                 defer { tide_pop(f.L, 1) }
                 if f.pushField(o, "delimiter") == LUA_TSTRING, let c = try f.string(-1).first { delim = c }
             }
-            let skip = Int(try f.optField(opts, "skip_header", 0))
+            let skip = try f.optIntField(opts, "skip_header", 0)
             f.push(try CSV.decode(bytes, file: path, delimiter: delim, skipHeader: skip, dtype: f.dtypeOption(2, default: .f64)))
             return 1
         default: throw f.argError(2, "unknown format '\(fmt)' (expected npy, npz, safetensors or csv)")

@@ -398,7 +398,7 @@ enum JoinBindings {
                 let t = try f.tensor(1)
                 let ds = try MathBindings.dims(f, 2, rank: t.dim, op: name)
                 let o = MathBindings.optionsArg(f, from: 2)
-                let corr = Int(try f.optField(o, "correction", 1))
+                let corr = try f.optIntField(o, "correction", 1)
                 let v = try t.variance(dims: ds, correction: corr, keepdim: f.optField(o, "keepdim", false))
                 f.push(name == "var" ? v : try v.unary(.sqrt)); return 1
             }

@@ -95,8 +95,9 @@ enum TensorBindings {
         }
         vm.def(m, "item", "x:item() -> the number in a one-element tensor.") { f in
             let t = try f.tensor(1)
+            if t.dtype == .i64 { f.push(Int(try t.intItem())); return 1 }
             let v = try t.item()
-            if t.dtype == .i64 { f.push(Int(v)) } else if t.dtype == .bool { f.push(v != 0) } else { f.push(v) }
+            if t.dtype == .bool { f.push(v != 0) } else { f.push(v) }
             return 1
         }
         vm.def(m, "totable", "x:totable() -> nested Lua tables (numbers; booleans for bool; {re, im} for complex).") { f in
