@@ -38,6 +38,31 @@ local ints = tide.arange(1, 6)
 print("arange(1, 6) ->", ints:dtype(), table.concat(ints:totable(), " "))
 print("ints / 2 ->", (ints / 2):dtype(), "   ints + 0.5 ->", (ints + 0.5):dtype())
 
+section("reductions, sorting, softmax")
+local r = tide.tensor({{3, 1, 2}, {9, 7, 8}}, "f64")
+local v, idx = r:max(2)
+print("row max", table.concat(v:totable(), " "), "at (1-based)", table.concat(idx:totable(), " "))
+print("sorted row 1:", table.concat(r[1]:sort():totable(), " "), "  softmax row 2 sums to", r:softmax(2)[2]:sum():item())
+
+section("random numbers, reproducibly")
+tide.manual_seed(42)
+local a1 = tide.randn(3):totable()
+tide.manual_seed(42)
+local a2 = tide.randn(3):totable()
+print(("randn after manual_seed(42), twice: %.4f %.4f | %.4f %.4f"):format(a1[1], a1[2], a2[1], a2[2]))
+
+section("linear algebra (LAPACK)")
+local A = tide.tensor({{4, 1}, {1, 3}}, "f64")
+local L, V = tide.linalg.eigh(A)
+print("eigenvalues of [[4,1],[1,3]]:", table.concat(L:totable(), " "))
+local xsol = tide.linalg.solve(A, tide.tensor({1, 2}, "f64"))
+print("solve A x = [1, 2]: x =", table.concat(xsol:totable(), " "), " residual", (A:matmul(xsol) - tide.tensor({1, 2}, "f64")):norm():item())
+
+section("files (NumPy .npy/.npz, safetensors, CSV)")
+os.execute("mkdir -p '" .. out .. "'")
+tide.io.save(out .. "/A.npy", A)
+print("saved and loaded back:", tide.io.load(out .. "/A.npy"):eq(A):all():item())
+
 section("sizes")
 local n = quick and 256 or 2048
 local big <close> = tide.ones(n, n)
@@ -48,10 +73,10 @@ section("help")
 tide.help(tide.linspace)
 
 -- a record of what was computed, as every example writes
-os.execute("mkdir -p '" .. out .. "'")
 local tmp = out .. "/tour.jsonl.tmp"
 local f = assert(io.open(tmp, "w"))
-f:write(('{"example":"tour","n":%d,"last":%g,"y22":%g}\n'):format(n, s, y[{2, 2}]))
+f:write(('{"example":"tour","n":%d,"last":%g,"y22":%g,"eig1":%.17g,"eig2":%.17g}\n'):format(
+  n, s, y[{2, 2}], L[1], L[2]))
 f:close()
 assert(os.rename(tmp, out .. "/tour.jsonl"))
 print("\nwrote " .. out .. "/tour.jsonl")
