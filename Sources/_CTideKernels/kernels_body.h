@@ -106,6 +106,8 @@ TIDE_TGT void TIDE_FN(unary_f32)(int op, const float *x, float *y, size_t n) {
 static inline TIDE_TGT float TIDE_FN(sum_block_f32)(const float *restrict x, size_t n) {
 #pragma clang fp reassociate(on)
   float s = 0;
+  /* four independent vector accumulators: one would wait on the add latency */
+#pragma clang loop vectorize(enable) interleave_count(4)
   for (size_t i = 0; i < n; i++) s += x[i];
   return s;
 }
@@ -119,6 +121,7 @@ TIDE_TGT double TIDE_FN(sum_f32)(const float *restrict x, size_t n) {
 TIDE_TGT double TIDE_FN(sum_f64)(const double *restrict x, size_t n) {
 #pragma clang fp reassociate(on)
   double s = 0;
+#pragma clang loop vectorize(enable) interleave_count(4)
   for (size_t i = 0; i < n; i++) s += x[i];
   return s;
 }
