@@ -112,11 +112,4 @@ public enum StridedLoop {
             }
         }
     }
-
-    /// Number of rows `rows` would visit (for splitting work over threads).
-    public static func rowCount(_ shape: [Int], _ strides: [[Int]]) -> (rows: Int, rowLength: Int) {
-        if shape.contains(0) { return (0, 0) }
-        let (sh, _) = coalesce(shape, strides)
-        return (sh.dropLast().reduce(1, *), sh.last!)
-    }
 }
