@@ -82,7 +82,7 @@ public final class StorageCache: Sendable {
     static let minCached = 1 << 20
     static let maxTotal = 512 << 20
     static let maxSmall = 4096
-    static let smallPerBucket = 256
+    static let smallPerBucket = 4096  // the collector frees tensors in bursts
 
     private struct State {
         var lists: [Int: [UnsafeMutableRawPointer]] = [:]

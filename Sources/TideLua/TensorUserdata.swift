@@ -33,12 +33,8 @@ public enum TensorUserdata {
 
     /// The pointer slot of a tensor userdata at `idx`, or nil for any other value.
     static func slot(_ L: OpaquePointer, at idx: Int32) -> UnsafeMutablePointer<UnsafeMutableRawPointer?>? {
-        guard lua_type(L, idx) == LUA_TUSERDATA, lua_getmetatable(L, idx) != 0 else { return nil }
-        tide_getref(L, LuaVM.tensorMetatableRef(L))
-        let same = lua_rawequal(L, -1, -2) != 0
-        tide_pop(L, 2)
-        guard same else { return nil }
-        return lua_touserdata(L, idx)!.assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
+        guard let s = tide_tensor_slot(L, idx, LuaVM.tensorMetatableRef(L)) else { return nil }
+        return UnsafeMutableRawPointer(s).assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
     }
 
     /// The live tensor at `idx`, or nil (not a tensor, or freed).

@@ -24,6 +24,38 @@ void tide_push_binding(lua_State *L, void *ctx) {
   lua_pushcclosure(L, tide_call, 1);
 }
 
+// ---- tensor finalizer ---------------------------------------------------------------------
+
+static tide_release_fn tide_release = NULL;
+void tide_set_release(tide_release_fn fn) { tide_release = fn; }
+
+static int tide_tensor_finalizer(lua_State *L) {
+  if (lua_type(L, 1) != LUA_TUSERDATA || !lua_getmetatable(L, 1)) return 0;
+  int same = lua_rawequal(L, -1, lua_upvalueindex(1));
+  lua_pop(L, 1);
+  if (!same) return 0;  /* not a tensor: nothing to release */
+  void **slot = (void **)lua_touserdata(L, 1);
+  void *obj = *slot;
+  if (obj != NULL && tide_release != NULL) {
+    *slot = NULL;
+    tide_release(obj);
+  }
+  return 0;
+}
+
+void **tide_tensor_slot(lua_State *L, int idx, int mtref) {
+  if (lua_type(L, idx) != LUA_TUSERDATA || !lua_getmetatable(L, idx)) return NULL;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, mtref);
+  int same = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  return same ? (void **)lua_touserdata(L, idx) : NULL;
+}
+
+void tide_push_tensor_finalizer(lua_State *L, int mt) {
+  lua_pushvalue(L, mt);
+  lua_pushcclosure(L, tide_tensor_finalizer, 1);
+}
+
 // ---- allocator ----------------------------------------------------------------------------
 
 typedef struct {

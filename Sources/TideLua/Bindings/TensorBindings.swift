@@ -25,8 +25,14 @@ enum TensorBindings {
         vm.setDoc(forValueAt: methods, "Tensor methods. `x:method(...)`; dims are 1-based, negatives count from the end.")
         lua_pushstring(L, "__methods"); lua_pushvalue(L, methods); lua_rawset(L, mt)
 
-        vm.def(mt, "__gc", "") { f in TensorUserdata.release(f.L, at: 1); return 0 }
-        vm.def(mt, "__close", "") { f in TensorUserdata.release(f.L, at: 1); return 0 }
+        // __gc and __close are C (tide_tensor_finalizer): the collector calls them for every
+        // tensor, and the trampoline into Swift cost more than the release itself
+        tide_set_release { p in if let p = p { Unmanaged<Tensor>.fromOpaque(p).release() } }
+        for name in ["__gc", "__close"] {
+            lua_pushstring(L, name)
+            tide_push_tensor_finalizer(L, mt)
+            lua_rawset(L, mt)
+        }
         vm.def(mt, "__tostring", "") { f in
             guard let s = TensorUserdata.slot(f.L, at: 1) else { f.push("tensor"); return 1 }
             guard let p = s.pointee else { f.push("[freed tensor]"); return 1 }

@@ -26,6 +26,18 @@ void tide_set_dispatcher(tide_dispatch_fn fn);
 // Pushes a C closure that calls the dispatcher with `ctx`.
 void tide_push_binding(lua_State *L, void *ctx);
 
+// ---- tensor finalizer ------------------------------------------------------------------
+// __gc / __close for tensor userdata, in C: the userdata holds one retained Swift object
+// pointer; the finalizer checks the value really has the tensor metatable (its upvalue 1),
+// clears the slot and hands the pointer to `release` (set once from Swift). Never raises.
+typedef void (*tide_release_fn)(void *object);
+void tide_set_release(tide_release_fn fn);
+// The pointer slot of the tensor userdata at idx, or NULL when the value is not a tensor
+// (its metatable is not the one at registry[mtref]). One C call on every tensor argument.
+void **tide_tensor_slot(lua_State *L, int idx, int mtref);
+// Pushes the finalizer closure for the metatable at `mt` (an absolute index).
+void tide_push_tensor_finalizer(lua_State *L, int mt);
+
 // ---- state, allocator -----------------------------------------------------------------
 // Creates a state with Tide's allocator. Policy: a request larger than `max_single` bytes, or
 // one that would take the Lua heap past `heap_limit`, is refused (Lua then raises "not enough
