@@ -126,10 +126,22 @@ TIDE_TGT double TIDE_FN(sum_f64)(const double *restrict x, size_t n) {
   return s;
 }
 
+// max with NaN propagation. Eight explicit lanes: a plain select reduction does not vectorize
+// without fast-math, but eight independent lanes map onto one vector max per step.
 TIDE_TGT float TIDE_FN(max_f32)(const float *restrict x, size_t n) {
-  float m = x[0];
-  int nan = 0;
-  for (size_t i = 0; i < n; i++) { m = x[i] > m ? x[i] : m; nan |= x[i] != x[i]; }
+  float lane[8], bad[8];
+  for (int k = 0; k < 8; k++) { lane[k] = x[0]; bad[k] = 0; }
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; k++) {
+      float v = x[i + k];
+      lane[k] = v > lane[k] ? v : lane[k];
+      bad[k] = v != v ? 1.0f : bad[k];
+    }
+  float m = lane[0];
+  int nan = bad[0] != 0;
+  for (int k = 1; k < 8; k++) { m = lane[k] > m ? lane[k] : m; nan |= bad[k] != 0; }
+  for (; i < n; i++) { m = x[i] > m ? x[i] : m; nan |= x[i] != x[i]; }
   return nan ? __builtin_nanf("") : m;
 }
 
