@@ -73,4 +73,29 @@ final class KernelTests: XCTestCase {
             XCTAssertEqual(sums[k], ref, accuracy: 1e-9 * Double(n))
         }
     }
+
+    /// The softmax kernel's row max: the largest value anywhere in the row (vector lanes and
+    /// the tail), NaN rows stay NaN, every level agrees with the f64 reference.
+    func testSoftmaxRowsEveryLevel() throws {
+        for n in [1, 7, 8, 13, 64, 1000] {
+            var vals = (0 ..< 3 * n).map { Double($0 % 17) * 0.37 - 3 }
+            vals[n - 1] = 50  // row 1: the max sits in the tail
+            vals[n + n / 2] = .nan  // row 2 has a NaN
+            let x = try Tensor(array: vals, shape: [3, n], dtype: .f32)
+            for level in 0 ... Kernels.bestLevel {
+                Kernels.level = level
+                let y = try x.softmax(dim: 1).toDoubles()
+                for r in [0, 2] {
+                    let row = vals[(r * n) ..< ((r + 1) * n)].map { Double(Float($0)) }
+                    let m = row.max()!
+                    let e = row.map { exp($0 - m) }
+                    let s = e.reduce(0, +)
+                    for j in 0 ..< n {
+                        XCTAssertEqual(y[r * n + j], e[j] / s, accuracy: 2e-6, "level \(level) n \(n) row \(r)")
+                    }
+                }
+                XCTAssertTrue(y[n ..< 2 * n].allSatisfy { $0.isNaN }, "a NaN row must give NaN (level \(level), n \(n))")
+            }
+        }
+    }
 }
