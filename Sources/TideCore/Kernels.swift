@@ -42,20 +42,23 @@ public enum Kernels {
         split(n) { lo, hi in tide_unary_f32(op, x + lo, y + lo, hi - lo) }
     }
 
-    /// Sum of n contiguous elements; partial sums per range, added in order.
+    /// Sum of n contiguous elements. The data is cut into fixed chunks whatever the thread
+    /// count, and the chunk sums are added in order, so the result does not depend on
+    /// tide.set_num_threads (the same seed gives the same sum on 1 or 2 cores).
+    static let sumChunk = 1 << 16
+
     static func sum<T>(_ p: UnsafePointer<T>, _ n: Int) -> Double {
-        let parts = min(Threads.count, max(1, n / grain))
-        if parts <= 1 { return T.self == Float.self ? tide_sum_f32(UnsafeRawPointer(p).assumingMemoryBound(to: Float.self), n)
-                                                    : tide_sum_f64(UnsafeRawPointer(p).assumingMemoryBound(to: Double.self), n) }
-        var partial = [Double](repeating: 0, count: parts)
+        func chunkSum(_ s: Int, _ e: Int) -> Double {
+            T.self == Float.self ? tide_sum_f32(UnsafeRawPointer(p + s).assumingMemoryBound(to: Float.self), e - s)
+                                 : tide_sum_f64(UnsafeRawPointer(p + s).assumingMemoryBound(to: Double.self), e - s)
+        }
+        let chunks = (n + sumChunk - 1) / sumChunk
+        if chunks <= 1 { return chunkSum(0, n) }
+        var partial = [Double](repeating: 0, count: chunks)
         partial.withUnsafeMutableBufferPointer { out in
             let o = out.baseAddress!
-            try? Threads.parallelFor(parts, grain: 1) { lo, hi in
-                for k in lo ..< hi {
-                    let s = n * k / parts, e = n * (k + 1) / parts
-                    o[k] = T.self == Float.self ? tide_sum_f32(UnsafeRawPointer(p + s).assumingMemoryBound(to: Float.self), e - s)
-                                                : tide_sum_f64(UnsafeRawPointer(p + s).assumingMemoryBound(to: Double.self), e - s)
-                }
+            try? Threads.parallelFor(chunks, grain: 1) { lo, hi in
+                for k in lo ..< hi { o[k] = chunkSum(k * sumChunk, Swift.min(n, (k + 1) * sumChunk)) }
             }
         }
         return partial.reduce(0, +)

@@ -127,3 +127,15 @@ for _, ix in ipairs({{1, 1, 1}, {2, 33, 17}, {3, 40, 50}}) do
   assert(si[{i, j, k}] == ai[{i, j, k}] + bi[{i, k, j}], "batched i64 mixed layout")
 end
 assert(bc:size(1) == 3 and bc:size(3) == 50)
+
+-- seeded results do not depend on the thread count
+local threads = tide.get_num_threads()
+local draws = {}
+for _, n in ipairs({1, 2}) do
+  tide.set_num_threads(n)
+  tide.manual_seed(99)
+  local r = tide.randn(100000)
+  draws[n] = {r:sum():item(), r[1], r[100000], tide.randint(0, 1000, {5}):totable()[5], tide.rand(3)[3]}
+end
+tide.set_num_threads(threads)
+for k = 1, #draws[1] do assert(draws[1][k] == draws[2][k], "random results differ between 1 and 2 threads") end
