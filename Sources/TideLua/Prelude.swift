@@ -33,7 +33,9 @@ function tide.help(v, name)
     if #keys > 0 then
       out[#out + 1] = ""
       for _, k in ipairs(keys) do
-        out[#out + 1] = string.format("  %-24s %s", k, first_line(tide.doc(v[k])))
+        local line = first_line(tide.doc(v[k]))
+        if #line > 90 then line = line:sub(1, 87) .. "..." end  -- the full text: ?module.name
+        out[#out + 1] = string.format("  %-24s %s", k, line)
       end
     end
   elseif tide.is_tensor(v) then
