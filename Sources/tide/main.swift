@@ -101,7 +101,8 @@ if !ignoreEnv, let initCode = getenv("TIDE_INIT") {
     } catch { report(error); exit(1) }
 }
 
-if version { print("Tide \(TideVersion.string) (Lua 5.4)") }
+// -v prints the version; -i implies it (as in lua5.4), but the REPL banner already says it
+if version && !interactive { print("Tide \(TideVersion.string) (Lua 5.4)") }
 
 for act in actions {
     do {
