@@ -26,15 +26,16 @@ public enum Kernels {
         }
     }
 
-    static func binaryF32(_ op: Int32, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, mode: Int32) {
+    /// y = a op b over n elements (T is Float or Double); a scalar side does not advance.
+    static func binary<T>(_ op: Int32, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ n: Int, mode: Int32) {
         split(n) { lo, hi in
-            tide_binary_f32(op, mode == Int32(TIDE_MODE_SV) ? a : a + lo, mode == Int32(TIDE_MODE_VS) ? b : b + lo, y + lo, hi - lo, mode)
-        }
-    }
-
-    static func binaryF64(_ op: Int32, _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int, mode: Int32) {
-        split(n) { lo, hi in
-            tide_binary_f64(op, mode == Int32(TIDE_MODE_SV) ? a : a + lo, mode == Int32(TIDE_MODE_VS) ? b : b + lo, y + lo, hi - lo, mode)
+            let x = mode == Int32(TIDE_MODE_SV) ? a : a + lo, z = mode == Int32(TIDE_MODE_VS) ? b : b + lo
+            let (rx, rz, ry) = (UnsafeRawPointer(x), UnsafeRawPointer(z), UnsafeMutableRawPointer(y + lo))
+            if T.self == Float.self {
+                tide_binary_f32(op, rx.assumingMemoryBound(to: Float.self), rz.assumingMemoryBound(to: Float.self), ry.assumingMemoryBound(to: Float.self), hi - lo, mode)
+            } else {
+                tide_binary_f64(op, rx.assumingMemoryBound(to: Double.self), rz.assumingMemoryBound(to: Double.self), ry.assumingMemoryBound(to: Double.self), hi - lo, mode)
+            }
         }
     }
 

@@ -88,9 +88,9 @@ extension Tensor {
         }
         let n = lead.numel
         if lead.dtype == .f32 {
-            Kernels.binaryF32(kop, A.pointer(Float.self), B.pointer(Float.self), o.pointer(Float.self), n, mode: mode)
+            Kernels.binary(kop, A.pointer(Float.self), B.pointer(Float.self), o.pointer(Float.self), n, mode: mode)
         } else {
-            Kernels.binaryF64(kop, A.pointer(Double.self), B.pointer(Double.self), o.pointer(Double.self), n, mode: mode)
+            Kernels.binary(kop, A.pointer(Double.self), B.pointer(Double.self), o.pointer(Double.self), n, mode: mode)
         }
         try Cancellation.check()
         return o
