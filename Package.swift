@@ -8,6 +8,9 @@
 // Lua headers come from the headers-only `CLua`; only `TideHost` links liblua5.4.
 import PackageDescription
 
+/// The Lua half of the `tide` library, in load order (Sources/TideLua/lua/<name>.lua).
+let luaLibrary = ["autograd"]
+
 let package = Package(
     name: "Tide",
     products: [
@@ -41,8 +44,11 @@ let package = Package(
                                               .product(name: "Numerics", package: "swift-numerics")],
                 path: "Sources/TideCore"),
         // The only Lua-aware Swift: VM wrapper and bindings.
+        // Lua library files (lua/*.lua) are compiled into the binary; TIDE_LUA_DIR overrides
+        // them from disk while developing.
         .target(name: "TideLua", dependencies: ["TideCore", "CLua", "_CTideShims"],
-                path: "Sources/TideLua"),
+                path: "Sources/TideLua",
+                resources: luaLibrary.map { .embedInCode("lua/\($0).lua") }),
         // The embeddable host: links liblua5.4.
         .target(name: "TideHost", dependencies: ["TideLua", "TideCore"],
                 path: "Sources/TideHost",

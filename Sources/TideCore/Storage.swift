@@ -20,6 +20,9 @@ public final class Storage: @unchecked Sendable {
     public let bytes: UnsafeMutableRawPointer
     public let byteCount: Int
     private let capacity: Int
+    /// Bumped by every in-place write; autograd compares it with the value it saw when it
+    /// saved a tensor for backward.
+    public internal(set) var version = 0
 
     /// Refuse a single buffer above this many bytes (default: the physical memory), so a
     /// huge request fails with a message instead of the kernel's OOM killer.

@@ -25,6 +25,14 @@ extension Tensor {
     }
 
     public static func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, out: Tensor? = nil) throws -> Tensor {
+        if let o = out {
+            if Autograd.isRecording(a, b, o) {
+                throw TensorError("\(op.rawValue)_: in-place op on tensors that require grad must go through apply_ (autograd)")
+            }
+            o.bumpVersion()
+        } else if Autograd.isRecording(a, b) {
+            return try binaryRecorded(op, a, b)
+        }
         let shape = try broadcastShape(a.shape, b.shape, op: op.rawValue)
         let rt = resultType(op, a.dtype, b.dtype)
         if rt.isComplex && (op == .rem || op == .floordiv) {
@@ -164,4 +172,53 @@ extension Tensor {
     public static func / (a: Tensor, b: Double) -> Tensor { try! binary(.div, a, a.scalarLike(b)) }
     public static func * (a: Double, b: Tensor) -> Tensor { try! binary(.mul, b.scalarLike(a), b) }
     public static prefix func - (a: Tensor) -> Tensor { try! binary(.sub, a.scalarLike(0), a) }
+}
+
+// MARK: - derivative
+
+extension Tensor {
+    /// The recorded form of binary(op, a, b). Gradients come back in the broadcast shape; the
+    /// engine sums them down to each input's shape.
+    static func binaryRecorded(_ op: BinaryOp, _ a: Tensor, _ b: Tensor) throws -> Tensor {
+        let A = a.alias(), B = b.alias()
+        let saved: [Tensor]
+        switch op {
+        case .add, .sub, .floordiv: saved = []
+        case .rem: saved = [A, B]
+        default: saved = [A, B]
+        }
+        return try Autograd.op(op.rawValue, [a, b], forward: { try binary(op, a, b) }, backward: { g, y, n in
+            switch op {
+            case .add: return [g, g]
+            case .sub: return [g, n.needs(1) ? try g.unary(.neg) : nil]
+            case .mul:
+                return [n.needs(0) ? try binary(.mul, g, B) : nil, n.needs(1) ? try binary(.mul, g, A) : nil]
+            case .div:
+                let ga = try binary(.div, g, B)
+                return [ga, n.needs(1) ? try binary(.mul, ga, binary(.div, y, B)).unary(.neg) : nil]
+            case .pow:
+                // d/da = b a^(b-1); d/db = a^b log a (0 where a = 0, as torch)
+                let ga = n.needs(0) ? try binary(.mul, g, binary(.mul, B, binary(.pow, A, binary(.sub, B, B.scalarLike(1))))) : nil
+                var gb: Tensor? = nil
+                if n.needs(1) {
+                    let safeLog = try Tensor.where(compare(.eq, A, A.scalarLike(0)), A.scalarLike(0).to(y.dtype), A.to(y.dtype).unary(.log))
+                    gb = try binary(.mul, g, binary(.mul, y, safeLog))
+                }
+                return [ga, gb]
+            case .maximum, .minimum:
+                // ties split the gradient evenly (as torch)
+                let win = try compare(op == .maximum ? .gt : .lt, A, B), tie = try compare(.eq, A, B)
+                let half = try binary(.mul, g, g.scalarLike(0.5))
+                let zero = try g.scalarLike(0)
+                let ga = try Tensor.where(win, g, Tensor.where(tie, half, zero))
+                let gb = try Tensor.where(win, zero, Tensor.where(tie, half, g))
+                return [ga, gb]
+            case .rem:
+                let q = try binary(.floordiv, A, B)
+                return [g, n.needs(1) ? try binary(.mul, g, q).unary(.neg) : nil]
+            case .floordiv:
+                return [nil, nil]
+            }
+        }, savesOutput: op == .div || op == .pow, saved: saved)
+    }
 }

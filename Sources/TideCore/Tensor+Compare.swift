@@ -93,6 +93,13 @@ extension Tensor {
 
     /// cond ? a : b elementwise, broadcasting all three.
     public static func `where`(_ cond: Tensor, _ a: Tensor, _ b: Tensor) throws -> Tensor {
+        if Autograd.isRecording(a, b) {
+            let c = cond.alias()
+            return try Autograd.op("where", [a, b], forward: { try Tensor.where(cond, a, b) }, backward: { g, _, n in
+                let zero = try g.scalarLike(0)
+                return [n.needs(0) ? try Tensor.where(c, g, zero) : nil, n.needs(1) ? try Tensor.where(c, zero, g) : nil]
+            }, saved: [c])
+        }
         let s1 = try broadcastShape(cond.shape, a.shape, op: "where")
         let shape = try broadcastShape(s1, b.shape, op: "where")
         let rt = DType.promote(a.dtype, b.dtype)

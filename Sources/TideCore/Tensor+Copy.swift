@@ -12,6 +12,8 @@ extension Tensor {
     /// Copies `src` (broadcast to this shape, cast to this dtype) into this view.
     /// x: any shape broadcastable to self.shape.
     public func copy_(from src: Tensor) throws {
+        if Autograd.isRecording(self, src) { return try copyRecorded(src) }
+        bumpVersion()
         let bstrides = try src.broadcastStrides(to: shape, op: "copy_")
         // The same elements onto themselves: nothing to do.
         if src.storage === storage && src.dtype == dtype && src.offset == offset && bstrides == strides { return }
@@ -75,6 +77,9 @@ extension Tensor {
     /// (unless `force`), else a copy.
     public func contiguous(force: Bool = false) throws -> Tensor {
         if isContiguous && !force { return self }
+        if Autograd.isRecording(self) {
+            return try Autograd.op(force ? "clone" : "contiguous", [self], forward: { try contiguous(force: force) }, backward: { g, _, _ in [g] })
+        }
         let out = try Tensor(uninitialized: shape, dtype: dtype)
         try out.copy_(from: self)
         return out
@@ -86,6 +91,9 @@ extension Tensor {
     /// A copy cast to `dtype` (self when already of that type and `copy` is false).
     public func to(_ dtype: DType, copy: Bool = false) throws -> Tensor {
         if dtype == self.dtype && !copy { return self }
+        if Autograd.isRecording(self) {
+            return try Autograd.op("to", [self], forward: { try to(dtype, copy: copy) }, backward: { g, _, _ in [g] })
+        }
         let out = try Tensor(uninitialized: shape, dtype: dtype)
         try out.copy_(from: self)
         return out
@@ -144,5 +152,35 @@ func castCopy<D: TideScalar, S: TideScalar>(_ dst: Tensor, _: D.Type, _ src: Ten
             pd += id
             ps += isrc
         }
+    }
+}
+
+// MARK: - derivative
+
+extension Tensor {
+    /// copy_ while recording: this tensor's history is replaced by the copy's source.
+    func copyRecorded(_ src: Tensor) throws {
+        try Autograd.checkInPlace(self, "copy_")
+        try Autograd.noGrad { try copy_(from: src) }
+        if src.requiresGrad {
+            Autograd.attach(self, "copy_", [src]) { g, _ in [g] }
+        } else {
+            gradFn = nil
+            requiresGrad = false
+        }
+    }
+
+    /// x <- f(x) in place, recorded: `f` gets a copy of x that carries x's history (so a
+    /// backward that needs x's old values still has them), and x takes the result's history.
+    /// Without recording, f(x) is computed and copied back.
+    public func apply_(_ op: String, _ f: (Tensor) throws -> Tensor) throws {
+        guard Autograd.isEnabled else { try copy_(from: f(self)); return }
+        if requiresGrad { try Autograd.checkInPlace(self, op) }
+        let src = requiresGrad ? try clone() : self
+        let r = try f(src)
+        guard r.shape == shape else {
+            throw TensorError("\(op): the result shape \(shapeString(r.shape)) does not match the in-place tensor's shape \(shapeString(shape))")
+        }
+        try copy_(from: r)
     }
 }

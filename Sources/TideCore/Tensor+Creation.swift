@@ -38,6 +38,12 @@ extension Tensor {
     /// Sets every element of this view to `value` (cast to the dtype).
     @discardableResult
     public func fill_(complex value: C128) throws -> Tensor {
+        if requiresGrad && Autograd.isEnabled {
+            try Autograd.checkInPlace(self, "fill_")
+            gradFn = nil        // the new values depend on nothing
+            requiresGrad = false
+        }
+        bumpVersion()
         struct V: DTypeVisitor {
             let t: Tensor, v: C128
             func visit<T: TideScalar>(_: T.Type) {

@@ -52,6 +52,12 @@ extension Tensor {
     }
 
     public func gather(_ d: Int, _ index: Tensor) throws -> Tensor {
+        if Autograd.isRecording(self) {
+            let shp = shape, idx = index.alias()
+            return try Autograd.op("gather", [self], forward: { try gather(d, index) }, backward: { g, _, _ in
+                [try Tensor.zeros(shp, dtype: g.dtype).scatter(d, idx, g, add: true)]
+            }, saved: [idx])
+        }
         let dn = try normDim(d, "gather")
         let idx = try checkIndex(dn, index, "gather")
         let out = try Tensor(uninitialized: idx.shape, dtype: dtype)
@@ -68,6 +74,17 @@ extension Tensor {
 
     /// A copy of self with src's values written at the indexed places (add: accumulate).
     public func scatter(_ d: Int, _ index: Tensor, _ src: Tensor, add: Bool = false) throws -> Tensor {
+        if Autograd.isRecording(self, src) {
+            // out = self with src written (or added) at index: d self = g (zeroed where written),
+            // d src = g gathered at index
+            let idx = index.alias(), srcShape = src.shape
+            return try Autograd.op(add ? "scatter_add" : "scatter", [self, src], forward: { try scatter(d, index, src, add: add) }, backward: { g, _, n in
+                var gs: Tensor? = nil
+                if n.needs(1) { gs = srcShape.isEmpty ? try g.gather(d, idx).reduce(.sum, dims: nil) : try g.gather(d, idx) }
+                let gx = add || !n.needs(0) ? g : try g.scatter(d, idx, g.scalarLike(0))
+                return [n.needs(0) ? gx : nil, gs]
+            }, saved: [idx])
+        }
         let op = add ? "scatter_add" : "scatter"
         let dn = try normDim(d, op)
         let s = try src.to(dtype)
@@ -122,9 +139,7 @@ extension Tensor {
         let dn = try x.normDim(d ?? 0, "repeat_interleave")
         var sh = x.shape
         sh.insert(repeats, at: dn + 1)
-        var st = x.strides
-        st.insert(0, at: dn + 1)
-        let expanded = Tensor(storage: x.storage, dtype: dtype, shape: sh, strides: st, offset: x.offset)
+        let expanded = try x.unsqueeze(dn + 1).expand(sh)
         var outShape = x.shape
         outShape[dn] *= repeats
         return try expanded.contiguous(force: true).reshaped(outShape)

@@ -6,6 +6,16 @@
 extension Tensor {
     public static func cat(_ ts: [Tensor], dim d: Int) throws -> Tensor {
         guard let first = ts.first else { throw TensorError("cat: expected at least one tensor") }
+        if Autograd.isRecording(ts) {
+            let dn = try first.normDim(d, "cat"), sizes = ts.map { $0.shape[dn] }
+            return try Autograd.op("cat", ts, forward: { try cat(ts, dim: d) }, backward: { g, _, n in
+                var at = 0
+                return try sizes.enumerated().map { i, s in
+                    defer { at += s }
+                    return n.needs(i) ? try g.narrow(dn, at, s) : nil
+                }
+            })
+        }
         let dn = try first.normDim(d, "cat")
         var rt = first.dtype
         var total = 0

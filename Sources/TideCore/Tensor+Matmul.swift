@@ -10,6 +10,7 @@ import ComplexModule
 
 extension Tensor {
     public static func matmul(_ a: Tensor, _ b: Tensor) throws -> Tensor {
+        if Autograd.isRecording(a, b) { return try matmulRecorded(a, b) }
         guard a.dim >= 1 && b.dim >= 1 else {
             throw TensorError("matmul: both operands need at least 1 dim, got \(shapeString(a.shape)) and \(shapeString(b.shape))")
         }
@@ -63,5 +64,26 @@ extension Tensor {
         default:
             fatalError("gemm: integral types are computed in f64 by matmul")
         }
+    }
+}
+
+// MARK: - derivative
+
+extension Tensor {
+    /// C = A B: dA = dC B^T, dB = A^T dC, summed over broadcast batch dims; 1-d operands are
+    /// lifted to matrices as in the forward.
+    static func matmulRecorded(_ a: Tensor, _ b: Tensor) throws -> Tensor {
+        let A = a.alias(), B = b.alias()
+        return try Autograd.op("matmul", [a, b], forward: { try matmul(a, b) }, backward: { g, _, n in
+            let A2 = A.dim == 1 ? try A.unsqueeze(0) : A
+            let B2 = B.dim == 1 ? try B.unsqueeze(1) : B
+            var gs = g
+            if B.dim == 1 { gs = try gs.unsqueeze(-1) }
+            if A.dim == 1 { gs = try gs.unsqueeze(gs.dim - 1) }
+            var ga: Tensor? = nil, gb: Tensor? = nil
+            if n.needs(0) { ga = try matmul(gs, B2.transposed(-1, -2)).sumTo(A2.shape).reshaped(A.shape) }
+            if n.needs(1) { gb = try matmul(A2.transposed(-1, -2), gs).sumTo(B2.shape).reshaped(B.shape) }
+            return [ga, gb]
+        }, saved: [A, B])
     }
 }

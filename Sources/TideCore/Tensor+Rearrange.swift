@@ -7,6 +7,10 @@
 //     try x.roll(2, dim: nil)                // flatten, roll, restore the shape
 extension Tensor {
     func triangle(_ k: Int, lower: Bool) throws -> Tensor {
+        if Autograd.isRecording(self) {
+            return try Autograd.op(lower ? "tril" : "triu", [self], forward: { try triangle(k, lower: lower) },
+                                   backward: { g, _, _ in [try g.triangle(k, lower: lower)] })
+        }
         guard dim >= 2 else { throw TensorError("\(lower ? "tril" : "triu"): expected at least 2 dims, got shape \(shapeString(shape))") }
         let out = try contiguous(force: true)
         let n = shape[dim - 2], m = shape[dim - 1]
@@ -26,6 +30,9 @@ extension Tensor {
     public func triu(_ k: Int = 0) throws -> Tensor { try triangle(k, lower: false) }
 
     public func flip(_ dims: [Int]) throws -> Tensor {
+        if Autograd.isRecording(self) {
+            return try Autograd.op("flip", [self], forward: { try flip(dims) }, backward: { g, _, _ in [try g.flip(dims)] })
+        }
         var st = strides
         var off = offset
         for d in try reduceDims(dims, "flip") where shape[d] > 0 {

@@ -39,6 +39,7 @@ extension Tensor {
     }
 
     public func reduce(_ op: ReduceOp, dims: [Int]?, keepdim: Bool = false) throws -> Tensor {
+        if Autograd.isRecording(self) { return try reduceRecorded(op, dims: dims, keepdim: keepdim) }
         let ds = try reduceDims(dims, op.rawValue)
         if (op == .sum || op == .mean) && (dtype == .f32 || dtype == .f64) && ds.count == dim, denseOrder() != nil {
             // a whole dense tensor: the SIMD sum, split over the cores
@@ -133,6 +134,16 @@ extension Tensor {
 
     /// Max or min over one dim: (values, 0-based i64 indices). Ties pick the first; NaN wins.
     public func extremeWithIndices(dim d: Int, max isMax: Bool, keepdim: Bool = false) throws -> (Tensor, Tensor) {
+        if Autograd.isRecording(self) {
+            let (v, i) = try Autograd.noGrad { try extremeWithIndices(dim: d, max: isMax, keepdim: keepdim) }
+            let dn = try normDim(d, isMax ? "max" : "min"), shp = shape
+            Autograd.attach(v, isMax ? "max" : "min", [self]) { g, _ in
+                let gk = keepdim || shp.isEmpty ? g : try g.unsqueeze(dn)
+                let ik = keepdim || shp.isEmpty ? i : try i.unsqueeze(dn)
+                return [shp.isEmpty ? g : try Tensor.zeros(shp, dtype: g.dtype).scatter(dn, ik, gk)]
+            }
+            return (v, i)
+        }
         guard !dtype.isComplex else { throw TensorError("\(isMax ? "max" : "min"): complex tensors have no order") }
         let dn = try normDim(d, isMax ? "max" : "min")
         if dim == 0 { return (try clone(), try Tensor.zeros([], dtype: .i64)) }
@@ -159,5 +170,33 @@ extension Tensor {
             (out.rawPointer + o * isz).copyMemory(from: src.rawPointer + (o * inner + Int(pi[o])) * isz, byteCount: isz)
         }
         return (out, idx)
+    }
+}
+
+// MARK: - derivative
+
+extension Tensor {
+    func reduceRecorded(_ op: ReduceOp, dims: [Int]?, keepdim: Bool) throws -> Tensor {
+        let ds = try reduceDims(dims, op.rawValue), shp = shape
+        var kshape = shp
+        for d in ds { kshape[d] = 1 }
+        let count = Double(ds.reduce(1) { $0 * shp[$1] })
+        let linear = op == .sum || op == .mean
+        let x: Tensor? = linear ? nil : alias()
+        return try Autograd.op(op.rawValue, [self], forward: { try reduce(op, dims: dims, keepdim: keepdim) }, backward: { g, y, _ in
+            let gk = try g.reshaped(kshape)
+            switch op {
+            case .sum: return [try gk.expand(shp)]
+            case .mean: return [try Tensor.binary(.div, gk, gk.scalarLike(count)).expand(shp)]
+            case .prod:
+                return [try Tensor.binary(.div, Tensor.binary(.mul, gk, y.reshaped(kshape)), x!)]
+            case .max, .min, .amax, .amin:
+                // ties share the gradient evenly (as torch's amax)
+                let hit = try Tensor.compare(.eq, x!, y.reshaped(kshape)).to(g.dtype)
+                let n = try hit.reduce(.sum, dims: ds, keepdim: true)
+                return [try Tensor.binary(.mul, hit, Tensor.binary(.div, gk, n))]
+            case .any, .all, .count_nonzero: return [nil]
+            }
+        }, savesOutput: !linear, saved: x.map { [$0] } ?? [])
     }
 }

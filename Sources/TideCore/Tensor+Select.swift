@@ -19,6 +19,14 @@ extension Tensor {
     }
 
     public func maskedSelect(_ mask: Tensor) throws -> Tensor {
+        if Autograd.isRecording(self) {
+            let shp = shape, m = mask.alias()
+            return try Autograd.op("masked_select", [self], forward: { try maskedSelect(mask) }, backward: { g, _, _ in
+                let z = try Tensor.zeros(shp, dtype: g.dtype)
+                try z.indexPut(m.expand(shp), g)
+                return [z]
+            }, saved: [m])
+        }
         let pos = try maskPositions(mask, op: "masked_select")
         let flat = try contiguous().reshaped([-1])
         let out = try Tensor(uninitialized: [pos.count], dtype: dtype)
@@ -32,6 +40,12 @@ extension Tensor {
     /// idx: i64 tensor of 0-based indices (any shape); result shape = x.shape with dim d
     /// replaced by idx's shape.
     public func indexSelect(_ d: Int, _ idx: Tensor) throws -> Tensor {
+        if Autograd.isRecording(self) {
+            let shp = shape, dn = try normDim(d, "index_select"), ids = idx.alias()
+            return try Autograd.op("index_select", [self], forward: { try indexSelect(d, idx) }, backward: { g, _, _ in
+                [try Tensor.indexAdd(shp, dim: dn, ids, g)]
+            }, saved: [ids])
+        }
         let d = try normDim(d, "index_select")
         guard idx.dtype == .i64 else {
             throw TensorError("index_select: indices must be i64, got \(idx.dtype.rawValue)")
@@ -94,5 +108,21 @@ extension Tensor {
         for (j, i) in pos.enumerated() {
             (storage.bytes + offsets[i] * isz).copyMemory(from: src.rawPointer + (src.numel == 1 ? 0 : j) * isz, byteCount: isz)
         }
+    }
+}
+
+// MARK: - derivative
+
+extension Tensor {
+    /// zeros(shape) with the slices of g (dim d replaced by idx's dims) added at idx along d:
+    /// the gradient of index_select (torch's index_add into zeros).
+    static func indexAdd(_ shape: [Int], dim d: Int, _ idx: Tensor, _ g: Tensor) throws -> Tensor {
+        let flatIdx = try idx.reshaped([-1])
+        let k = flatIdx.numel
+        let g2 = try g.reshaped(Array(shape[..<d]) + [k] + Array(shape[(d + 1)...]))
+        var ishape = [Int](repeating: 1, count: shape.count)
+        ishape[d] = k
+        let index = try flatIdx.reshaped(ishape).expand(g2.shape).contiguous()
+        return try Tensor.zeros(shape, dtype: g.dtype).scatter(d, index, g2, add: true)
     }
 }

@@ -33,12 +33,14 @@ extension Tensor {
     }
 
     public func logSoftmax(dim d: Int) throws -> Tensor {
+        if Autograd.isRecording(self) { return try softmaxRecorded(dim: d, log: true) }
         if let k = try softmaxKernel(dim: d, log: true) { return k }
         let x = try floatInput("log_softmax")
         return try Tensor.binary(.sub, x, x.logsumexp(dim: d, keepdim: true))
     }
 
     public func softmax(dim d: Int) throws -> Tensor {
+        if Autograd.isRecording(self) { return try softmaxRecorded(dim: d, log: false) }
         if let k = try softmaxKernel(dim: d, log: false) { return k }
         return try logSoftmax(dim: d).unary(.exp)
     }
@@ -51,5 +53,24 @@ extension Tensor {
         let mean = try x.reduce(.mean, dims: ds, keepdim: true)
         let sq = try Tensor.binary(.sub, x, mean).unary(.square).reduce(.sum, dims: ds, keepdim: keepdim)
         return try Tensor.binary(.div, sq, x.scalarLike(Double(Swift.max(n - correction, 0))))
+    }
+}
+
+// MARK: - derivative
+
+extension Tensor {
+    /// softmax: dx = y (g - sum(g y)); log_softmax: dx = g - exp(y) sum(g), sums over dim.
+    func softmaxRecorded(dim d: Int, log: Bool) throws -> Tensor {
+        let dn = try normDim(d, log ? "log_softmax" : "softmax")
+        return try Autograd.op(log ? "log_softmax" : "softmax", [self], forward: {
+            log ? try logSoftmax(dim: d) : try softmax(dim: d)
+        }, backward: { g, y, _ in
+            if log {
+                let s = try g.reduce(.sum, dims: [dn], keepdim: true)
+                return [try Tensor.binary(.sub, g, Tensor.binary(.mul, y.unary(.exp), s))]
+            }
+            let gy = try Tensor.binary(.mul, g, y)
+            return [try Tensor.binary(.sub, gy, Tensor.binary(.mul, y, gy.reduce(.sum, dims: [dn], keepdim: true)))]
+        }, savesOutput: true)
     }
 }

@@ -40,6 +40,14 @@ extension Tensor {
     }
 
     public func sort(dim d: Int = -1, descending: Bool = false) throws -> (Tensor, Tensor) {
+        if Autograd.isRecording(self) {
+            let (v, i) = try Autograd.noGrad { try sort(dim: d, descending: descending) }
+            let shp = shape, dn = dim == 0 ? 0 : try normDim(d, "sort")
+            Autograd.attach(v, "sort", [self]) { g, _ in
+                [shp.isEmpty ? g : try Tensor.zeros(shp, dtype: g.dtype).scatter(dn, i, g)]
+            }
+            return (v, i)
+        }
         guard !dtype.isComplex else { throw TensorError("sort: complex tensors have no order") }
         let (rows, n, moved, perm) = try lastDimRows(d, "sort")
         let keys = try moved.to(.f64)
@@ -100,6 +108,15 @@ extension Tensor {
 
     /// Running sum (or product) along dim; integer inputs stay i64, bool becomes i64.
     public func scan(dim d: Int, product: Bool) throws -> Tensor {
+        if Autograd.isRecording(self) {
+            // cumsum: dx = reversed cumsum of g; cumprod: dx = reversed cumsum(g y) / x (x != 0)
+            let dn = try normDim(d, product ? "cumprod" : "cumsum"), x = alias()
+            return try Autograd.op(product ? "cumprod" : "cumsum", [self], forward: { try scan(dim: d, product: product) }, backward: { g, y, _ in
+                let w = product ? try Tensor.binary(.mul, g, y) : g
+                let r = try w.flip([dn]).scan(dim: dn, product: false).flip([dn])
+                return [product ? try Tensor.binary(.div, r, x) : r]
+            }, savesOutput: product, saved: product ? [x] : [])
+        }
         let op = product ? "cumprod" : "cumsum"
         let (rows, n, moved, perm) = try lastDimRows(d, op)
         let dn = try normDim(d, op)

@@ -78,6 +78,7 @@ extension Tensor {
     }
 
     public func unary(_ op: UnaryOp) throws -> Tensor {
+        if Autograd.isRecording(self) { return try unaryRecorded(op) }
         if dtype == .f32, let k = op.kernelOp, let order = denseOrder() {
             // SIMD path: one flat run; the result keeps this tensor's layout
             let out = try Tensor.uninitialized(shape: shape, dtype: .f32, order: order)
@@ -158,5 +159,113 @@ extension Tensor {
         let i = try Tensor.binary(.mul, abs.to(rt.complexType), try angle.to(rt).unary(.sin).to(rt.complexType))
         let j = try Tensor.full([], complex: C128(0, 1), dtype: rt.complexType)
         return try binary(.add, c, binary(.mul, i, j))
+    }
+}
+
+// MARK: - derivative
+
+extension Tensor {
+    /// The recorded form of unary(op): d op(x) / dx applied to the incoming gradient.
+    func unaryRecorded(_ op: UnaryOp) throws -> Tensor {
+        guard dtype == .f32 || dtype == .f64 else {
+            throw TensorError("\(op.rawValue): autograd supports f32 and f64 only, got \(dtype.rawValue)")
+        }
+        // ops whose derivative is a function of the output alone do not keep the input
+        let outputOnly: Set<UnaryOp> = [.exp, .expm1, .sqrt, .rsqrt, .tan, .tanh, .sigmoid, .reciprocal, .neg]
+        let x: Tensor? = outputOnly.contains(op) ? nil : alias()
+        return try Autograd.op(op.rawValue, [self], forward: { try unary(op) }, backward: { g, y, _ in
+            [try Tensor.unaryBackward(op, x: x ?? y, y: y, grad: g)]
+        }, savesOutput: true, saved: x.map { [$0] } ?? [])
+    }
+
+    /// dx = g * op'(x), element by element, from x, y = op(x) and g (all the same shape).
+    static func unaryBackward(_ op: UnaryOp, x: Tensor, y: Tensor, grad g: Tensor) throws -> Tensor? {
+        switch op {
+        case .sign, .floor, .ceil, .round, .trunc: return nil   // zero almost everywhere
+        default: break
+        }
+        let xc = try x.contiguous(), yc = try y.contiguous(), gc = try g.to(x.dtype).contiguous()
+        let out = try Tensor(uninitialized: x.shape, dtype: x.dtype)
+        let n = x.numel
+        func run<T: FloatScalar>(_: T.Type) throws {
+            let X = UnsafePointer(xc.pointer(T.self)), Y = UnsafePointer(yc.pointer(T.self))
+            let G = UnsafePointer(gc.pointer(T.self)), O = out.pointer(T.self)
+            try Threads.parallelFor(n, grain: 1 << 16) { lo, hi in
+                unaryDerivative(op, X + lo, Y + lo, G + lo, O + lo, hi - lo)
+            }
+        }
+        if x.dtype == .f32 { try run(Float.self) } else { try run(Double.self) }
+        return out
+    }
+}
+
+/// o[i] = g[i] * op'(x[i]) (y = op(x) where that is cheaper). One loop per op: no per-element
+/// dispatch.
+@inline(__always)
+private func eachElement<T: FloatScalar>(_ n: Int, _ o: UnsafeMutablePointer<T>, _ f: (Int) -> T) {
+    for i in 0 ..< n { o[i] = f(i) }
+}
+
+func unaryDerivative<T: FloatScalar>(_ op: UnaryOp, _ x: UnsafePointer<T>, _ y: UnsafePointer<T>,
+                                     _ g: UnsafePointer<T>, _ o: UnsafeMutablePointer<T>, _ n: Int) {
+    let invSqrt2 = 1 / T(2).squareRoot(), invSqrt2Pi = 1 / (2 * T.pi).squareRoot()
+    switch op {
+    case .abs: eachElement(n, o) { g[$0] * (x[$0] > 0 ? 1 : (x[$0] < 0 ? -1 : 0)) }
+    case .neg: eachElement(n, o) { -g[$0] }
+    case .exp: eachElement(n, o) { g[$0] * y[$0] }
+    case .log: eachElement(n, o) { g[$0] / x[$0] }
+    case .log1p: eachElement(n, o) { g[$0] / (1 + x[$0]) }
+    case .expm1: eachElement(n, o) { g[$0] * (y[$0] + 1) }
+    case .sqrt: eachElement(n, o) { g[$0] / (2 * y[$0]) }
+    case .rsqrt: eachElement(n, o) { -g[$0] * y[$0] * y[$0] * y[$0] / 2 }
+    case .sin: eachElement(n, o) { g[$0] * T.cos(x[$0]) }
+    case .cos: eachElement(n, o) { -g[$0] * T.sin(x[$0]) }
+    case .tan: eachElement(n, o) { g[$0] * (1 + y[$0] * y[$0]) }
+    case .tanh: eachElement(n, o) { g[$0] * (1 - y[$0] * y[$0]) }
+    case .sigmoid: eachElement(n, o) { g[$0] * y[$0] * (1 - y[$0]) }
+    case .relu: eachElement(n, o) { x[$0] > 0 ? g[$0] : 0 }
+    case .gelu:
+        eachElement(n, o) { i in
+            let v = x[i]
+            let cdf: T = (1 + T.erf(v * invSqrt2)) / 2
+            let pdf: T = invSqrt2Pi * T.exp(-v * v / 2)
+            return g[i] * (cdf + v * pdf)
+        }
+    case .gelu_tanh:
+        let c = (2 / T.pi).squareRoot(), a = T(0.044715)
+        eachElement(n, o) { i in
+            let v = x[i]
+            let v2: T = v * v
+            let th: T = T.tanh(c * (v + a * v2 * v))
+            let inner: T = c * (1 + 3 * a * v2)
+            let d: T = (1 + th) / 2 + v * (1 - th * th) * inner / 2
+            return g[i] * d
+        }
+    case .silu:
+        eachElement(n, o) { i in
+            let v = x[i]
+            let s: T = v >= 0 ? 1 / (1 + T.exp(-v)) : T.exp(v) / (1 + T.exp(v))
+            let d: T = s * (1 + v * (1 - s))
+            return g[i] * d
+        }
+    case .softplus:
+        eachElement(n, o) { i in
+            let v = x[i]
+            let s: T = v >= 0 ? 1 / (1 + T.exp(-v)) : T.exp(v) / (1 + T.exp(v))
+            return g[i] * (v > 20 ? 1 : s)
+        }
+    case .square: eachElement(n, o) { 2 * x[$0] * g[$0] }
+    case .reciprocal: eachElement(n, o) { -g[$0] * y[$0] * y[$0] }
+    case .log2: eachElement(n, o) { g[$0] / (x[$0] * T.log(2)) }
+    case .log10: eachElement(n, o) { g[$0] / (x[$0] * T.log(10)) }
+    case .asin: eachElement(n, o) { g[$0] / (1 - x[$0] * x[$0]).squareRoot() }
+    case .acos: eachElement(n, o) { -g[$0] / (1 - x[$0] * x[$0]).squareRoot() }
+    case .atan: eachElement(n, o) { g[$0] / (1 + x[$0] * x[$0]) }
+    case .sinh: eachElement(n, o) { g[$0] * T.cosh(x[$0]) }
+    case .cosh: eachElement(n, o) { g[$0] * T.sinh(x[$0]) }
+    case .erf:
+        let c: T = 2 / T.pi.squareRoot()
+        eachElement(n, o) { g[$0] * c * T.exp(-x[$0] * x[$0]) }
+    case .sign, .floor, .ceil, .round, .trunc: eachElement(n, o) { _ in 0 }
     }
 }

@@ -66,6 +66,7 @@ extension Tensor {
 
     /// x: any shape -> `shape` (one -1 allowed); a view when possible, else a copy.
     public func reshaped(_ req: [Int]) throws -> Tensor {
+        if Autograd.isRecording(self) { return try viewRecorded("reshape", { try reshaped(req) }) { g, shp in try g.reshaped(shp) } }
         let s = try inferShape(req, op: "reshape")
         if isContiguous { return view(shape: s, strides: Tensor.contiguousStrides(s), offset: offset) }
         if let st = viewStrides(s) { return view(shape: s, strides: st, offset: offset) }
@@ -75,6 +76,7 @@ extension Tensor {
 
     /// Like reshaped, but throws instead of copying (torch's view).
     public func viewAs(_ req: [Int]) throws -> Tensor {
+        if Autograd.isRecording(self) { return try viewRecorded("view", { try viewAs(req) }) { g, shp in try g.reshaped(shp) } }
         let s = try inferShape(req, op: "view")
         guard let st = viewStrides(s) else {
             throw TensorError("view: shape \(shapeString(s)) is not compatible with the strides of \(shapeString(shape)); use reshape (which copies) instead")
@@ -83,6 +85,7 @@ extension Tensor {
     }
 
     public func transposed(_ a: Int, _ b: Int) throws -> Tensor {
+        if Autograd.isRecording(self) { return try viewRecorded("transpose", { try transposed(a, b) }) { g, _ in try g.transposed(a, b) } }
         if dim == 0 { return self }
         let a = try normDim(a, "transpose"), b = try normDim(b, "transpose")
         var sh = shape, st = strides
@@ -92,6 +95,7 @@ extension Tensor {
     }
 
     public func permuted(_ order: [Int]) throws -> Tensor {
+        if Autograd.isRecording(self) { return try viewRecorded("permute", { try permuted(order) }) { g, shp in try g.permuted(Tensor.inversePermutation(order.map { $0 < 0 ? $0 + shp.count : $0 })) } }
         guard order.count == dim else {
             throw TensorError("permute: expected \(dim) dims, got \(order.count)")
         }
@@ -102,6 +106,7 @@ extension Tensor {
 
     /// Elements start..<start+length of dim d.
     public func narrow(_ d: Int, _ start: Int, _ length: Int) throws -> Tensor {
+        if Autograd.isRecording(self) { return try viewRecorded("narrow", { try narrow(d, start, length) }) { g, shp in try Tensor.scatterGrad(g, shp) { try $0.narrow(d, start, length) } } }
         let d = try normDim(d, "narrow")
         guard start >= 0, length >= 0, start + length <= shape[d] else {
             throw TensorError("narrow: range \(start + 1)..\(start + length) out of bounds for dim \(d + 1) of size \(shape[d])")
@@ -113,6 +118,7 @@ extension Tensor {
 
     /// Index i of dim d; the dim is removed.
     public func select(_ d: Int, _ i: Int) throws -> Tensor {
+        if Autograd.isRecording(self) { return try viewRecorded("select", { try select(d, i) }) { g, shp in try Tensor.scatterGrad(g, shp) { try $0.select(d, i) } } }
         let d = try normDim(d, "select")
         let i = i < 0 ? i + shape[d] : i
         guard i >= 0 && i < shape[d] else {
@@ -125,6 +131,7 @@ extension Tensor {
     }
 
     public func unsqueeze(_ d: Int) throws -> Tensor {
+        if Autograd.isRecording(self) { return try viewRecorded("unsqueeze", { try unsqueeze(d) }) { g, shp in try g.reshaped(shp) } }
         let n = dim + 1
         let r = d < 0 ? d + n : d
         guard r >= 0 && r < n else { throw TensorError("unsqueeze: dim \(d) out of range for a \(dim)-d tensor") }
@@ -136,6 +143,7 @@ extension Tensor {
 
     /// Removes dim d if it has size 1, or every size-1 dim when d is nil.
     public func squeeze(_ d: Int? = nil) throws -> Tensor {
+        if Autograd.isRecording(self) { return try viewRecorded("squeeze", { try squeeze(d) }) { g, shp in try g.reshaped(shp) } }
         if let d = d {
             let r = try normDim(d, "squeeze")
             if dim == 0 || shape[r] != 1 { return self }
@@ -150,6 +158,7 @@ extension Tensor {
 
     /// A broadcast view with stride 0 on stretched dims; -1 keeps a size.
     public func expand(_ req: [Int]) throws -> Tensor {
+        if Autograd.isRecording(self) { return try viewRecorded("expand", { try expand(req) }) { g, shp in try g.sumTo(shp) } }
         guard req.count >= dim else {
             throw TensorError("expand: target \(req) has fewer dims than \(shapeString(shape))")
         }
@@ -173,5 +182,48 @@ extension Tensor {
     public func t() throws -> Tensor {
         guard dim <= 2 else { throw TensorError("t: expected a tensor with at most 2 dims, got \(dim) (shape \(shapeString(shape)))") }
         return dim < 2 ? self : try transposed(0, 1)
+    }
+}
+
+// MARK: - derivative
+
+extension Tensor {
+    /// A recorded view: its gradient maps back through `back`; in-place writes into it are
+    /// refused while its base needs gradients.
+    func viewRecorded(_ name: String, _ make: () throws -> Tensor, _ back: @escaping (Tensor, [Int]) throws -> Tensor) throws -> Tensor {
+        let shp = shape
+        let out = try Autograd.op(name, [self], forward: make, backward: { g, _, _ in [try back(g, shp)] })
+        if out !== self { out.viewBase = viewBase ?? self }
+        return out
+    }
+
+    /// The gradient of a sub-view: zeros of this shape with g written into region(zeros).
+    static func scatterGrad(_ g: Tensor, _ shape: [Int], _ region: (Tensor) throws -> Tensor) throws -> Tensor {
+        let z = try Tensor.zeros(shape, dtype: g.dtype)
+        try region(z).copy_(from: g)
+        return z
+    }
+
+    static func inversePermutation(_ p: [Int]) -> [Int] {
+        var inv = [Int](repeating: 0, count: p.count)
+        for (i, v) in p.enumerated() { inv[v] = i }
+        return inv
+    }
+
+    /// Every `step`-th element of dim d from `start`, `count` of them (a view; step >= 1).
+    public func sliced(_ d: Int, start: Int, count: Int, step: Int) throws -> Tensor {
+        let d = try normDim(d, "slice")
+        guard step >= 1, start >= 0, count >= 0, count == 0 || start + (count - 1) * step < shape[d] else {
+            throw TensorError("slice: \(count) elements from \(start + 1) by \(step) out of bounds for dim \(d + 1) of size \(shape[d])")
+        }
+        if Autograd.isRecording(self) {
+            return try viewRecorded("slice", { try sliced(d, start: start, count: count, step: step) }) { g, shp in
+                try Tensor.scatterGrad(g, shp) { try $0.sliced(d, start: start, count: count, step: step) }
+            }
+        }
+        var sh = shape, st = strides
+        sh[d] = count
+        st[d] *= step
+        return view(shape: sh, strides: st, offset: offset + (count > 0 ? start * strides[d] : 0))
     }
 }

@@ -17,6 +17,17 @@ public final class Tensor: @unchecked Sendable {
     public let strides: [Int]
     public let offset: Int
 
+    // Autograd state (Autograd/Autograd.swift). Tensors outside a graph never set these.
+    /// True for a leaf marked with requiresGrad_() and for every result computed from one.
+    public internal(set) var requiresGrad = false
+    /// The accumulated gradient of a leaf (and of a non-leaf after retainGrad()).
+    public var grad: Tensor?
+    /// The node that computed this tensor; nil for leaves.
+    public internal(set) var gradFn: GradNode?
+    /// For a differentiable view: the tensor it views (in-place writes through it are refused).
+    var viewBase: Tensor?
+    var retainsGrad = false
+
     /// Wraps existing storage (no copy). Callers guarantee the view fits.
     public init(storage: Storage, dtype: DType, shape: [Int], strides: [Int], offset: Int) {
         self.storage = storage

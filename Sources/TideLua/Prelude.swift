@@ -2,6 +2,7 @@
 // its argument. Kept small: help text and completion candidates (both used by the REPL and
 // callable from scripts).
 import CLua
+import Foundation
 import _CTideShims
 
 extension LuaVM {
@@ -11,7 +12,34 @@ extension LuaVM {
         try check(tide_loadbuffer(L, preludeSource, preludeSource.utf8.count, "=[tide prelude]", "t"))
         tide_getref(L, tideTableRef)
         try check(tide_pcall(L, 1, 0, 1))
+        try runLuaLibrary()
     }
+
+    /// Runs each file of the Lua library with the tide table as its argument. With
+    /// TIDE_LUA_DIR set, a file there replaces the compiled-in copy (for development).
+    func runLuaLibrary() throws {
+        let dir = ProcessInfo.processInfo.environment["TIDE_LUA_DIR"]
+        for (name, bytes) in LuaLibrary.files {
+            var src = bytes
+            if let dir = dir, let d = FileManager.default.contents(atPath: dir + "/" + name + ".lua") { src = [UInt8](d) }
+            let top = lua_gettop(L)
+            defer { lua_settop(L, top) }
+            try src.withUnsafeBufferPointer { b in
+                try b.withMemoryRebound(to: CChar.self) { c in
+                    try check(tide_loadbuffer(L, c.baseAddress, c.count, "@tide/" + name + ".lua", "t"))
+                }
+            }
+            tide_getref(L, tideTableRef)
+            try check(tide_pcall(L, 1, 0, 1))
+        }
+    }
+}
+
+/// The compiled-in Lua library (see Package.swift's luaLibrary for the order).
+enum LuaLibrary {
+    static let files: [(String, [UInt8])] = [
+        ("autograd", PackageResources.autograd_lua),
+    ]
 }
 
 let preludeSource = #"""

@@ -14,13 +14,14 @@ import TideCore
 
 enum TensorIndexing {
     /// The view addressed by the key at stack index 2.
-    static func resolve(_ f: LuaFrame, _ t: Tensor) throws -> Tensor {
+    static func resolve(_ f: LuaFrame, _ t: Tensor, record: ((d: Int, start: Int, count: Int, step: Int, select: Bool)) -> Void = { _ in }) throws -> Tensor {
         let L = f.L
         switch f.type(2) {
         case LUA_TNUMBER:
             guard t.dim > 0 else { throw LuaError.message("index: cannot index a 0-d tensor with a number") }
-            let i = try f.integer(2)
-            return try t.select(0, luaIndex(i, size: t.shape[0], dim: 0, op: "index"))
+            let i = try luaIndex(f.integer(2), size: t.shape[0], dim: 0, op: "index")
+            record((0, i, 1, 1, true))
+            return try t.select(0, i)
         case LUA_TTABLE:
             let key = lua_absindex(L, 2)
             let n = Int(lua_rawlen(L, key))
@@ -35,8 +36,9 @@ enum TensorIndexing {
                 let origDim = k - 1
                 switch lua_type(L, -1) {
                 case LUA_TNUMBER:
-                    let i = try f.integer(-1)
-                    cur = try cur.select(d, luaIndex(i, size: cur.shape[d], dim: origDim, op: "index"))
+                    let i = try luaIndex(f.integer(-1), size: cur.shape[d], dim: origDim, op: "index")
+                    record((d, i, 1, 1, true))
+                    cur = try cur.select(d, i)
                 case LUA_TTABLE:
                     let r = lua_absindex(L, -1)
                     let rl = Int(lua_rawlen(L, r))
@@ -61,14 +63,8 @@ enum TensorIndexing {
                     }
                     let span = e0 >= s0 ? e0 - s0 + 1 : 0   // elements a..b inclusive
                     let len = span == 0 ? 0 : (span - 1) / step + 1
-                    var v = try cur.narrow(d, s0, span)
-                    if step > 1 {
-                        var sh = v.shape, st = v.strides
-                        sh[d] = len
-                        st[d] *= step
-                        v = Tensor(storage: v.storage, dtype: v.dtype, shape: sh, strides: st, offset: v.offset)
-                    }
-                    cur = v
+                    record((d, s0, len, step, false))
+                    cur = step > 1 ? try cur.sliced(d, start: s0, count: len, step: step) : try cur.narrow(d, s0, span)
                     d += 1
                 default:
                     throw LuaError.message("index: entry \(k) must be a number or a range table, got \(f.typeName(-1))")
@@ -105,16 +101,42 @@ enum TensorIndexing {
     static func set(_ f: LuaFrame) throws {
         let t = try f.tensor(1)
         if f.type(2) == LUA_TUSERDATA {
-            try t.indexPut(try f.tensor(2), f.type(3) == LUA_TUSERDATA ? try f.tensor(3) : try Tensor.scalar(f.number(3), dtype: t.dtype))
+            let idx = try f.tensor(2)
+            let v = f.type(3) == LUA_TUSERDATA ? try f.tensor(3) : try Tensor.scalar(f.number(3), dtype: t.dtype)
+            if Autograd.isRecording(t, v) {
+                // a mask write is where(mask, v, x): differentiable when v broadcasts over x
+                guard idx.dtype == .bool, v.numel == 1 || (try? Tensor.broadcastShape(v.shape, t.shape, op: "index")) == t.shape else {
+                    throw LuaError.message("index: assignment through an index tensor is differentiable only for a bool mask with a scalar or broadcastable value")
+                }
+                try t.apply_("index assignment") { old in try Tensor.where(idx, v.dim == 0 ? v : v.expand(t.shape), old) }
+                return
+            }
+            try t.indexPut(idx, v)
             return
         }
-        let v = try resolve(f, t)
+        // resolve the addressed view on any tensor of t's shape (replayed on gradients)
+        let key = try keyRegion(f, t)
         switch f.type(3) {
-        case LUA_TNUMBER: try v.fill_(f.number(3))
-        case LUA_TBOOLEAN: try v.fill_(f.boolean(3) ? 1 : 0)
-        case LUA_TUSERDATA: try v.copy_(from: f.tensor(3))
-        case LUA_TTABLE: try v.copy_(from: f.nestedTable(3, dtype: v.dtype))
+        case LUA_TNUMBER: try t.writeRegion_(key, value: nil, scalar: f.number(3))
+        case LUA_TBOOLEAN: try t.writeRegion_(key, value: nil, scalar: f.boolean(3) ? 1 : 0)
+        case LUA_TUSERDATA: try t.writeRegion_(key, value: f.tensor(3))
+        case LUA_TTABLE: try t.writeRegion_(key, value: f.nestedTable(3, dtype: t.dtype))
         default: throw f.typeError(3, "number, tensor or table")
+        }
+    }
+
+    /// The key at stack index 2 as a function from a tensor (of t's shape) to its view.
+    static func keyRegion(_ f: LuaFrame, _ t: Tensor) throws -> (Tensor) throws -> Tensor {
+        // resolve once to validate the key, remembering each step as (dim, start, count, step)
+        // or (dim, index) so the same view can be taken of a gradient later
+        var steps: [(d: Int, start: Int, count: Int, step: Int, select: Bool)] = []
+        _ = try Autograd.noGrad { try resolve(f, t) { steps.append($0) } }
+        return { x in
+            var cur = x
+            for s in steps {
+                cur = s.select ? try cur.select(s.d, s.start) : try cur.sliced(s.d, start: s.start, count: s.count, step: s.step)
+            }
+            return cur
         }
     }
 }

@@ -18,3 +18,9 @@ long long tide_live_bytes(void) { return atomic_load_explicit(&tide_live, memory
 int tide_cancel_requested(void) { return atomic_load_explicit(&tide_cancel_flag, memory_order_relaxed); }
 void tide_cancel_clear(void) { atomic_store(&tide_cancel_flag, 0); }
 void tide_cancel_set(void) { atomic_store(&tide_cancel_flag, 1); }
+
+// Autograd's grad mode, per thread (a kernel worker never records; a host thread running its
+// own VM has its own mode).
+static _Thread_local int tide_grad_disabled = 0;
+int tide_grad_enabled(void) { return !tide_grad_disabled; }
+void tide_grad_set_enabled(int on) { tide_grad_disabled = !on; }

@@ -62,7 +62,11 @@ enum ArithmeticBindings {
                 guard shape == a.shape else {
                     throw LuaError.message("\(name)_: the result shape \(shapeString(shape)) does not match the in-place tensor's shape \(shapeString(a.shape))")
                 }
-                _ = try Tensor.binary(op, a, b, out: a)
+                if Autograd.isRecording(a, b) {
+                    try a.apply_(name + "_") { try Tensor.binary(op, $0, b) }
+                } else {
+                    _ = try Tensor.binary(op, a, b, out: a)
+                }
                 lua_pushvalue(f.L, 1)
                 return 1
             }

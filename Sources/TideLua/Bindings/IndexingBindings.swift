@@ -49,7 +49,8 @@ enum IndexingBindings {
                 let x = try f.tensor(1)
                 let d = try luaDim(f.integer(2), rank: x.dim, op: name + "_")
                 let src = try ArithmeticBindings.operand(f, 4, other: x)
-                try x.copy_(from: x.scatter(d, zeroBased(f, 3), src, add: add))
+                let idx = try zeroBased(f, 3)
+                try x.apply_(name + "_") { try $0.scatter(d, idx, src, add: add) }
                 lua_pushvalue(f.L, 1); return 1
             }
         }

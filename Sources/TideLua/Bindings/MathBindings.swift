@@ -135,7 +135,7 @@ enum MathBindings {
             vm.def(tide, op.rawValue, doc, fn)
             vm.def(m, op.rawValue + "_", "x:\(op.rawValue)_(): in place; returns x.") { f in
                 let t = try f.tensor(1)
-                try t.copy_(from: t.unary(op)); lua_pushvalue(f.L, 1); return 1
+                try t.apply_(op.rawValue + "_") { try $0.unary(op) }; lua_pushvalue(f.L, 1); return 1
             }
         }
         vm.def(m, "clamp", "x:clamp(min, max) -> elements limited to [min, max]; either may be nil.") { f in
@@ -190,7 +190,8 @@ enum MathBindings {
         }
         vm.def(m, "masked_fill_", "x:masked_fill_(mask, v): in place; returns x.") { f in
             let t = try f.tensor(1)
-            try t.copy_(from: t.maskedFill(f.tensor(2), f.number(3))); lua_pushvalue(f.L, 1); return 1
+            let mask = try f.tensor(2), v = try f.number(3)
+            try t.apply_("masked_fill_") { try $0.maskedFill(mask, v) }; lua_pushvalue(f.L, 1); return 1
         }
 
         // ---- reductions

@@ -47,18 +47,30 @@ enum TensorBindings {
                 lua_pushstring(f.L, "__methods")
                 lua_rawget(f.L, -2)
                 lua_pushvalue(f.L, 2)
-                lua_rawget(f.L, -2)
+                if lua_rawget(f.L, -2) == LUA_TNIL, let key = lua_tolstring(f.L, 2, nil) {
+                    if AutogradBindings.property(f, try f.tensor(1), String(cString: key)) { return 1 }
+                }
                 return 1
             }
             return try TensorIndexing.get(f)
         }
-        vm.def(mt, "__newindex", "") { f in try TensorIndexing.set(f); return 0 }
+        vm.def(mt, "__newindex", "") { f in
+            if f.type(2) == LUA_TSTRING {
+                let key = try f.string(2)
+                guard try AutogradBindings.setProperty(f, f.tensor(1), key) else {
+                    throw LuaError.message("tensor: cannot set field '\(key)' (settable: grad, requires_grad)")
+                }
+                return 0
+            }
+            try TensorIndexing.set(f); return 0
+        }
 
         defineMethods(vm, methods)
         ArithmeticBindings.open(vm, metatable: mt, methods: methods, tide: tide)
         MathBindings.open(vm, methods: methods, tide: tide)
         JoinBindings.open(vm, methods: methods, tide: tide)
         IndexingBindings.open(vm, methods: methods, tide: tide)
+        AutogradBindings.open(vm, methods: methods, tide: tide)
         lua_settop(L, mt - 1)
         defineCreation(vm, tide)
     }

@@ -14,6 +14,10 @@ int tide_cancel_requested(void);
 void tide_cancel_clear(void);
 void tide_cancel_set(void);
 
+// ---- autograd grad mode (thread-local; on by default) ----------------------------------
+int tide_grad_enabled(void);
+void tide_grad_set_enabled(int on);
+
 
 // ---- tensor bytes allocated since the Lua collector was last told (see TensorUserdata) ----
 void tide_alloc_note(size_t bytes);
