@@ -9,7 +9,7 @@
 import PackageDescription
 
 /// The Lua half of the `tide` library, in load order (Sources/TideLua/lua/<name>.lua).
-let luaLibrary = ["autograd"]
+let luaLibrary = ["autograd", "nn", "optim", "train", "plot", "data", "models"]
 
 let package = Package(
     name: "Tide",
@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "tide", targets: ["tide"]),
         .library(name: "TideHost", targets: ["TideHost"]),
         .library(name: "TideCore", targets: ["TideCore"]),
+        .library(name: "TideNN", targets: ["TideNN"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
@@ -43,10 +44,12 @@ let package = Package(
         .target(name: "TideCore", dependencies: ["COpenBLAS", "CZlib", "_CTideKernels",
                                               .product(name: "Numerics", package: "swift-numerics")],
                 path: "Sources/TideCore"),
+        // Swift learning layer: fused functional ops with derivatives, optimizer kernels.
+        .target(name: "TideNN", dependencies: ["TideCore", "_CTideKernels"], path: "Sources/TideNN"),
         // The only Lua-aware Swift: VM wrapper and bindings.
         // Lua library files (lua/*.lua) are compiled into the binary; TIDE_LUA_DIR overrides
         // them from disk while developing.
-        .target(name: "TideLua", dependencies: ["TideCore", "CLua", "_CTideShims"],
+        .target(name: "TideLua", dependencies: ["TideCore", "TideNN", "CLua", "_CTideShims"],
                 path: "Sources/TideLua",
                 resources: luaLibrary.map { .embedInCode("lua/\($0).lua") }),
         // The embeddable host: links liblua5.4.

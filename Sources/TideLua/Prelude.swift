@@ -39,6 +39,12 @@ extension LuaVM {
 enum LuaLibrary {
     static let files: [(String, [UInt8])] = [
         ("autograd", PackageResources.autograd_lua),
+        ("nn", PackageResources.nn_lua),
+        ("optim", PackageResources.optim_lua),
+        ("train", PackageResources.train_lua),
+        ("plot", PackageResources.plot_lua),
+        ("data", PackageResources.data_lua),
+        ("models", PackageResources.models_lua),
     ]
 }
 

@@ -1,0 +1,3 @@
+-- data.lua: tide.data, the shipped corpus, tokenizers and batching.
+local tide = ...
+tide.data = tide.data or {}

@@ -1,0 +1,3 @@
+-- models.lua: tide.models, ready-made networks built from tide.nn.
+local tide = ...
+tide.models = tide.models or {}

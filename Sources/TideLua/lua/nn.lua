@@ -1,0 +1,3 @@
+-- nn.lua: tide.nn, module trees in Lua over the Swift functional ops in tide.F.
+local tide = ...
+tide.nn = tide.nn or {}

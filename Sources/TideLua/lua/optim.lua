@@ -1,0 +1,3 @@
+-- optim.lua: tide.optim, optimizers and learning-rate schedulers.
+local tide = ...
+tide.optim = tide.optim or {}

@@ -1,0 +1,3 @@
+-- plot.lua: tide.plot, SVG line plots.
+local tide = ...
+tide.plot = tide.plot or {}

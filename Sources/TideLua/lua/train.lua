@@ -1,0 +1,3 @@
+-- train.lua: training tools: progress line, JSONL metrics, checkpoints.
+local tide = ...
+tide.train = tide.train or {}
