@@ -45,3 +45,15 @@ S.checkerror("embedding: index 7 out of range for 6 rows", F.embedding, tide.ten
 S.checkerror("i64 index tensor expected, got f32", F.embedding, tide.zeros(2), tide.zeros(6, 2))
 S.checkerror("dropout: p must be in [0, 1]", F.dropout, tide.zeros(2), {p = 1.5})
 S.checkerror("nll_loss: 3 targets for 2 rows", F.nll_loss, tide.zeros(2, 4), tide.tensor({1, 2, 3}))
+
+-- the f32 SIMD derivative kernels agree with the f64 reference path
+for _, name in ipairs({"exp", "tanh", "sigmoid", "relu", "silu", "gelu"}) do
+  for _, approx in ipairs(name == "gelu" and {"none", "tanh"} or {"none"}) do
+    local x64 = (tide.randn(1000, {dtype = "f64"}) * 3):requires_grad_()
+    local x32 = x64:detach():to("f32"):requires_grad_()
+    local function f(x) return name == "gelu" and x:gelu({approximate = approx}) or x[name](x) end
+    f(x64):sum():backward()
+    f(x32):sum():backward()
+    S.close(x32.grad, x64.grad, 2e-5)
+  end
+end
