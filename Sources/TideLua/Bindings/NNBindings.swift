@@ -69,6 +69,9 @@ enum NNBindings {
                                                           mask: optionTensor(f, o, "mask"), scale: sc.isNaN ? nil : sc))
             return 1
         }
+        vm.def(F, "rope", "tide.F.rope(x, cos, sin) -> x with rotary position embedding. x: (B, H, T, D); cos, sin: (T, R/2), R <= D even; feature i pairs with i + R/2, features from R on pass through.") { f in
+            f.push(try TideNN.F.rope(f.tensor(1), cos: f.tensor(2), sin: f.tensor(3))); return 1
+        }
         lua_settop(vm.L, F - 1)
     }
 
