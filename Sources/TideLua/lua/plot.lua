@@ -126,7 +126,10 @@ function Plot:save(path)
     error("tide.plot: save expects a file path string, got " .. (path == "" and "an empty string" or type(path)), 2)
   end
   local dir = path:match("^(.*)/[^/]*$")
-  if dir and dir ~= "" and not tide.fs.isdir(dir) then tide.fs.mkdir_p(dir) end
+  if dir and dir ~= "" and not tide.fs.isdir(dir) then
+    local ok, err = pcall(tide.fs.mkdir_p, dir)
+    if not ok then error("tide.plot: cannot write " .. path .. " (" .. tostring(err) .. ")", 2) end
+  end
   local tmp = path .. ".tmp"
   local f, err = io.open(tmp, "wb")
   if not f then error("tide.plot: cannot write " .. path .. " (" .. tostring(err) .. ")", 2) end
