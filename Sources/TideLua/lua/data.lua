@@ -43,14 +43,12 @@ local function script_dirs()
   return dirs
 end
 
---- tide.data.dir([name = "pydoc"]) -> the data directory holding corpus `name`.
-function data.dir(name)
-  name = name or "pydoc"
-  if not corpora[name] then error("tide.data.dir: unknown corpus '" .. tostring(name) .. "'", 2) end
+-- The data directory holding corpus `name`, or nil and the reason.
+local function find_dir(name)
   local env = os.getenv("TIDE_DATA")
   if env and env ~= "" then
     if has(env, name) then return env end
-    error("tide.data: TIDE_DATA is " .. env .. " but " .. env .. "/" .. name .. "/" .. corpora[name].index .. " does not exist", 2)
+    return nil, "tide.data: TIDE_DATA is " .. env .. " but " .. env .. "/" .. name .. "/" .. corpora[name].index .. " does not exist"
   end
   local tried = {}
   local function walk(start)
@@ -72,8 +70,17 @@ function data.dir(name)
   local root = tide.fs.source_root() .. "/data"
   tried[#tried + 1] = root
   if has(root, name) then return root end
-  error("tide.data: cannot find the '" .. name .. "' corpus (data/" .. name .. "/" .. corpora[name].index ..
-        "); set TIDE_DATA to the data directory of a Tide checkout. Tried: " .. table.concat(tried, ", "), 2)
+  return nil, "tide.data: cannot find the '" .. name .. "' corpus (data/" .. name .. "/" .. corpora[name].index ..
+              "); set TIDE_DATA to the data directory of a Tide checkout. Tried: " .. table.concat(tried, ", ")
+end
+
+--- tide.data.dir([name = "pydoc"]) -> the data directory holding corpus `name`.
+function data.dir(name)
+  name = name or "pydoc"
+  if not corpora[name] then error("tide.data.dir: unknown corpus '" .. tostring(name) .. "'", 2) end
+  local dir, err = find_dir(name)
+  if not dir then error(err, 2) end
+  return dir
 end
 tide.doc(data.dir, "tide.data.dir([name = 'pydoc']) -> the data directory (holding <name>/): $TIDE_DATA if set, else data/ beside the running script or a parent of it, else in the current directory or a parent, else in the source tree tide was built from.")
 
@@ -82,7 +89,9 @@ local cache = {}
 local function load_corpus(name)
   if cache[name] then return cache[name] end
   local c = corpora[name]
-  local dir = data.dir(name) .. "/" .. name
+  local found, err = find_dir(name)
+  if not found then error(err, 0) end
+  local dir = found .. "/" .. name
   local text = tide.fs.read(dir .. "/" .. c.file)
   local docs = {}
   local f = assert(io.open(dir .. "/" .. c.index, "rb"))
