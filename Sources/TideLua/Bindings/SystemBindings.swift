@@ -58,7 +58,8 @@ enum SystemBindings {
         }
     }
 
-    /// Decodes a single-member gzip file (RFC 1952) and checks its CRC-32 and length.
+    /// Decodes a single-member gzip file (RFC 1952) and checks its CRC-32 and length. The
+    /// trailer holds the length mod 2^32, so members over 4 GiB are refused as corrupt.
     static func gunzip(_ b: [UInt8], file: String, op: String) throws -> [UInt8] {
         func corrupt(_ why: String) -> TensorError { TensorError("\(op): \(file): not a valid gzip file (\(why))") }
         guard b.count >= 18, b[0] == 0x1F, b[1] == 0x8B else { throw corrupt("bad magic bytes") }
