@@ -143,3 +143,23 @@ end
 S.checkerror("expected 2 slopes", F.lightning_attention, tide.zeros(1, 2, 3, 4), tide.zeros(1, 2, 3, 4), tide.zeros(1, 2, 3, 4), tide.zeros(3))
 S.checkerror("slope 1 must be finite and >= 0", F.lightning_attention, tide.zeros(1, 1, 3, 4), tide.zeros(1, 1, 3, 4), tide.zeros(1, 1, 3, 4), tide.tensor({-1.0}))
 S.checkerror("state must be f32 of shape 1x1x4x4", F.lightning_attention, tide.zeros(1, 1, 3, 4), tide.zeros(1, 1, 3, 4), tide.zeros(1, 1, 3, 4), tide.ones(1), {state = tide.zeros(2, 2)})
+
+-- 9: the chunk-parallel prefill (A2.4) equals the sequential blocked pass, for any piece
+-- count (including lengths that do not divide), with and without an initial state; it is
+-- differentiable
+do
+  local q, k, v = inputs(1, 2, 45, 3, 2)
+  local sl = tide.tensor({0.2, 0.01}, "f64")
+  local s0 = tide.randn(1, 2, 3, 2, {dtype = "f64"})
+  local ref, rs = F.lightning_attention(q, k, v, sl, {block = 8, chunks = 1})
+  local ref0, rs0 = F.lightning_attention(q, k, v, sl, {block = 8, chunks = 1, state = s0})
+  for _, c in ipairs({2, 3, 4, 45}) do
+    local o, st = F.lightning_attention(q, k, v, sl, {block = 8, chunks = c})
+    S.close(o, ref, 1e-10); S.close(st, rs, 1e-10)
+    local o0, st0 = F.lightning_attention(q, k, v, sl, {block = 8, chunks = c, state = s0})
+    S.close(o0, ref0, 1e-10); S.close(st0, rs0, 1e-10)
+  end
+  local a, b, c3 = inputs(1, 1, 10, 2, 2)
+  a:requires_grad_(); b:requires_grad_(); c3:requires_grad_()
+  tide.autograd.gradcheck(function(x, y, z) local o, st = F.lightning_attention(x, y, z, tide.tensor({0.3}, "f64"), {block = 2, chunks = 3}); return {o, st} end, {a, b, c3})
+end
