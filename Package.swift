@@ -49,7 +49,11 @@ let package = Package(
         // The only Lua-aware Swift: VM wrapper and bindings.
         // Lua library files (lua/*.lua) are compiled into the binary; TIDE_LUA_DIR overrides
         // them from disk while developing.
-        .target(name: "TideLua", dependencies: ["TideCore", "TideNN", "CLua", "_CTideShims"],
+        // Swift solvers: tensor trains, measurement operators, robust TT recovery, IRS channels.
+        .target(name: "TideSolvers", dependencies: ["TideCore", "COpenBLAS",
+                                                  .product(name: "Numerics", package: "swift-numerics")],
+                path: "Sources/TideSolvers"),
+        .target(name: "TideLua", dependencies: ["TideCore", "TideNN", "TideSolvers", "CLua", "_CTideShims"],
                 path: "Sources/TideLua",
                 resources: luaLibrary.map { .embedInCode("lua/\($0).lua") }),
         // The embeddable host: links liblua5.4.

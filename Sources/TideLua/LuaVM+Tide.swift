@@ -36,6 +36,8 @@ extension LuaVM {
         LinalgBindings.open(self, tide)
         NNBindings.open(self, tide)
         SystemBindings.open(self, tide)
+        TTBindings.open(self, tide)
+        IRSBindings.open(self, tide)
 
         // global and package.loaded
         tide_pushglobaltable(L)
