@@ -120,8 +120,12 @@ public final class MeasurementOperator: @unchecked Sendable {
         if !isComplex && !x.dtype.isComplex {
             let xc = try x.f64Contiguous(op)
             let out = try Tensor(uninitialized: outShape, dtype: .f64)
-            // (rows, D) x A^T (D, m)
-            BLAS.gemm(rows, m, D, xc.pointer(Double.self), D, matrix.pointer(Double.self), D, out.pointer(Double.self), m, transB: true)
+            if b == 0 {
+                BLAS.gemv(m, D, matrix.pointer(Double.self), xc.pointer(Double.self), out.pointer(Double.self))
+            } else {
+                // (rows, D) x A^T (D, m)
+                BLAS.gemm(rows, m, D, xc.pointer(Double.self), D, matrix.pointer(Double.self), D, out.pointer(Double.self), m, transB: true)
+            }
             return out
         }
         let xc = try x.to(.c128).contiguous()
@@ -150,8 +154,12 @@ public final class MeasurementOperator: @unchecked Sendable {
         if !isComplex && !y.dtype.isComplex {
             let yc = try y.f64Contiguous(op)
             let out = try Tensor(uninitialized: outShape, dtype: .f64)
-            // (rows, m) x A (m, D)
-            BLAS.gemm(rows, D, m, yc.pointer(Double.self), m, matrix.pointer(Double.self), D, out.pointer(Double.self), D)
+            if b == 0 {
+                BLAS.gemv(m, D, matrix.pointer(Double.self), yc.pointer(Double.self), out.pointer(Double.self), trans: true)
+            } else {
+                // (rows, m) x A (m, D)
+                BLAS.gemm(rows, D, m, yc.pointer(Double.self), m, matrix.pointer(Double.self), D, out.pointer(Double.self), D)
+            }
             return out
         }
         let yc = try y.to(.c128).contiguous()

@@ -66,31 +66,61 @@ public enum TTSVD {
             let rows = rPrev * dims[i]
             rest /= dims[i]
             if c.shape != [rows, rest] { c = try c.reshaped([rows, rest]) }
-            let (u, s, vh) = try Linalg.svd(c, fullMatrices: false)
-            let sv = s.pointer(Double.self), full = s.numel
-            let k = truncationRank(sv, full, cap: ranks?[i], delta: delta)
-            var tail = 0.0
-            for j in k ..< full { tail += sv[j] * sv[j] }
-            discarded.append(tail.squareRoot())
-            // core i: U[:, :k] as (r_{i-1}, d_i, k)
-            let core = try Tensor(uninitialized: [rPrev, dims[i], k], dtype: .f64)
-            let up = u.pointer(Double.self), cp = core.pointer(Double.self)
-            if k == full { cp.update(from: up, count: rows * k) } else {
-                for r in 0 ..< rows { (cp + r * k).update(from: up + r * full, count: k) }
-            }
-            cores.append(core)
-            // C <- S[:k] V^T[:k, :]  (k, rest)
-            let next = try Tensor(uninitialized: [k, rest], dtype: .f64)
-            let vp = vh.pointer(Double.self), np = next.pointer(Double.self)
-            for j in 0 ..< k {
-                let sj = sv[j], src = vp + j * rest, dst = np + j * rest
-                for q in 0 ..< rest { dst[q] = sj * src[q] }
-            }
-            c = next
-            rPrev = k
+            let step = try truncatedSVD(c, cap: ranks?[i], delta: delta)
+            discarded.append(step.tail)
+            cores.append(try step.u.reshaped([rPrev, dims[i], step.k]))
+            c = step.sv
+            rPrev = step.k
         }
         cores.append(try c.reshaped([rPrev, dims[n - 1], 1]))
         return TTSVDResult(tt: TensorTrain(trusted: cores), discarded: discarded, norm: norm)
+    }
+
+    /// One truncation step: c (rows, cols) = U S V^T -> u = U[:, :k] (rows, k), sv = S[:k] V^T[:k, :]
+    /// (k, cols), tail = the norm of the dropped singular values.
+    ///
+    /// A wide c (rows < cols, every step but the last ones of a TT-SVD) goes through the QR of
+    /// its transpose, c^T = Q R (geqrf only: Q is never formed), then the small SVD
+    /// R^T = U S W^T, so c = U S (Q W)^T and S V^T = U^T c is one GEMM. This is the QR
+    /// preprocessing of LAPACK's dgesvd, as accurate as the SVD of c itself and several times
+    /// faster than gesdd on the wide matrix. Tall and square c use gesdd directly.
+    /// Signs follow scikit-learn's / tensorly's svd_flip: the largest-magnitude entry of each
+    /// kept column of U is positive, so cores are deterministic and match tensorly's.
+    static func truncatedSVD(_ c: Tensor, cap: Int?, delta: Double?) throws -> (u: Tensor, sv: Tensor, k: Int, tail: Double) {
+        let rows = c.shape[0], cols = c.shape[1]
+        let wide = rows < cols
+        let a: Tensor, s: Tensor, b: Tensor
+        if wide {
+            let r = try Linalg.qr(c.t(), mode: .r).r                       // (rows, rows)
+            (a, s, b) = try Linalg.svd(r.t(), fullMatrices: false)         // R^T = a diag(s) b
+        } else {
+            (a, s, b) = try Linalg.svd(c, fullMatrices: false)             // c = a diag(s) b
+        }
+        let sp = s.pointer(Double.self), full = s.numel
+        let k = truncationRank(sp, full, cap: cap, delta: delta)
+        var tail = 0.0
+        for j in k ..< full { tail += sp[j] * sp[j] }
+        let u = try Tensor(uninitialized: [rows, k], dtype: .f64), sv = try Tensor(uninitialized: [k, cols], dtype: .f64)
+        let up = u.pointer(Double.self), vp = sv.pointer(Double.self), ap = a.pointer(Double.self)
+        for r in 0 ..< rows { (up + r * k).update(from: ap + r * full, count: k) }
+        // svd_flip (u-based): the first entry of largest |U[:, j]| becomes positive
+        var signs = [Double](repeating: 1, count: k)
+        for j in 0 ..< k {
+            var best = 0.0
+            for r in 0 ..< rows { let v = abs(up[r * k + j]); if v > best { best = v; signs[j] = up[r * k + j] < 0 ? -1 : 1 } }
+            if signs[j] < 0 { for r in 0 ..< rows { up[r * k + j] = -up[r * k + j] } }
+        }
+        if wide {
+            // S V^T = U^T c: (k, rows) x (rows, cols)
+            BLAS.gemm(k, cols, rows, up, k, c.pointer(Double.self), cols, vp, cols, transA: true)
+        } else {
+            let bp = b.pointer(Double.self)
+            for j in 0 ..< k {
+                let scale = signs[j] * sp[j], src = bp + j * cols, dst = vp + j * cols
+                for q in 0 ..< cols { dst[q] = scale * src[q] }
+            }
+        }
+        return (u, sv, k, tail.squareRoot())
     }
 
     /// The rank kept from descending singular values s[0..<n]: at most `cap`, and with a

@@ -68,20 +68,12 @@ extension TensorTrain {
         var discarded: [Double] = []
         for i in 0 ..< n - 1 {
             let c = cs[i], r0 = c.shape[0], d = c.shape[1], r1 = c.shape[2]
-            let (u, s, vh) = try Linalg.svd(c.reshaped([r0 * d, r1]), fullMatrices: false)
-            let full = s.numel, sv = s.pointer(Double.self)
-            let k = TTSVD.truncationRank(sv, full, cap: ranks?[i], delta: delta)
-            var tail = 0.0
-            for j in k ..< full { tail += sv[j] * sv[j] }
-            discarded.append(tail.squareRoot())
-            let core = try Tensor(uninitialized: [r0, d, k], dtype: .f64)
-            let up = u.pointer(Double.self), cp = core.pointer(Double.self)
-            for row in 0 ..< r0 * d { (cp + row * k).update(from: up + row * full, count: k) }
-            cs[i] = core
+            let step = try TTSVD.truncatedSVD(c.reshaped([r0 * d, r1]), cap: ranks?[i], delta: delta)
+            let k = step.k
+            discarded.append(step.tail)
+            cs[i] = try step.u.reshaped([r0, d, k])
             // S V^T (k, r1) times R(X_{i+1}) (r1, d2 r2)
-            let sv2 = try Tensor(uninitialized: [k, r1], dtype: .f64)
-            let vp = vh.pointer(Double.self), sp = sv2.pointer(Double.self)
-            for j in 0 ..< k { for q in 0 ..< r1 { sp[j * r1 + q] = sv[j] * vp[j * r1 + q] } }
+            let sp = step.sv.pointer(Double.self)
             let nx = cs[i + 1], d2 = nx.shape[1], r2 = nx.shape[2]
             let out = try Tensor(uninitialized: [k, d2, r2], dtype: .f64)
             BLAS.gemm(k, d2 * r2, r1, sp, r1, nx.pointer(Double.self), d2 * r2, out.pointer(Double.self), d2 * r2)
