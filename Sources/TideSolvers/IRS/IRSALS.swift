@@ -74,6 +74,7 @@ extension IRSModel {
                 }
             }
             for i in 0 ..< n { rhs.p[i] = rhs.p[i] + t.p[i] }
+            withExtendedLifetime((LL, RR)) {}
         }
         let sol = try ZMatrix.solve(big, rhs)
         factors[l].p.update(from: sol.p, count: n)
@@ -117,6 +118,7 @@ extension IRSModel {
                 let uc = u.shape[1], vc = vh.shape[1]
                 for i in 0 ..< A.rows { for k in 0 ..< r { A[i, k] = up[i * uc + k] * C128(sp[k].squareRoot(), 0) } }
                 for k in 0 ..< r { for i in 0 ..< B.cols { B[k, i] = vp[k * vc + i] * C128(sp[k].squareRoot(), 0) } }
+                withExtendedLifetime((u, s, vh)) {}
             case .phases(let h):
                 let N = A.cols
                 if unknownPhases {

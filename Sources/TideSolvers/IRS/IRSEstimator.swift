@@ -173,16 +173,21 @@ public enum IRSEstimator {
 }
 
 func squaredNorm(_ t: Tensor) throws -> Double {
-    let c = try t.to(.c128).contiguous(), p = c.pointer(C128.self)
-    var s = 0.0
-    for i in 0 ..< c.numel { s += p[i].lengthSquared }
-    return s
+    let c = try t.to(.c128).contiguous()
+    return withExtendedLifetime(c) {
+        let p = c.pointer(C128.self)
+        var s = 0.0
+        for i in 0 ..< c.numel { s += p[i].lengthSquared }
+        return s
+    }
 }
 
 func squaredDistance(_ a: Tensor, _ b: Tensor) throws -> Double {
     let x = try a.to(.c128).contiguous(), y = try b.to(.c128).contiguous()
-    let p = x.pointer(C128.self), q = y.pointer(C128.self)
-    var s = 0.0
-    for i in 0 ..< x.numel { s += (p[i] - q[i]).lengthSquared }
-    return s
+    return withExtendedLifetime((x, y)) {
+        let p = x.pointer(C128.self), q = y.pointer(C128.self)
+        var s = 0.0
+        for i in 0 ..< x.numel { s += (p[i] - q[i]).lengthSquared }
+        return s
+    }
 }

@@ -33,6 +33,7 @@ extension IRSModel {
             let uc = u.shape[1], vc = vh.shape[1]
             for i in 0 ..< rows { for k in 0 ..< r { a[i, k] = up[i * uc + k] * C128(sp[k].squareRoot(), 0) } }
             for k in 0 ..< r { for i in 0 ..< cols { b[k, i] = vp[k * vc + i] * C128(sp[k].squareRoot(), 0) } }
+            withExtendedLifetime((u, s, vh)) {}
         }
     }
 
@@ -66,7 +67,9 @@ extension IRSModel {
             let up = u.pointer(C128.self), vp = vh.pointer(C128.self), uc = u.shape[1]
             for i in 0 ..< P { H[i, n] = up[i * uc] * C128(sq, 0) }
             for m in 0 ..< M { G[n, m] = vp[m] * C128(sq, 0) }
+            withExtendedLifetime((u, s, vh, cn)) {}
         }
+        withExtendedLifetime(c) {}
         try setChannels([H, G], name: name)
     }
 

@@ -161,7 +161,10 @@ final class IRSModel {
     func cascadedTensor() throws -> Tensor {
         let (P, M) = (sys.P, sys.M)
         let out = try Tensor(uninitialized: [sys.blocks, P, M], dtype: .c128)
-        for j in 0 ..< sys.blocks { (out.pointer(C128.self) + j * P * M).update(from: cascaded(j).p, count: P * M) }
+        for j in 0 ..< sys.blocks {
+            let B = cascaded(j)
+            withExtendedLifetime(B) { (out.pointer(C128.self) + j * P * M).update(from: B.p, count: P * M) }
+        }
         return out
     }
 }

@@ -162,7 +162,7 @@ public struct IRSSystem {
             var r = j
             for l in stride(from: elements.count - 1, through: 0, by: -1) { idx[l] = r % phaseCounts[l]; r /= phaseCounts[l] }
             let B = cascade(chain, ph, idx)
-            BLAS.zgemm(P, T, M, B.p, M, .none, xp + j * M * T, T, .none, yp + j * P * T, T)
+            withExtendedLifetime(B) { BLAS.zgemm(P, T, M, B.p, M, .none, xp + j * M * T, T, .none, yp + j * P * T, T) }
             fillNormal(noise.p, 2 * P * T, gNo)
             let yr = UnsafeMutableRawPointer(yp + j * P * T).assumingMemoryBound(to: Double.self)
             for i in 0 ..< 2 * P * T { yr[i] += sd * noise.p[i] }
@@ -201,7 +201,7 @@ public struct IRSSystem {
             var r = j
             for l in stride(from: phaseCounts.count - 1, through: 0, by: -1) { idx[l] = r % phaseCounts[l]; r /= phaseCounts[l] }
             let B = cascade(chain, ph, idx)
-            (out.pointer(C128.self) + j * P * M).update(from: B.p, count: P * M)
+            withExtendedLifetime(B) { (out.pointer(C128.self) + j * P * M).update(from: B.p, count: P * M) }
         }
         return out
     }

@@ -138,6 +138,7 @@ public final class MeasurementOperator: @unchecked Sendable {
             for r in 0 ..< rows {
                 BLAS.gemm(m, 2, D, matrix.pointer(Double.self), D, xr + r * 2 * D, 2, or + r * 2 * m, 2)
             }
+            withExtendedLifetime(xc) {}
         }
         return out
     }
@@ -175,6 +176,7 @@ public final class MeasurementOperator: @unchecked Sendable {
             for r in 0 ..< rows {
                 BLAS.gemm(D, 2, m, matrix.pointer(Double.self), D, yr + r * 2 * m, 2, or + r * 2 * D, 2, transA: true)
             }
+            withExtendedLifetime(yc) {}
         }
         return out
     }

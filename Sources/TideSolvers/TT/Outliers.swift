@@ -52,6 +52,7 @@ public enum Outliers {
             idx = Array((0 ..< m).sorted { abs(yp[$0]) > abs(yp[$1]) || (abs(yp[$0]) == abs(yp[$1]) && $0 < $1) }.prefix(k))
         }
         idx.sort()
+        defer { withExtendedLifetime(y) {} }
         let s = try Tensor.zeros([m], dtype: .f64)
         let sp = s.pointer(Double.self)
         for i in idx {

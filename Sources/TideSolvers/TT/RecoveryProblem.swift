@@ -49,5 +49,6 @@ public struct RecoveryProblem {
         var s = 0.0
         for i in 0 ..< m { s += abs(yp[i] - cp[i]) }
         fStar = s / Double(m)
+        withExtendedLifetime((clean, y)) {}
     }
 }

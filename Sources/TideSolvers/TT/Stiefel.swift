@@ -24,6 +24,7 @@ public enum Stiefel {
         let out = try Tensor(uninitialized: [k, k], dtype: .f64)
         let p = c.pointer(Double.self), o = out.pointer(Double.self)
         for i in 0 ..< k { for j in 0 ..< k { o[i * k + j] = 0.5 * (p[i * k + j] + p[j * k + i]) } }
+        withExtendedLifetime(c) {}
         return out
     }
 
@@ -100,6 +101,7 @@ public enum Stiefel {
         for j in 0 ..< k where rp[j * rc + j] < 0 {
             for i in 0 ..< n { qp[i * k + j] = -qp[i * k + j] }
         }
+        withExtendedLifetime(r) {}
         return q
     }
 }

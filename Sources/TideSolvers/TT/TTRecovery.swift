@@ -119,6 +119,7 @@ public enum TTRecovery {
             let zn = BLAS.sumSquares(z.p, D).squareRoot()
             let tp = tf.pointer(Double.self), c = o.initNoise * truthNorm / max(zn, .leastNormalMagnitude)
             for i in 0 ..< D { z.p[i] = tp[i] + c * z.p[i] }
+            withExtendedLifetime(tf) {}
             tt = try TTSVD.decompose(values: z.p, dims: dims, ranks: ranks, eps: nil).tt
         case .given:
             guard let g = o.initTrain else { throw TensorError("\(name): init 'given' needs a train") }
@@ -232,6 +233,7 @@ public enum TTRecovery {
             let out = try Tensor(uninitialized: c.shape, dtype: .f64)
             let o = out.pointer(Double.self), cp = c.pointer(Double.self), gp = grad.pointer(Double.self)
             for j in 0 ..< c.numel { o[j] = cp[j] - mu * gp[j] }
+            withExtendedLifetime((c, grad)) {}
             return out
         }
         // xi = -coreStep P_L(L(dX)); L <- Retr_L(xi)
@@ -240,6 +242,7 @@ public enum TTRecovery {
         let a = try Tensor(uninitialized: [r0 * d, r1], dtype: .f64)
         let ap = a.pointer(Double.self), cp = c.pointer(Double.self)
         for j in 0 ..< a.numel { ap[j] = cp[j] - coreStep * gp[j] }
+        withExtendedLifetime((c, grad)) {}
         let q = retraction == .polar ? try Stiefel.polarFactor(a) : try Stiefel.qFactor(a)
         return try q.reshaped([r0, d, r1])
     }

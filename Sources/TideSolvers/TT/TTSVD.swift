@@ -120,6 +120,7 @@ public enum TTSVD {
                 for q in 0 ..< cols { dst[q] = scale * src[q] }
             }
         }
+        withExtendedLifetime((a, s, b, c)) {}
         return (u, sv, k, tail.squareRoot())
     }
 

@@ -77,6 +77,7 @@ extension TensorTrain {
             let nx = cs[i + 1], d2 = nx.shape[1], r2 = nx.shape[2]
             let out = try Tensor(uninitialized: [k, d2, r2], dtype: .f64)
             BLAS.gemm(k, d2 * r2, r1, sp, r1, nx.pointer(Double.self), d2 * r2, out.pointer(Double.self), d2 * r2)
+            withExtendedLifetime(step) {}
             cs[i + 1] = out
         }
         return TTSVDResult(tt: TensorTrain(trusted: cs), discarded: discarded, norm: norm)
