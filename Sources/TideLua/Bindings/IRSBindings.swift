@@ -128,7 +128,7 @@ enum IRSBindings {
     static func open(_ vm: LuaVM, _ tide: Int32) {
         let L = vm.L
         let irs = vm.subtable(tide, "irs", "tide.irs: IRS-assisted MIMO channel estimation as TT tensor-on-tensor regression (paper B): simulate, estimate (ALS / AGD; low-rank, unknown-IRS and multi-hop variants), error, theory, dof, cascaded, khatri_rao, objective, gradients.")
-        vm.def(irs, "simulate", simulateDoc) { f in
+        A.def(vm, irs, "simulate", "tide.irs.simulate", simulateDoc) { f in
             let fn = "tide.irs.simulate"
             let o = try A.optionsTable(f, 1, fn)
             try A.checkKeys(f, o, ["P", "N", "M", "K", "T", "sigma2", "snr_db", "pilots", "shared_pilots", "phases", "rank_h", "rank_g", "ranks", "seed"], fn)
@@ -151,8 +151,8 @@ enum IRSBindings {
             try pushSystem(f, sys)
             return 1
         }
-        vm.def(irs, "estimate", estimateDoc) { f in try estimate(f) }
-        vm.def(irs, "error", "tide.irs.error(est | B, sys [, {ranks =, rank_h =, rank_g =, unknown_irs =}]) -> {E = sum_j ||B^_j - B_j||_F^2, nmse = E / sum_j ||B_j||^2, c_err = ||C^ - C|| / ||C|| (one hop, known phases; NaN otherwise), theory = sigma^2 dof / T, ratio = E / theory, dof} (spec 3.4). With an estimate table the ranks and unknown_irs it was fitted with are used.") { f in
+        A.def(vm, irs, "estimate", "tide.irs.estimate", estimateDoc) { f in try estimate(f) }
+        A.def(vm, irs, "error", "tide.irs.error", "tide.irs.error(est | B, sys [, {ranks =, rank_h =, rank_g =, unknown_irs =}]) -> {E = sum_j ||B^_j - B_j||_F^2, nmse = E / sum_j ||B_j||^2, c_err = ||C^ - C|| / ||C|| (one hop, known phases; NaN otherwise), theory = sigma^2 dof / T, ratio = E / theory, dof} (spec 3.4). With an estimate table the ranks and unknown_irs it was fitted with are used.") { f in
             let fn = "tide.irs.error"
             let sys = try system(f, 2, fn)
             var B: Tensor, chans: [Tensor]? = nil
@@ -184,7 +184,7 @@ enum IRSBindings {
             A.set(L, t, "dof") { f.push(r.dof) }
             return 1
         }
-        vm.def(irs, "dof", "tide.irs.dof(sys [, {ranks =, rank_h =, rank_g =, unknown_irs = false}]) -> the number of unknowns after the ambiguities: N (P + M - 1) for the base model (spec 3.4/3.5).") { f in
+        A.def(vm, irs, "dof", "tide.irs.dof", "tide.irs.dof(sys [, {ranks =, rank_h =, rank_g =, unknown_irs = false}]) -> the number of unknowns after the ambiguities: N (P + M - 1) for the base model (spec 3.4/3.5).") { f in
             let fn = "tide.irs.dof"
             let sys = try system(f, 1, fn)
             let o = try f.options(2)
@@ -192,7 +192,7 @@ enum IRSBindings {
                                   unknownPhases: try A.boolOpt(f, o, "unknown_irs", false, fn)))
             return 1
         }
-        vm.def(irs, "theory", "tide.irs.theory(sys [, {ranks =, unknown_irs =}]) -> sigma^2 dof / T, dof: the error law E ~ sigma^2 N (P + M - 1) / T of spec 3.4 (independent of K).") { f in
+        A.def(vm, irs, "theory", "tide.irs.theory", "tide.irs.theory(sys [, {ranks =, unknown_irs =}]) -> sigma^2 dof / T, dof: the error law E ~ sigma^2 N (P + M - 1) / T of spec 3.4 (independent of K).") { f in
             let fn = "tide.irs.theory"
             let sys = try system(f, 1, fn)
             let o = try f.options(2)
@@ -200,11 +200,11 @@ enum IRSBindings {
                                    unknownPhases: try A.boolOpt(f, o, "unknown_irs", false, fn))
             f.push(sys.sigma2 * Double(d) / Double(sys.T)); f.push(d); return 2
         }
-        vm.def(irs, "sigma2", "tide.irs.sigma2(snr_db, N, M) -> the noise variance giving a received SNR per entry of (prod N) M / sigma^2 (N: a number or a list of hop sizes).") { f in
+        A.def(vm, irs, "sigma2", "tide.irs.sigma2", "tide.irs.sigma2(snr_db, N, M) -> the noise variance giving a received SNR per entry of (prod N) M / sigma^2 (N: a number or a list of hop sizes).") { f in
             let fn = "tide.irs.sigma2"
             f.push(IRSSystem.sigma2(snrDB: try f.number(1), elements: try A.intList(f, 2, "N", fn), M: try f.integer(3))); return 1
         }
-        vm.def(irs, "cascaded", "tide.irs.cascaded(sys) -> the true B (J, P, M); tide.irs.cascaded(channels, phases) -> B_j = F_0 diag(s^(1)_{k_1}) F_1 ... for lists of channels and phase matrices.") { f in
+        A.def(vm, irs, "cascaded", "tide.irs.cascaded", "tide.irs.cascaded(sys) -> the true B (J, P, M); tide.irs.cascaded(channels, phases) -> B_j = F_0 diag(s^(1)_{k_1}) F_1 ... for lists of channels and phase matrices.") { f in
             let fn = "tide.irs.cascaded"
             if f.type(2) == LUA_TTABLE {
                 let ch = try listOfTensors(f, 1, "channels", fn), ph = try listOfTensors(f, 2, "phases", fn)
@@ -218,29 +218,29 @@ enum IRSBindings {
             }
             f.push(try system(f, 1, fn).cascaded()); return 1
         }
-        vm.def(irs, "khatri_rao", "tide.irs.khatri_rao(A, B) -> the column-wise Kronecker product (I J, R) of A (I, R), B (J, R): column r = a_r (x) b_r. Row-major: vec(H diag(s) G) = khatri_rao(H, G^T) s.") { f in
+        A.def(vm, irs, "khatri_rao", "tide.irs.khatri_rao", "tide.irs.khatri_rao(A, B) -> the column-wise Kronecker product (I J, R) of A (I, R), B (J, R): column r = a_r (x) b_r. Row-major: vec(H diag(s) G) = khatri_rao(H, G^T) s.") { f in
             f.push(try IRSMetrics.khatriRao(f.tensor(1), f.tensor(2), name: "tide.irs.khatri_rao")); return 1
         }
-        vm.def(irs, "invariant", "tide.irs.invariant(H, G) -> C (P, N, M), C(p, n, m) = H(p, n) G(n, m): unchanged by H -> H D, G -> D^-1 G.") { f in
+        A.def(vm, irs, "invariant", "tide.irs.invariant", "tide.irs.invariant(H, G) -> C (P, N, M), C(p, n, m) = H(p, n) G(n, m): unchanged by H -> H D, G -> D^-1 G.") { f in
             f.push(try IRSMetrics.invariantTensor(f.tensor(1), f.tensor(2), name: "tide.irs.invariant")); return 1
         }
-        vm.def(irs, "objective", "tide.irs.objective(sys, H, G | channels) -> F = (1/(2 J T)) sum_j ||Y_j - B_j X_j||_F^2 (known phases).") { f in
+        A.def(vm, irs, "objective", "tide.irs.objective", "tide.irs.objective(sys, H, G | channels) -> F = (1/(2 J T)) sum_j ||Y_j - B_j X_j||_F^2 (known phases).") { f in
             let fn = "tide.irs.objective"
             f.push(try IRSEstimator.objective(system(f, 1, fn), channels: channelsArg(f, 2, fn).0, name: fn)); return 1
         }
-        vm.def(irs, "gradients", "tide.irs.gradients(sys, H, G | channels) -> grad_1, grad_2, ...: the Wirtinger gradients 2 dF/d conj(F_c) = dF/dRe + i dF/dIm (spec 1.5), e.g. grad_H = -(1/(K T)) sum_k R_k X_k^H G^H D_k^H.") { f in
+        A.def(vm, irs, "gradients", "tide.irs.gradients", "tide.irs.gradients(sys, H, G | channels) -> grad_1, grad_2, ...: the Wirtinger gradients 2 dF/d conj(F_c) = dF/dRe + i dF/dIm (spec 1.5), e.g. grad_H = -(1/(K T)) sum_k R_k X_k^H G^H D_k^H.") { f in
             let fn = "tide.irs.gradients"
             let gs = try IRSEstimator.gradients(system(f, 1, fn), channels: channelsArg(f, 2, fn).0, name: fn)
             for g in gs { f.push(g) }
             return Int32(gs.count)
         }
-        vm.def(irs, "als_step", "tide.irs.als_step(sys, H, G | channels, c) -> channel c (1-based; 1 = H) replaced by its exact least-squares solution with the others fixed (one ALS half-step).") { f in
+        A.def(vm, irs, "als_step", "tide.irs.als_step", "tide.irs.als_step(sys, H, G | channels, c) -> channel c (1-based; 1 = H) replaced by its exact least-squares solution with the others fixed (one ALS half-step).") { f in
             let fn = "tide.irs.als_step"
             let sys = try system(f, 1, fn)
             let (ch, next) = try channelsArg(f, 2, fn)
             f.push(try IRSEstimator.alsStep(sys, channels: ch, channel: f.integer(next) - 1, name: fn)); return 1
         }
-        vm.def(irs, "rebalance", "tide.irs.rebalance(sys, H, G | channels) -> the channels with column n of each left factor and row n of the right one scaled to equal norms (B unchanged; spec 3.3).") { f in
+        A.def(vm, irs, "rebalance", "tide.irs.rebalance", "tide.irs.rebalance(sys, H, G | channels) -> the channels with column n of each left factor and row n of the right one scaled to equal norms (B unchanged; spec 3.3).") { f in
             let fn = "tide.irs.rebalance"
             let out = try IRSEstimator.rebalanced(system(f, 1, fn), channels: channelsArg(f, 2, fn).0, name: fn)
             for c in out { f.push(c) }

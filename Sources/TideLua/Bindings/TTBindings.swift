@@ -283,6 +283,15 @@ enum TTBindings {
 
     // MARK: registration
 
+    /// vm.def with a full name for messages ("tide.tt.svd", "tt:full") and `key` as the field.
+    static func def(_ vm: LuaVM, _ t: Int32, _ key: String, _ full: String, _ doc: String, _ fn: @escaping (LuaFrame) throws -> Int32) {
+        let L = vm.L, abs = lua_absindex(L, t)
+        lua_pushstring(L, key)
+        vm.pushFunction(name: full, fn)
+        vm.setDoc(forValueAt: -1, doc)
+        lua_rawset(L, abs)
+    }
+
     static func open(_ vm: LuaVM, _ tide: Int32) {
         let L = vm.L
         let tt = vm.subtable(tide, "tt", "tide.tt: tensor trains (svd, random, TT objects with full/ranks/round/norm/dot/+/*), Stiefel tools, measurement operators, outliers, robust recovery (recover: PSubGM, FRSubGM).")
@@ -302,46 +311,46 @@ enum TTBindings {
         vm.setField(mt, "__name", .string(trainKey))
         lua_createtable(L, 0, 16)
         let m = lua_gettop(L)
-        vm.def(m, "full", "tt:full() -> the full tensor (d_1, ..., d_N), f64: the cores contracted left to right (one GEMM per core).") { f in
+        def(vm, m, "full", "tt:full", "tt:full() -> the full tensor (d_1, ..., d_N), f64: the cores contracted left to right (one GEMM per core).") { f in
             f.push(try train(f, 1, "tt:full").full()); return 1
         }
-        vm.def(m, "ranks", "tt:ranks() -> {1, r_1, ..., r_{N-1}, 1} (N + 1 values).") { f in
+        def(vm, m, "ranks", "tt:ranks", "tt:ranks() -> {1, r_1, ..., r_{N-1}, 1} (N + 1 values).") { f in
             f.push(ints: try train(f, 1, "tt:ranks").ranks); return 1
         }
-        vm.def(m, "dims", "tt:dims() -> {d_1, ..., d_N}.") { f in f.push(ints: try train(f, 1, "tt:dims").dims); return 1 }
-        vm.def(m, "order", "tt:order() -> N, the number of cores.") { f in f.push(try train(f, 1, "tt:order").order); return 1 }
-        vm.def(m, "numel", "tt:numel() -> prod d_i, the number of entries of the full tensor (like tensor:numel()).") { f in
+        def(vm, m, "dims", "tt:dims", "tt:dims() -> {d_1, ..., d_N}.") { f in f.push(ints: try train(f, 1, "tt:dims").dims); return 1 }
+        def(vm, m, "order", "tt:order", "tt:order() -> N, the number of cores.") { f in f.push(try train(f, 1, "tt:order").order); return 1 }
+        def(vm, m, "numel", "tt:numel", "tt:numel() -> prod d_i, the number of entries of the full tensor (like tensor:numel()).") { f in
             f.push(try train(f, 1, "tt:numel").numel); return 1
         }
-        vm.def(m, "numparams", "tt:numparams() -> sum r_{i-1} d_i r_i, the number of stored values.") { f in
+        def(vm, m, "numparams", "tt:numparams", "tt:numparams() -> sum r_{i-1} d_i r_i, the number of stored values.") { f in
             f.push(try train(f, 1, "tt:numparams").parameterCount); return 1
         }
-        vm.def(m, "cores", "tt:cores() -> a new list of the core tensors (shared, not copied).") { f in
+        def(vm, m, "cores", "tt:cores", "tt:cores() -> a new list of the core tensors (shared, not copied).") { f in
             let t = try train(f, 1, "tt:cores")
             lua_createtable(f.L, Int32(t.order), 0)
             for (k, c) in t.cores.enumerated() { f.push(c); lua_rawseti(f.L, -2, lua_Integer(k + 1)) }
             return 1
         }
-        vm.def(m, "clone", "tt:clone() -> a train with copied cores.") { f in push(f, try train(f, 1, "tt:clone").copy()); return 1 }
-        vm.def(m, "norm", "tt:norm() -> ||X||_F from the cores (left-orthogonalize, then the last core's norm).") { f in
+        def(vm, m, "clone", "tt:clone", "tt:clone() -> a train with copied cores.") { f in push(f, try train(f, 1, "tt:clone").copy()); return 1 }
+        def(vm, m, "norm", "tt:norm", "tt:norm() -> ||X||_F from the cores (left-orthogonalize, then the last core's norm).") { f in
             f.push(try train(f, 1, "tt:norm").norm()); return 1
         }
-        vm.def(m, "dot", "tt:dot(other) -> <X, Y> by a left-to-right sweep (O(N d r^3)).") { f in
+        def(vm, m, "dot", "tt:dot", "tt:dot(other) -> <X, Y> by a left-to-right sweep (O(N d r^3)).") { f in
             f.push(try train(f, 1, "tt:dot").dot(train(f, 2, "tt:dot"), op: "tt:dot")); return 1
         }
-        vm.def(m, "orthogonalize", "tt:orthogonalize([side = 'left'] | {side =}) -> the same tensor with cores 1..N-1 left-orthogonal (L^T L = I; the scale in the last core) or, for 'right', cores 2..N right-orthogonal (QR sweeps).") { f in
+        def(vm, m, "orthogonalize", "tt:orthogonalize", "tt:orthogonalize([side = 'left'] | {side =}) -> the same tensor with cores 1..N-1 left-orthogonal (L^T L = I; the scale in the last core) or, for 'right', cores 2..N right-orthogonal (QR sweeps).") { f in
             let t = try train(f, 1, "tt:orthogonalize")
             let s = f.type(2) == LUA_TSTRING ? try f.string(2) : (try stringOpt(f, f.options(2), "side", "tt:orthogonalize") ?? "left")
             guard let side = TensorTrain.Side(rawValue: s) else { throw LuaError.message("tt:orthogonalize: side must be 'left' or 'right', got '\(s)'") }
             push(f, try t.orthogonalized(side)); return 1
         }
-        vm.def(m, "orth_error", "tt:orth_error([side = 'left']) -> max_i ||L(X_i)^T L(X_i) - I||_F over cores 1..N-1 ('right': ||R(X_i) R(X_i)^T - I||_F over cores 2..N).") { f in
+        def(vm, m, "orth_error", "tt:orth_error", "tt:orth_error([side = 'left']) -> max_i ||L(X_i)^T L(X_i) - I||_F over cores 1..N-1 ('right': ||R(X_i) R(X_i)^T - I||_F over cores 2..N).") { f in
             let t = try train(f, 1, "tt:orth_error")
             let s = try f.optString(2, "left") ?? "left"
             guard s == "left" || s == "right" else { throw LuaError.message("tt:orth_error: side must be 'left' or 'right', got '\(s)'") }
             f.push(s == "left" ? try t.leftOrthogonalityDefect() : try t.rightOrthogonalityDefect()); return 1
         }
-        vm.def(m, "round", "tt:round({ranks = ...} | {eps = ...}) -> rounded train, info. TT-rounding (recompression): right-orthogonalize, then truncated SVDs left to right; the result is left-orthogonal. info = {bound = sqrt(sum eps_i^2) >= ||X - round(X)||_F, discarded = {eps_i}, norm}.") { f in
+        def(vm, m, "round", "tt:round", "tt:round({ranks = ...} | {eps = ...}) -> rounded train, info. TT-rounding (recompression): right-orthogonalize, then truncated SVDs left to right; the result is left-orthogonal. info = {bound = sqrt(sum eps_i^2) >= ||X - round(X)||_F, discarded = {eps_i}, norm}.") { f in
             let t = try train(f, 1, "tt:round")
             let (r, e) = try rankOrEps(f, 2, order: t.order, "tt:round")
             let res = try t.rounded(ranks: r, eps: e)
@@ -401,7 +410,7 @@ enum TTBindings {
     }
 
     static func openTrainFunctions(_ vm: LuaVM, _ tt: Int32) {
-        vm.def(tt, "TT", "tide.tt.TT(cores) -> a train from a list of 3-d tensors (r_{i-1}, d_i, r_i) with r_0 = r_N = 1 (converted to f64).") { f in
+        def(vm, tt, "TT", "tide.tt.TT", "tide.tt.TT(cores) -> a train from a list of 3-d tensors (r_{i-1}, d_i, r_i) with r_0 = r_N = 1 (converted to f64).") { f in
             _ = try f.table(1)
             let n = Int(lua_rawlen(f.L, 1))
             var cores: [Tensor] = []
@@ -413,19 +422,19 @@ enum TTBindings {
             }
             push(f, try TensorTrain(cores: cores, op: "tide.tt.TT")); return 1
         }
-        vm.def(tt, "is_tt", "tide.tt.is_tt(v) -> true when v is a tide.tt.TT train.") { f in f.push(isInstance(f.L, 1, trainKey)); return 1 }
-        vm.def(tt, "svd", "tide.tt.svd(X, {ranks = ...} | {eps = ...}) -> tt, info. TT-SVD (Oseledets; spec 1.3): sequential truncated SVDs of the row-major unfoldings; cores 1..N-1 left-orthogonal. ranks: a number, N-1 numbers or N+1 with ones at the ends (caps); eps: relative accuracy (each step drops at most eps ||X|| / sqrt(N-1)); neither: exact. info = {bound = sqrt(sum eps_i^2) (>= ||X - full(tt)||_F), rel_bound, discarded = {eps_i}, norm = ||X||_F}.") { f in
+        def(vm, tt, "is_tt", "tide.tt.is_tt", "tide.tt.is_tt(v) -> true when v is a tide.tt.TT train.") { f in f.push(isInstance(f.L, 1, trainKey)); return 1 }
+        def(vm, tt, "svd", "tide.tt.svd", "tide.tt.svd(X, {ranks = ...} | {eps = ...}) -> tt, info. TT-SVD (Oseledets; spec 1.3): sequential truncated SVDs of the row-major unfoldings; cores 1..N-1 left-orthogonal. ranks: a number, N-1 numbers or N+1 with ones at the ends (caps); eps: relative accuracy (each step drops at most eps ||X|| / sqrt(N-1)); neither: exact. info = {bound = sqrt(sum eps_i^2) (>= ||X - full(tt)||_F), rel_bound, discarded = {eps_i}, norm = ||X||_F}.") { f in
             let x = try f.tensor(1)
             let (r, e) = try rankOrEps(f, 2, order: x.dim, "tide.tt.svd")
             let res = try TTSVD.decompose(x, ranks: r, eps: e, op: "tide.tt.svd")
             push(f, res.tt); pushInfo(f, res); return 2
         }
-        vm.def(tt, "full", "tide.tt.full(tt) -> tt:full().") { f in f.push(try train(f, 1, "tide.tt.full").full()); return 1 }
-        vm.def(tt, "dot", "tide.tt.dot(a, b) -> <a, b> (trains of equal dims) without forming either.") { f in
+        def(vm, tt, "full", "tide.tt.full", "tide.tt.full(tt) -> tt:full().") { f in f.push(try train(f, 1, "tide.tt.full").full()); return 1 }
+        def(vm, tt, "dot", "tide.tt.dot", "tide.tt.dot(a, b) -> <a, b> (trains of equal dims) without forming either.") { f in
             f.push(try train(f, 1, "tide.tt.dot").dot(train(f, 2, "tide.tt.dot"))); return 1
         }
-        vm.def(tt, "norm", "tide.tt.norm(tt) -> ||tt||_F without forming it.") { f in f.push(try train(f, 1, "tide.tt.norm").norm()); return 1 }
-        vm.def(tt, "random", "tide.tt.random(dims, ranks [, {generator =, normalize = false}]) -> a train with i.i.d. N(0, 1) cores; ranks capped at the feasible TT ranks; normalize: scaled to ||X||_F = 1.") { f in
+        def(vm, tt, "norm", "tide.tt.norm", "tide.tt.norm(tt) -> ||tt||_F without forming it.") { f in f.push(try train(f, 1, "tide.tt.norm").norm()); return 1 }
+        def(vm, tt, "random", "tide.tt.random", "tide.tt.random(dims, ranks [, {generator =, normalize = false}]) -> a train with i.i.d. N(0, 1) cores; ranks capped at the feasible TT ranks; normalize: scaled to ||X||_F = 1.") { f in
             let dims = try intList(f, 1, "dims", "tide.tt.random")
             let r = try ranks(f, 2, order: dims.count, "tide.tt.random")
             let o = try f.options(3)
@@ -438,19 +447,19 @@ enum TTBindings {
 
     static func openStiefel(_ vm: LuaVM, _ tt: Int32) {
         let s = vm.subtable(tt, "stiefel", "tide.tt.stiefel: tools on St(n, k) = {L : L^T L = I} (spec 1.4): sym, project, retract (polar [Tide choice: default] or qr), polar, qf.")
-        vm.def(s, "sym", "tide.tt.stiefel.sym(B) -> (B + B^T) / 2.") { f in f.push(try Stiefel.sym(f.tensor(1), op: "tide.tt.stiefel.sym")); return 1 }
-        vm.def(s, "project", "tide.tt.stiefel.project(L, G) -> P_L(G) = G - L sym(L^T G): the tangent-space projection at L (n, k) for the embedded metric.") { f in
+        def(vm, s, "sym", "tide.tt.stiefel.sym", "tide.tt.stiefel.sym(B) -> (B + B^T) / 2.") { f in f.push(try Stiefel.sym(f.tensor(1), op: "tide.tt.stiefel.sym")); return 1 }
+        def(vm, s, "project", "tide.tt.stiefel.project", "tide.tt.stiefel.project(L, G) -> P_L(G) = G - L sym(L^T G): the tangent-space projection at L (n, k) for the embedded metric.") { f in
             f.push(try Stiefel.project(f.tensor(1), f.tensor(2), op: "tide.tt.stiefel.project")); return 1
         }
-        vm.def(s, "retract", "tide.tt.stiefel.retract(L, xi [, {method = 'polar' | 'qr'}]) -> Retr_L(xi): polar(L + xi) = U V^T (thin SVD; the default, [Tide choice]) or qf(L + xi) with diag(R) > 0.") { f in
+        def(vm, s, "retract", "tide.tt.stiefel.retract", "tide.tt.stiefel.retract(L, xi [, {method = 'polar' | 'qr'}]) -> Retr_L(xi): polar(L + xi) = U V^T (thin SVD; the default, [Tide choice]) or qf(L + xi) with diag(R) > 0.") { f in
             let o = try f.options(3)
             let kind = try choice(f, o, "method", Stiefel.Retraction.polar, "tide.tt.stiefel.retract")
             f.push(try Stiefel.retract(f.tensor(1), f.tensor(2), kind, op: "tide.tt.stiefel.retract")); return 1
         }
-        vm.def(s, "polar", "tide.tt.stiefel.polar(A) -> U V^T from the thin SVD of A (n, k), n >= k.") { f in
+        def(vm, s, "polar", "tide.tt.stiefel.polar", "tide.tt.stiefel.polar(A) -> U V^T from the thin SVD of A (n, k), n >= k.") { f in
             f.push(try Stiefel.polar(f.tensor(1), op: "tide.tt.stiefel.polar")); return 1
         }
-        vm.def(s, "qf", "tide.tt.stiefel.qf(A) -> the Q factor of A (n, k) with diag(R) > 0.") { f in
+        def(vm, s, "qf", "tide.tt.stiefel.qf", "tide.tt.stiefel.qf(A) -> the Q factor of A (n, k) with diag(R) > 0.") { f in
             f.push(try Stiefel.qf(f.tensor(1), op: "tide.tt.stiefel.qf")); return 1
         }
         vm.vmPop(1)
@@ -463,15 +472,15 @@ enum TTBindings {
         vm.setField(mt, "__name", .string(operatorKey))
         lua_createtable(L, 0, 4)
         let m = lua_gettop(L)
-        vm.def(m, "apply", "op:apply(x) -> A(x): x of shape dims (or D values) -> (m); x (B, dims...) -> (B, m) (one GEMM); x may also be a tide.tt.TT. Real operator on real x: f64, else c128.") { f in
+        def(vm, m, "apply", "op:apply", "op:apply(x) -> A(x): x of shape dims (or D values) -> (m); x (B, dims...) -> (B, m) (one GEMM); x may also be a tide.tt.TT. Real operator on real x: f64, else c128.") { f in
             let op = try measurementOperator(f, 1, "op:apply")
             if isInstance(f.L, 2, trainKey) { f.push(try op.apply(train(f, 2, "op:apply"), op: "op:apply")); return 1 }
             f.push(try op.apply(f.tensor(2), op: "op:apply")); return 1
         }
-        vm.def(m, "adjoint", "op:adjoint(y) -> A*(y) = sum_i conj(A_i) y_i: (m) -> dims, (B, m) -> (B, dims...). <A x, y> = <x, A* y>.") { f in
+        def(vm, m, "adjoint", "op:adjoint", "op:adjoint(y) -> A*(y) = sum_i conj(A_i) y_i: (m) -> dims, (B, m) -> (B, dims...). <A x, y> = <x, A* y>.") { f in
             f.push(try measurementOperator(f, 1, "op:adjoint").adjoint(f.tensor(2), op: "op:adjoint")); return 1
         }
-        vm.def(m, "matrix", "op:matrix() -> the (m, D) matrix (row i = vec(A_i), row-major).") { f in
+        def(vm, m, "matrix", "op:matrix", "op:matrix() -> the (m, D) matrix (row i = vec(A_i), row-major).") { f in
             f.push(try measurementOperator(f, 1, "op:matrix").matrix); return 1
         }
         lua_pushstring(L, "__index"); lua_pushvalue(L, m); lua_rawset(L, mt)
@@ -486,7 +495,7 @@ enum TTBindings {
     }
 
     static func openMeasurements(_ vm: LuaVM, _ tt: Int32) {
-        vm.def(tt, "measurements", "tide.tt.measurements(m, dims [, {kind = 'gaussian', scale = 1, normalize = false, generator =}]) -> op. A dense (m, D) operator with i.i.d. entries: 'gaussian' N(0,1), 'rademacher' +-1, 'complex_gaussian' CN(0,1), 'complex_rademacher' (+-1 +- i)/sqrt(2); times scale (normalize = true: 1/sqrt(m)). op.A is the matrix; op:apply(x), op:adjoint(y).") { f in
+        def(vm, tt, "measurements", "tide.tt.measurements", "tide.tt.measurements(m, dims [, {kind = 'gaussian', scale = 1, normalize = false, generator =}]) -> op. A dense (m, D) operator with i.i.d. entries: 'gaussian' N(0,1), 'rademacher' +-1, 'complex_gaussian' CN(0,1), 'complex_rademacher' (+-1 +- i)/sqrt(2); times scale (normalize = true: 1/sqrt(m)). op.A is the matrix; op:apply(x), op:adjoint(y).") { f in
             let fn = "tide.tt.measurements"
             let m = try f.integer(1)
             let dims = try intList(f, 2, "dims", fn)
@@ -498,11 +507,11 @@ enum TTBindings {
             push(f, try MeasurementOperator(kind: kind, m: m, dims: dims, scale: scale, generator: MathBindings.generator(f, o), op: fn))
             return 1
         }
-        vm.def(tt, "operator", "tide.tt.operator(A, dims) -> an operator from a given (m, D) matrix (real or complex).") { f in
+        def(vm, tt, "operator", "tide.tt.operator", "tide.tt.operator(A, dims) -> an operator from a given (m, D) matrix (real or complex).") { f in
             push(f, try MeasurementOperator(matrix: f.tensor(1), dims: intList(f, 2, "dims", "tide.tt.operator"), op: "tide.tt.operator"))
             return 1
         }
-        vm.def(tt, "outliers", "tide.tt.outliers(clean [, {fraction = 0.1, scale = 10, distribution = 'gaussian', placement = 'random', generator =}]) -> s, idx. The outlier vector for clean measurements A(X*) (m): floor(fraction m) nonzeros at idx (1-based i64). distribution: 'gaussian' scale N(0,1) [Tide choice], 'uniform' scale U(-1,1), 'constant' +scale, 'adversarial' -<A_i,X*> + scale, 'flip' -2<A_i,X*>; placement: 'random' or 'largest' |<A_i,X*>|.") { f in
+        def(vm, tt, "outliers", "tide.tt.outliers", "tide.tt.outliers(clean [, {fraction = 0.1, scale = 10, distribution = 'gaussian', placement = 'random', generator =}]) -> s, idx. The outlier vector for clean measurements A(X*) (m): floor(fraction m) nonzeros at idx (1-based i64). distribution: 'gaussian' scale N(0,1) [Tide choice], 'uniform' scale U(-1,1), 'constant' +scale, 'adversarial' -<A_i,X*> + scale, 'flip' -2<A_i,X*>; placement: 'random' or 'largest' |<A_i,X*>|.") { f in
             let fn = "tide.tt.outliers"
             let o = try f.options(2)
             if let o = o { try checkKeys(f, o, ["fraction", "scale", "distribution", "placement", "generator"], fn) }
@@ -515,11 +524,11 @@ enum TTBindings {
             f.push(try Tensor(array: c.indices.map { Double($0 + 1) }, shape: [c.indices.count], dtype: .i64))
             return 2
         }
-        vm.def(tt, "add_noise", "tide.tt.add_noise(y, sigma [, {generator =}]) -> y + sigma N(0,1) (complex y: + sigma CN(0,1)).") { f in
+        def(vm, tt, "add_noise", "tide.tt.add_noise", "tide.tt.add_noise(y, sigma [, {generator =}]) -> y + sigma N(0,1) (complex y: + sigma CN(0,1)).") { f in
             f.push(try Outliers.addNoise(f.tensor(1), sigma: f.number(2), generator: MathBindings.generator(f, f.options(3)), op: "tide.tt.add_noise"))
             return 1
         }
-        vm.def(tt, "problem", "tide.tt.problem{dims =, ranks =, m =, fraction = 0, scale = 10, distribution = 'gaussian', placement = 'random', noise = 0, kind = 'gaussian', operator_scale = 1, seed = 0} -> {truth = TT (||X*|| = 1, left-orthogonal), truth_full, op, clean = A(X*), y, outliers = s, outlier_idx, f_star = ||y - A(X*)||_1 / m}. Separate random streams (from seed) for truth, operator, outliers and noise.") { f in
+        def(vm, tt, "problem", "tide.tt.problem", "tide.tt.problem{dims =, ranks =, m =, fraction = 0, scale = 10, distribution = 'gaussian', placement = 'random', noise = 0, kind = 'gaussian', operator_scale = 1, seed = 0} -> {truth = TT (||X*|| = 1, left-orthogonal), truth_full, op, clean = A(X*), y, outliers = s, outlier_idx, f_star = ||y - A(X*)||_1 / m}. Separate random streams (from seed) for truth, operator, outliers and noise.") { f in
             let fn = "tide.tt.problem"
             let o = try optionsTable(f, 1, fn)
             try checkKeys(f, o, ["dims", "ranks", "m", "fraction", "scale", "distribution", "placement", "noise", "kind", "operator_scale", "seed"], fn)
@@ -555,22 +564,22 @@ enum TTBindings {
     }
 
     static func openRecovery(_ vm: LuaVM, _ tt: Int32) {
-        vm.def(tt, "loss", "tide.tt.loss(X, op, y [, {loss = 'l1'}]) -> f(X): (1/m)||A(X) - y||_1, or (1/(2m))||A(X) - y||^2 for 'l2'. X: a tensor or a train.") { f in
+        def(vm, tt, "loss", "tide.tt.loss", "tide.tt.loss(X, op, y [, {loss = 'l1'}]) -> f(X): (1/m)||A(X) - y||_1, or (1/(2m))||A(X) - y||^2 for 'l2'. X: a tensor or a train.") { f in
             let fn = "tide.tt.loss"
             f.push(try TTRecovery.loss(op: measurementOperator(f, 2, fn), y: f.tensor(3), x: fullArg(f, 1, fn), loss: lossOpt(f, 4, fn), name: fn)); return 1
         }
-        vm.def(tt, "subgradient", "tide.tt.subgradient(X, op, y [, {loss = 'l1'}]) -> G = (1/m) A^T sign(A(X) - y) (sign(0) = 0), or (1/m) A^T (A(X) - y) for 'l2'; shape dims.") { f in
+        def(vm, tt, "subgradient", "tide.tt.subgradient", "tide.tt.subgradient(X, op, y [, {loss = 'l1'}]) -> G = (1/m) A^T sign(A(X) - y) (sign(0) = 0), or (1/m) A^T (A(X) - y) for 'l2'; shape dims.") { f in
             let fn = "tide.tt.subgradient"
             f.push(try TTRecovery.subgradient(op: measurementOperator(f, 2, fn), y: f.tensor(3), x: fullArg(f, 1, fn), loss: lossOpt(f, 4, fn), name: fn)); return 1
         }
-        vm.def(tt, "core_gradients", "tide.tt.core_gradients(tt, op, y [, {loss = 'l1'}]) -> {dX_1, ..., dX_N}: the Euclidean (sub)gradients of f(full(tt)) with respect to each core (chain rule, two GEMMs per core; what FRSubGM projects and retracts).") { f in
+        def(vm, tt, "core_gradients", "tide.tt.core_gradients", "tide.tt.core_gradients(tt, op, y [, {loss = 'l1'}]) -> {dX_1, ..., dX_N}: the Euclidean (sub)gradients of f(full(tt)) with respect to each core (chain rule, two GEMMs per core; what FRSubGM projects and retracts).") { f in
             let fn = "tide.tt.core_gradients"
             let gs = try TTRecovery.coreGradients(op: measurementOperator(f, 2, fn), y: f.tensor(3), tt: train(f, 1, fn), loss: lossOpt(f, 4, fn), name: fn)
             lua_createtable(f.L, Int32(gs.count), 0)
             for (k, g) in gs.enumerated() { f.push(g); lua_rawseti(f.L, -2, lua_Integer(k + 1)) }
             return 1
         }
-        vm.def(tt, "spectral_init", "tide.tt.spectral_init(op, y, ranks [, {truncation = 3, truncation_stat = 'median', rescale = true, plain = false}]) -> the truncated spectral estimate (spec 2.4, [Tide choice]): SVD^tt_r((1/m) sum_i y_i 1{|y_i| <= c median|y|} A_i), rescaled to norm median|y| / 0.6745. plain = true: no truncation.") { f in
+        def(vm, tt, "spectral_init", "tide.tt.spectral_init", "tide.tt.spectral_init(op, y, ranks [, {truncation = 3, truncation_stat = 'median', rescale = true, plain = false}]) -> the truncated spectral estimate (spec 2.4, [Tide choice]): SVD^tt_r((1/m) sum_i y_i 1{|y_i| <= c median|y|} A_i), rescaled to norm median|y| / 0.6745. plain = true: no truncation.") { f in
             let fn = "tide.tt.spectral_init"
             let op = try measurementOperator(f, 1, fn)
             let r = try ranks(f, 3, order: op.dims.count, fn)
@@ -582,7 +591,7 @@ enum TTBindings {
                                                 rescale: boolOpt(f, o, "rescale", true, fn), name: fn))
             return 1
         }
-        vm.def(tt, "recover", recoverDoc) { f in try recover(f) }
+        def(vm, tt, "recover", "tide.tt.recover", recoverDoc) { f in try recover(f) }
     }
 
     static let recoverDoc = """
