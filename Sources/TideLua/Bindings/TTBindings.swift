@@ -592,6 +592,7 @@ enum TTBindings {
             return 1
         }
         def(vm, tt, "recover", "tide.tt.recover", recoverDoc) { f in try recover(f) }
+        def(vm, tt, "trials", "tide.tt.trials", trialsDoc) { f in try trials(f) }
     }
 
     static let recoverDoc = """
@@ -609,18 +610,9 @@ enum TTBindings {
       iterations, stop_reason, step0, iterate_bytes, workspace_bytes, operator_bytes, time_per_iter, method, loss_kind}
     """
 
-    static func recover(_ f: LuaFrame) throws -> Int32 {
-        let fn = "tide.tt.recover", L = f.L
-        let o = try optionsTable(f, 1, fn)
-        try checkKeys(f, o, ["op", "y", "ranks", "method", "loss", "schedule", "lambda", "lambda_units", "q", "iters", "tol",
-                             "min_step", "stop_err", "init", "init_noise", "truncation", "truncation_stat", "rescale", "retraction",
-                             "fr_scale", "fr_update", "f_star", "truth", "generator", "progress", "log", "log_every", "label"], fn)
-        let op = try measurementOperator(f, required(f, o, "op", fn), fn); tide_pop(L, 1)
-        guard let y = TensorUserdata.tensor(L, at: try required(f, o, "y", fn)) else {
-            throw LuaError.message("\(fn): option 'y' must be a tensor, got \(f.typeName(-1))")
-        }
-        tide_pop(L, 1)
-        let r = try ranks(f, required(f, o, "ranks", fn), order: op.dims.count, fn); tide_pop(L, 1)
+
+    /// The RecoveryOptions fields shared by tide.tt.recover and tide.tt.trials.
+    static func recoveryOptions(_ f: LuaFrame, _ o: Int32, _ fn: String) throws -> RecoveryOptions {
         let method = try choice(f, o, "method", RecoveryOptions.Method.psubgm, fn)
         let loss = try choice(f, o, "loss", RecoveryOptions.Loss.l1, fn)
         var opts = RecoveryOptions(method: method, loss: loss)
@@ -641,6 +633,83 @@ enum TTBindings {
         opts.frUpdate = try choice(f, o, "fr_update", opts.frUpdate, fn)
         opts.fStar = try numberOpt(f, o, "f_star", fn)
         opts.generator = try MathBindings.generator(f, o)
+        return opts
+    }
+
+    static let recoveryKeys: Set<String> = ["method", "loss", "schedule", "lambda", "lambda_units", "q", "iters", "tol", "min_step",
+                                            "stop_err", "init", "init_noise", "truncation", "truncation_stat", "rescale", "retraction",
+                                            "fr_scale", "fr_update", "f_star", "generator"]
+
+    static let trialsDoc = """
+    tide.tt.trials{dims =, ranks =, m = n | {n, ...}, fraction = p | {p, ...}, seeds = 5, threshold = 1e-6, seed = 0, distribution = 'gaussian', placement = 'random', scale = 10, noise = 0, method =, ... (the options of tide.tt.recover, init given as a string)} -> {cell, ...}.
+    A phase-transition grid: for every (m, fraction) cell, `seeds` independent instances (tide.tt.problem with seed = seed + 1000 cell + s) recovered with the given options, spread over the cores (one trial per worker, BLAS single-threaded meanwhile). cell = {m, fraction, successes, trials, rate, median_err, errors = {...}, iterations = {...}}; success: final relative error < threshold.
+    """
+
+    static func trials(_ f: LuaFrame) throws -> Int32 {
+        let fn = "tide.tt.trials", L = f.L
+        let o = try optionsTable(f, 1, fn)
+        try checkKeys(f, o, recoveryKeys.union(["dims", "ranks", "m", "fraction", "seeds", "threshold", "seed", "distribution",
+                                                "placement", "scale", "noise"]), fn)
+        let dims = try intList(f, required(f, o, "dims", fn), "dims", fn); tide_pop(L, 1)
+        let r = try ranks(f, required(f, o, "ranks", fn), order: dims.count, fn); tide_pop(L, 1)
+        let ms = try intList(f, required(f, o, "m", fn), "m", fn); tide_pop(L, 1)
+        var fractions: [Double] = [0]
+        let ft = f.pushField(o, "fraction")
+        if ft == LUA_TNUMBER { fractions = [lua_tonumberx(L, -1, nil)] } else if ft == LUA_TTABLE {
+            let n = Int(lua_rawlen(L, -1))
+            fractions = try (1 ... max(n, 1)).filter { _ in n > 0 }.map { k in
+                lua_rawgeti(L, -1, lua_Integer(k)); defer { tide_pop(L, 1) }
+                guard lua_type(L, -1) == LUA_TNUMBER else { throw LuaError.message("\(fn): fraction[\(k)] must be a number, got \(f.typeName(-1))") }
+                return lua_tonumberx(L, -1, nil)
+            }
+        } else if ft != LUA_TNIL { throw LuaError.message("\(fn): option 'fraction' must be a number or a list, got \(f.typeName(-1))") }
+        tide_pop(L, 1)
+        var opts = try recoveryOptions(f, o, fn)
+        if let s = try stringOpt(f, o, "init", fn) {
+            guard let k = RecoveryOptions.InitKind(rawValue: s), k != .given else {
+                throw LuaError.message("\(fn): option 'init' must be 'spectral', 'plain' or 'truth_noise', got '\(s)'")
+            }
+            opts.initKind = k
+        }
+        let cells = try RecoveryTrials.run(dims: dims, ranks: r, ms: ms, fractions: fractions, seeds: intOpt(f, o, "seeds", fn) ?? 5,
+                                           options: opts, threshold: numberOpt(f, o, "threshold", fn) ?? 1e-6,
+                                           scale: numberOpt(f, o, "scale", fn) ?? 10,
+                                           distribution: choice(f, o, "distribution", Outliers.Distribution.gaussian, fn),
+                                           placement: choice(f, o, "placement", Outliers.Placement.random, fn),
+                                           noise: numberOpt(f, o, "noise", fn) ?? 0,
+                                           seed0: UInt64(bitPattern: Int64(intOpt(f, o, "seed", fn) ?? 0)), name: fn)
+        lua_createtable(L, Int32(cells.count), 0)
+        for (i, c) in cells.enumerated() {
+            lua_createtable(L, 0, 8)
+            let t = lua_gettop(L)
+            set(L, t, "m") { f.push(c.m) }
+            set(L, t, "fraction") { f.push(c.fraction) }
+            set(L, t, "successes") { f.push(c.successes) }
+            set(L, t, "trials") { f.push(c.errors.count) }
+            set(L, t, "rate") { f.push(c.rate) }
+            let sorted = c.errors.sorted()
+            set(L, t, "median_err") { f.push(sorted.count % 2 == 1 ? sorted[sorted.count / 2] : 0.5 * (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2])) }
+            set(L, t, "errors") { pushNumbers(L, c.errors) }
+            set(L, t, "iterations") { pushNumbers(L, c.iterations.map(Double.init)) }
+            lua_rawseti(L, -2, lua_Integer(i + 1))
+        }
+        return 1
+    }
+
+    static func recover(_ f: LuaFrame) throws -> Int32 {
+        let fn = "tide.tt.recover", L = f.L
+        let o = try optionsTable(f, 1, fn)
+        try checkKeys(f, o, ["op", "y", "ranks", "method", "loss", "schedule", "lambda", "lambda_units", "q", "iters", "tol",
+                             "min_step", "stop_err", "init", "init_noise", "truncation", "truncation_stat", "rescale", "retraction",
+                             "fr_scale", "fr_update", "f_star", "truth", "generator", "progress", "log", "log_every", "label"], fn)
+        let op = try measurementOperator(f, required(f, o, "op", fn), fn); tide_pop(L, 1)
+        guard let y = TensorUserdata.tensor(L, at: try required(f, o, "y", fn)) else {
+            throw LuaError.message("\(fn): option 'y' must be a tensor, got \(f.typeName(-1))")
+        }
+        tide_pop(L, 1)
+        let r = try ranks(f, required(f, o, "ranks", fn), order: op.dims.count, fn); tide_pop(L, 1)
+        var opts = try recoveryOptions(f, o, fn)
+        let method = opts.method, loss = opts.loss
         let initType = f.pushField(o, "init")
         if initType == LUA_TSTRING {
             let s = try f.string(-1)
