@@ -11,13 +11,16 @@
 //
 // Objective (3.3, [abstract]; normalization ours): F = (1/(2 J T)) sum_j ||Y_j - B_j X_j||_F^2.
 // ALS [reconstructed]: every factor in turn by its exact LS solve (IRSALS.swift), then the
-// phases when unknown, then rebalancing. AGD [reconstructed]: for each factor
+// phases when unknown, then (optionally; by default for the unknown IRS, whose ALS is CP-ALS
+// with its "swamps") Bro's line-search extrapolation x + t^(1/3) (x - x_prev), kept only when
+// it lowers F [Tide choice], then rebalancing. AGD [reconstructed]: for each factor
 // F_l <- F_l - (eta / prod_{i != l} ||F_i||_2^2) grad_l, grad_l = 2 dF/d conj(F_l) (for the
 // base model: H <- H - eta/||G||_2^2 grad_H, G <- G - eta/||H||_2^2 grad_G), eta = 0.5
 // [Tide choice], all factors from one point (simultaneous) or one after another
 // (alternating), then rebalancing. Stops when F decreases by less than tol relatively, or when
 // F reaches 1e-26 F_0 (an exact fit), or after `iterations`.
 import ComplexModule
+import RealModule
 import TideCore
 
 public struct IRSOptions {
@@ -39,6 +42,11 @@ public struct IRSOptions {
     public var eta = 0.5
     public var update: Update = .simultaneous
     public var rebalance = true
+    /// ALS line-search extrapolation after each sweep (accepted only when F drops) [Tide
+    /// choice]; nil: on for the unknown-IRS variant (CP-ALS swamps), off otherwise.
+    public var extrapolate: Bool? = nil
+    /// Random starts tried (the lowest final objective wins); needs the random init.
+    public var restarts = 1
     public var generator: Generator = .global
     public init() {}
 }
@@ -63,15 +71,30 @@ public struct IRSEstimate {
 }
 
 public enum IRSEstimator {
+    /// Runs the estimator; with `restarts` > 1 (random init only) it runs from that many random
+    /// starts and keeps the run with the lowest final objective.
     public static func estimate(_ sys: IRSSystem, _ o: IRSOptions, name: String = "irs.estimate",
                                 callback: ((Int, Double, Double) throws -> Void)? = nil) throws -> IRSEstimate {
         guard o.tol >= 0, o.eta > 0 else { throw TensorError("\(name): expected tol >= 0 and eta > 0, got tol=\(o.tol), eta=\(o.eta)") }
+        guard o.restarts >= 1 else { throw TensorError("\(name): restarts must be >= 1, got \(o.restarts)") }
         if o.method == .agd && o.unknownPhases {
             throw TensorError("\(name): the unknown-IRS variant is solved by ALS (method = 'als'); AGD needs known phases")
         }
+        var best: IRSEstimate? = nil
+        for r in 0 ..< o.restarts {
+            let e = try estimateOnce(sys, o, name: name, callback: r == o.restarts - 1 ? callback : nil)
+            if best == nil || (e.objective.last ?? e.initObjective) < (best!.objective.last ?? best!.initObjective) { best = e }
+        }
+        return best!
+    }
+
+    static func estimateOnce(_ sys: IRSSystem, _ o: IRSOptions, name: String,
+                             callback: ((Int, Double, Double) throws -> Void)?) throws -> IRSEstimate {
         let model = try IRSModel(system: sys, ranks: o.ranks, unknownPhases: o.unknownPhases, name: name)
         let canKRF = sys.hops == 1 && !o.unknownPhases && sys.blocks >= sys.elements[0] && sys.T >= sys.M
-        switch o.initKind ?? (canKRF ? .krf : .random) {
+        let kind = o.initKind ?? (canKRF ? .krf : .random)
+        if o.restarts > 1 && kind != .random { throw TensorError("\(name): restarts need init = 'random'") }
+        switch kind {
         case .krf: try model.initKRF(name: name)
         case .random: model.initRandom(generator: o.generator)
         case .given:
@@ -95,8 +118,15 @@ public enum IRSEstimator {
             try Cancellation.check()
             switch o.method {
             case .als:
+                let before = (o.extrapolate ?? o.unknownPhases) ? model.snapshot() : nil
                 for l in 0 ..< model.L { try model.solveFactor(l) }
                 if o.unknownPhases { for h in 0 ..< sys.hops { try model.solvePhases(h) } }
+                if let old = before {
+                    // line-search extrapolation (Bro): x + t^(1/3) (x - x_prev), kept when F drops
+                    let new = model.snapshot(), Fals = model.objective()
+                    model.restore(new, from: old, alpha: Double.pow(Double(t), 1.0 / 3.0))
+                    if !(model.objective() < Fals) { model.restore(new) }
+                }
             case .agd:
                 try agdStep(model, eta: o.eta, update: o.update)
             }

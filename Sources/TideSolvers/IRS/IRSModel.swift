@@ -150,6 +150,23 @@ final class IRSModel {
         return out
     }
 
+    /// Copies of the factors and phase estimates.
+    func snapshot() -> [ZMatrix] { factors.map { $0.copy() } + phases.map { $0.copy() } }
+
+    /// Sets factors and phases to s (a snapshot), or to s + alpha (s - base) when `base` is given.
+    func restore(_ s: [ZMatrix], from base: [ZMatrix]? = nil, alpha: Double = 0) {
+        let targets = factors + phases
+        for (k, t) in targets.enumerated() {
+            let a = s[k]
+            if let b = base?[k] {
+                let c = C128(alpha, 0)
+                for i in 0 ..< t.count { t.p[i] = a.p[i] + c * (a.p[i] - b.p[i]) }
+            } else {
+                t.p.update(from: a.p, count: t.count)
+            }
+        }
+    }
+
     /// The estimated channels (products of their factors), c128.
     func channelTensors() throws -> [Tensor] {
         try channelFactors.map { ids in
