@@ -165,9 +165,17 @@ do
   assert(math.sqrt(tide.irs.error(e0, s0).nmse) < 1e-8, "noiseless low-rank")
   -- unknown IRS: phases estimated as well; noiseless is exact, noisy follows the dof law
   local su = tide.irs.simulate{P = 16, N = 8, M = 4, K = 8, T = 32, sigma2 = 0, seed = 33}
-  -- (ALS over H, S, G is CP-ALS on the (P, M, K) tensor B: from some starts it crawls through a
-  -- "swamp" for a thousand sweeps before converging; this start converges in about 300)
+  -- (ALS over H, S, G is CP-ALS on the (P, M, K) tensor B: plain ALS crawls through "swamps"
+  -- from some starts; the default line-search extrapolation shortens them)
   local eu, hu = tide.irs.estimate(su, {unknown_irs = true, iters = 1000, generator = tide.Generator(1), progress = false})
+  local _, hplain = tide.irs.estimate(su, {unknown_irs = true, iters = 1000, extrapolate = false, generator = tide.Generator(1), progress = false})
+  assert(hu.iterations < hplain.iterations, ("extrapolation: %d sweeps, plain ALS %d"):format(hu.iterations, hplain.iterations))
+  -- restarts keep the best of several random starts (the first start is the single run's)
+  local noisy = tide.irs.simulate{P = 16, N = 8, M = 4, K = 8, T = 32, sigma2 = 0.1, seed = 35}
+  local _, h1 = tide.irs.estimate(noisy, {unknown_irs = true, iters = 100, generator = tide.Generator(4), progress = false})
+  local _, h3 = tide.irs.estimate(noisy, {unknown_irs = true, iters = 100, restarts = 3, generator = tide.Generator(4), progress = false})
+  assert(h3.objective[#h3.objective] <= h1.objective[#h1.objective] * (1 + 1e-12))
+  S.checkerror("restarts need init = 'random'", tide.irs.estimate, noisy, {restarts = 2})
   assert(math.sqrt(tide.irs.error(eu, su).nmse) < 1e-8, "noiseless unknown IRS: " .. math.sqrt(tide.irs.error(eu, su).nmse))
   assert(tide.irs.dof(su, {unknown_irs = true}) == 8 * (16 + 8 + 4) - 16)
   -- the phases are recovered up to a per-element complex scale and an order of the elements
