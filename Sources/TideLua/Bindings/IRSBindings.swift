@@ -31,6 +31,7 @@ enum IRSBindings {
     }
 
     static func listOfTensors(_ f: LuaFrame, _ i: Int32, _ what: String, _ fn: String) throws -> [Tensor] {
+        guard f.type(i) == LUA_TTABLE else { throw LuaError.message("\(fn): \(what) must be a list of tensors, got \(f.typeName(i))") }
         let L = f.L, t = lua_absindex(L, i), n = Int(lua_rawlen(L, t))
         var out: [Tensor] = []
         for k in 1 ... max(n, 1) where n > 0 {

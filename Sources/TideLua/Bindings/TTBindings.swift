@@ -320,7 +320,9 @@ enum TTBindings {
         def(vm, m, "dims", "tt:dims", "tt:dims() -> {d_1, ..., d_N}.") { f in f.push(ints: try train(f, 1, "tt:dims").dims); return 1 }
         def(vm, m, "order", "tt:order", "tt:order() -> N, the number of cores.") { f in f.push(try train(f, 1, "tt:order").order); return 1 }
         def(vm, m, "numel", "tt:numel", "tt:numel() -> prod d_i, the number of entries of the full tensor (like tensor:numel()).") { f in
-            f.push(try train(f, 1, "tt:numel").numel); return 1
+            let t = try train(f, 1, "tt:numel")
+            if let n = t.numel { f.push(n) } else { f.push(t.numelDouble) }
+            return 1
         }
         def(vm, m, "numparams", "tt:numparams", "tt:numparams() -> sum r_{i-1} d_i r_i, the number of stored values.") { f in
             f.push(try train(f, 1, "tt:numparams").parameterCount); return 1

@@ -76,7 +76,13 @@ public struct IRSSystem {
             }
             els.append(n); ks.append(s.shape[0])
         }
-        let P = channels[0].shape[0], M = channels[channels.count - 1].shape[1], J = ks.reduce(1, *)
+        var J = 1
+        for k in ks {
+            let (v, o) = J.multipliedReportingOverflow(by: k)
+            if o { throw TensorError("\(name): the number of blocks prod K overflows") }
+            J = v
+        }
+        let P = channels[0].shape[0], M = channels[channels.count - 1].shape[1]
         guard pilots.dim == 3, pilots.shape[0] == J, pilots.shape[1] == M, pilots.shape[2] >= 1 else {
             throw TensorError("\(name): pilots must be (\(J), \(M), T), got shape \(shapeString(pilots.shape))")
         }
@@ -110,6 +116,20 @@ public struct IRSSystem {
             throw TensorError("\(name): orthogonal pilots need T >= M, got T=\(T), M=\(M)")
         }
         let sizes = [P] + elements + [M]
+        // every buffer is checked before anything is allocated (ZMatrix allocates unchecked)
+        var J = 1
+        for k in phaseCounts {
+            let (v, o) = J.multipliedReportingOverflow(by: k)
+            if o { throw TensorError("\(name): the number of blocks prod K overflows") }
+            J = v
+        }
+        var bytes = 0.0
+        for c in 0 ..< sizes.count - 1 { bytes += Double(try Tensor.checkedCount([sizes[c], sizes[c + 1]])) * 16 }
+        for l in 0 ..< elements.count { bytes += Double(try Tensor.checkedCount([phaseCounts[l], elements[l]])) * 16 }
+        bytes += Double(try Tensor.checkedCount([J, M, T])) * 16 + Double(try Tensor.checkedCount([J, P, T])) * 16
+        guard bytes <= Double(Storage.maxBytes) else {
+            throw TensorError("\(name): the system needs \(formatBytes(Int(min(bytes, 9e18)))), more than the limit of \(formatBytes(Storage.maxBytes))")
+        }
         let rks = ranks ?? [Int?](repeating: nil, count: sizes.count - 1)
         guard rks.count == sizes.count - 1 else { throw TensorError("\(name): expected \(sizes.count - 1) channel ranks, got \(rks.count)") }
         let root = Generator(seed: seed)
@@ -143,7 +163,6 @@ public struct IRSSystem {
             }
             phases.append(try s.tensor())
         }
-        let J = phaseCounts.reduce(1, *)
         let X = try Tensor(uninitialized: [J, M, T], dtype: .c128)
         let xp = X.pointer(C128.self)
         for j in 0 ..< J {
@@ -172,7 +191,7 @@ public struct IRSSystem {
 
     /// sigma^2 for a received SNR in dB: the signal power per entry is (prod N_l) M.
     public static func sigma2(snrDB: Double, elements: [Int], M: Int) -> Double {
-        Double(elements.reduce(1, *) * M) / Double.pow(10, snrDB / 10)
+        elements.reduce(Double(M)) { $0 * Double($1) } / Double.pow(10, snrDB / 10)
     }
 
     /// B = F_0 diag(s^(1)_{k_1}) F_1 ... F_h for phase indices idx.

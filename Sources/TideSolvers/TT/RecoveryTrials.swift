@@ -34,6 +34,9 @@ public enum RecoveryTrials {
         for m in ms where m < 1 { throw TensorError("\(name): m must be >= 1, got \(m)") }
         _ = try TTRecovery.checkedRanks(ranks, dims: dims, name)
         try TTRecovery.validate(options, name)
+        guard seeds <= 1 << 20, ms.count * fractions.count <= 1 << 20 else {
+            throw TensorError("\(name): at most 2^20 seeds and 2^20 cells, got \(seeds) seeds and \(ms.count * fractions.count) cells")
+        }
         let cells = ms.count * fractions.count, total = cells * seeds
         let errs = Scratch<Double>(count: total), its = Scratch<Int>(count: total)
         let threads = Threads.count

@@ -178,12 +178,11 @@ extension TensorTrain {
     /// Ranks capped at the largest feasible TT rank min(d_1...d_i, d_{i+1}...d_N).
     public static func feasibleRanks(dims: [Int], ranks: [Int]) -> [Int] {
         var out: [Int] = []
-        var left = 1
+        var left = 1.0
         let total = dims.reduce(1.0) { $0 * Double($1) }
         for i in 0 ..< dims.count - 1 {
-            left *= dims[i]
-            let right = total / Double(left)
-            out.append(Int(min(Double(ranks[i]), Double(left), right)))
+            left *= Double(dims[i])
+            out.append(Int(min(Double(ranks[i]), left, (total / left).rounded())))
         }
         return out
     }

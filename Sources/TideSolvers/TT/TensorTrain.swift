@@ -59,8 +59,19 @@ public final class TensorTrain: @unchecked Sendable {
     public var dims: [Int] { cores.map { $0.shape[1] } }
     /// r_0 = 1, r_1, ..., r_{N-1}, r_N = 1 (N + 1 values, tensorly's convention).
     public var ranks: [Int] { [1] + cores.map { $0.shape[2] } }
-    /// The number of entries of the full tensor, prod d_i.
-    public var numel: Int { dims.reduce(1, *) }
+    /// The number of entries of the full tensor, prod d_i (nil when it overflows Int: trains
+    /// can represent tensors far larger than memory).
+    public var numel: Int? {
+        var n = 1
+        for d in dims {
+            let (v, o) = n.multipliedReportingOverflow(by: d)
+            if o { return nil }
+            n = v
+        }
+        return n
+    }
+    /// prod d_i as a Double (never overflows).
+    public var numelDouble: Double { dims.reduce(1.0) { $0 * Double($1) } }
     /// The number of stored values, sum r_{i-1} d_i r_i.
     public var parameterCount: Int { cores.reduce(0) { $0 + $1.numel } }
 
@@ -76,6 +87,7 @@ public final class TensorTrain: @unchecked Sendable {
     /// (d_1..d_i, r_i) alternate between two temporaries (they can be larger than the result
     /// when a rank exceeds the product of the remaining dims); the last GEMM writes dst.
     func fullInto(_ dst: UnsafeMutablePointer<Double>) throws {
+        guard numel != nil else { throw TensorError("tt:full: the full tensor of dims \(dimsText(dims)) has too many entries") }
         let n = order
         if n == 1 { dst.update(from: cores[0].pointer(Double.self), count: cores[0].numel); return }
         var biggest = 1, rows = cores[0].shape[1]

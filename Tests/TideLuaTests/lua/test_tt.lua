@@ -497,7 +497,61 @@ do
   S.checkerror("truth must have shape (2, 3)", tide.tt.recover, {op = op, y = y, ranks = 1, truth = tide.zeros(4, {dtype = "f64"})})
   S.checkerror("expected a point L of shape (n, k) with n >= k", tide.tt.stiefel.project, tide.zeros(2, 3, {dtype = "f64"}), tide.zeros(2, 3, {dtype = "f64"}))
   S.checkerror("G must have L's shape", tide.tt.stiefel.project, tide.zeros(3, 2, {dtype = "f64"}), tide.zeros(2, 3, {dtype = "f64"}))
+  -- a train far larger than memory: numel as a float, norms and dots fine, full() refused
+  local dims = {}
+  for k = 1, 15 do dims[k] = 100 end
+  local huge = tide.tt.random(dims, 2, {generator = G(3), normalize = true})
+  assert(math.type(huge:numel()) == "float" and huge:numel() == 1e30)
+  assert(math.abs(huge:norm() - 1) < 1e-12 and math.abs(huge:dot(huge) - 1) < 1e-10)
+  assert(math.abs((huge + huge):round{ranks = 2}:norm() - 2) < 1e-10)
+  S.checkerror("too many", function() return huge:full() end)
   S.checkerror("option 'method' must be one of 'polar', 'qr'", tide.tt.stiefel.retract, tide.zeros(3, 2, {dtype = "f64"}), tide.zeros(3, 2, {dtype = "f64"}), {method = "cayley"})
+end
+
+-- ---------------------------------------------------------------- fuzz: awkward arguments never crash
+local function fuzz(names)
+  local vals = {
+    function() return nil end, function() return true end, function() return "x" end,
+    function() return 0 end, function() return -1 end, function() return 1e300 end, function() return 0/0 end,
+    function() return 2^63 end, function() return math.maxinteger end, function() return 3.5 end, function() return {} end,
+    function() return {1, 2} end, function() return {-1, 0} end, function() return {dtype = "bogus"} end,
+    function() return {m = 2^40, dims = {2^31, 2^31}, ranks = 2^40, P = 2^40, N = {2^31, 2^31}, K = {2^31, 2^31}} end,
+    function() return tide.zeros(0) end, function() return tide.ones(2, 3) end, function() return tide.tensor(5) end,
+    function() return tide.ones(2, 2, "c128") end, function() return tide.zeros(3, 0) end,
+    function() return tide.tt.random({2, 3, 2}, 2, {generator = tide.Generator(1)}) end,
+    function() return tide.tt.measurements(4, {2, 3, 2}, {generator = tide.Generator(1)}) end,
+  }
+  local calls = 0
+  for _, e in ipairs(names) do
+    local name, fn = e[1], e[2]
+    math.randomseed(7)
+    for i = 1, #vals do
+      for j = 0, 6 do
+        local args = {}
+        if e[3] then args[1] = e[3]() end
+        args[#args + 1] = vals[i]()
+        for _ = 1, j % 4 do args[#args + 1] = vals[math.random(#vals)]() end
+        local ok, err = pcall(fn, table.unpack(args, 1, #args))
+        calls = calls + 1
+        if not ok then assert(type(err) == "string" and #err > 0, name .. ": error is not a message") end
+      end
+    end
+  end
+  return calls
+end
+do
+  local names = {}
+  for k, v in pairs(tide.tt) do if type(v) == "function" then names[#names + 1] = {"tide.tt." .. k, v} end end
+  for k, v in pairs(tide.tt.stiefel) do if type(v) == "function" then names[#names + 1] = {"tide.tt.stiefel." .. k, v} end end
+  local a = tide.tt.random({2, 3, 2}, 2, {generator = tide.Generator(2)})
+  for k, v in pairs(tide.tt.methods) do names[#names + 1] = {"tt:" .. k, v, function() return a end} end
+  local opm = getmetatable(tide.tt.measurements(4, {2, 3})).__index
+  for k, v in pairs(opm) do names[#names + 1] = {"op:" .. k, v, function() return tide.tt.measurements(4, {2, 3}) end} end
+  for _, mm in ipairs{"__add", "__sub", "__mul", "__div", "__unm", "__len", "__tostring"} do
+    names[#names + 1] = {"tt " .. mm, getmetatable(a)[mm], function() return a end}
+  end
+  table.sort(names, function(x, y) return x[1] < y[1] end)
+  print("tide.tt fuzz:", fuzz(names), "calls, no crash")
 end
 
 print("test_tt: ok")
