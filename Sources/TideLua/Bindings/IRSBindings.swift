@@ -256,7 +256,7 @@ enum IRSBindings {
     """
 
     static let estimateDoc = """
-    tide.irs.estimate(sys, {method = 'als' | 'agd', init = 'krf' | 'random' | 'given', init_channels =, ranks = | rank_h =, rank_g =, unknown_irs = false, iters =, tol = 1e-12, eta = 0.5, update = 'simultaneous' | 'alternating', rebalance = true, extrapolate = (unknown_irs), restarts = 1, generator =, progress = true, log =, log_every = 1, label =}) -> est, history.
+    tide.irs.estimate(sys, {method = 'als' | 'agd', init = 'krf' | 'random' | 'given', init_channels =, ranks = | rank_h =, rank_g =, unknown_irs = false, iters =, tol = 1e-12, eta = 0.5, agd_norm = 'spectral' | 'none', update = 'simultaneous' | 'alternating', rebalance = true, extrapolate = (unknown_irs), restarts = 1, generator =, progress = true, log =, log_every = 1, label =}) -> est, history.
     Constrained LS F = (1/(2 J T)) sum_j ||Y_j - B_j X_j||^2 (spec 3.3). ALS: exact LS per factor (50 sweeps); AGD: F_l -= eta / prod_{i != l} ||F_i||_2^2 * grad_l (2000 iterations). Default init: KRF (LS + Khatri-Rao) when it applies, else random. Variants (3.5): ranks (low-rank channels), unknown_irs (phases estimated too; ALS), multi-hop systems. extrapolate: Bro's line search after each ALS sweep (default on for unknown_irs) [Tide choice]; restarts: random starts tried, the lowest final F kept.
     est = {channels, H, G, phases, S, B, factors, ranks, unknown_irs}; history = {objective, nmse, time (per iteration), init_objective, init_nmse, iterations, stop_reason}.
     """
@@ -266,7 +266,7 @@ enum IRSBindings {
         let sys = try system(f, 1, fn)
         let o = try f.options(2)
         if let o = o {
-            try A.checkKeys(f, o, ["method", "init", "init_channels", "ranks", "rank_h", "rank_g", "unknown_irs", "iters", "tol", "eta",
+            try A.checkKeys(f, o, ["method", "init", "init_channels", "ranks", "rank_h", "rank_g", "unknown_irs", "iters", "tol", "eta", "agd_norm",
                                    "update", "rebalance", "extrapolate", "restarts", "generator", "progress", "log", "log_every", "label"], fn)
         }
         var opts = IRSOptions()
@@ -285,6 +285,7 @@ enum IRSBindings {
         opts.tol = try A.numberOpt(f, o, "tol", fn) ?? opts.tol
         opts.eta = try A.numberOpt(f, o, "eta", fn) ?? opts.eta
         opts.update = try A.choice(f, o, "update", opts.update, fn)
+        opts.agdNorm = try A.choice(f, o, "agd_norm", opts.agdNorm, fn)
         opts.rebalance = try A.boolOpt(f, o, "rebalance", true, fn)
         opts.restarts = try A.intOpt(f, o, "restarts", fn) ?? 1
         if let o = o, f.pushField(o, "extrapolate") != LUA_TNIL { tide_pop(f.L, 1); opts.extrapolate = try A.boolOpt(f, o, "extrapolate", false, fn) } else if o != nil { tide_pop(f.L, 1) }

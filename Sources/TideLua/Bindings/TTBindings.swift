@@ -530,10 +530,10 @@ enum TTBindings {
             f.push(try Outliers.addNoise(f.tensor(1), sigma: f.number(2), generator: MathBindings.generator(f, f.options(3)), op: "tide.tt.add_noise"))
             return 1
         }
-        def(vm, tt, "problem", "tide.tt.problem", "tide.tt.problem{dims =, ranks =, m =, fraction = 0, scale = 10, distribution = 'gaussian', placement = 'random', noise = 0, kind = 'gaussian', operator_scale = 1, seed = 0} -> {truth = TT (||X*|| = 1, left-orthogonal), truth_full, op, clean = A(X*), y, outliers = s, outlier_idx, f_star = ||y - A(X*)||_1 / m}. Separate random streams (from seed) for truth, operator, outliers and noise.") { f in
+        def(vm, tt, "problem", "tide.tt.problem", "tide.tt.problem{dims =, ranks =, m =, fraction = 0, scale = 10, distribution = 'gaussian', placement = 'random', noise = 0, kind = 'gaussian', operator_scale = 1, normalize = true, seed = 0} -> {truth = TT (||X*|| = 1 unless normalize = false, left-orthogonal), truth_full, op, clean = A(X*), y, outliers = s, outlier_idx, f_star = ||y - A(X*)||_1 / m}. Separate random streams (from seed) for truth, operator, outliers and noise.") { f in
             let fn = "tide.tt.problem"
             let o = try optionsTable(f, 1, fn)
-            try checkKeys(f, o, ["dims", "ranks", "m", "fraction", "scale", "distribution", "placement", "noise", "kind", "operator_scale", "seed"], fn)
+            try checkKeys(f, o, ["dims", "ranks", "m", "fraction", "scale", "distribution", "placement", "noise", "kind", "operator_scale", "normalize", "seed"], fn)
             let dims = try intList(f, required(f, o, "dims", fn), "dims", fn); tide_pop(f.L, 1)
             let r = try ranks(f, required(f, o, "ranks", fn), order: dims.count, fn); tide_pop(f.L, 1)
             guard let m = try intOpt(f, o, "m", fn) else { throw LuaError.message("\(fn): option 'm' is required") }
@@ -544,6 +544,7 @@ enum TTBindings {
                                         noise: numberOpt(f, o, "noise", fn) ?? 0,
                                         kind: choice(f, o, "kind", MeasurementOperator.Kind.gaussian, fn),
                                         operatorScale: numberOpt(f, o, "operator_scale", fn) ?? 1,
+                                        normalize: boolOpt(f, o, "normalize", true, fn),
                                         seed: UInt64(bitPattern: Int64(intOpt(f, o, "seed", fn) ?? 0)), name: fn)
             let L = f.L
             lua_createtable(L, 0, 8)

@@ -40,6 +40,13 @@ public struct IRSOptions {
     public var iterations: Int? = nil
     public var tol = 1e-12
     public var eta = 0.5
+    public enum AGDNorm: String, Sendable, CaseIterable {
+        /// step eta / prod_{i != l} ||F_i||_2^2 (the spec's recipe) [reconstructed]
+        case spectral
+        /// a fixed step eta
+        case none
+    }
+    public var agdNorm: AGDNorm = .spectral
     public var update: Update = .simultaneous
     public var rebalance = true
     /// ALS line-search extrapolation after each sweep (accepted only when F drops) [Tide
@@ -128,7 +135,7 @@ public enum IRSEstimator {
                     if !(model.objective() < Fals) { model.restore(new) }
                 }
             case .agd:
-                try agdStep(model, eta: o.eta, update: o.update)
+                try agdStep(model, eta: o.eta, update: o.update, norm: o.agdNorm)
             }
             if o.rebalance { try model.rebalance() }
             let Fn = model.objective()
@@ -148,9 +155,10 @@ public enum IRSEstimator {
     }
 
     /// One AGD iteration over all factors.
-    static func agdStep(_ model: IRSModel, eta: Double, update: IRSOptions.Update) throws {
+    static func agdStep(_ model: IRSModel, eta: Double, update: IRSOptions.Update, norm: IRSOptions.AGDNorm = .spectral) throws {
         let L = model.L
         func stepSize(_ l: Int) throws -> Double {
+            if norm == .none { return eta }
             var p = 1.0
             for i in 0 ..< L where i != l { let s = try model.factors[i].spectralNorm(); p *= s * s }
             return eta / max(p, .leastNormalMagnitude)

@@ -145,6 +145,10 @@ do
   -- the alternating AGD update reaches the same point too
   local c = tide.irs.estimate(sys, {method = "agd", update = "alternating", iters = 1500, tol = 0, progress = false})
   assert(norm(a.B - c.B) / norm(sys.B) < 1e-6)
+  -- a fixed AGD step (agd_norm = 'none') takes a different path to the same point
+  local _, hs = tide.irs.estimate(sys, {method = "agd", iters = 20, tol = 0, progress = false})
+  local _, hn = tide.irs.estimate(sys, {method = "agd", agd_norm = "none", eta = 0.02, iters = 20, tol = 0, progress = false})
+  assert(hs.objective[20] ~= hn.objective[20] and hn.objective[20] < hn.init_objective)
 end
 
 -- ---------------------------------------------------------------- variants (3.5)

@@ -337,6 +337,8 @@ do
   assert(math.abs(p1.truth:norm() - 1) < 1e-12 and p1.truth:orth_error() < 1e-12)
   assert(p1.f_star == 0 and math.abs(p2.f_star - p2.outliers:abs():mean():item()) < 1e-12)
   assert(p2.outlier_idx:numel() == 18 and rel(p2.y, p2.clean + p2.outliers) < 1e-15)
+  local p3 = tide.tt.problem{dims = {3, 3, 3}, ranks = 2, m = 60, normalize = false, seed = 5}
+  assert(math.abs(p3.truth:norm() - 1) > 1e-3 and rel(p3.truth:full() / p3.truth:norm(), p1.truth:full()) < 1e-12)
 end
 
 -- ---------------------------------------------------------------- 2.9 invariants 7-11 (recovery)
