@@ -2,7 +2,7 @@
 -- tensor-on-tensor regression (paper B, Qin & Zhu, arXiv 2412.16827; spec
 -- ../shared/papers/solvers.md section 3) with tide.irs.
 --
---   scripts/run examples/irs_channel.lua            (full: 8 seeds, long sweeps, ~1-2 min)
+--   scripts/run examples/irs_channel.lua            (full: 8 seeds, long sweeps, about 15-30 s)
 --   tide examples/irs_channel.lua --quick           (what the tests run, a few seconds)
 --   tide examples/irs_channel.lua --out DIR         (default runs/irs_channel)
 --

@@ -79,7 +79,7 @@ public enum TTSVD {
     /// One truncation step: c (rows, cols) = U S V^T -> u = U[:, :k] (rows, k), sv = S[:k] V^T[:k, :]
     /// (k, cols), tail = the norm of the dropped singular values.
     ///
-    /// A large wide c (rows < cols, rows * cols >= 16384: the first steps of a big TT-SVD) goes through the QR of
+    /// A wide c (cols >= 2 rows and rows * cols >= 512: the first steps of a TT-SVD) goes through the QR of
     /// its transpose, c^T = Q R (geqrf only: Q is never formed), then the small SVD
     /// R^T = U S W^T, so c = U S (Q W)^T and S V^T = U^T c is one GEMM. This is the QR
     /// preprocessing of LAPACK's dgesvd, as accurate as the SVD of c itself and several times
@@ -88,8 +88,8 @@ public enum TTSVD {
     /// kept column of U is positive, so cores are deterministic and match tensorly's.
     static func truncatedSVD(_ c: Tensor, cap: Int?, delta: Double?) throws -> (u: Tensor, sv: Tensor, k: Int, tail: Double) {
         let rows = c.shape[0], cols = c.shape[1]
-        // the QR detour pays off on large wide unfoldings; small ones take one gesdd call
-        let wide = rows < cols && rows * cols >= 1 << 14
+        // the QR detour pays off from about 8 x 64 on (measured); tiny ones take one gesdd call
+        let wide = 2 * rows <= cols && rows * cols >= 512
         let a: Tensor, s: Tensor, b: Tensor
         if wide {
             let r = try Linalg.qr(c.t(), mode: .r).r                       // (rows, rows)
