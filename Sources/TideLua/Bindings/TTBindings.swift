@@ -359,6 +359,7 @@ enum TTBindings {
             push(f, res.tt); pushInfo(f, res); return 2
         }
         lua_pushstring(L, "__index"); lua_pushvalue(L, m); lua_rawset(L, mt)
+        vm.setDoc(forValueAt: m, "tide.tt.methods: the methods of a tide.tt.TT train (full, ranks, dims, order, numel, numparams, cores, clone, norm, dot, orthogonalize, orth_error, round); operators + - * / and unary minus.")
         lua_pushstring(L, "methods"); lua_pushvalue(L, m); lua_rawset(L, tt)  // tide.tt.methods (for help)
         tide_pop(L, 1)
         vm.def(mt, "__tostring", "") { f in
