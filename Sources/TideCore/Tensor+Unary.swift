@@ -187,6 +187,11 @@ extension Tensor {
         let xc = try x.contiguous(), yc = try y.contiguous(), gc = try g.to(x.dtype).contiguous()
         let out = try Tensor(uninitialized: x.shape, dtype: x.dtype)
         let n = x.numel
+        let simd: Set<UnaryOp> = [.exp, .tanh, .sigmoid, .relu, .silu, .gelu, .gelu_tanh]
+        if x.dtype == .f32, simd.contains(op), let k = op.kernelOp {
+            Kernels.unaryGradF32(k, xc.pointer(Float.self), yc.pointer(Float.self), gc.pointer(Float.self), out.pointer(Float.self), n)
+            return out
+        }
         func run<T: FloatScalar>(_: T.Type) throws {
             let X = UnsafePointer(xc.pointer(T.self)), Y = UnsafePointer(yc.pointer(T.self))
             let G = UnsafePointer(gc.pointer(T.self)), O = out.pointer(T.self)

@@ -20,6 +20,84 @@ enum NNBindings {
         vm.def(F, "linear", "tide.F.linear(x, weight [, bias]) -> x weight^T + bias. x: (..., in), weight: (out, in), bias: (out).") { f in
             f.push(try TideNN.F.linear(f.tensor(1), f.tensor(2), optTensor(f, 3))); return 1
         }
+        vm.def(F, "layer_norm", "tide.F.layer_norm(x, normalized_shape [, weight [, bias]] [, {eps = 1e-5}]) -> x normalized over its trailing dims (normalized_shape: a number or a table), times weight plus bias.") { f in
+            let x = try f.tensor(1)
+            let ns = try normalizedShape(f, 2)
+            let o = MathBindings.optionsArg(f, from: 3)
+            f.push(try TideNN.F.layerNorm(x, normalizedShape: ns, weight: optTensor(f, 3), bias: optTensor(f, 4),
+                                          eps: f.optField(o, "eps", 1e-5)))
+            return 1
+        }
+        vm.def(F, "rms_norm", "tide.F.rms_norm(x, normalized_shape [, weight] [, {eps = 1e-6}]) -> x / sqrt(mean(x^2) + eps) * weight over the trailing dims.") { f in
+            let x = try f.tensor(1)
+            let ns = try normalizedShape(f, 2)
+            let o = MathBindings.optionsArg(f, from: 3)
+            f.push(try TideNN.F.rmsNorm(x, normalizedShape: ns, weight: optTensor(f, 3), eps: f.optField(o, "eps", 1e-6)))
+            return 1
+        }
+        vm.def(F, "embedding", "tide.F.embedding(idx, weight [, {padding_idx}]) -> rows of weight (num, dim) at 1-based i64 idx (any shape): (idx..., dim). The padding row gets no gradient.") { f in
+            let o = MathBindings.optionsArg(f, from: 3)
+            let pad = try f.optIntField(o, "padding_idx", Int.min)
+            f.push(try TideNN.F.embedding(oneBased(f, 1, "embedding"), f.tensor(2), paddingIdx: pad == Int.min ? nil : pad - 1))
+            return 1
+        }
+        vm.def(F, "dropout", "tide.F.dropout(x [, {p = 0.5, training = true, generator}]) -> x with elements zeroed with probability p and the rest scaled by 1/(1-p); x itself when not training.") { f in
+            let o = MathBindings.optionsArg(f, from: 2)
+            f.push(try TideNN.F.dropout(f.tensor(1), p: f.optField(o, "p", 0.5), training: f.optField(o, "training", true),
+                                        generator: MathBindings.generator(f, o)))
+            return 1
+        }
+        vm.def(F, "cross_entropy", "tide.F.cross_entropy(logits, targets [, {weight, ignore_index = -100, reduction = 'mean', label_smoothing = 0}]) -> the softmax cross-entropy. logits: (N, C) or (N, C, d...); targets: 1-based i64 classes (N) / (N, d...), or probabilities shaped like logits.") { f in
+            let logits = try f.tensor(1), t = try f.tensor(2)
+            let o = MathBindings.optionsArg(f, from: 3)
+            let target = t.dtype == .i64 ? try Tensor.binary(.sub, t, Tensor.scalar(1, dtype: .i64)) : t
+            f.push(try TideNN.F.crossEntropy(logits, target, weight: optionTensor(f, o, "weight"),
+                                             ignoreIndex: f.optIntField(o, "ignore_index", -100) - 1,
+                                             reduction: reduction(f, o), labelSmoothing: f.optField(o, "label_smoothing", 0)))
+            return 1
+        }
+        vm.def(F, "nll_loss", "tide.F.nll_loss(log_probs, targets [, {weight, ignore_index = -100, reduction = 'mean'}]) -> mean of -log_probs[i, targets[i]] (1-based i64 targets).") { f in
+            let o = MathBindings.optionsArg(f, from: 3)
+            f.push(try TideNN.F.nllLoss(f.tensor(1), oneBased(f, 2, "nll_loss"), weight: optionTensor(f, o, "weight"),
+                                        ignoreIndex: f.optIntField(o, "ignore_index", -100) - 1, reduction: reduction(f, o)))
+            return 1
+        }
         lua_settop(vm.L, F - 1)
+    }
+
+    /// A 1-based i64 index tensor argument, shifted to 0-based.
+    static func oneBased(_ f: LuaFrame, _ i: Int32, _ op: String) throws -> Tensor {
+        let t = try f.tensor(i)
+        guard t.dtype == .i64 else { throw f.argError(i, "i64 index tensor expected, got \(t.dtype.rawValue)") }
+        return try Tensor.binary(.sub, t, Tensor.scalar(1, dtype: .i64))
+    }
+
+    /// normalized_shape: a number or a table of sizes.
+    static func normalizedShape(_ f: LuaFrame, _ i: Int32) throws -> [Int] {
+        if f.type(i) == LUA_TNUMBER { return [try f.integer(i)] }
+        guard f.type(i) == LUA_TTABLE else { throw f.typeError(i, "number or table (normalized_shape)") }
+        return try MathBindings.signedList(f, i).0
+    }
+
+    /// opts[key] as a tensor, or nil.
+    static func optionTensor(_ f: LuaFrame, _ o: Int32?, _ key: String) throws -> Tensor? {
+        guard let o = o else { return nil }
+        defer { tide_pop(f.L, 1) }
+        if f.pushField(o, key) == LUA_TNIL { return nil }
+        guard let t = TensorUserdata.tensor(f.L, at: -1) else {
+            throw LuaError.message("\(f.name): option '\(key)' must be a tensor, got \(f.typeName(-1))")
+        }
+        return t
+    }
+
+    static func reduction(_ f: LuaFrame, _ o: Int32?) throws -> TideNN.F.Reduction {
+        guard let o = o else { return .mean }
+        defer { tide_pop(f.L, 1) }
+        if f.pushField(o, "reduction") == LUA_TNIL { return .mean }
+        let s = try f.string(-1)
+        guard let r = TideNN.F.Reduction(rawValue: s) else {
+            throw LuaError.message("\(f.name): reduction must be 'mean', 'sum' or 'none', got '\(s)'")
+        }
+        return r
     }
 }
