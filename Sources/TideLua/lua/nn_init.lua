@@ -59,9 +59,9 @@ doc(init.calculate_gain, [[tide.nn.init.calculate_gain(nonlinearity [, param]) -
 and sigmoid, 5/3 for tanh, sqrt(2) for relu, sqrt(2 / (1 + slope^2)) for leaky_relu (param =
 slope, default 0.01), 3/4 for selu.]])
 
-function init.fans(t)
+function init.fans(t, fname)
   if t:dim() < 2 then
-    error("fan in and fan out need a tensor with at least 2 dims, got shape " .. shape_str(t), 3)
+    error((fname or "fans") .. ": fan in and fan out need a tensor with at least 2 dims, got shape " .. shape_str(t), 3)
   end
   local receptive = 1
   for d = 3, t:dim() do receptive = receptive * t:size(d) end
@@ -104,7 +104,7 @@ doc(init.ones_, "tide.nn.init.ones_(t) -> t filled with 1.")
 function init.xavier_uniform_(t, o)
   check_tensor("xavier_uniform_", t)
   o = options("xavier_uniform_", o, {gain = true, generator = true})
-  local fan_in, fan_out = init.fans(t)
+  local fan_in, fan_out = init.fans(t, "xavier_uniform_")
   local std = number_opt("xavier_uniform_", o, "gain", 1) * math.sqrt(2 / (fan_in + fan_out))
   local bound = math.sqrt(3) * std   -- U(-b, b) has std b / sqrt(3)
   return init.uniform_(t, {a = -bound, b = bound, generator = o.generator})
@@ -114,7 +114,7 @@ doc(init.xavier_uniform_, "tide.nn.init.xavier_uniform_(t [, {gain = 1, generato
 function init.xavier_normal_(t, o)
   check_tensor("xavier_normal_", t)
   o = options("xavier_normal_", o, {gain = true, generator = true})
-  local fan_in, fan_out = init.fans(t)
+  local fan_in, fan_out = init.fans(t, "xavier_normal_")
   local std = number_opt("xavier_normal_", o, "gain", 1) * math.sqrt(2 / (fan_in + fan_out))
   return init.normal_(t, {mean = 0, std = std, generator = o.generator})
 end
@@ -125,7 +125,7 @@ local function kaiming_std(fname, t, o)
   if mode ~= "fan_in" and mode ~= "fan_out" then
     error(("%s: mode must be 'fan_in' or 'fan_out', got '%s'"):format(fname, tostring(mode)), 3)
   end
-  local fan_in, fan_out = init.fans(t)
+  local fan_in, fan_out = init.fans(t, fname)
   local fan = mode == "fan_in" and fan_in or fan_out
   if fan == 0 then error(fname .. ": cannot initialise a tensor with a zero fan (shape " .. shape_str(t) .. ")", 3) end
   local gain = init.calculate_gain(o.nonlinearity or "leaky_relu", number_opt(fname, o, "a", 0))
