@@ -83,10 +83,32 @@ local function pair_list() return setmetatable({}, pair_list_mt) end
 local Module = {__name = "Module"}
 nn.Module = Module
 
-local function state(self)
+-- the state of a module, or an error naming the method when it is called on something else
+-- (m.parameters() instead of m:parameters())
+local function state(self, fname)
   local S = type(self) == "table" and rawget(self, "__nn")
-  if not S then error("a module method was called on " .. describe(self) .. " (use m:method(), not m.method())", 3) end
+  if not S then
+    error(("%s: expected a module as self, got %s (call it as m:%s(...))"):format(fname, describe(self), fname), 3)
+  end
   return S
+end
+
+-- options(fname, o, allowed) -> o or {}: a trailing options table with unknown keys rejected,
+-- so that a typo ({bais = false}) is an error rather than a silent default
+local function options(fname, o, allowed, level)
+  if o == nil then return {} end
+  if type(o) ~= "table" or is_tensor(o) or is_module(o) then
+    error(("%s: options must be a table, got %s"):format(fname, describe(o)), (level or 2) + 1)
+  end
+  for k in pairs(o) do
+    if not allowed[k] then
+      local names = {}
+      for a in pairs(allowed) do names[#names + 1] = a end
+      table.sort(names)
+      error(("%s: unknown option '%s' (expected %s)"):format(fname, tostring(k), table.concat(names, ", ")), (level or 2) + 1)
+    end
+  end
+  return o
 end
 
 -- registration: `kind` is "param", "buffer" or "module"; a name keeps its place when it is
@@ -224,11 +246,12 @@ __init runs, so __init need not call Module.__init.]])
 function Module.__init() end
 
 function Module:forward()
-  error(state(self).class.__name .. ": forward is not defined (write function " .. state(self).class.__name .. ":forward(...) ... end)", 2)
+  local name = state(self, "forward").class.__name
+  error(name .. ": forward is not defined (write function " .. name .. ":forward(...) ... end)", 2)
 end
 
 function Module:is_a(C)
-  local c = state(self).class
+  local c = state(self, "is_a").class
   while c do
     if c == C then return true end
     c = rawget(c, "__super")
@@ -298,7 +321,7 @@ end
 -- Registration API
 
 function Module:register_parameter(name, t)
-  local S = state(self)
+  local S = state(self, "register_parameter")
   if t ~= nil and not is_tensor(t) then
     error(("register_parameter: a tensor or nil expected for '%s', got %s"):format(tostring(name), describe(t)), 2)
   end
@@ -311,7 +334,8 @@ end
 doc(Module.register_parameter, "m:register_parameter(name, t) -> t as a parameter named name (nil registers an absent one, like a disabled bias).")
 
 function Module:register_buffer(name, t, opts)
-  local S = state(self)
+  local S = state(self, "register_buffer")
+  opts = options("register_buffer", opts, {persistent = true})
   if t ~= nil and not is_tensor(t) then
     error(("register_buffer: a tensor or nil expected for '%s', got %s"):format(tostring(name), describe(t)), 2)
   end
@@ -325,7 +349,7 @@ doc(Module.register_buffer, [[m:register_buffer(name, t [, {persistent = true}])
 statistics, masks) moved by m:to() and saved in state_dict() unless persistent = false.]])
 
 function Module:add_module(name, m)
-  local S = state(self)
+  local S = state(self, "add_module")
   if m ~= nil and not is_module(m) then
     error(("add_module: a module or nil expected for '%s', got %s"):format(tostring(name), describe(m)), 2)
   end
@@ -341,7 +365,7 @@ doc(Module.add_module, "m:add_module(name, child) -> child registered under name
 -- Traversal
 
 function Module:named_children()
-  local S = state(self)
+  local S = state(self, "named_children")
   local out, seen = pair_list(), {}
   for _, name in ipairs(S.modules) do
     local c = S.values[name]
@@ -352,6 +376,7 @@ end
 doc(Module.named_children, "m:named_children() -> list of {name, child} in registration order (each child once); also `for name, c in m:named_children() do`.")
 
 function Module:children()
+  state(self, "children")
   local out = {}
   for i, e in ipairs(self:named_children()) do out[i] = e[2] end
   return out
@@ -369,16 +394,25 @@ local function walk_modules(m, prefix, out, seen)
   end
 end
 
+local function prefix_opt(fname, opts)
+  opts = options(fname, opts, {prefix = true}, 3)
+  if opts.prefix ~= nil and type(opts.prefix) ~= "string" then
+    error(fname .. ": prefix must be a string, got " .. describe(opts.prefix), 3)
+  end
+  return opts.prefix
+end
+
 function Module:named_modules(opts)
-  state(self)
+  state(self, "named_modules")
   local out = pair_list()
-  walk_modules(self, opts and opts.prefix or "", out, {})
+  walk_modules(self, prefix_opt("named_modules", opts) or "", out, {})
   return out
 end
 doc(Module.named_modules, [[m:named_modules([{prefix = ""}]) -> list of {name, module}: m itself (name "") then every
 descendant, depth first in registration order, each once; also `for name, mod in m:named_modules() do`.]])
 
 function Module:modules()
+  state(self, "modules")
   local out = {}
   for i, e in ipairs(self:named_modules()) do out[i] = e[2] end
   return out
@@ -404,8 +438,9 @@ local function named_members(self, kind, dedup, prefix)
 end
 
 function Module:named_parameters(opts)
-  state(self)
-  return named_members(self, "param", true, opts and opts.prefix and (opts.prefix .. ".") or "")
+  state(self, "named_parameters")
+  local prefix = prefix_opt("named_parameters", opts)
+  return named_members(self, "param", true, prefix and (prefix .. ".") or "")
 end
 doc(Module.named_parameters, [[m:named_parameters([{prefix}]) -> list of {name, tensor}, names dotted ("blocks.1.attn.weight"):
 each module's own parameters in registration order, then its children's, depth first; a tensor
@@ -413,6 +448,7 @@ shared by several modules appears once (first name). The list also iterates dire
 `for name, p in m:named_parameters() do ... end`.]])
 
 function Module:parameters()
+  state(self, "parameters")
   local out = {}
   for i, e in ipairs(self:named_parameters()) do out[i] = e[2] end
   return out
@@ -420,12 +456,13 @@ end
 doc(Module.parameters, "m:parameters() -> list of the parameter tensors in named_parameters() order, each once (same tensors every call).")
 
 function Module:named_buffers()
-  state(self)
+  state(self, "named_buffers")
   return named_members(self, "buffer", true, "")
 end
 doc(Module.named_buffers, "m:named_buffers() -> list of {name, tensor} of the buffers, ordered like named_parameters().")
 
 function Module:buffers()
+  state(self, "buffers")
   local out = {}
   for i, e in ipairs(self:named_buffers()) do out[i] = e[2] end
   return out
@@ -433,6 +470,8 @@ end
 doc(Module.buffers, "m:buffers() -> list of the buffer tensors.")
 
 function Module:get_submodule(path)
+  state(self, "get_submodule")
+  if type(path) ~= "string" then error("get_submodule: path must be a string, got " .. describe(path), 2) end
   local m = self
   if path == "" then return m end
   for part in tostring(path):gmatch("[^.]+") do
@@ -449,6 +488,7 @@ doc(Module.get_submodule, "m:get_submodule(\"blocks.1.attn\") -> that descendant
 -- Modes, gradients, functions over the tree
 
 function Module:train(mode)
+  state(self, "train")
   if mode == nil then mode = true end
   if type(mode) ~= "boolean" then error("train: mode must be a boolean, got " .. type(mode), 2) end
   for _, m in ipairs(self:modules()) do rawget(m, "__nn").values.training = mode end
@@ -456,18 +496,21 @@ function Module:train(mode)
 end
 doc(Module.train, "m:train([mode = true]) -> m, with m.training = mode in m and every descendant (dropout is active in training).")
 
-function Module:eval() return self:train(false) end
+function Module:eval() state(self, "eval"); return self:train(false) end
 doc(Module.eval, "m:eval() -> m:train(false).")
 
 function Module:requires_grad_(flag)
+  state(self, "requires_grad_")
   if flag == nil then flag = true end
+  if type(flag) ~= "boolean" then error("requires_grad_: flag must be a boolean, got " .. describe(flag), 2) end
   for _, p in ipairs(self:parameters()) do p:requires_grad_(flag) end
   return self
 end
 doc(Module.requires_grad_, "m:requires_grad_([flag = true]) -> m with every parameter's requires_grad set (false freezes).")
 
 function Module:zero_grad(opts)
-  local to_none = not (opts and opts.set_to_none == false)
+  state(self, "zero_grad")
+  local to_none = options("zero_grad", opts, {set_to_none = true}).set_to_none ~= false
   for _, p in ipairs(self:parameters()) do
     if to_none then p.grad = nil
     elseif p.grad then p.grad = tide.zeros_like(p.grad) end
@@ -477,6 +520,7 @@ end
 doc(Module.zero_grad, "m:zero_grad([{set_to_none = true}]) -> m with every parameter's .grad cleared (nil, or zeros).")
 
 function Module:apply(fn)
+  state(self, "apply")
   if type(fn) ~= "function" then error("apply: a function expected, got " .. type(fn), 2) end
   for _, c in ipairs(self:children()) do c:apply(fn) end
   fn(self)
@@ -485,7 +529,8 @@ end
 doc(Module.apply, "m:apply(fn) -> m, after fn(module) on every descendant (children first) and then m (custom initialisation).")
 
 function Module:num_parameters(opts)
-  local trainable = opts and opts.trainable_only
+  state(self, "num_parameters")
+  local trainable = options("num_parameters", opts, {trainable_only = true}).trainable_only
   local n = 0
   for _, p in ipairs(self:parameters()) do
     if not trainable or p.requires_grad then n = n + p:numel() end
@@ -497,7 +542,8 @@ doc(Module.num_parameters, "m:num_parameters([{trainable_only = false}]) -> the 
 local float_dtypes = {f32 = true, f64 = true}
 
 function Module:to(dtype)
-  if type(dtype) == "table" then dtype = dtype.dtype end
+  state(self, "to")
+  if type(dtype) == "table" then dtype = options("to", dtype, {dtype = true}).dtype end
   if not float_dtypes[dtype] then
     error("to: dtype must be 'f32' or 'f64', got " .. (type(dtype) == "string" and ("'" .. dtype .. "'") or type(dtype)), 2)
   end
@@ -535,9 +581,11 @@ buffers are kept. Cast parameters are new tensors (shared ones stay shared): bui
 local sd_mt_cache = setmetatable({}, {__mode = "k"})
 
 function Module:state_dict(opts)
-  state(self)
-  local keep = opts and opts.keep_vars
-  local prefix = opts and opts.prefix or ""
+  state(self, "state_dict")
+  opts = options("state_dict", opts, {prefix = true, keep_vars = true})
+  local keep = opts.keep_vars
+  local prefix = opts.prefix or ""
+  if type(prefix) ~= "string" then error("state_dict: prefix must be a string, got " .. describe(prefix), 2) end
   local sd, keys = {}, {}
   local seen_mod = {}
   local function visit(m, p)
@@ -584,10 +632,11 @@ it. A tensor shared by two modules appears under both names. tide.io.save(path, 
 local function sorted_list(t) table.sort(t); return t end
 
 function Module:load_state_dict(sd, opts)
-  state(self)
-  if type(sd) ~= "table" then error("load_state_dict: a table of tensors expected, got " .. describe(sd), 2) end
-  local strict = true
-  if opts and opts.strict ~= nil then strict = opts.strict end
+  state(self, "load_state_dict")
+  if type(sd) ~= "table" or is_module(sd) then error("load_state_dict: a table of tensors expected, got " .. describe(sd), 2) end
+  local strict = options("load_state_dict", opts, {strict = true}).strict
+  if strict == nil then strict = true end
+  if type(strict) ~= "boolean" then error("load_state_dict: strict must be a boolean, got " .. describe(strict), 2) end
   local own = self:state_dict({keep_vars = true})
   local own_set, missing, unexpected, mismatch = {}, {}, {}, {}
   for _, key in ipairs(own.keys) do
@@ -655,26 +704,8 @@ function repr(m)
   return head .. "\n  " .. table.concat(lines, "\n  ") .. "\n)"
 end
 
--- options(fname, o, allowed) -> o or {}: a trailing options table with unknown keys rejected,
--- so that a typo ({bais = false}) is an error rather than a silent default
-local function options(fname, o, allowed, level)
-  if o == nil then return {} end
-  if type(o) ~= "table" or is_tensor(o) or is_module(o) then
-    error(("%s: options must be a table, got %s"):format(fname, describe(o)), (level or 2) + 1)
-  end
-  for k in pairs(o) do
-    if not allowed[k] then
-      local names = {}
-      for a in pairs(allowed) do names[#names + 1] = a end
-      table.sort(names)
-      error(("%s: unknown option '%s' (expected %s)"):format(fname, tostring(k), table.concat(names, ", ")), (level or 2) + 1)
-    end
-  end
-  return o
-end
-
 -- what the other nn files need from this one (not part of the public API)
-nn._impl = {set_kind = set_kind, describe = describe, shape_str = shape_str, options = options}
+nn._impl = {set_kind = set_kind, describe = describe, shape_str = shape_str, options = options, state = state}
 
 doc(Module, [[tide.nn.Module: the base class of layers and models. Make a model class with Module:extend("Name").
 Methods: parameters, named_parameters, children, named_children, modules, named_modules, buffers,

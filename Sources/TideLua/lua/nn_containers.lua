@@ -16,7 +16,7 @@ local nn = tide.nn
 local Module = nn.Module
 local doc = tide.doc
 local is_module = nn.is_module
-local set_kind, describe = nn._impl.set_kind, nn._impl.describe
+local set_kind, describe, state = nn._impl.set_kind, nn._impl.describe, nn._impl.state
 
 local function check_module(cname, i, m)
   if not is_module(m) then error(("%s: item %s must be a module, got %s"):format(cname, tostring(i), describe(m)), 4) end
@@ -24,7 +24,7 @@ end
 
 -- integer assignment for the list containers: replace 1..n or append at n + 1
 local function list_setindex(self, k, v)
-  local S = rawget(self, "__nn")
+  local S = state(self, "__setindex")
   local i, n = math.tointeger(k), #S.modules
   if i and i < 0 then i = n + 1 + i end
   if not i or i < 1 or i > n + 1 then
@@ -55,15 +55,17 @@ end
 local Sequential = Module:extend("Sequential")
 nn.Sequential = Sequential
 function Sequential:__init(...)
+  state(self, "__init")
   reset_list(self, list_items({...}, select("#", ...), "Sequential"))
 end
 Sequential.__setindex = list_setindex
 function Sequential:forward(x)
-  local S = rawget(self, "__nn")
+  local S = state(self, "forward")
   for _, name in ipairs(S.modules) do x = S.values[name](x) end
   return x
 end
 function Sequential:append(m)
+  state(self, "append")
   check_module("Sequential", #self + 1, m)
   self[#self + 1] = m
   return self
@@ -74,6 +76,7 @@ Children are named "1", "2", ...; seq[i] (seq[-1] the last), #seq, seq:append(m)
 local ModuleList = Module:extend("ModuleList")
 nn.ModuleList = ModuleList
 function ModuleList:__init(list)
+  state(self, "__init")
   if list ~= nil and (type(list) ~= "table" or is_module(list)) then
     error("ModuleList: a list of modules expected, got " .. describe(list), 3)
   end
@@ -84,11 +87,13 @@ function ModuleList:forward()
   error("ModuleList is not callable: iterate it (for i, m in ml:ipairs() do x = m(x) end)", 2)
 end
 function ModuleList:append(m)
+  state(self, "append")
   check_module("ModuleList", #self + 1, m)
   self[#self + 1] = m
   return self
 end
 function ModuleList:extend(list)
+  state(self, "extend")
   if type(list) ~= "table" or is_module(list) and not list:is_a(ModuleList) then
     error("ModuleList:extend: a list of modules expected, got " .. describe(list), 2)
   end
@@ -97,7 +102,7 @@ function ModuleList:extend(list)
   return self
 end
 function ModuleList:insert(i, m)
-  local S = rawget(self, "__nn")
+  local S = state(self, "insert")
   local cur = {}
   for k, name in ipairs(S.modules) do cur[k] = S.values[name] end
   local n = #cur
@@ -109,7 +114,7 @@ function ModuleList:insert(i, m)
   return self
 end
 function ModuleList:ipairs()
-  local S = rawget(self, "__nn")
+  local S = state(self, "ipairs")
   local items = {}
   for i, name in ipairs(S.modules) do items[i] = S.values[name] end
   return ipairs(items)
@@ -120,11 +125,14 @@ ml[i], #ml, ml:append(m), ml:extend(list), ml:insert(i, m), and `for i, m in ml:
 local ModuleDict = Module:extend("ModuleDict")
 nn.ModuleDict = ModuleDict
 function ModuleDict:__init(t)
+  state(self, "__init")
   if t == nil then return end
   if type(t) ~= "table" or is_module(t) then error("ModuleDict: a table of modules expected, got " .. describe(t), 3) end
   self:update(t)
 end
 function ModuleDict:update(t)
+  state(self, "update")
+  if type(t) ~= "table" or is_module(t) then error("ModuleDict:update: a table of modules expected, got " .. describe(t), 2) end
   -- {{"name", m}, ...} keeps its order; a {name = m} table is added in sorted key order
   local entries = {}
   if #t > 0 then
@@ -153,13 +161,14 @@ function ModuleDict:forward()
   error("ModuleDict is not callable: index it (md.name(x) or md[name](x))", 2)
 end
 function ModuleDict:keys()
+  state(self, "keys")
   local out = {}
   for i, e in ipairs(self:named_children()) do out[i] = e[1] end
   return out
 end
-function ModuleDict:values() return self:children() end
-function ModuleDict:items() return self:named_children() end
-function ModuleDict:contains(name) return rawget(self, "__nn").kind[name] == "module" and self[name] ~= nil end
+function ModuleDict:values() state(self, "values"); return self:children() end
+function ModuleDict:items() state(self, "items"); return self:named_children() end
+function ModuleDict:contains(name) return state(self, "contains").kind[name] == "module" and self[name] ~= nil end
 doc(ModuleDict, [[tide.nn.ModuleDict({name = m, ...}) or ModuleDict({{"name", m}, ...}): named submodules without a forward.
 Order: a {name = m} table is registered in sorted key order, a list of {name, m} pairs in its own
 order, later additions (md.x = m, md:add_module, md:update) after. md[name], md:keys(), md:values(),

@@ -60,8 +60,10 @@ and sigmoid, 5/3 for tanh, sqrt(2) for relu, sqrt(2 / (1 + slope^2)) for leaky_r
 slope, default 0.01), 3/4 for selu.]])
 
 function init.fans(t, fname)
+  fname = type(fname) == "string" and fname or "fans"
+  check_tensor(fname, t)
   if t:dim() < 2 then
-    error((fname or "fans") .. ": fan in and fan out need a tensor with at least 2 dims, got shape " .. shape_str(t), 3)
+    error(fname .. ": fan in and fan out need a tensor with at least 2 dims, got shape " .. shape_str(t), 3)
   end
   local receptive = 1
   for d = 3, t:dim() do receptive = receptive * t:size(d) end

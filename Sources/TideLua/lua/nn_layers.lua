@@ -399,9 +399,17 @@ nn.Flatten = Flatten
 function Flatten:__init(o)
   o = options("Flatten", o, {start_dim = true, end_dim = true})
   self.start_dim, self.end_dim = o.start_dim or 2, o.end_dim or -1
+  for _, k in ipairs({"start_dim", "end_dim"}) do
+    if math.type(self[k]) ~= "integer" or self[k] == 0 then
+      error("Flatten: " .. k .. " must be a non-zero integer, got " .. tostring(self[k]), 3)
+    end
+  end
 end
 -- x: (B, C, H, W) -> (B, C H W) with the defaults
-function Flatten:forward(x) return x:flatten(self.start_dim, self.end_dim) end
+function Flatten:forward(x)
+  if not tide.is_tensor(x) then error("flatten: input must be a tensor, got " .. describe(x), 2) end
+  return x:flatten(self.start_dim, self.end_dim)
+end
 function Flatten:extra_repr() return ("start_dim=%d, end_dim=%d"):format(self.start_dim, self.end_dim) end
 doc(Flatten, "tide.nn.Flatten([{start_dim = 2, end_dim = -1}]): merges dims start_dim..end_dim (keeps the batch dim).")
 
@@ -414,10 +422,10 @@ local function activation(name, fn, docstring)
 end
 
 activation("Identity", function(_, x) return x end, "tide.nn.Identity(): returns its input (a placeholder in a Sequential).")
-activation("ReLU", function(_, x) return x:relu() end, "tide.nn.ReLU(): max(x, 0).")
-activation("SiLU", function(_, x) return x:silu() end, "tide.nn.SiLU(): x sigmoid(x).")
-activation("Tanh", function(_, x) return x:tanh() end, "tide.nn.Tanh(): tanh(x).")
-activation("Sigmoid", function(_, x) return x:sigmoid() end, "tide.nn.Sigmoid(): 1 / (1 + exp(-x)).")
+activation("ReLU", function(_, x) return F.relu(x) end, "tide.nn.ReLU(): max(x, 0).")
+activation("SiLU", function(_, x) return F.silu(x) end, "tide.nn.SiLU(): x sigmoid(x).")
+activation("Tanh", function(_, x) return F.tanh(x) end, "tide.nn.Tanh(): tanh(x).")
+activation("Sigmoid", function(_, x) return F.sigmoid(x) end, "tide.nn.Sigmoid(): 1 / (1 + exp(-x)).")
 
 local GELU = activation("GELU", function(self, x) return F.gelu(x, {approximate = self.approximate}) end,
   "tide.nn.GELU([{approximate = 'none' | 'tanh'}]): x Phi(x), exact or with the tanh approximation.")
