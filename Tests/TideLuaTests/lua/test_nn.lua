@@ -322,6 +322,43 @@ S.checkerror("Upsample: give exactly one of size and scale_factor", nn.Upsample,
 S.checkerror("GELU: approximate must be 'none' or 'tanh', got 'fast'", nn.GELU, {approximate = "fast"})
 S.checkerror("LayerNorm: normalized_shape must be a positive integer, got -2", nn.LayerNorm, -2)
 
+-- every method of Module and the containers, given awkward arguments (or a non-module self),
+-- fails with a message of its own, never an internal "attempt to index ..." error
+local awkward = {function() return nil end, function() return true end, function() return "a.b" end,
+  function() return -1 end, function() return 0 / 0 end, function() return {} end, function() return {1, 2} end,
+  function() return {strict = "no", prefix = 3} end, function() return tide.ones(2, 3) end, function() return print end}
+local targets = {
+  {nn.Module, function() return nn.Sequential(nn.Linear(2, 2), nn.LayerNorm(2)) end},
+  {nn.Sequential, function() return nn.Sequential(nn.Linear(2, 2), nn.ReLU()) end},
+  {nn.ModuleList, function() return nn.ModuleList({nn.Linear(2, 2)}) end},
+  {nn.ModuleDict, function() return nn.ModuleDict({a = nn.Linear(2, 2)}) end},
+}
+local fuzz_calls = 0
+for _, t in ipairs(targets) do
+  for name, fn in pairs(t[1]) do
+    if type(fn) == "function" and name ~= "apply" and name ~= "extend" then
+      for i = 1, #awkward do
+        for _, with_self in ipairs({true, false}) do
+          local ok, e
+          if with_self then ok, e = pcall(fn, t[2](), awkward[i](), awkward[(i % #awkward) + 1]())
+          else ok, e = pcall(fn, awkward[i]()) end
+          fuzz_calls = fuzz_calls + 1
+          assert(ok or (type(e) == "string" and not e:find("attempt to", 1, true)), name .. ": " .. tostring(e))
+        end
+      end
+    end
+  end
+end
+assert(fuzz_calls > 500)
+S.checkerror("parameters: expected a module as self, got a number (call it as m:parameters(...))", nn.Module.parameters, 3)
+S.checkerror("state_dict: unknown option 'keepvars'", net.state_dict, net, {keepvars = true})
+S.checkerror("load_state_dict: strict must be a boolean", net.load_state_dict, net, {}, {strict = "yes"})
+
+local pre = nn.Embedding.from_pretrained(tide.tensor({{1.0, 2.0}, {3.0, 4.0}, {5.0, 6.0}}), {padding_idx = 1})
+assert(not pre.weight.requires_grad and pre.num_embeddings == 3 and pre.padding_idx == 1)
+S.close(pre(tide.tensor({3, 1})), tide.tensor({{5.0, 6.0}, {1.0, 2.0}}), 0)   -- the pretrained padding row is kept
+assert(nn.Embedding.from_pretrained(tide.ones(2, 2), {freeze = false}).weight.requires_grad)
+
 --------------------------------------------------------------------------------------------
 -- initialisers
 
