@@ -134,11 +134,11 @@ extension Tensor {
 
     public func real() throws -> Tensor {
         guard dtype.isComplex else { return try clone() }
-        return dtype == .c64 ? try mapElements(C64.self, Float.self) { $0.real } : try mapElements(C128.self, Double.self) { $0.real }
+        return dtype == .c64 ? try mapElements(C64.self, Float.self) { $0.re } : try mapElements(C128.self, Double.self) { $0.re }
     }
     public func imag() throws -> Tensor {
         guard dtype.isComplex else { return try Tensor.zeros(shape, dtype: dtype) }
-        return dtype == .c64 ? try mapElements(C64.self, Float.self) { $0.imaginary } : try mapElements(C128.self, Double.self) { $0.imaginary }
+        return dtype == .c64 ? try mapElements(C64.self, Float.self) { $0.im } : try mapElements(C128.self, Double.self) { $0.im }
     }
     public func conj() throws -> Tensor {
         guard dtype.isComplex else { return try clone() }

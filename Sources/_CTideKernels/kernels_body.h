@@ -199,3 +199,19 @@ TIDE_TGT void TIDE_FN(unary_grad_f32)(int op, const float *restrict x, const flo
     default: break;
   }
 }
+
+// x[i] = exp(x[i] - shift) in place; returns the sum (attention's online softmax). -inf
+// entries become 0.
+TIDE_TGT float TIDE_FN(exp_shift_f32)(float *restrict x, size_t n, float shift) {
+  // two passes: the exp loop vectorizes on its own; the sum keeps eight lanes (a single
+  // float accumulator would serialize without fast-math)
+  for (size_t i = 0; i < n; i++) x[i] = TIDE_FN(expf_poly)(x[i] - shift);
+  float lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; k++) lane[k] += x[i + k];
+  float s = 0.0f;
+  for (int k = 0; k < 8; k++) s += lane[k];
+  for (; i < n; i++) s += x[i];
+  return s;
+}

@@ -62,6 +62,16 @@ enum NNBindings {
                                         ignoreIndex: f.optIntField(o, "ignore_index", -100) - 1, reduction: reduction(f, o)))
             return 1
         }
+        vm.def(F, "scaled_dot_product_attention", "tide.F.scaled_dot_product_attention(q, k, v [, {causal = false, mask, scale = 1/sqrt(D)}]) -> softmax(q k^T scale + mask) v. q: (B, H, N, D); k, v: (B, Hk, M, D|Dv) with H a multiple of Hk (MQA/GQA); mask: bool (true = attend) or float (added), broadcastable to (B, H, N, M); causal aligns at the bottom right (key j visible to query i when j <= i + M - N). Fused and blocked: the N x M matrix is never formed.") { f in
+            let o = MathBindings.optionsArg(f, from: 4)
+            let sc = try f.optField(o, "scale", .nan)
+            f.push(try TideNN.F.scaledDotProductAttention(f.tensor(1), f.tensor(2), f.tensor(3), causal: f.optField(o, "causal", false),
+                                                          mask: optionTensor(f, o, "mask"), scale: sc.isNaN ? nil : sc))
+            return 1
+        }
+        vm.def(F, "rope", "tide.F.rope(x, cos, sin) -> x with rotary position embedding. x: (B, H, T, D); cos, sin: (T, R/2), R <= D even; feature i pairs with i + R/2, features from R on pass through.") { f in
+            f.push(try TideNN.F.rope(f.tensor(1), cos: f.tensor(2), sin: f.tensor(3))); return 1
+        }
         lua_settop(vm.L, F - 1)
     }
 

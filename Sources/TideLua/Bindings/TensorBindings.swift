@@ -156,15 +156,15 @@ enum TensorBindings {
             func rec(_ d: Int) {
                 if d == t.dim {
                     lua_createtable(L, 2, 0)
-                    lua_pushnumber(L, vals[k].real); lua_rawseti(L, -2, 1)
-                    lua_pushnumber(L, vals[k].imaginary); lua_rawseti(L, -2, 2)
+                    lua_pushnumber(L, vals[k].re); lua_rawseti(L, -2, 1)
+                    lua_pushnumber(L, vals[k].im); lua_rawseti(L, -2, 2)
                     k += 1
                     return
                 }
                 lua_createtable(L, Int32(t.shape[d]), 0)
                 for i in 0 ..< t.shape[d] { rec(d + 1); lua_rawseti(L, -2, lua_Integer(i + 1)) }
             }
-            if t.dim == 0 { lua_pushnumber(L, vals[0].real); return }
+            if t.dim == 0 { lua_pushnumber(L, vals[0].re); return }
             rec(0)
             return
         }

@@ -130,6 +130,12 @@ local ops = {
   {"cross_entropy probabilities", function(x) return F.cross_entropy(x, tide.tensor({{0.2, 0.8, 0, 0}, {0.25, 0.25, 0.25, 0.25}}, "f64")) end, {r(2, 4)}},
   {"nll_loss", function(x) return F.nll_loss(x:log_softmax(2), tide.tensor({2, 1, 3}), {reduction = "none"}) end, {r(3, 4)}},
   {"embedding", function(w) return F.embedding(tide.tensor({{1, 3}, {3, 3}}), w) end, {r(4, 2)}},
+  {"scaled_dot_product_attention causal gqa", function(q, k, v) return F.scaled_dot_product_attention(q, k, v, {causal = true}) end,
+   {r(1, 4, 5, 3), r(1, 2, 7, 3), r(1, 2, 7, 2)}},
+  {"scaled_dot_product_attention blocks and mask", function(q, k, v)
+    return F.scaled_dot_product_attention(q, k, v, {mask = tide.ones(1, 1, 130, 131, {dtype = "bool"}):tril(5), scale = 0.5})
+  end, {r(1, 1, 130, 2), r(1, 1, 131, 2), r(1, 1, 131, 2)}},
+  {"rope partial", function(x) return F.rope(x, tide.ones(5, 2, {dtype = "f64"}):cos(), tide.ones(5, 2, {dtype = "f64"}):sin()) end, {r(2, 3, 5, 6)}},
   {"dropout eval", function(x) return F.dropout(x, {p = 0.3, training = false}) end, {r(4)}},
 }
 

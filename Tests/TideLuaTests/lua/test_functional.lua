@@ -57,3 +57,39 @@ for _, name in ipairs({"exp", "tanh", "sigmoid", "relu", "silu", "gelu"}) do
     S.close(x32.grad, x64.grad, 2e-5)
   end
 end
+
+-- fused attention against the plain composition softmax(q k^T s + mask) v, with GQA heads
+-- repeated, for causal (bottom-right aligned), bool and float masks, and N != M
+local function sdpa_ref(q, k, v, causal, mask, scale)
+  local H, Hk = q:size(2), k:size(2)
+  if H ~= Hk then k = k:repeat_interleave(H // Hk, 2); v = v:repeat_interleave(H // Hk, 2) end
+  local s = q:matmul(k:transpose(3, 4)) * (scale or 1 / math.sqrt(q:size(4)))
+  local N, M = q:size(3), k:size(3)
+  if causal then s = s:masked_fill(tide.ones(N, M, {dtype = "bool"}):tril(M - N):logical_not(), -math.huge) end
+  if mask then
+    if mask:dtype() == "bool" then s = s:masked_fill(mask:logical_not(), -math.huge) else s = s + mask end
+  end
+  return s:softmax(4):matmul(v)
+end
+tide.manual_seed(11)
+for _, c in ipairs({{2, 4, 70, 16, 4, 70, true}, {1, 4, 5, 8, 2, 9, true}, {2, 2, 130, 8, 1, 100, false}, {1, 2, 1, 4, 2, 6, true}}) do
+  local B, H, N, D, Hk, M, causal = table.unpack(c)
+  local q, k = tide.randn(B, H, N, D, {dtype = "f64"}), tide.randn(B, Hk, M, D, {dtype = "f64"})
+  local v = tide.randn(B, Hk, M, D + 1, {dtype = "f64"})
+  S.close(F.scaled_dot_product_attention(q, k, v, {causal = causal}), sdpa_ref(q, k, v, causal), 1e-10)
+  local mask = tide.rand(N, M):gt(0.3)
+  mask[{{}, 1}] = true
+  S.close(F.scaled_dot_product_attention(q, k, v, {mask = mask}), sdpa_ref(q, k, v, false, mask), 1e-10)
+  local fm = tide.randn(1, H, N, M, {dtype = "f64"})
+  S.close(F.scaled_dot_product_attention(q, k, v, {mask = fm, scale = 0.3}), sdpa_ref(q, k, v, false, fm, 0.3), 1e-10)
+  S.close(F.scaled_dot_product_attention(q:to("f32"), k:to("f32"), v:to("f32"), {causal = causal}), sdpa_ref(q, k, v, causal), 1e-4)
+end
+S.checkerror("not a multiple of k/v's 3 heads", F.scaled_dot_product_attention, tide.zeros(1, 4, 2, 2), tide.zeros(1, 3, 2, 2), tide.zeros(1, 3, 2, 2))
+S.checkerror("does not broadcast to (B, H, N, M)", F.scaled_dot_product_attention, tide.zeros(1, 1, 2, 2), tide.zeros(1, 1, 3, 2), tide.zeros(1, 1, 3, 2), {mask = tide.zeros(2, 2, {dtype = "bool"})})
+-- rope equals the rotate-half composition
+local x = tide.randn(2, 3, 5, 6, {dtype = "f64"})
+local ang = tide.rand(5, 2, {dtype = "f64"}) * 3
+local c, s = ang:cos(), ang:sin()
+local x1, x2, rest = x:narrow(4, 1, 2), x:narrow(4, 3, 2), x:narrow(4, 5, 2)
+S.close(F.rope(x, c, s), tide.cat({x1 * c - x2 * s, x2 * c + x1 * s, rest}, 4), 1e-12)
+S.checkerror("rope: cos and sin must be (T, R/2)", F.rope, x, tide.zeros(4, 2), tide.zeros(4, 2))
