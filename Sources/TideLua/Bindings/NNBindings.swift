@@ -72,6 +72,18 @@ enum NNBindings {
         vm.def(F, "rope", "tide.F.rope(x, cos, sin) -> x with rotary position embedding. x: (B, H, T, D); cos, sin: (T, R/2), R <= D even; feature i pairs with i + R/2, features from R on pass through.") { f in
             f.push(try TideNN.F.rope(f.tensor(1), cos: f.tensor(2), sin: f.tensor(3))); return 1
         }
+        vm.def(F, "lightning_attention", "tide.F.lightning_attention(q, k, v, slopes [, {block = 64, state}]) -> o, final_state. Causal linear attention with per-head decay lam = exp(-slope) (MiniMax-01): o_t = q_t S_t, S_t = lam S_{t-1} + k_t^T v_t. q, k: (B, H, N, d); v: (B, H, N, e); slopes: (H); state: (B, H, d, e) to continue from. Blocked: every product is a GEMM, no negative decay powers.") { f in
+            let o = MathBindings.optionsArg(f, from: 5)
+            let (out, s) = try TideNN.F.lightningAttention(f.tensor(1), f.tensor(2), f.tensor(3), slopes: f.tensor(4),
+                                                          block: f.optIntField(o, "block", 64), state: optionTensor(f, o, "state"))
+            f.push(out); f.push(s)
+            return 2
+        }
+        vm.def(F, "lightning_step", "tide.F.lightning_step(q_t, k_t, v_t, slopes, state) -> o_t, new_state. One decoding step per head in O(d e): S = lam S + k^T v, o = q S. q_t, k_t: (B, H, d); v_t: (B, H, e); state: (B, H, d, e).") { f in
+            let (out, s) = try TideNN.F.lightningStep(f.tensor(1), f.tensor(2), f.tensor(3), slopes: f.tensor(4), state: f.tensor(5))
+            f.push(out); f.push(s)
+            return 2
+        }
         lua_settop(vm.L, F - 1)
     }
 

@@ -168,11 +168,13 @@ enum TensorBindings {
             rec(0)
             return
         }
-        let vals = try t.toDoubles()
+        let vals = t.dtype == .i64 ? [] : try t.toDoubles()
+        let ivals = t.dtype == .i64 ? try t.contiguous() : t   // i64 read exactly, not through Double
+        let ip = ivals.pointer(Int64.self)
         var k = 0
         func pushScalar() {
             switch t.dtype {
-            case .i64: lua_pushinteger(L, lua_Integer(vals[k]))
+            case .i64: lua_pushinteger(L, lua_Integer(ip[k]))
             case .bool: lua_pushboolean(L, vals[k] != 0 ? 1 : 0)
             default: lua_pushnumber(L, vals[k])
             }
