@@ -96,6 +96,57 @@ extension F {
         return (o, s)
     }
 
+    /// The chunk-parallel prefill of brief A2.4 (LASP+ on one machine): the sequence is cut
+    /// into `chunks` equal pieces (zeros padded in front, exact with a zero start state), all
+    /// pieces run from a zero state at once (as extra batch entries, so the cores share them),
+    /// then a prefix scan over the pieces' end states G_i = lam^L G_{i-1} + E_i gives each
+    /// piece its incoming state, added as (q . lam^(j+1)) G_{i-1}. An initial state S0 enters
+    /// in closed form: o += (q . lam^(t+1)) S0, S_N += lam^N S0. Built from differentiable ops.
+    public static func lightningAttentionChunked(_ q: Tensor, _ k: Tensor, _ v: Tensor, slopes: Tensor, block: Int = 64,
+                                                 state: Tensor? = nil, chunks c: Int) throws -> (Tensor, Tensor) {
+        guard c >= 1 else { throw TensorError("lightning_attention: chunks must be >= 1, got \(c)") }
+        if c == 1 { return try lightningAttention(q, k, v, slopes: slopes, block: block, state: state) }
+        guard q.dim == 4, v.dim == 4 else { return try lightningAttention(q, k, v, slopes: slopes, block: block, state: state) }
+        let (B, H, N, d) = (q.shape[0], q.shape[1], q.shape[2], q.shape[3]), e = v.shape[3]
+        guard slopes.numel == H else { throw TensorError("lightning_attention: expected \(H) slopes (one per head), got \(slopes.numel)") }
+        let L = (N + c - 1) / c, pad = c * L - N
+        func padded(_ t: Tensor) throws -> Tensor {
+            guard pad > 0 else { return t }
+            return try Tensor.cat([Tensor.zeros([B, H, pad, t.shape[3]], dtype: t.dtype), t], dim: 2)
+        }
+        // (B, H, cL, x) -> (B c, H, L, x): pieces as batch entries
+        func pieces(_ t: Tensor) throws -> Tensor {
+            let x = t.shape[3]
+            return try padded(t).reshaped([B, H, c, L, x]).permuted([0, 2, 1, 3, 4]).reshaped([B * c, H, L, x])
+        }
+        let (oLoc, eLoc) = try lightningAttention(pieces(q), pieces(k), pieces(v), slopes: slopes, block: block, state: nil)
+        let oP = try oLoc.reshaped([B, c, H, L, e]), eP = try eLoc.reshaped([B, c, H, d, e])
+        let logLam = try slopes.to(q.dtype).reshaped([1, H, 1, 1]).unary(.neg)          // log lam per head
+        let lamL = try Tensor.binary(.mul, logLam, logLam.scalarLike(Double(L))).unary(.exp)
+        let qP = try pieces(q).reshaped([B, c, H, L, d])
+        // decay lam^(j+1) for row j of a piece: (1, H, L, 1)
+        let rows = try Tensor.arange(1, Double(L) + 1, 1, dtype: q.dtype).reshaped([1, 1, L, 1])
+        let qdec = try Tensor.binary(.mul, logLam, rows).unary(.exp)
+        var outs: [Tensor] = [try oP.select(1, 0)]
+        var G = try eP.select(1, 0)
+        for i in 1 ..< c {
+            let corr = try Tensor.matmul(Tensor.binary(.mul, qP.select(1, i), qdec), G)
+            outs.append(try Tensor.binary(.add, oP.select(1, i), corr))
+            G = try Tensor.binary(.add, Tensor.binary(.mul, lamL, G), eP.select(1, i))
+        }
+        var o = try Tensor.cat(outs, dim: 2)
+        if pad > 0 { o = try o.narrow(2, pad, N) }
+        var final = G
+        if let s0 = state {
+            let t1 = try Tensor.arange(1, Double(N) + 1, 1, dtype: q.dtype).reshaped([1, 1, N, 1])
+            let dec = try Tensor.binary(.mul, logLam, t1).unary(.exp)
+            o = try Tensor.binary(.add, o, Tensor.matmul(Tensor.binary(.mul, q, dec), s0))
+            let lamN = try Tensor.binary(.mul, logLam, logLam.scalarLike(Double(N))).unary(.exp)
+            final = try Tensor.binary(.add, final, Tensor.binary(.mul, lamN, s0))
+        }
+        return (o, final)
+    }
+
     /// One decoding step per head in O(d e): S = lam S + k^T v, o = q S.
     /// q, k: (B, H, d), v: (B, H, e), state: (B, H, d, e) -> o (B, H, e), new state.
     /// Built from differentiable tensor ops.

@@ -72,10 +72,16 @@ enum NNBindings {
         vm.def(F, "rope", "tide.F.rope(x, cos, sin) -> x with rotary position embedding. x: (B, H, T, D); cos, sin: (T, R/2), R <= D even; feature i pairs with i + R/2, features from R on pass through.") { f in
             f.push(try TideNN.F.rope(f.tensor(1), cos: f.tensor(2), sin: f.tensor(3))); return 1
         }
-        vm.def(F, "lightning_attention", "tide.F.lightning_attention(q, k, v, slopes [, {block = 64, state}]) -> o, final_state. Causal linear attention with per-head decay lam = exp(-slope) (MiniMax-01): o_t = q_t S_t, S_t = lam S_{t-1} + k_t^T v_t. q, k: (B, H, N, d); v: (B, H, N, e); slopes: (H); state: (B, H, d, e) to continue from. Blocked: every product is a GEMM, no negative decay powers.") { f in
+        vm.def(F, "lightning_attention", "tide.F.lightning_attention(q, k, v, slopes [, {block = 64, state}]) -> o, final_state. Causal linear attention with per-head decay lam = exp(-slope) (MiniMax-01): o_t = q_t S_t, S_t = lam S_{t-1} + k_t^T v_t. q, k: (B, H, N, d); v: (B, H, N, e); slopes: (H); state: (B, H, d, e) to continue from; chunks: pieces of the sequence computed in parallel (A2.4; default: the core count when B*H is smaller and N >= 4 blocks). Blocked: every product is a GEMM, no negative decay powers.") { f in
             let o = MathBindings.optionsArg(f, from: 5)
-            let (out, s) = try TideNN.F.lightningAttention(f.tensor(1), f.tensor(2), f.tensor(3), slopes: f.tensor(4),
-                                                          block: f.optIntField(o, "block", 64), state: optionTensor(f, o, "state"))
+            let q = try f.tensor(1)
+            // chunks: pieces of the sequence run in parallel (A2.4); by default only when the
+            // (batch, head) pairs alone cannot keep every core busy on a long sequence
+            let block = try f.optIntField(o, "block", 64)
+            let bh = q.dim == 4 ? q.shape[0] * q.shape[1] : 1, n = q.dim == 4 ? q.shape[2] : 0
+            let auto = bh < Threads.count && n >= 4 * block ? Threads.count : 1
+            let (out, s) = try TideNN.F.lightningAttentionChunked(q, f.tensor(2), f.tensor(3), slopes: f.tensor(4), block: block,
+                                                                 state: optionTensor(f, o, "state"), chunks: f.optIntField(o, "chunks", auto))
             f.push(out); f.push(s)
             return 2
         }
