@@ -203,3 +203,36 @@ extension Optim {
         p.bumpVersion(); expAvg.bumpVersion()
     }
 }
+
+// MARK: gradient norms
+
+extension Optim {
+    /// Chunk size of the sum of squares: fixed whatever the thread count, chunk sums added in
+    /// order, so the norm (and so clipping) does not depend on tide.set_num_threads.
+    static let sumChunk = 1 << 16
+
+    /// sum(x^2) over every element, in double. x: any shape, f32 or f64 (strided is copied).
+    /// clip_grad_norm_'s 2-norm in one read pass instead of abs, square and sum.
+    public static func sumOfSquares(_ x: Tensor) throws -> Double {
+        guard x.dtype == .f32 || x.dtype == .f64 else {
+            throw TensorError("sum of squares: expected an f32 or f64 tensor, got \(x.dtype.rawValue)")
+        }
+        let c = x.isContiguous ? x : try x.contiguous()
+        let n = c.numel, f32 = c.dtype == .f32
+        let raw = UnsafeRawPointer(c.rawPointer)
+        func chunk(_ s: Int, _ e: Int) -> Double {
+            f32 ? tide_sumsq_f32(raw.assumingMemoryBound(to: Float.self) + s, e - s)
+                : tide_sumsq_f64(raw.assumingMemoryBound(to: Double.self) + s, e - s)
+        }
+        let chunks = (n + sumChunk - 1) / sumChunk
+        if chunks <= 1 { return chunk(0, n) }
+        let partial = UnsafeMutablePointer<Double>.allocate(capacity: chunks)
+        defer { partial.deallocate() }
+        try Threads.parallelFor(chunks, grain: 1) { lo, hi in
+            for k in lo ..< hi { partial[k] = chunk(k * sumChunk, Swift.min(n, (k + 1) * sumChunk)) }
+        }
+        var total = 0.0
+        for k in 0 ..< chunks { total += partial[k] }
+        return total
+    }
+}

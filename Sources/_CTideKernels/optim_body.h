@@ -77,4 +77,22 @@ TIDE_TGT static void TIDE_OFN(lion)(TIDE_T *restrict p, const TIDE_T *restrict g
   }
 }
 
+// Sum of squares for gradient norms: blocks of 512 in TIDE_T vector lanes (reassociation
+// allowed there), block sums added in double.
+TIDE_TGT static double TIDE_OFN(sumsq)(const TIDE_T *restrict x, size_t n) {
+  double total = 0;
+  for (size_t i = 0; i < n; i += 512) {
+    size_t m = n - i < 512 ? n - i : 512;
+    const TIDE_T *xb = x + i;
+    TIDE_T s = 0;
+    {
+#pragma clang fp reassociate(on)
+#pragma clang loop vectorize(enable) interleave_count(4)
+      for (size_t j = 0; j < m; j++) s += xb[j] * xb[j];
+    }
+    total += (double)s;
+  }
+  return total;
+}
+
 #undef TIDE_OFN

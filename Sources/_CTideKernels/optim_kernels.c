@@ -68,3 +68,13 @@ void tide_lion_f32(float *p, const float *g, float *m, size_t n, const tide_lion
 void tide_lion_f64(double *p, const double *g, double *m, size_t n, const tide_lion_params *c) {
   TIDE_PICK(lion, _f64, (p, g, m, n, c))
 }
+
+#if defined(__x86_64__)
+#define TIDE_PICK_RET(name, ts, args) \
+  return tide_kernel_level() >= 1 ? tide_ok_##name##ts##_avx2 args : tide_ok_##name##ts##_portable args;
+#else
+#define TIDE_PICK_RET(name, ts, args) return tide_ok_##name##ts##_portable args;
+#endif
+
+double tide_sumsq_f32(const float *x, size_t n) { TIDE_PICK_RET(sumsq, _f32, (x, n)) }
+double tide_sumsq_f64(const double *x, size_t n) { TIDE_PICK_RET(sumsq, _f64, (x, n)) }

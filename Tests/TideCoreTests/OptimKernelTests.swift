@@ -128,4 +128,16 @@ final class OptimKernelTests: XCTestCase {
             XCTAssertEqual(r[0][0], p0[0] * (1 - lr * wd), accuracy: 1e-15)
         }
     }
+
+    func testSumOfSquaresEveryLevel() {
+        let x = values(12, scale: 4)
+        let want = x.reduce(0) { $0 + $1 * $1 }
+        for level in 0 ... Kernels.bestLevel {
+            Kernels.level = level
+            let f = x.map { Float($0) }, wf = f.reduce(0.0) { $0 + Double($1) * Double($1) }
+            XCTAssertEqual(f.withUnsafeBufferPointer { tide_sumsq_f32($0.baseAddress, n) }, wf, accuracy: 1e-5 * wf, "level \(level)")
+            XCTAssertEqual(x.withUnsafeBufferPointer { tide_sumsq_f64($0.baseAddress, n) }, want, accuracy: 1e-13 * want, "level \(level)")
+            XCTAssertEqual(x.withUnsafeBufferPointer { tide_sumsq_f64($0.baseAddress, 0) }, 0)
+        }
+    }
 }

@@ -84,6 +84,10 @@ enum OptimBindings {
             lua_pushvalue(f.L, 1); return 1
         }
 
+        vm.def(optim, "_sumsq", "tide.optim._sumsq(t) -> sum of t^2 over every element (a number, accumulated in double); used by clip_grad_norm_.") { f in
+            f.push(try Optim.sumOfSquares(f.tensor(1))); return 1
+        }
+
         vm.def(optim, "_tensor_id", "tide.optim._tensor_id(t) -> an integer naming the tensor object (two userdata of one tensor share it); used to find parameters listed twice.") { f in
             let t = try f.tensor(1)
             f.push(Int(bitPattern: Unmanaged.passUnretained(t).toOpaque())); return 1

@@ -45,10 +45,17 @@ local function deep_copy(v)
   return out
 end
 
+-- Keys in a fixed order (numbers ascending, then the rest by name), so that checks and
+-- error messages do not depend on the hash order.
 local function sorted_keys(t)
   local ks = {}
   for k in pairs(t) do ks[#ks + 1] = k end
-  table.sort(ks, function(a, b) return tostring(a) < tostring(b) end)
+  table.sort(ks, function(a, b)
+    local na, nb = type(a) == "number", type(b) == "number"
+    if na and nb then return a < b end
+    if na ~= nb then return na end
+    return tostring(a) < tostring(b)
+  end)
   return ks
 end
 
@@ -286,7 +293,8 @@ function Optimizer:load_state_dict(sd)
   end
   -- Check everything before changing anything.
   local new_state = {}
-  for idx, st in pairs(sd.state) do
+  for _, idx in ipairs(sorted_keys(sd.state)) do
+    local st = sd.state[idx]
     local p = by_index[idx]
     if p == nil then
       error(name .. ": the state dict has state for parameter " .. tostring(idx) .. ", which no parameter group lists", 2)
@@ -295,7 +303,8 @@ function Optimizer:load_state_dict(sd)
       error(name .. ": state of parameter " .. tostring(idx) .. " must be a table, got " .. typename(st), 2)
     end
     local copy = {}
-    for k, v in pairs(st) do
+    for _, k in ipairs(sorted_keys(st)) do
+      local v = st[k]
       if is_tensor(v) then
         if not same_shape(v, p) then
           error(name .. ": state '" .. tostring(k) .. "' of parameter " .. tostring(idx) .. " has shape " .. shape_str(v) .. " but the parameter has shape " .. shape_str(p), 2)
@@ -467,8 +476,13 @@ function optim.clip_grad_norm_(params, max_norm, opts)
       end
     else
       local s = 0.0
-      for _, g in ipairs(gs) do s = s + g:norm(p):item() ^ p end
-      total = s ^ (1 / p)
+      if p == 2 then
+        for _, g in ipairs(gs) do s = s + optim._sumsq(g) end   -- one fused pass per gradient
+        total = math.sqrt(s)
+      else
+        for _, g in ipairs(gs) do s = s + g:norm(p):item() ^ p end
+        total = s ^ (1 / p)
+      end
     end
     if opts.error_if_nonfinite and (total ~= total or total == math.huge) then
       error("clip_grad_norm_: the total norm of order " .. tostring(p) .. " of the gradients is non-finite (" .. tostring(total) .. "), so it cannot be clipped", 0)
@@ -858,3 +872,4 @@ tide.doc(lr_scheduler.StepLR, "tide.optim.lr_scheduler.StepLR(opt, {step_size, g
 tide.doc(lr_scheduler.CosineAnnealingLR, "tide.optim.lr_scheduler.CosineAnnealingLR(opt, {T_max, eta_min = 0}): lr = eta_min + (base - eta_min)(1 + cos(pi t/T_max))/2, in torch's recursive form. " .. sched_methods)
 tide.doc(lr_scheduler.OneCycleLR, "tide.optim.lr_scheduler.OneCycleLR(opt, {max_lr, total_steps | epochs + steps_per_epoch, pct_start = 0.3, div_factor = 25, final_div_factor = 1e4, anneal_strategy = 'cos', cycle_momentum = true, base_momentum = 0.85, max_momentum = 0.95, three_phase = false}): the 1cycle policy as torch (which also cycles momentum / beta1 unless cycle_momentum = false). max_lr may be a list per group. " .. sched_methods)
 tide.doc(optim.cosine_with_warmup, "tide.optim.cosine_with_warmup(opt, {warmup_steps, total_steps, min_lr = 0}): lr = base * t/warmup_steps during warmup, then a cosine from base down to min_lr at total_steps (and min_lr after). " .. sched_methods)
+tide.doc(lr_scheduler, "Learning-rate schedulers as torch.optim.lr_scheduler: LinearLR, StepLR, CosineAnnealingLR, OneCycleLR, cosine_with_warmup (also under tide.optim).")

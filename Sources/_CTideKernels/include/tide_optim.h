@@ -32,5 +32,8 @@ void tide_sgd_f32(float *p, const float *g, float *buf, size_t n, const tide_sgd
 void tide_sgd_f64(double *p, const double *g, double *buf, size_t n, const tide_sgd_params *c);
 void tide_lion_f32(float *p, const float *g, float *m, size_t n, const tide_lion_params *c);
 void tide_lion_f64(double *p, const double *g, double *m, size_t n, const tide_lion_params *c);
+// Sum of x[i]^2 (blocks of 512 summed in the element type, block sums in double).
+double tide_sumsq_f32(const float *x, size_t n);
+double tide_sumsq_f64(const double *x, size_t n);
 
 #endif

@@ -382,6 +382,26 @@ do
   assert((p3 - (p0 - g:sign() * 0.1)):abs():max():item() < 1e-15)
 end
 
+-- the fused 2-norm of clip_grad_norm_: many chunks, strided input, and the same bits on 1 or
+-- 2 threads (fixed chunks added in order)
+do
+  local g = tide.randn(300001, {dtype = "f64"})
+  local want = (g * g):sum():item()
+  assert(math.abs(optim._sumsq(g) - want) <= 1e-12 * want)
+  local m = tide.randn(700, 500)
+  local mt = m:t()
+  local w32 = (m:to("f64") ^ 2):sum():item()
+  assert(math.abs(optim._sumsq(mt) - w32) <= 1e-6 * w32)
+  local prev = tide.get_num_threads()
+  tide.set_num_threads(1)
+  local one = optim._sumsq(m)
+  tide.set_num_threads(2)
+  local two = optim._sumsq(m)
+  tide.set_num_threads(prev)
+  assert(one == two, "the sum of squares depends on the thread count")
+  S.checkerror("expected an f32 or f64 tensor, got i64", optim._sumsq, tide.zeros(3, {dtype = "i64"}))
+end
+
 -- ---------------------------------------------------------------- bad input
 do
   local p = tide.zeros(3):requires_grad_()
