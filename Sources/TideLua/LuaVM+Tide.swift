@@ -35,6 +35,7 @@ extension LuaVM {
         IOBindings.open(self, tide)
         LinalgBindings.open(self, tide)
         NNBindings.open(self, tide)
+        SystemBindings.open(self, tide)
         OptimBindings.open(self, tide)
 
         // global and package.loaded
