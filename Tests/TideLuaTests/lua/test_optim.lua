@@ -268,6 +268,30 @@ round_trip("Lion", {lr = 1e-3, weight_decay = 0.1}, two_groups,
 round_trip("Adam", {lr = 0.01}, one_group,
            function(o) return optim.LinearLR(o, {start_factor = 0.5, total_iters = 4}) end)
 
+-- state_dicts survive tide.save / tide.load (the checkpoint format of tide.train)
+do
+  local w = tide.randn(4, 3):requires_grad_()
+  local function make(p)
+    local o = optim.AdamW({p}, {lr = 0.01, amsgrad = true})
+    return o, optim.OneCycleLR(o, {max_lr = 0.1, total_steps = 20})
+  end
+  local opt, sched = make(w)
+  for k = 1, 3 do w.grad = tide.ones(4, 3) * k; opt:step(); sched:step() end
+  local path = os.tmpname()
+  tide.save({opt = opt:state_dict(), sched = sched:state_dict()}, path)
+  local back = tide.load(path)
+  os.remove(path)
+  local w2 = w:detach():clone():requires_grad_()
+  local o2, s2 = make(w2)
+  o2:load_state_dict(back.opt); s2:load_state_dict(back.sched)
+  for k = 4, 8 do
+    w.grad = tide.ones(4, 3) * k; opt:step(); sched:step()
+    w2.grad = tide.ones(4, 3) * k; o2:step(); s2:step()
+  end
+  bits_equal(w, w2, "resume through tide.save")
+  assert(sched:get_last_lr()[1] == s2:get_last_lr()[1])
+end
+
 -- load_state_dict casts state to the parameter's dtype, copies it, and restores group options
 do
   local p = tide.randn(4, {dtype = "f64"}):requires_grad_()
