@@ -40,6 +40,10 @@ enum LuaLibrary {
     static let files: [(String, [UInt8])] = [
         ("autograd", PackageResources.autograd_lua),
         ("nn", PackageResources.nn_lua),
+        ("nn_containers", PackageResources.nn_containers_lua),
+        ("nn_init", PackageResources.nn_init_lua),
+        ("functional", PackageResources.functional_lua),
+        ("nn_layers", PackageResources.nn_layers_lua),
         ("optim", PackageResources.optim_lua),
         ("train", PackageResources.train_lua),
         ("plot", PackageResources.plot_lua),

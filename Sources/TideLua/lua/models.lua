@@ -1,3 +1,329 @@
 -- models.lua: tide.models, ready-made networks built from tide.nn.
+--
+--   local gpt = tide.models.GPT{vocab = 256, dim = 128, layers = 4, heads = 4, max_len = 256}
+--   local logits = gpt(idx)                          -- idx: i64 (B, T) token ids (1-based)
+--   local loss = gpt:loss(idx, targets)              -- cross-entropy over all positions
+--   local out = gpt:generate(prompt, {max_new = 100, temperature = 0.8, top_k = 40, top_p = 0.95})
+--
+-- GPT: a decoder-only transformer. Pre-norm blocks (x + attn(norm(x)), x + mlp(norm(x))), RoPE
+-- (or learned positions), causal fused attention with an incremental KV cache for generation,
+-- a GELU MLP, optionally tied input/output embeddings. Weight decay goes only to matrices
+-- (gpt:param_groups(wd)).
 local tide = ...
+local nn, F = tide.nn, tide.F
 tide.models = tide.models or {}
+
+local function check_cfg(cfg, name, default, kind)
+  local v = cfg[name]
+  if v == nil then return default end
+  if kind and type(v) ~= kind then
+    error(("GPT: option '%s' must be a %s, got %s"):format(name, kind, type(v)), 3)
+  end
+  return v
+end
+
+---------------------------------------------------------------------------------------------
+-- Rotary position embedding: pairs (x_i, x_{i + d/2}) of the first `rot` features rotate by
+-- angle pos * base^(-2i/rot). cos/sin tables are cached per (length, dtype).
+local Rope = {}
+Rope.__index = Rope
+
+function Rope.new(head_dim, opts)
+  opts = opts or {}
+  local rot = opts.rotary_dim or head_dim
+  if rot % 2 ~= 0 or rot > head_dim then
+    error(("RoPE: rotary dim must be even and at most the head dim %d, got %d"):format(head_dim, rot), 3)
+  end
+  return setmetatable({head_dim = head_dim, rot = rot, base = opts.base or 10000, cache = {}}, Rope)
+end
+
+-- cos, sin: (T, rot/2) for positions start .. start + T - 1 (0-based positions)
+function Rope:tables(start, T, dtype)
+  local key = dtype
+  local c = self.cache[key]
+  local need = start + T
+  if not c or c.len < need then
+    local len = math.max(need, c and c.len * 2 or 256)
+    local half = self.rot // 2
+    local inv = (tide.arange(0, half, {dtype = "f64"}) * (-2 / self.rot) * math.log(self.base)):exp()
+    local ang = tide.arange(0, len, {dtype = "f64"}):unsqueeze(2) * inv:unsqueeze(1)
+    c = {len = len, cos = ang:cos():to(dtype), sin = ang:sin():to(dtype)}
+    self.cache[key] = c
+  end
+  return c.cos:narrow(1, start + 1, T), c.sin:narrow(1, start + 1, T)
+end
+
+-- x: (B, H, T, D) -> same, rotated for positions start .. start + T - 1
+function Rope:apply(x, start)
+  local T = x:size(3)
+  local cos, sin = self:tables(start or 0, T, x:dtype())
+  return F.rope(x, cos, sin)
+end
+
+tide.models.Rope = Rope
+
+---------------------------------------------------------------------------------------------
+-- Causal self-attention with multi-, multi-query or grouped-query heads and a KV cache.
+local SelfAttention = nn.Module:extend("SelfAttention")
+
+function SelfAttention:__init(cfg)
+  nn.Module.__init(self)
+  self.dim, self.heads = cfg.dim, cfg.heads
+  self.kv_heads = cfg.kv_heads or cfg.heads
+  if cfg.dim % cfg.heads ~= 0 then
+    error(("SelfAttention: dim %d is not divisible by heads %d"):format(cfg.dim, cfg.heads), 3)
+  end
+  if self.heads % self.kv_heads ~= 0 then
+    error(("SelfAttention: heads %d is not a multiple of kv_heads %d"):format(self.heads, self.kv_heads), 3)
+  end
+  self.head_dim = cfg.dim // cfg.heads
+  local kvd = self.kv_heads * self.head_dim
+  self.qkv = nn.Linear(cfg.dim, cfg.dim + 2 * kvd, {bias = cfg.bias})
+  self.proj = nn.Linear(cfg.dim, cfg.dim, {bias = cfg.bias})
+  self.rope = cfg.pos == "rope" and Rope.new(self.head_dim, {base = cfg.rope_base, rotary_dim = cfg.rotary_dim}) or nil
+end
+
+-- x: (B, T, C) -> (B, T, C). cache (optional): {k = (B, Hk, S, D), v = ...} of earlier
+-- positions; it is extended in place.
+function SelfAttention:forward(x, cache)
+  local B, T, C = x:size(1), x:size(2), x:size(3)
+  local H, Hk, D = self.heads, self.kv_heads, self.head_dim
+  local qkv = self.qkv(x)
+  local q = qkv:narrow(3, 1, C):view(B, T, H, D):transpose(2, 3)
+  local k = qkv:narrow(3, C + 1, Hk * D):view(B, T, Hk, D):transpose(2, 3)
+  local v = qkv:narrow(3, C + Hk * D + 1, Hk * D):view(B, T, Hk, D):transpose(2, 3)
+  local start = cache and cache.k and cache.k:size(3) or 0
+  if self.rope then
+    q = self.rope:apply(q, start)
+    k = self.rope:apply(k, start)
+  end
+  if cache then
+    if cache.k then
+      k = tide.cat({cache.k, k}, 3)
+      v = tide.cat({cache.v, v}, 3)
+    end
+    cache.k, cache.v = k:detach(), v:detach()
+  end
+  local o = F.scaled_dot_product_attention(q, k, v, {causal = true})
+  return self.proj(o:transpose(2, 3):reshape(B, T, C))
+end
+
+-- bytes of K and V cached per token (all layers count this once each)
+function SelfAttention:kv_cache_bytes_per_token(dtype_bytes)
+  return 2 * self.kv_heads * self.head_dim * (dtype_bytes or 4)
+end
+
+function SelfAttention:extra_repr()
+  return ("dim=%d, heads=%d, kv_heads=%d%s"):format(self.dim, self.heads, self.kv_heads, self.rope and ", rope" or "")
+end
+
+tide.models.SelfAttention = SelfAttention
+
+---------------------------------------------------------------------------------------------
+local MLP = nn.Module:extend("MLP")
+
+function MLP:__init(dim, hidden, bias, act)
+  nn.Module.__init(self)
+  self.fc1 = nn.Linear(dim, hidden, {bias = bias})
+  self.fc2 = nn.Linear(hidden, dim, {bias = bias})
+  self.act = act or "gelu"
+end
+
+function MLP:forward(x)
+  local h = self.fc1(x)
+  if self.act == "gelu" then h = h:gelu() elseif self.act == "gelu_tanh" then h = h:gelu({approximate = "tanh"})
+  elseif self.act == "relu" then h = h:relu() elseif self.act == "silu" then h = h:silu()
+  else error("MLP: unknown activation '" .. tostring(self.act) .. "'") end
+  return self.fc2(h)
+end
+
+function MLP:extra_repr() return "act=" .. self.act end
+
+---------------------------------------------------------------------------------------------
+local Block = nn.Module:extend("Block")
+
+function Block:__init(cfg)
+  nn.Module.__init(self)
+  local Norm = cfg.norm == "rmsnorm" and nn.RMSNorm or nn.LayerNorm
+  self.ln1 = Norm(cfg.dim)
+  self.attn = SelfAttention(cfg)
+  self.ln2 = Norm(cfg.dim)
+  self.mlp = MLP(cfg.dim, cfg.mlp_ratio * cfg.dim, cfg.bias, cfg.activation)
+  self.p = cfg.dropout
+end
+
+function Block:forward(x, cache)
+  local a = self.attn(self.ln1(x), cache)
+  if self.p > 0 then a = F.dropout(a, {p = self.p, training = self.training}) end
+  x = x + a
+  local m = self.mlp(self.ln2(x))
+  if self.p > 0 then m = F.dropout(m, {p = self.p, training = self.training}) end
+  return x + m
+end
+
+---------------------------------------------------------------------------------------------
+local GPT = nn.Module:extend("GPT")
+
+function GPT:__init(cfg)
+  nn.Module.__init(self)
+  if type(cfg) ~= "table" then error("GPT: expected a config table, got " .. type(cfg), 2) end
+  local c = {
+    vocab = check_cfg(cfg, "vocab", 256, "number"),
+    dim = check_cfg(cfg, "dim", 128, "number"),
+    layers = check_cfg(cfg, "layers", 4, "number"),
+    heads = check_cfg(cfg, "heads", 4, "number"),
+    kv_heads = check_cfg(cfg, "kv_heads", nil, "number"),
+    max_len = check_cfg(cfg, "max_len", 256, "number"),
+    mlp_ratio = check_cfg(cfg, "mlp_ratio", 4, "number"),
+    pos = check_cfg(cfg, "pos", "rope", "string"),
+    rope_base = check_cfg(cfg, "rope_base", 10000, "number"),
+    rotary_dim = check_cfg(cfg, "rotary_dim", nil, "number"),
+    tied = check_cfg(cfg, "tied", true, "boolean"),
+    bias = check_cfg(cfg, "bias", true, "boolean"),
+    dropout = check_cfg(cfg, "dropout", 0, "number"),
+    norm = check_cfg(cfg, "norm", "layernorm", "string"),
+    activation = check_cfg(cfg, "activation", "gelu", "string"),
+  }
+  if c.pos ~= "rope" and c.pos ~= "learned" then error("GPT: pos must be 'rope' or 'learned', got '" .. c.pos .. "'", 2) end
+  self.cfg = c
+  self.tok = nn.Embedding(c.vocab, c.dim)
+  if c.pos == "learned" then self.pos = nn.Embedding(c.max_len, c.dim) end
+  local blocks = {}
+  for i = 1, c.layers do blocks[i] = Block(c) end
+  self.blocks = nn.ModuleList(blocks)
+  self.ln_f = c.norm == "rmsnorm" and nn.RMSNorm(c.dim) or nn.LayerNorm(c.dim)
+  if not c.tied then self.head = nn.Linear(c.dim, c.vocab, {bias = false}) end
+  self:reset_parameters(cfg.generator)
+end
+
+-- GPT-2's initialisation: N(0, 0.02) for matrices and embeddings, residual projections scaled
+-- by 1/sqrt(2 * layers), zero biases, unit norms.
+function GPT:reset_parameters(generator)
+  local std = 0.02
+  tide.no_grad(function()
+    for _, np in ipairs(self:named_parameters()) do
+      local name, p = np[1], np[2]
+      if p:dim() >= 2 then
+        local s = std
+        if name:match("proj%.weight$") or name:match("fc2%.weight$") then s = std / math.sqrt(2 * self.cfg.layers) end
+        nn.init.normal_(p, {mean = 0, std = s, generator = generator})
+      elseif name:match("ln") then
+        if name:match("weight$") then p:fill_(1) else p:fill_(0) end
+      else
+        p:fill_(0)
+      end
+    end
+  end)
+end
+
+-- idx: i64 (B, T) of token ids in 1..vocab -> logits (B, T, vocab). caches: one table per
+-- layer (see GPT:new_cache) to decode incrementally.
+function GPT:forward(idx, caches)
+  if not tide.is_tensor(idx) or idx:dtype() ~= "i64" or idx:dim() ~= 2 then
+    error("GPT: expected i64 token ids of shape (B, T), got " ..
+          (tide.is_tensor(idx) and (idx:dtype() .. " " .. table.concat(idx:shape(), "x")) or type(idx)), 2)
+  end
+  local T = idx:size(2)
+  local start = caches and caches.len or 0
+  if self.cfg.pos == "learned" and start + T > self.cfg.max_len then
+    error(("GPT: sequence of %d positions exceeds max_len %d (learned positions)"):format(start + T, self.cfg.max_len), 2)
+  end
+  local x = self.tok(idx)
+  if self.pos then
+    x = x + self.pos.weight:narrow(1, start + 1, T)
+  end
+  for i, blk in ipairs(self.blocks) do
+    x = blk(x, caches and caches[i])
+  end
+  if caches then caches.len = start + T end
+  x = self.ln_f(x)
+  if self.head then return self.head(x) end
+  return F.linear(x, self.tok.weight)
+end
+
+-- the mean next-token cross-entropy of targets (B, T) under the model
+function GPT:loss(idx, targets)
+  local logits = self:forward(idx)
+  local V = logits:size(3)
+  return F.cross_entropy(logits:view(-1, V), targets:reshape(-1))
+end
+
+function GPT:new_cache()
+  local c = {len = 0}
+  for i = 1, #self.blocks do c[i] = {} end
+  return c
+end
+
+function GPT:kv_cache_bytes_per_token(dtype_bytes)
+  local n = 0
+  for _, blk in ipairs(self.blocks) do n = n + blk.attn:kv_cache_bytes_per_token(dtype_bytes) end
+  return n
+end
+
+-- {decay group: matrices, no-decay group: biases, norms, embeddings? no: embeddings are
+-- matrices and decay like the rest, as in nanoGPT}
+function GPT:param_groups(weight_decay)
+  local decay, other = {}, {}
+  for _, p in ipairs(self:parameters()) do
+    if p:dim() >= 2 then decay[#decay + 1] = p else other[#other + 1] = p end
+  end
+  return {{params = decay, weight_decay = weight_decay}, {params = other, weight_decay = 0}}
+end
+
+-- one sampled token id per row from logits (B, V)
+local function sample(logits, opts, gen)
+  local temperature = opts.temperature or 1
+  if temperature <= 0 then
+    local _, i = logits:max(2, {keepdim = true})
+    return i
+  end
+  local l = logits / temperature
+  local V = l:size(2)
+  if opts.top_k and opts.top_k < V then
+    local vals = l:topk(opts.top_k, 2)
+    local kth = vals:narrow(2, opts.top_k, 1)
+    l = l:masked_fill(l:lt(kth), -math.huge)
+  end
+  local probs = l:softmax(2)
+  if opts.top_p and opts.top_p < 1 then
+    -- keep the smallest set of most likely tokens whose mass reaches top_p
+    local sp, si = probs:sort(2, {descending = true})
+    local before = sp:cumsum(2) - sp            -- mass strictly above each token
+    local drop = before:ge(opts.top_p)
+    local dropped = tide.zeros(probs:shape(), {dtype = "bool"}):scatter(2, si, drop)
+    probs = probs:masked_fill(dropped, 0)
+  end
+  return probs:multinomial(1, {generator = gen})
+end
+
+-- prompt: i64 (B, T0) or a table of ids -> i64 (B, T0 + max_new). Uses the KV caches: the
+-- prompt is run once, then one token per step.
+function GPT:generate(prompt, opts)
+  opts = opts or {}
+  if type(prompt) == "table" then prompt = tide.tensor({prompt}) end
+  local max_new = opts.max_new or 64
+  local was_training = self.training
+  self:eval()
+  local out = tide.no_grad(function()
+    local caches = self:new_cache()
+    local logits = self:forward(prompt, caches)
+    local seq = {prompt}
+    for _ = 1, max_new do
+      if self.cfg.pos == "learned" and caches.len >= self.cfg.max_len then break end
+      local nxt = sample(logits:select(2, logits:size(2)), opts, opts.generator)
+      seq[#seq + 1] = nxt
+      logits = self:forward(nxt, caches)
+    end
+    return tide.cat(seq, 2)
+  end)
+  self:train(was_training)
+  return out
+end
+
+function GPT:extra_repr()
+  local c = self.cfg
+  return ("vocab=%d, dim=%d, layers=%d, heads=%d, pos=%s, tied=%s"):format(c.vocab, c.dim, c.layers, c.heads, c.pos, tostring(c.tied))
+end
+
+tide.models.GPT = GPT
+tide.doc(GPT, "tide.models.GPT{vocab = 256, dim = 128, layers = 4, heads = 4, kv_heads, max_len = 256, mlp_ratio = 4, pos = 'rope'|'learned', rope_base = 10000, rotary_dim, tied = true, bias = true, dropout = 0, norm = 'layernorm'|'rmsnorm', activation = 'gelu'} -> a decoder-only transformer. gpt(idx) -> logits; gpt:loss(idx, targets); gpt:generate(prompt, {max_new, temperature, top_k, top_p, generator}); gpt:param_groups(wd).")
