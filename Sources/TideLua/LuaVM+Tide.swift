@@ -36,6 +36,7 @@ extension LuaVM {
         LinalgBindings.open(self, tide)
         NNBindings.open(self, tide)
         SystemBindings.open(self, tide)
+        OptimBindings.open(self, tide)
 
         // global and package.loaded
         tide_pushglobaltable(L)
