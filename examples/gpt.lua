@@ -24,7 +24,7 @@ while i <= #arg do
   i = i + 1
 end
 
-local cfg = quick and {dim = 64, layers = 2, heads = 4, block = 64, batch = 16, steps = 150, lr = 3e-3, eval_every = 50, eval_batches = 8}
+local cfg = quick and {dim = 64, layers = 2, heads = 4, block = 64, batch = 16, steps = 300, lr = 3e-3, eval_every = 100, eval_batches = 8}
                    or {dim = 192, layers = 4, heads = 6, block = 128, batch = 16, steps = 1200, lr = 2e-3, eval_every = 100, eval_batches = 16}
 cfg.steps = steps_arg or cfg.steps
 ckpt_every = ckpt_every or cfg.eval_every

@@ -611,6 +611,7 @@ function Module:state_dict(opts)
   -- the order lives in the metatable so that sd's raw entries are only the tensors (what
   -- tide.io.save writes); pairs(sd) follows it
   local mt = {
+    __tide_data = true,   -- plain data with an ordering view: tide.save stores the raw entries
     __index = {keys = keys},
     __pairs = function(t)
       local i = 0
