@@ -45,7 +45,7 @@ let package = Package(
                                               .product(name: "Numerics", package: "swift-numerics")],
                 path: "Sources/TideCore"),
         // Swift learning layer: fused functional ops with derivatives, optimizer kernels.
-        .target(name: "TideNN", dependencies: ["TideCore", "_CTideKernels"], path: "Sources/TideNN"),
+        .target(name: "TideNN", dependencies: ["TideCore", "COpenBLAS", "_CTideKernels"], path: "Sources/TideNN"),
         // The only Lua-aware Swift: VM wrapper and bindings.
         // Lua library files (lua/*.lua) are compiled into the binary; TIDE_LUA_DIR overrides
         // them from disk while developing.

@@ -35,6 +35,7 @@ extension LuaVM {
         IOBindings.open(self, tide)
         LinalgBindings.open(self, tide)
         NNBindings.open(self, tide)
+        ConvBindings.open(self, tide)
 
         // global and package.loaded
         tide_pushglobaltable(L)
