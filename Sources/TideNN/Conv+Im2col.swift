@@ -149,10 +149,10 @@ struct ConvProblem {
     /// Runs body(lo, hi) over [0, n) ranges of samples (or chunks): on the cores with OpenBLAS
     /// single-threaded inside when there is enough work, else on this thread.
     func split(_ n: Int, _ body: (Int, Int) throws -> Void) throws {
-        let threads = Threads.count
-        if n < 2 || threads < 2 || work < 1 << 21 { try body(0, n); return }
+        if n < 2 || Threads.count < 2 || work < 1 << 21 { try body(0, n); return }
+        let blasThreads = openblas_get_num_threads()
         openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(Int32(threads)) }
+        defer { openblas_set_num_threads(blasThreads) }
         try Threads.parallelFor(n, grain: 1, body)
     }
 

@@ -18,12 +18,13 @@ extension F {
                                  dilation: [Int] = [1, 1]) throws -> Tensor {
         let name = "max_pool2d"
         let w = try PoolWindow(name, x, kernel: kernelSize, stride: stride ?? kernelSize, padding: padding, dilation: dilation)
-        let indices = try Tensor(uninitialized: w.outShape, dtype: .i64)
+        // the argmax positions, kept for the backward only
+        let indices = Autograd.isRecording(x) ? try Tensor(uninitialized: w.outShape, dtype: .i64) : nil
         let xs = x.alias()
         return try Autograd.op(name, [x], forward: {
             let out = try Tensor(uninitialized: w.outShape, dtype: x.dtype)
             try withConvData([x], out) { p, o in
-                let idx = indices.pointer(Int64.self)
+                let idx = indices?.pointer(Int64.self)
                 if x.dtype == .f32 {
                     try w.maxForward(p[0]!.assumingMemoryBound(to: Float.self), o.assumingMemoryBound(to: Float.self), idx)
                 } else {
@@ -34,7 +35,7 @@ extension F {
         }, backward: { g, _, _ in
             let dx = try Tensor(uninitialized: xs.shape, dtype: xs.dtype)
             try withConvData([g.to(xs.dtype)], dx) { p, o in
-                let idx = UnsafePointer(indices.pointer(Int64.self))
+                let idx = UnsafePointer(indices!.pointer(Int64.self))
                 if xs.dtype == .f32 {
                     try w.maxBackward(p[0]!.assumingMemoryBound(to: Float.self), idx, o.assumingMemoryBound(to: Float.self))
                 } else {
@@ -135,11 +136,12 @@ struct PoolWindow {
         start >= 0 ? start : start + ((-start + dil - 1) / dil) * dil
     }
 
-    func maxForward<T: FloatScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ idx: UnsafeMutablePointer<Int64>) throws {
+    /// y = window maxima of x; idx (when given) = their flat positions in the plane.
+    func maxForward<T: FloatScalar>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ idx: UnsafeMutablePointer<Int64>?) throws {
         try eachPlanes { lo, hi in
             for p in lo ..< hi {
                 try Cancellation.check()
-                let src = x + p * H * W, dst = y + p * OH * OW, ind = idx + p * OH * OW
+                let src = x + p * H * W, dst = y + p * OH * OW, ind = idx.map { $0 + p * OH * OW }
                 for oy in 0 ..< OH {
                     let h0 = oy * sh - ph, hStart = PoolWindow.firstTap(h0, dh), hEnd = min(h0 + (kh - 1) * dh + 1, H)
                     for ox in 0 ..< OW {
@@ -158,7 +160,7 @@ struct PoolWindow {
                             ih += dh
                         }
                         dst[oy * OW + ox] = best
-                        ind[oy * OW + ox] = Int64(at)
+                        ind?[oy * OW + ox] = Int64(at)
                     }
                 }
             }
