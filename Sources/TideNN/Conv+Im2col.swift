@@ -12,6 +12,9 @@
 //     backwardData img       = col2im(A^T · Y)             conv2d dx, conv_transpose2d forward
 //     weightGrad   dA (M, K) = sum_b Y · im2col(img)^T     dweight of both
 //
+// At stride 1, backwardData runs as a forward product over Y with the kernel reversed
+// (`swapped`), which is faster than the col2im scatter.
+//
 // Parallelism (one level at a time): samples are split over the cores with OpenBLAS set to one
 // thread for the duration; a single sample (or small work) runs on the calling thread and lets
 // OpenBLAS thread its GEMM (whose rounding then depends on the thread count, as matmul's does).
@@ -188,10 +191,31 @@ struct ConvProblem {
         }
     }
 
+    /// At stride 1, the same product read backwards: its grid is this one's image and its
+    /// kernel taps run the other way, so backwardData here is forward there, with each
+    /// group's weight transposed and turned by 180 degrees (convFlipTranspose). That form has
+    /// the GEMM's long side inside (as in forward) and needs no col2im scatter.
+    var swapped: ConvProblem? {
+        let g = geom
+        guard g.sh == 1 && g.sw == 1 else { return nil }
+        let s = Conv2dGeometry(channels: m, height: g.oh, width: g.ow, kh: g.kh, kw: g.kw, sh: 1, sw: 1,
+                               padTop: g.dh * (g.kh - 1) - g.padTop, padLeft: g.dw * (g.kw - 1) - g.padLeft,
+                               dh: g.dh, dw: g.dw, oh: g.height, ow: g.width)
+        return ConvProblem(geom: s, batch: batch, groups: groups, m: g.channels)
+    }
+
     /// img[b, g] = col2im(A_g^T · Y[b, g]) (+ bias[g * channels + c] on image channel c);
     /// img is overwritten.
     func backwardData<T: FloatScalar>(y: UnsafePointer<T>, a: UnsafePointer<T>, bias: UnsafePointer<T>?,
                                       img: UnsafeMutablePointer<T>) throws {
+        if let s = swapped {
+            let flipped = try Storage(byteCount: groups * m * geom.K * MemoryLayout<T>.size)
+            return try withExtendedLifetime(flipped) {
+                let f = flipped.bytes.assumingMemoryBound(to: T.self)
+                convFlipTranspose(a, groups: groups, m: m, channels: geom.channels, taps: geom.kh * geom.kw, f)
+                try s.forward(img: y, a: f, bias: bias, y: img)
+            }
+        }
         let K = geom.K, N = geom.N, plane = geom.height * geom.width, C = geom.channels
         try split(batch) { lo, hi in
             try withColumns(T.self) { cols in
@@ -248,6 +272,21 @@ struct ConvProblem {
             for c in 1 ..< chunks {
                 let p = parts + (c - 1) * size
                 for i in 0 ..< size { da[i] += p[i] }
+            }
+        }
+    }
+}
+
+/// w: (groups * m, channels, kh, kw) -> (groups * channels, m, kh, kw), each kernel reversed
+/// (taps = kh * kw, read in reverse order).
+func convFlipTranspose<T>(_ w: UnsafePointer<T>, groups: Int, m: Int, channels: Int, taps: Int,
+                          _ out: UnsafeMutablePointer<T>) {
+    for g in 0 ..< groups {
+        for r in 0 ..< m {
+            for c in 0 ..< channels {
+                let src = w + ((g * m + r) * channels + c) * taps
+                let dst = out + ((g * channels + c) * m + r) * taps
+                for t in 0 ..< taps { dst[taps - 1 - t] = src[t] }
             }
         }
     }
