@@ -304,6 +304,7 @@ enum QSTBindings {
         } else {
             throw LuaError.message("\(f.name): data needs codes, counts and sums (as tide.qst.measure returns), or setting_codes and outcomes (pauli model)")
         }
+        for c in counts where c < 1 { throw LuaError.message("\(f.name): data.counts must be >= 1, got \(c)") }
         let observations = counts.reduce(0, +)
         let identityCount = zip(codes, counts).filter { $0.0 == 0 }.map(\.1).reduce(0, +)
         let m = try f.optIntField(t, "settings", model == .pauli ? observations : identityCount)
