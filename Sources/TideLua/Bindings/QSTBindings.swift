@@ -304,7 +304,7 @@ enum QSTBindings {
         } else {
             throw LuaError.message("\(f.name): data needs codes, counts and sums (as tide.qst.measure returns), or setting_codes and outcomes (pauli model)")
         }
-        for c in counts where c < 1 { throw LuaError.message("\(f.name): data.counts must be >= 1, got \(c)") }
+        for c in counts where c < 1 || c > 1 << 40 { throw LuaError.message("\(f.name): data.counts must be in 1...2^40, got \(c)") }
         let observations = counts.reduce(0, +)
         let identityCount = zip(codes, counts).filter { $0.0 == 0 }.map(\.1).reduce(0, +)
         let m = try f.optIntField(t, "settings", model == .pauli ? observations : identityCount)
@@ -459,7 +459,7 @@ enum QSTStateBindings {
         }
         vm.def(q, "binomial", "tide.qst.binomial(n, p [, count] [, {generator}]) -> exact Binomial(n, p) draws: one integer, or an i64 tensor of count draws; p may be a tensor (one draw per element). Inversion for n min(p, 1-p) < 10, else Hörmann's BTRS; O(1) expected per draw for any n.") { f in
             let n = try f.integer(1)
-            guard n >= 0 else { throw f.argError(1, "expected n >= 0, got \(n)") }
+            guard n >= 0 && n <= 1 << 53 else { throw f.argError(1, "expected 0 <= n <= 2^53, got \(n)") }
             let o = MathBindings.optionsArg(f, from: 3)
             let g = try MathBindings.generator(f, o)
             func check(_ p: Double) throws -> Double {
@@ -475,7 +475,7 @@ enum QSTStateBindings {
             let p = try check(f.number(2))
             if f.type(3) == LUA_TNUMBER {
                 let count = try f.integer(3)
-                guard count >= 0 else { throw f.argError(3, "expected count >= 0, got \(count)") }
+                guard count >= 0 && count <= 100_000_000 else { throw f.argError(3, "expected 0 <= count <= 1e8, got \(count)") }
                 let out = try Tensor(uninitialized: [count], dtype: .i64)
                 for i in 0 ..< count { out.pointer(Int64.self)[i] = Int64(Binomial.sample(n, p, g)) }
                 f.push(out); return 1
@@ -507,6 +507,7 @@ enum QSTSolverBindings {
             switch f.pushField(o, "settings") {
             case LUA_TNUMBER:
                 let m = try f.integer(-1); tide_pop(L, 1)
+                guard m >= 1 && m <= 100_000_000 else { throw LuaError.message("measure: settings must be in 1...1e8, got \(m)") }
                 opts = MeasureOptions(settings: .uniform(m))
             case LUA_TTABLE, LUA_TUSERDATA:
                 defer { tide_pop(L, 1) }
@@ -517,6 +518,7 @@ enum QSTSolverBindings {
                 throw LuaError.message("measure: option 'settings' must be a count M or a list of Pauli strings, got \(got)")
             }
             opts.shots = try f.optIntField(o, "shots", 1)
+            guard opts.shots <= 1 << 40 else { throw LuaError.message("measure: shots must be <= 2^40, got \(opts.shots)") }
             opts.exact = f.optField(o, "exact", false)
             opts.model = MeasurementModel(rawValue: try QSTBindings.choice(f, o, "model", MeasurementModel.allCases.map(\.rawValue), "pauli"))!
             opts.excludeIdentity = f.optField(o, "exclude_identity", false)

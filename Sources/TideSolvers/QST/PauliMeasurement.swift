@@ -68,7 +68,7 @@ public enum PauliMeasurement {
         let (rho, d, n) = try DensityMatrix.square(state, "measure", what: "a state")
         guard n <= 14 else { throw TensorError("measure: expected at most 14 qubits, got \(n)") }
         try checkState(rho, d)
-        guard o.exact || o.shots >= 1 else { throw TensorError("measure: shots must be >= 1, got \(o.shots)") }
+        guard o.exact || (o.shots >= 1 && o.shots <= 1 << 40) else { throw TensorError("measure: shots must be in 1...2^40, got \(o.shots)") }
         let settings = try drawSettings(o, n: n, g)
         switch o.model {
         case .pauli: return try pauliModel(rho, n: n, settings: settings, o, g)

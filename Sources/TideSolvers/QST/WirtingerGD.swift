@@ -21,7 +21,7 @@
 //                   prescribes), c = stepSize = 0.2 [Tide choice, prototype-calibrated];
 //                   .constant: μ = c; .armijo: backtracking from the scaled step (halve until
 //                   f(U − μ∇) <= f(U) − 1e-4 μ ‖∇‖², then try 2μ next iteration).
-//   stopping        `steps` iterations (300) or ‖ρ_t − ρ_{t−1}‖_F <= tol ‖ρ_{t−1}‖_F (1e-12).
+//   stopping        `steps` iterations (300) or ‖ρ_t − ρ_{t−1}‖_F < tol ‖ρ_{t−1}‖_F (1e-12; 0 never stops early).
 //   output          U Uᴴ divided by its trace when normalizeTrace (default), else U Uᴴ as is.
 //   loss scale      PauliObjective.Scale (.rip default).
 // History records describe the estimate the solver would return at that iteration (so they
@@ -175,7 +175,7 @@ public enum WirtingerGD {
             swap(&u, &un); swap(&a, &an)
             loss = newLoss
             iterations = t
-            converged = change2.squareRoot() <= o.tol * max(base2.squareRoot(), 1e-300)
+            converged = change2.squareRoot() < o.tol * max(base2.squareRoot(), 1e-300)
             let last = converged || t == o.steps
             keepGoing = try record(t, loss, step, metrics: last || t % o.metricsEvery == 0)
             if converged { break }

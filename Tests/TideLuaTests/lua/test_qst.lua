@@ -394,8 +394,8 @@ do
   S.checkerror("option 'state' must be a density matrix", q.measure, {settings = 10})
   S.checkerror("shape (d, d) with d = 2^n", q.measure, {state = tide.zeros(3, 3, {dtype = "c128"}), settings = 1})
   S.checkerror("must have trace 1", q.measure, {state = rho * 2, settings = 1})
-  S.checkerror("shots must be >= 1", q.measure, {state = rho, settings = 5, shots = 0})
-  S.checkerror("settings must be >= 1", q.measure, {state = rho, settings = 0})
+  S.checkerror("shots must be in 1...2^40", q.measure, {state = rho, settings = 5, shots = 0})
+  S.checkerror("settings must be in 1...1e8", q.measure, {state = rho, settings = 0})
   S.checkerror("unknown option 'shot'", q.measure, {state = rho, settings = 5, shot = 3})
   S.checkerror("option 'model' must be one of", q.measure, {state = rho, settings = 5, model = "povm"})
   S.checkerror("cannot draw 20 distinct settings from 16", q.measure, {state = rho, settings = 20, replacement = false})
@@ -407,14 +407,14 @@ do
   S.checkerror("truth is 8x8 but the data are on 2 qubits", q.recover, {data = d, rank = 1, truth = q.ghz(3)})
   S.checkerror("option 'data' must be a measurement data table", q.recover, {rank = 1})
   S.checkerror("data.counts is missing", q.recover, {data = {n = 2, codes = {1}, sums = {0.5}}, rank = 1})
-  S.checkerror("counts must be >= 1", q.recover, {data = {n = 2, codes = {1}, counts = {0}, sums = {0.5}}, rank = 1})
+  S.checkerror("data.counts must be in 1...2^40", q.recover, {data = {n = 2, codes = {1}, counts = {0}, sums = {0.5}}, rank = 1})
   S.checkerror("init must be a (4, 1) factor", q.recover, {data = d, rank = 1, init = tide.zeros(3, 1, {dtype = "c128"})})
   S.checkerror("option 'init' must be 'spectral', 'random'", q.recover, {data = d, rank = 1, init = "zeros"})
   S.checkerror("step_size must be a positive number", q.recover, {data = d, rank = 1, step_size = -1})
   S.checkerror("option 'callback' must be a function", q.recover, {data = d, rank = 1, callback = 3})
   S.checkerror("diverged", q.recover, {data = d, rank = 1, step_size = 1e6, step_rule = "constant"})
   S.checkerror("p must be in [0, 1]", q.binomial, 10, 1.5)
-  S.checkerror("expected n >= 0", q.binomial, -1, 0.5)
+  S.checkerror("expected 0 <= n <= 2^53", q.binomial, -1, 0.5)
   S.checkerror("purity must be in [1/rank, 1]", q.random_state, 3, {rank = 2, purity = 0.2})
   S.checkerror("rank must be in 1...8", q.random_state, 3, {rank = 9})
   S.checkerror("expected 1 to 12 qubits", q.ghz, 0)
@@ -423,6 +423,41 @@ do
   S.checkerror("the two matrices differ in size", q.fidelity, q.ghz(2), q.ghz(3))
   S.checkerror("expected U of shape (4, r)", q.loss, tide.zeros(8, 1, {dtype = "c128"}), d)
   S.checkerror("callback boom", q.recover, {data = d, rank = 1, callback = function() error("callback boom") end})
+end
+
+-- no input crashes the host: every tide.qst function and Pauli method with awkward arguments
+-- (the pattern of test_bad_input_fuzz.lua); each call succeeds or raises a message
+do
+  local vals = {
+    function() return nil end, function() return true end, function() return "x" end, function() return "XZ" end,
+    function() return 0 end, function() return -1 end, function() return 1e300 end, function() return 0 / 0 end,
+    function() return 2 ^ 63 end, function() return math.maxinteger end, function() return math.mininteger end,
+    function() return 3.5 end, function() return 2 end, function() return {} end, function() return {1, 2} end,
+    function() return {-1, 0} end, function() return {dtype = "bogus"} end, function() return {rank = -3} end,
+    function() return {state = q.ghz(1), settings = math.maxinteger} end, function() return {data = {n = 1}} end,
+    function() return tide.zeros(0) end, function() return tide.ones(2, 3) end, function() return tide.ones(2, 2, "c128") end,
+    function() return tide.tensor({math.maxinteger, 1}) end, function() return q.pauli("XY") end,
+  }
+  local fns = {}
+  for k, v in pairs(q) do if type(v) == "function" then fns[#fns + 1] = {"tide.qst." .. k, v} end end
+  for _, m in ipairs({"apply", "expectation", "dense", "commutes"}) do
+    fns[#fns + 1] = {"pauli:" .. m, function(...) local p = q.pauli("XY"); return p[m](p, ...) end}
+  end
+  table.sort(fns, function(a, b) return a[1] < b[1] end)
+  local calls = 0
+  for _, e in ipairs(fns) do
+    math.randomseed(7)
+    for i = 1, #vals do
+      for j = 0, 6 do
+        local args = {vals[i]()}
+        for _ = 1, j % 4 do args[#args + 1] = vals[math.random(#vals)]() end
+        local ok, err = pcall(e[2], table.unpack(args, 1, #args))
+        calls = calls + 1
+        assert(ok or (type(err) == "string" and #err > 0), e[1] .. ": error is not a message")
+      end
+    end
+  end
+  assert(calls > 1000)
 end
 
 print("test_qst: ok")
