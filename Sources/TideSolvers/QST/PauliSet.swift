@@ -34,6 +34,7 @@ public struct PauliSet: Sendable {
     let zs: [Int]            // z mask of each entry, in group order
     let order: [Int]         // caller index of each entry, in group order
     let transform: [Bool]    // per group: the fast transform beats direct sums
+    let signs: [Double]      // (−1)^popcount(c) for c < d: the sign of (c & z) in one load
 
     public var count: Int { codes.count }
     public var dimension: Int { 1 << n }
@@ -58,8 +59,11 @@ public struct PauliSet: Sendable {
             zs.append(Int(item.key & zmask)); order.append(item.index)
         }
         start.append(keyed.count)
-        // direct: k_x passes over d entries with a popcount each; transform: d log2 d butterflies
-        transform = (0 ..< xs.count).map { g in 2 * (start[g + 1] - start[g]) >= n }
+        // direct: k_x passes over d entries (a sign-table load and a multiply-add each);
+        // transform: d log2 d butterflies, about four times cheaper each (SIMD, no lookups)
+        transform = (0 ..< xs.count).map { g in 4 * (start[g + 1] - start[g]) >= n }
+        let d = 1 << n
+        signs = (0 ..< d).map { ($0.nonzeroBitCount & 1) == 0 ? 1.0 : -1.0 }
         self.n = n; self.codes = codes; self.xs = xs; self.start = start; self.zs = zs; self.order = order
     }
 
@@ -111,14 +115,16 @@ public struct PauliSet: Sendable {
                 a[order[e]] = PauliSet.rotatedReal((x & z).nonzeroBitCount, v[2 * z], v[2 * z + 1])
             }
         } else {
-            for e in start[g] ..< start[g + 1] {
-                let z = zs[e]
-                var sr = 0.0, si = 0.0
-                for c in 0 ..< d {
-                    if (c & z).nonzeroBitCount & 1 == 0 { sr += v[2 * c]; si += v[2 * c + 1] }
-                    else { sr -= v[2 * c]; si -= v[2 * c + 1] }
+            signs.withUnsafeBufferPointer { sg in
+                for e in start[g] ..< start[g + 1] {
+                    let z = zs[e]
+                    var sr = 0.0, si = 0.0
+                    for c in 0 ..< d {
+                        let s = sg[c & z]
+                        sr += s * v[2 * c]; si += s * v[2 * c + 1]
+                    }
+                    a[order[e]] = PauliSet.rotatedReal((x & z).nonzeroBitCount, sr, si)
                 }
-                a[order[e]] = PauliSet.rotatedReal((x & z).nonzeroBitCount, sr, si)
             }
         }
     }
@@ -185,15 +191,18 @@ public struct PauliSet: Sendable {
             }
             PauliSet.fwht(h, d)
         } else {
-            for c in 0 ..< d {
-                var sr = 0.0, si = 0.0
+            // h[c] = Σ_e w_e (−1)^popcount(c & z_e) with w_e = c_e i^popcount(x & z_e)
+            h.initialize(repeating: 0, count: 2 * d)
+            signs.withUnsafeBufferPointer { sg in
                 for e in start[g] ..< start[g + 1] {
-                    let z = zs[e]
-                    let k = ((x & z).nonzeroBitCount + 2 * ((c & z).nonzeroBitCount & 1)) & 3
-                    let v = coef[order[e]]
-                    if k == 0 { sr += v } else if k == 1 { si += v } else if k == 2 { sr -= v } else { si -= v }
+                    let z = zs[e], w = coef[order[e]]
+                    let k = (x & z).nonzeroBitCount & 3
+                    let wr = k == 0 ? w : (k == 2 ? -w : 0), wi = k == 1 ? w : (k == 3 ? -w : 0)
+                    for c in 0 ..< d {
+                        let s = sg[c & z]
+                        h[2 * c] += s * wr; h[2 * c + 1] += s * wi
+                    }
                 }
-                h[2 * c] = sr; h[2 * c + 1] = si
             }
         }
     }
