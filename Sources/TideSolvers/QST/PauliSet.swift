@@ -19,7 +19,7 @@
 //
 // The factored forms read v_x[c] = Σ_s U[c,s] conj(U[c⊕x,s]) from the d x r factor and fold
 // the product with U into the same pass, so a rank-r iteration touches O(d r) memory per mask
-// instead of scattered entries of two d x d matrices (4x faster at n = 8 than forming U Uᴴ).
+// instead of scattered entries of two d x d matrices.
 // Groups write disjoint matrix entries, so they split over the cores without locks (applySum
 // keeps one accumulator per part). Arrays are built once per set; the hot loops run on unsafe
 // buffers with one scratch vector per part.
