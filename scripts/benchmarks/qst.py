@@ -10,7 +10,8 @@ The same work in vectorized NumPy, with the same algorithm as Tide (TideSolvers/
   qst_measure_n6_M1e6_Q1    10^6 uniform settings on 6 qubits: draw, group (bincount over all
   qst_measure_n6_M1e6_Q100  4^n codes), expectations of the distinct strings, rng.binomial
                             shots per setting, sums per string
-Prints "name seconds" (best of several runs), 2 threads. On stderr, for reference, the brief's
+Prints "name numpy_seconds torch_seconds" as scripts/bench expects (best of several runs, 2
+threads; torch is "nan": there is no PyTorch version of this work). On stderr, for reference, the brief's
 prototype form of the step (dense rho = U U^H, O(K d) gathers, bincount scatter into G, G U).
 """
 import sys
@@ -164,9 +165,9 @@ for n in (6, 8):
     assert np.allclose(s["U"], s2["U"], atol=1e-12), "fused and prototype steps differ"
     steps = 20 if n == 6 else 5
     t = best(5, lambda: [fused_step(s) for _ in range(steps)]) / steps
-    print(f"qst_wgd_iter_n{n} {t:.9f}")
+    print(f"qst_wgd_iter_n{n} {t:.9f} nan")
     t2 = best(3, lambda: [wgd_step(s2) for _ in range(steps)]) / steps
     print(f"qst_wgd_iter_n{n}_prototype_form {t2:.9f}", file=sys.stderr)
 rho6 = random_state(rng, 6, 2)
 for q in (1, 100):
-    print(f"qst_measure_n6_M1e6_Q{q} {best(5, lambda: measure(rng, rho6, 6, 1000000, q)):.9f}")
+    print(f"qst_measure_n6_M1e6_Q{q} {best(5, lambda: measure(rng, rho6, 6, 1000000, q)):.9f} nan")
