@@ -9,7 +9,7 @@
 import PackageDescription
 
 /// The Lua half of the `tide` library, in load order (Sources/TideLua/lua/<name>.lua).
-let luaLibrary = ["autograd", "nn", "optim", "train", "plot", "data", "models"]
+let luaLibrary = ["autograd", "nn", "nn_containers", "nn_init", "functional", "nn_layers", "nn_attention", "optim", "train", "plot", "data", "models"]
 
 let package = Package(
     name: "Tide",
@@ -46,13 +46,13 @@ let package = Package(
                 path: "Sources/TideCore"),
         // Swift learning layer: fused functional ops with derivatives, optimizer kernels.
         .target(name: "TideNN", dependencies: ["TideCore", "COpenBLAS", "_CTideKernels"], path: "Sources/TideNN"),
-        // The only Lua-aware Swift: VM wrapper and bindings.
-        // Lua library files (lua/*.lua) are compiled into the binary; TIDE_LUA_DIR overrides
-        // them from disk while developing.
-        // Swift solvers: tensor trains, measurement operators, robust TT recovery, IRS channels.
+        // Swift solvers: tensor trains, robust TT recovery, IRS channel estimation, quantum state tomography.
         .target(name: "TideSolvers", dependencies: ["TideCore", "COpenBLAS",
                                                   .product(name: "Numerics", package: "swift-numerics")],
                 path: "Sources/TideSolvers"),
+        // The only Lua-aware Swift: VM wrapper and bindings.
+        // Lua library files (lua/*.lua) are compiled into the binary; TIDE_LUA_DIR overrides
+        // them from disk while developing.
         .target(name: "TideLua", dependencies: ["TideCore", "TideNN", "TideSolvers", "CLua", "_CTideShims"],
                 path: "Sources/TideLua",
                 resources: luaLibrary.map { .embedInCode("lua/\($0).lua") }),

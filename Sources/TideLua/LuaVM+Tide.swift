@@ -34,8 +34,11 @@ extension LuaVM {
         CoreBindings.open(self, tide)
         IOBindings.open(self, tide)
         LinalgBindings.open(self, tide)
+        QSTBindings.open(self, tide)
         NNBindings.open(self, tide)
         SystemBindings.open(self, tide)
+        OptimBindings.open(self, tide)
+        ConvBindings.open(self, tide)
         TTBindings.open(self, tide)
         IRSBindings.open(self, tide)
 

@@ -30,6 +30,10 @@ public protocol GemmScalar: FloatScalar {
     static func expShift(_ x: UnsafeMutablePointer<Self>, _ n: Int, _ shift: Self) -> Self
     /// The largest of n elements.
     static func maxOf(_ x: UnsafePointer<Self>, _ n: Int) -> Self
+    /// y = silu(x) over n elements.
+    static func siluRow(_ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, _ n: Int)
+    /// out = g * silu'(x) over n elements.
+    static func siluGradRow(_ x: UnsafePointer<Self>, _ g: UnsafePointer<Self>, _ out: UnsafeMutablePointer<Self>, _ n: Int)
     /// C (m, n) = alpha op(A) op(B) + beta C, row-major, leading dimensions given.
     static func gemm(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Self,
                      _ a: UnsafePointer<Self>, _ lda: Int, _ b: UnsafePointer<Self>, _ ldb: Int,
@@ -39,6 +43,12 @@ public protocol GemmScalar: FloatScalar {
 extension Float: GemmScalar {
     public static func expShift(_ x: UnsafeMutablePointer<Float>, _ n: Int, _ shift: Float) -> Float { tide_exp_shift_f32(x, n, shift) }
     public static func maxOf(_ x: UnsafePointer<Float>, _ n: Int) -> Float { tide_max_f32(x, n) }
+    public static func siluRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        tide_unary_f32(Int32(TIDE_UN_SILU), x, y, n)
+    }
+    public static func siluGradRow(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
+        tide_unary_grad_f32(Int32(TIDE_UN_SILU), x, x, g, out, n)
+    }
     public static func gemm(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
                             _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
                             _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
@@ -57,6 +67,16 @@ extension Double: GemmScalar {
         var m = -Double.infinity
         for i in 0 ..< n where x[i] > m { m = x[i] }
         return m
+    }
+    public static func siluRow(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int) {
+        for i in 0 ..< n { let v = x[i]; y[i] = v >= 0 ? v / (1 + Double.exp(-v)) : v * Double.exp(v) / (1 + Double.exp(v)) }
+    }
+    public static func siluGradRow(_ x: UnsafePointer<Double>, _ g: UnsafePointer<Double>, _ out: UnsafeMutablePointer<Double>, _ n: Int) {
+        for i in 0 ..< n {
+            let v = x[i]
+            let s = v >= 0 ? 1 / (1 + Double.exp(-v)) : Double.exp(v) / (1 + Double.exp(v))
+            out[i] = g[i] * s * (1 + v * (1 - s))
+        }
     }
     public static func gemm(_ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Double,
                             _ a: UnsafePointer<Double>, _ lda: Int, _ b: UnsafePointer<Double>, _ ldb: Int,

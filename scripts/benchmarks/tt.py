@@ -1,4 +1,6 @@
-"""NumPy / tensorly side of the TT benchmarks: the same work as tt.lua, "name seconds" lines.
+"""NumPy / tensorly side of the TT benchmarks: the same work as tt.lua. Prints
+"name numpy_seconds torch_seconds" lines as scripts/bench expects (the reference time goes in
+the NumPy column; torch is "nan": there is no PyTorch version of this work).
 
     .venv-bench/bin/python scripts/benchmarks/tt.py
 
@@ -64,7 +66,7 @@ rng = np.random.default_rng(0)
 for dims, r, name in (((8,) * 6, 4, "ttsvd_8^6_r4"), ((20,) * 4, 5, "ttsvd_20^4_r5")):
     x = rng.standard_normal(dims)
     fn = (lambda: tensor_train(x, rank=r)) if tensor_train else (lambda: tt_svd(x, r))
-    print("%s %.9f" % (name, best(10, fn)))
+    print("%s %.9f nan" % (name, best(10, fn)))
 
 # one PSubGM / FRSubGM iteration at N = 4, d = 4, r = 2, m = 600, 20% outliers
 dims, m = (4, 4, 4, 4), 600
@@ -87,7 +89,7 @@ def psubgm_step():
     return np.abs(A @ xn - y).mean()
 
 
-print("psubgm_iter %.9f" % best(200, psubgm_step))
+print("psubgm_iter %.9f nan" % best(200, psubgm_step))
 
 cores = tt_svd(x.reshape(dims), 2)
 sym = lambda b: 0.5 * (b + b.T)
@@ -112,4 +114,4 @@ def frsubgm_step():
     return np.abs(A @ tt_full(new).ravel() - y).mean()
 
 
-print("frsubgm_iter %.9f" % best(200, frsubgm_step))
+print("frsubgm_iter %.9f nan" % best(200, frsubgm_step))

@@ -90,6 +90,20 @@ enum NNBindings {
             f.push(out); f.push(s)
             return 2
         }
+        vm.def(F, "moe_route", "tide.F.moe_route(probs [, {top_k = 2, capacity, groups = 1, global = false}]) -> index, keep, counts, dropped. probs: (T, E) router probabilities. index: (T, k) 1-based experts by falling probability (ties to the lowest index); keep: (T, k) bool after the capacity (first choices fill before second choices, in token order; per group of T/groups tokens, or on the summed count when global); counts: (E) kept per expert; dropped: the number of dropped assignments. No capacity: dropless.") { f in
+            let o = MathBindings.optionsArg(f, from: 2)
+            let cap = try f.optIntField(o, "capacity", -1)
+            let r = try TideNN.F.moeRoute(f.tensor(1), topK: f.optIntField(o, "top_k", 2), capacity: cap < 0 ? nil : cap,
+                                          groups: f.optIntField(o, "groups", 1), global: f.optField(o, "global", false))
+            f.push(try Tensor.binary(.add, r.index, Tensor.scalar(1, dtype: .i64)))
+            f.push(r.keep); f.push(r.counts); f.push(r.dropped)
+            return 4
+        }
+        vm.def(F, "moe_experts", "tide.F.moe_experts(x, index, keep, gates, w13, w2) -> y. SwiGLU experts on routed tokens: y_t = sum over kept choices j of gates[t, j] * (SiLU(x_t W1_e) * (x_t W3_e)) W2_e with e = index[t, j]. x: (T, D); index: (T, k) 1-based i64; keep: (T, k) bool; gates: (T, k); w13: (E, D, 2F) = [W1 | W3]; w2: (E, F, D). Sorted by expert, one GEMM pair per expert, experts over the cores; differentiable in x, gates, w13, w2.") { f in
+            f.push(try TideNN.F.moeExperts(f.tensor(1), index: oneBased(f, 2, "moe_experts"), keep: f.tensor(3), gates: f.tensor(4),
+                                           w13: f.tensor(5), w2: f.tensor(6)))
+            return 1
+        }
         lua_settop(vm.L, F - 1)
     }
 

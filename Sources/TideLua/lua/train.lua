@@ -446,7 +446,8 @@ local function encode_tree(obj)
       else out[#out + 1] = '["x","' .. v:gsub(".", function(c) return string.format("%02x", c:byte()) end) .. '"]' end
     elseif tv == "boolean" then out[#out + 1] = v and '["b",true]' or '["b",false]'
     elseif tv == "table" then
-      if getmetatable(v) ~= nil then
+      local mt = getmetatable(v)
+      if mt ~= nil and not (type(mt) == "table" and rawget(mt, "__tide_data")) then
         error("tide.save: " .. where .. " is a table with a metatable (an object); save plain tables (e.g. its state_dict())", 0)
       end
       if active[v] then error("tide.save: " .. where .. " refers back to a table that contains it (a cycle)", 0) end
