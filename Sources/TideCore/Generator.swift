@@ -30,10 +30,20 @@ public final class Generator: @unchecked Sendable {
         s = (splitmix(), splitmix(), splitmix(), splitmix())
     }
 
-    /// The full state, for checkpoints.
+    /// The full state, for checkpoints. Normals are drawn in Box-Muller pairs inside one call
+    /// and no spare is carried between calls, so these four words are the whole stream.
     public var state: [UInt64] {
         get { [s.0, s.1, s.2, s.3] }
         set { if newValue.count == 4 { s = (newValue[0], newValue[1], newValue[2], newValue[3]) } }
+    }
+
+    /// Restores a state saved from `state` (and the seed it started from). xoshiro's state
+    /// must not be all zeros (the stream would stay at zero), so that is refused.
+    public func restore(state words: [UInt64], initialSeed seed: UInt64) throws {
+        guard words.count == 4 else { throw TensorError("set_rng_state: expected 4 state words, got \(words.count)") }
+        guard words.contains(where: { $0 != 0 }) else { throw TensorError("set_rng_state: an all-zero state is not a valid xoshiro256** state") }
+        s = (words[0], words[1], words[2], words[3])
+        initialSeed = seed
     }
 
     @inline(__always)

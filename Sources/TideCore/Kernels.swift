@@ -39,6 +39,11 @@ public enum Kernels {
         }
     }
 
+    static func unaryGradF32(_ op: Int32, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ g: UnsafePointer<Float>,
+                             _ out: UnsafeMutablePointer<Float>, _ n: Int) {
+        split(n) { lo, hi in tide_unary_grad_f32(op, x + lo, y + lo, g + lo, out + lo, hi - lo) }
+    }
+
     static func unaryF32(_ op: Int32, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         split(n) { lo, hi in tide_unary_f32(op, x + lo, y + lo, hi - lo) }
     }

@@ -195,7 +195,7 @@ extension Tensor {
                 return [n.needs(0) ? try binary(.mul, g, B) : nil, n.needs(1) ? try binary(.mul, g, A) : nil]
             case .div:
                 let ga = try binary(.div, g, B)
-                return [ga, n.needs(1) ? try binary(.mul, ga, binary(.div, y, B)).unary(.neg) : nil]
+                return [ga, n.needs(1) ? try binary(.mul, ga, y).unary(.neg) : nil]
             case .pow:
                 // d/da = b a^(b-1); d/db = a^b log a (0 where a = 0, as torch)
                 let ga = n.needs(0) ? try binary(.mul, g, binary(.mul, B, binary(.pow, A, binary(.sub, B, B.scalarLike(1))))) : nil

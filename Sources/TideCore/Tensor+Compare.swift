@@ -75,8 +75,8 @@ extension Tensor {
         switch dtype {
         case .f32: return try mapElements(Float.self, Bool.self) { $0.isNaN }
         case .f64: return try mapElements(Double.self, Bool.self) { $0.isNaN }
-        case .c64: return try mapElements(C64.self, Bool.self) { $0.real.isNaN || $0.imaginary.isNaN }
-        case .c128: return try mapElements(C128.self, Bool.self) { $0.real.isNaN || $0.imaginary.isNaN }
+        case .c64: return try mapElements(C64.self, Bool.self) { $0.re.isNaN || $0.im.isNaN }
+        case .c128: return try mapElements(C128.self, Bool.self) { $0.re.isNaN || $0.im.isNaN }
         default: return try Tensor.zeros(shape, dtype: .bool)
         }
     }

@@ -48,7 +48,7 @@ extension Tensor {
             let t: Tensor, v: C128
             func visit<T: TideScalar>(_: T.Type) {
                 let x: T = T.dtype.isComplex ? T(tideComplex: v)
-                    : (T.dtype == .i64 ? T(tideInt: Double.tideIntOf(v.real)) : T(tideDouble: v.real))
+                    : (T.dtype == .i64 ? T(tideInt: Double.tideIntOf(v.re)) : T(tideDouble: v.re))
                 let base = t.storage.bytes.assumingMemoryBound(to: T.self)
                 StridedLoop.rows(t.shape, [t.strides], [t.offset]) { off, n, inner in
                     var p = base + off[0]

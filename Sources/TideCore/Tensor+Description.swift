@@ -74,7 +74,7 @@ struct ElementFormatter {
         if !integral {
             for i in probe {
                 let v = ElementFormatter.value(t, i)
-                for x in [v.real, v.imaginary] where x.isFinite && x != 0 {
+                for x in [v.re, v.im] where x.isFinite && x != 0 {
                     maxAbs = max(maxAbs, abs(x))
                     minAbs = min(minAbs, abs(x))
                 }
@@ -90,7 +90,7 @@ struct ElementFormatter {
         switch t.dtype {
         case .f32: return C128(Double(t.pointer(Float.self)[i]), 0)
         case .f64: return C128(t.pointer(Double.self)[i], 0)
-        case .c64: let z = t.pointer(C64.self)[i]; return C128(Double(z.real), Double(z.imaginary))
+        case .c64: let z = t.pointer(C64.self)[i]; return C128(Double(z.re), Double(z.im))
         case .c128: return t.pointer(C128.self)[i]
         case .i64: return C128(Double(t.pointer(Int64.self)[i]), 0)
         case .bool: return C128(t.pointer(Bool.self)[i] ? 1 : 0, 0)
@@ -105,10 +105,10 @@ struct ElementFormatter {
         case .f64: return real(t.pointer(Double.self)[i])
         case .c64:
             let z = t.pointer(C64.self)[i]
-            return complex(Double(z.real), Double(z.imaginary))
+            return complex(Double(z.re), Double(z.im))
         case .c128:
             let z = t.pointer(C128.self)[i]
-            return complex(z.real, z.imaginary)
+            return complex(z.re, z.im)
         }
     }
 

@@ -25,15 +25,35 @@ extension Tensor {
         var rt = DType.promote(a.dtype, b.dtype)
         let integral = rt.isIntegral
         if integral { rt = .f64 }
-        let Ac = try A.to(rt).expand(batch + [n, k]).contiguous()
-        let Bc = try B.to(rt).expand(batch + [k, m]).contiguous()
+        // operands as BLAS sees them: any view whose matrices have a unit stride in one of the
+        // last two dims goes in as is (transposed or not); others are copied once
+        func operand(_ t: Tensor, _ rows: Int, _ cols: Int) throws -> (Tensor, Bool, Int) {
+            let v = try t.to(rt).expand(batch + [rows, cols])
+            if let (tr, ld) = blasLayout(v) { return (v, tr, ld) }
+            let c = try v.contiguous(force: true)
+            return (c, false, Swift.max(cols, 1))
+        }
+        let (Av, ta, lda) = try operand(A, n, k)
+        let (Bv, tb, ldb) = try operand(B, k, m)
         let out = try Tensor(uninitialized: batch + [n, m], dtype: rt)
         let count = batch.reduce(1, *)
-        if n * m > 0 {
-            for i in 0 ..< count {
-                try Cancellation.check()
-                gemm(rt, n, m, k, Ac.rawPointer + i * n * k * rt.itemSize, Bc.rawPointer + i * k * m * rt.itemSize,
-                     out.rawPointer + i * n * m * rt.itemSize)
+        let isz = rt.itemSize
+        if n * m > 0 && count > 0 {
+            let bd = batch.count
+            if !ta, bd > 0, Bv.strides[..<bd].allSatisfy({ $0 == 0 }), rowsFold(Av, bd, lda) {
+                // one shared right matrix and left rows that form one strided run: a single GEMM
+                gemm(rt, count * n, m, k, Av.rawPointer, false, lda, Bv.rawPointer, tb, ldb, out.rawPointer, m)
+            } else {
+                var idx = [Int](repeating: 0, count: bd)
+                for i in 0 ..< count {
+                    try Cancellation.check()
+                    var oa = 0, ob = 0
+                    for d in 0 ..< bd { oa += idx[d] * Av.strides[d]; ob += idx[d] * Bv.strides[d] }
+                    gemm(rt, n, m, k, Av.rawPointer + oa * isz, ta, lda, Bv.rawPointer + ob * isz, tb, ldb,
+                         out.rawPointer + i * n * m * isz, m)
+                    var d = bd - 1
+                    while d >= 0 { idx[d] += 1; if idx[d] < batch[d] { break }; idx[d] = 0; d -= 1 }
+                }
             }
         }
         var shape = batch + [n, m]
@@ -43,24 +63,77 @@ extension Tensor {
         return integral ? try r.to(.i64) : r
     }
 
-    /// C (n, m) = A (n, k) * B (k, m), all dense row-major.
-    static func gemm(_ t: DType, _ n: Int, _ m: Int, _ k: Int, _ a: UnsafeMutableRawPointer,
-                     _ b: UnsafeMutableRawPointer, _ c: UnsafeMutableRawPointer) {
+    /// out (n, m) = op(a) op(b) [+ bias broadcast over rows]: 2-d, same float dtype, one BLAS
+    /// call (bias enters as beta = 1 on rows prefilled with it). No autograd: a building block
+    /// for fused layers. op transposes when the flag is set.
+    public static func gemm2d(_ a: Tensor, transA: Bool = false, _ b: Tensor, transB: Bool = false, bias: Tensor? = nil) throws -> Tensor {
+        guard a.dim == 2, b.dim == 2, a.dtype == b.dtype, a.dtype.isFloatingPoint || a.dtype.isComplex else {
+            throw TensorError("gemm: expected two 2-d float tensors of one dtype, got \(shapeString(a.shape)) \(a.dtype.rawValue) and \(shapeString(b.shape)) \(b.dtype.rawValue)")
+        }
+        var A = transA ? try a.transposed(0, 1) : a, B = transB ? try b.transposed(0, 1) : b
+        let n = A.shape[0], k = A.shape[1], m = B.shape[1]
+        guard B.shape[0] == k else {
+            throw TensorError("gemm: op(a) is \(shapeString(A.shape)) but op(b) is \(shapeString(B.shape))")
+        }
+        if blasLayout(A) == nil { A = try A.contiguous(force: true) }
+        if blasLayout(B) == nil { B = try B.contiguous(force: true) }
+        let (ta, lda) = blasLayout(A)!, (tb, ldb) = blasLayout(B)!
+        let out = try Tensor(uninitialized: [n, m], dtype: a.dtype)
+        var beta = 0.0
+        if let bias = bias {
+            guard bias.numel == m else { throw TensorError("gemm: bias has \(bias.numel) elements for \(m) columns") }
+            try out.copy_(from: bias.reshaped([1, m]).to(a.dtype))
+            beta = 1
+        }
+        if n * m > 0 {
+            gemm(a.dtype, n, m, k, A.rawPointer, ta, lda, B.rawPointer, tb, ldb, out.rawPointer, m, beta: beta)
+        }
+        return out
+    }
+
+    /// (transposed, leading dimension) when the last two dims of t are a BLAS matrix.
+    static func blasLayout(_ t: Tensor) -> (Bool, Int)? {
+        let r = t.shape[t.dim - 2], c = t.shape[t.dim - 1]
+        let sr = r == 1 ? Swift.max(c, 1) : t.strides[t.dim - 2]
+        let sc = c == 1 ? 1 : t.strides[t.dim - 1]
+        if sc == 1 && sr >= Swift.max(c, 1) { return (false, sr) }
+        let sc2 = c == 1 ? Swift.max(r, 1) : t.strides[t.dim - 1], sr2 = r == 1 ? 1 : t.strides[t.dim - 2]
+        if sr2 == 1 && sc2 >= Swift.max(r, 1) { return (true, sc2) }
+        return nil
+    }
+
+    /// Whether the batch dims and the row dim of a non-transposed operand form one run of
+    /// rows `ld` apart (so all its matrices stack into one tall matrix).
+    static func rowsFold(_ t: Tensor, _ bd: Int, _ ld: Int) -> Bool {
+        var expect = ld * t.shape[bd]
+        for d in stride(from: bd - 1, through: 0, by: -1) {
+            if t.shape[d] != 1 && t.strides[d] != expect { return false }
+            expect *= t.shape[d]
+        }
+        return true
+    }
+
+    /// C (n, m) = op(A) (n, k) * op(B) (k, m); op transposes when ta/tb. C is dense, ldc = m.
+    static func gemm(_ t: DType, _ n: Int, _ m: Int, _ k: Int, _ a: UnsafeMutableRawPointer, _ ta: Bool, _ lda: Int,
+                     _ b: UnsafeMutableRawPointer, _ tb: Bool, _ ldb: Int, _ c: UnsafeMutableRawPointer, _ ldc: Int,
+                     beta: Double = 0) {
         let N = Int32(n), M = Int32(m), K = Int32(k)
-        if k == 0 { c.initializeMemory(as: UInt8.self, repeating: 0, count: n * m * t.itemSize); return }
+        if k == 0 { if beta == 0 { c.initializeMemory(as: UInt8.self, repeating: 0, count: n * m * t.itemSize) }; return }
+        let TA = ta ? CblasTrans : CblasNoTrans, TB = tb ? CblasTrans : CblasNoTrans
+        let LA = Int32(lda), LB = Int32(ldb), LC = Int32(ldc)
         switch t {
         case .f32:
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, M, K, 1, a.assumingMemoryBound(to: Float.self), K,
-                        b.assumingMemoryBound(to: Float.self), M, 0, c.assumingMemoryBound(to: Float.self), M)
+            cblas_sgemm(CblasRowMajor, TA, TB, N, M, K, 1, a.assumingMemoryBound(to: Float.self), LA,
+                        b.assumingMemoryBound(to: Float.self), LB, Float(beta), c.assumingMemoryBound(to: Float.self), LC)
         case .f64:
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, M, K, 1, a.assumingMemoryBound(to: Double.self), K,
-                        b.assumingMemoryBound(to: Double.self), M, 0, c.assumingMemoryBound(to: Double.self), M)
+            cblas_dgemm(CblasRowMajor, TA, TB, N, M, K, 1, a.assumingMemoryBound(to: Double.self), LA,
+                        b.assumingMemoryBound(to: Double.self), LB, beta, c.assumingMemoryBound(to: Double.self), LC)
         case .c64:
-            var one = C64(1, 0), zero = C64(0, 0)
-            cblas_cgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, M, K, &one, a, K, b, M, &zero, c, M)
+            var one = C64(1, 0), zero = C64(Float(beta), 0)
+            cblas_cgemm(CblasRowMajor, TA, TB, N, M, K, &one, a, LA, b, LB, &zero, c, LC)
         case .c128:
-            var one = C128(1, 0), zero = C128(0, 0)
-            cblas_zgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, M, K, &one, a, K, b, M, &zero, c, M)
+            var one = C128(1, 0), zero = C128(beta, 0)
+            cblas_zgemm(CblasRowMajor, TA, TB, N, M, K, &one, a, LA, b, LB, &zero, c, LC)
         default:
             fatalError("gemm: integral types are computed in f64 by matmul")
         }

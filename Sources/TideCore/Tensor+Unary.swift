@@ -134,11 +134,11 @@ extension Tensor {
 
     public func real() throws -> Tensor {
         guard dtype.isComplex else { return try clone() }
-        return dtype == .c64 ? try mapElements(C64.self, Float.self) { $0.real } : try mapElements(C128.self, Double.self) { $0.real }
+        return dtype == .c64 ? try mapElements(C64.self, Float.self) { $0.re } : try mapElements(C128.self, Double.self) { $0.re }
     }
     public func imag() throws -> Tensor {
         guard dtype.isComplex else { return try Tensor.zeros(shape, dtype: dtype) }
-        return dtype == .c64 ? try mapElements(C64.self, Float.self) { $0.imaginary } : try mapElements(C128.self, Double.self) { $0.imaginary }
+        return dtype == .c64 ? try mapElements(C64.self, Float.self) { $0.im } : try mapElements(C128.self, Double.self) { $0.im }
     }
     public func conj() throws -> Tensor {
         guard dtype.isComplex else { return try clone() }
@@ -187,6 +187,11 @@ extension Tensor {
         let xc = try x.contiguous(), yc = try y.contiguous(), gc = try g.to(x.dtype).contiguous()
         let out = try Tensor(uninitialized: x.shape, dtype: x.dtype)
         let n = x.numel
+        let simd: Set<UnaryOp> = [.exp, .tanh, .sigmoid, .relu, .silu, .gelu, .gelu_tanh]
+        if x.dtype == .f32, simd.contains(op), let k = op.kernelOp {
+            Kernels.unaryGradF32(k, xc.pointer(Float.self), yc.pointer(Float.self), gc.pointer(Float.self), out.pointer(Float.self), n)
+            return out
+        }
         func run<T: FloatScalar>(_: T.Type) throws {
             let X = UnsafePointer(xc.pointer(T.self)), Y = UnsafePointer(yc.pointer(T.self))
             let G = UnsafePointer(gc.pointer(T.self)), O = out.pointer(T.self)

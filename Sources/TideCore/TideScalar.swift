@@ -22,7 +22,7 @@ public protocol TideScalar {
 extension Float: TideScalar {
     public static var dtype: DType { .f32 }
     public init(tideDouble v: Double) { self = Float(v) }
-    public init(tideComplex v: C128) { self = Float(v.real) }
+    public init(tideComplex v: C128) { self = Float(v.re) }
     public init(tideInt v: Int64) { self = Float(v) }
     public var tideDouble: Double { Double(self) }
     public var tideComplex: C128 { C128(Double(self), 0) }
@@ -34,7 +34,7 @@ extension Float: TideScalar {
 extension Double: TideScalar {
     public static var dtype: DType { .f64 }
     public init(tideDouble v: Double) { self = v }
-    public init(tideComplex v: C128) { self = v.real }
+    public init(tideComplex v: C128) { self = v.re }
     public init(tideInt v: Int64) { self = Double(v) }
     public var tideDouble: Double { self }
     public var tideComplex: C128 { C128(self, 0) }
@@ -46,7 +46,7 @@ extension Double: TideScalar {
 extension Int64: TideScalar {
     public static var dtype: DType { .i64 }
     public init(tideDouble v: Double) { self = Double.tideIntOf(v) }
-    public init(tideComplex v: C128) { self = Double.tideIntOf(v.real) }
+    public init(tideComplex v: C128) { self = Double.tideIntOf(v.re) }
     public init(tideInt v: Int64) { self = v }
     public var tideDouble: Double { Double(self) }
     public var tideComplex: C128 { C128(Double(self), 0) }
@@ -68,7 +68,7 @@ extension Double {
 extension Bool: TideScalar {
     public static var dtype: DType { .bool }
     public init(tideDouble v: Double) { self = v != 0 }
-    public init(tideComplex v: C128) { self = v.real != 0 || v.imaginary != 0 }
+    public init(tideComplex v: C128) { self = v.re != 0 || v.im != 0 }
     public init(tideInt v: Int64) { self = v != 0 }
     public var tideDouble: Double { self ? 1 : 0 }
     public var tideComplex: C128 { C128(self ? 1 : 0, 0) }
@@ -80,7 +80,7 @@ extension Bool: TideScalar {
 extension Complex: TideScalar where RealType: TideScalar & BinaryFloatingPoint {
     public static var dtype: DType { RealType.self == Float.self ? .c64 : .c128 }
     public init(tideDouble v: Double) { self.init(RealType(v), 0) }
-    public init(tideComplex v: C128) { self.init(RealType(v.real), RealType(v.imaginary)) }
+    public init(tideComplex v: C128) { self.init(RealType(v.re), RealType(v.im)) }
     public init(tideInt v: Int64) { self.init(RealType(v), 0) }
     public var tideDouble: Double { Double(real) }
     public var tideComplex: C128 { C128(Double(real), Double(imaginary)) }
@@ -116,4 +116,14 @@ func convertScalar<S: TideScalar, D: TideScalar>(_ s: S, to: D.Type) -> D {
     if D.dtype.isComplex { return D(tideComplex: s.tideComplex) }
     if S.dtype == .i64 || S.dtype == .bool { return D(tideInt: s.tideInt) }
     return D(tideDouble: s.tideDouble)
+}
+
+extension Complex {
+    /// The stored real part. swift-numerics' `.real` reads NaN for any infinite value; NumPy
+    /// keeps the components (inf + 0j has real part inf), and so does Tide.
+    @inline(__always) public var re: RealType { withUnsafeBytes(of: self) { $0.load(as: RealType.self) } }
+    /// The stored imaginary part (see `re`).
+    @inline(__always) public var im: RealType {
+        withUnsafeBytes(of: self) { $0.load(fromByteOffset: MemoryLayout<RealType>.stride, as: RealType.self) }
+    }
 }

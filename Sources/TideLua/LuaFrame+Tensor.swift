@@ -166,6 +166,8 @@ extension LuaFrame {
     public func nestedTable(_ i: Int32, dtype: DType?) throws -> Tensor {
         var shape: [Int] = []
         var values: [Double] = []
+        var ints: [Int64] = []      // exact integers (a Double holds only 53 bits)
+        var exactInts = true
         var sawFloat = false, sawBool = false, sawNumber = false
         let top = lua_gettop(L)
         defer { lua_settop(L, top) }
@@ -185,16 +187,18 @@ extension LuaFrame {
                 case LUA_TNUMBER:
                     if depth + 1 != shape.count { throw argError(i, "ragged nested table: number where a table was expected at depth \(depth + 1)") }
                     sawNumber = true
-                    if tide_isinteger(L, -1) == 0 { sawFloat = true }
+                    if tide_isinteger(L, -1) == 0 { sawFloat = true; exactInts = false } else { ints.append(Int64(lua_tointegerx(L, -1, nil))) }
                     values.append(lua_tonumberx(L, -1, nil))
                 case LUA_TBOOLEAN:
                     if depth + 1 != shape.count { throw argError(i, "ragged nested table at depth \(depth + 1)") }
                     sawBool = true
                     values.append(lua_toboolean(L, -1) != 0 ? 1 : 0)
+                    ints.append(lua_toboolean(L, -1) != 0 ? 1 : 0)
                 case LUA_TUSERDATA:
                     guard let sub = TensorUserdata.tensor(L, at: -1) else { throw argError(i, "element \(k) is a \(typeName(-1))") }
                     if depth + 1 == shape.count { shape.append(contentsOf: sub.shape) }
                     values.append(contentsOf: try sub.toDoubles())
+                    exactInts = false
                     if sub.dtype.isFloatingPoint { sawFloat = true } else { sawNumber = true }
                 default:
                     throw argError(i, "tensor values must be numbers or booleans, got \(typeName(-1)) at position \(k)")
@@ -205,6 +209,12 @@ extension LuaFrame {
         try walk(lua_absindex(L, i), depth: 0)
         if values.isEmpty && shape == [0] { /* empty tensor */ }
         let d = dtype ?? (sawFloat ? .f32 : (sawNumber ? .i64 : (sawBool ? .bool : .f32)))
+        if d == .i64 && exactInts && ints.count == values.count {
+            let t = try Tensor(uninitialized: shape, dtype: .i64)
+            guard t.numel == ints.count else { return try Tensor(array: values, shape: shape, dtype: d) }
+            ints.withUnsafeBufferPointer { b in if let p = b.baseAddress { t.pointer(Int64.self).update(from: p, count: b.count) } }
+            return t
+        }
         return try Tensor(array: values, shape: shape, dtype: d)
     }
 }

@@ -35,6 +35,8 @@ extension LuaVM {
         IOBindings.open(self, tide)
         LinalgBindings.open(self, tide)
         NNBindings.open(self, tide)
+        SystemBindings.open(self, tide)
+        OptimBindings.open(self, tide)
         ConvBindings.open(self, tide)
 
         // global and package.loaded

@@ -123,7 +123,11 @@ public final class LuaVM {
     public func openStandardLibraries() throws {
         try check(tide_openlibs(L))
         _ = tide_gc(L, LUA_GCRESTART, 0)
-        _ = tide_gcgen(L)
+        // Incremental, not generational: tensor userdata are tiny on the Lua heap but hold big
+        // buffers, and an intermediate that lives through one training step (forward to
+        // backward) ages into the old generation, which only a rare major collection frees.
+        // Measured on the GPT benchmark: peak RSS 1.09 GB generational, 0.31 GB incremental.
+        _ = tide_gcinc(L)
     }
 
     // MARK: bindings

@@ -87,10 +87,10 @@ enum TensorIndexing {
         if v.dim == 0 {
             let x = try v.toComplex()[0]
             switch v.dtype {
-            case .i64: f.push(Int(Int64(tideComplex: x)))
-            case .bool: f.push(x.real != 0)
+            case .i64: f.push(Int(v.pointer(Int64.self).pointee))   // exact: not through Double
+            case .bool: f.push(x.re != 0)
             case .c64, .c128: f.push(v)
-            default: f.push(x.real)
+            default: f.push(x.re)
             }
         } else {
             f.push(v)

@@ -56,6 +56,15 @@ int tide_set_kernel_level(int level) {
 void tide_binary_f32(int op, const float *a, const float *b, float *y, size_t n, int mode) {
   TIDE_DISPATCH(tide_k_binary_f32_portable(op, a, b, y, n, mode), tide_k_binary_f32_avx2(op, a, b, y, n, mode))
 }
+void tide_unary_grad_f32(int op, const float *x, const float *y, const float *g, float *out, size_t n) {
+  TIDE_DISPATCH(tide_k_unary_grad_f32_portable(op, x, y, g, out, n), tide_k_unary_grad_f32_avx2(op, x, y, g, out, n))
+}
+float tide_exp_shift_f32(float *x, size_t n, float shift) {
+  TIDE_DISPATCH_RET(tide_k_exp_shift_f32_portable(x, n, shift), tide_k_exp_shift_f32_avx2(x, n, shift))
+}
+float tide_max_f32(const float *x, size_t n) {
+  TIDE_DISPATCH_RET(tide_k_max_f32_portable(x, n), tide_k_max_f32_avx2(x, n))
+}
 void tide_binary_f64(int op, const double *a, const double *b, double *y, size_t n, int mode) {
   TIDE_DISPATCH(tide_k_binary_f64_portable(op, a, b, y, n, mode), tide_k_binary_f64_avx2(op, a, b, y, n, mode))
 }

@@ -166,3 +166,52 @@ TIDE_TGT void TIDE_FN(softmax_rows_f32)(const float *restrict x, float *restrict
     }
   }
 }
+
+// out[i] = g[i] * op'(x[i]) for the activations (y = op(x), used where it is cheaper).
+TIDE_TGT void TIDE_FN(unary_grad_f32)(int op, const float *restrict x, const float *restrict y,
+                                      const float *restrict g, float *restrict out, size_t n) {
+  switch (op) {
+    case TIDE_UN_EXP: for (size_t i = 0; i < n; i++) out[i] = g[i] * y[i]; break;
+    case TIDE_UN_TANH: for (size_t i = 0; i < n; i++) out[i] = g[i] * (1.0f - y[i] * y[i]); break;
+    case TIDE_UN_SIGMOID: for (size_t i = 0; i < n; i++) out[i] = g[i] * y[i] * (1.0f - y[i]); break;
+    case TIDE_UN_RELU: for (size_t i = 0; i < n; i++) out[i] = x[i] > 0.0f ? g[i] : 0.0f; break;
+    case TIDE_UN_SILU:
+      for (size_t i = 0; i < n; i++) {
+        float s = 1.0f / (1.0f + TIDE_FN(expf_poly)(-x[i]));
+        out[i] = g[i] * s * (1.0f + x[i] * (1.0f - s));
+      }
+      break;
+    case TIDE_UN_GELU:
+      for (size_t i = 0; i < n; i++) {
+        float v = x[i];
+        float cdf = 0.5f * (1.0f + TIDE_FN(erff_poly)(v * 0.70710678118654752f));
+        float pdf = 0.39894228040143268f * TIDE_FN(expf_poly)(-0.5f * v * v);
+        out[i] = g[i] * (cdf + v * pdf);
+      }
+      break;
+    case TIDE_UN_GELU_TANH:
+      for (size_t i = 0; i < n; i++) {
+        float v = x[i], v2 = v * v;
+        float th = TIDE_FN(tanhf_poly)(0.79788456080286536f * (v + 0.044715f * v2 * v));
+        out[i] = g[i] * (0.5f * (1.0f + th) + 0.5f * v * (1.0f - th * th) * 0.79788456080286536f * (1.0f + 0.134145f * v2));
+      }
+      break;
+    default: break;
+  }
+}
+
+// x[i] = exp(x[i] - shift) in place; returns the sum (attention's online softmax). -inf
+// entries become 0.
+TIDE_TGT float TIDE_FN(exp_shift_f32)(float *restrict x, size_t n, float shift) {
+  // two passes: the exp loop vectorizes on its own; the sum keeps eight lanes (a single
+  // float accumulator would serialize without fast-math)
+  for (size_t i = 0; i < n; i++) x[i] = TIDE_FN(expf_poly)(x[i] - shift);
+  float lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; k++) lane[k] += x[i + k];
+  float s = 0.0f;
+  for (int k = 0; k < 8; k++) s += lane[k];
+  for (; i < n; i++) s += x[i];
+  return s;
+}

@@ -156,23 +156,25 @@ enum TensorBindings {
             func rec(_ d: Int) {
                 if d == t.dim {
                     lua_createtable(L, 2, 0)
-                    lua_pushnumber(L, vals[k].real); lua_rawseti(L, -2, 1)
-                    lua_pushnumber(L, vals[k].imaginary); lua_rawseti(L, -2, 2)
+                    lua_pushnumber(L, vals[k].re); lua_rawseti(L, -2, 1)
+                    lua_pushnumber(L, vals[k].im); lua_rawseti(L, -2, 2)
                     k += 1
                     return
                 }
                 lua_createtable(L, Int32(t.shape[d]), 0)
                 for i in 0 ..< t.shape[d] { rec(d + 1); lua_rawseti(L, -2, lua_Integer(i + 1)) }
             }
-            if t.dim == 0 { lua_pushnumber(L, vals[0].real); return }
+            if t.dim == 0 { lua_pushnumber(L, vals[0].re); return }
             rec(0)
             return
         }
-        let vals = try t.toDoubles()
+        let vals = t.dtype == .i64 ? [] : try t.toDoubles()
+        let ivals = t.dtype == .i64 ? try t.contiguous() : t   // i64 read exactly, not through Double
+        let ip = ivals.pointer(Int64.self)
         var k = 0
         func pushScalar() {
             switch t.dtype {
-            case .i64: lua_pushinteger(L, lua_Integer(vals[k]))
+            case .i64: lua_pushinteger(L, lua_Integer(ip[k]))
             case .bool: lua_pushboolean(L, vals[k] != 0 ? 1 : 0)
             default: lua_pushnumber(L, vals[k])
             }

@@ -36,6 +36,11 @@ enum { TIDE_UN_EXP = 0, TIDE_UN_TANH, TIDE_UN_SIGMOID, TIDE_UN_SILU, TIDE_UN_GEL
 void tide_binary_f32(int op, const float *a, const float *b, float *y, size_t n, int mode);
 void tide_binary_f64(int op, const double *a, const double *b, double *y, size_t n, int mode);
 void tide_unary_f32(int op, const float *x, float *y, size_t n);
+// out = g * op'(x) for EXP TANH SIGMOID RELU SILU GELU GELU_TANH (y = op(x)).
+void tide_unary_grad_f32(int op, const float *x, const float *y, const float *g, float *out, size_t n);
+// x[i] = exp(x[i] - shift) in place, returning the sum; the max of x (NaN if any).
+float tide_exp_shift_f32(float *x, size_t n, float shift);
+float tide_max_f32(const float *x, size_t n);
 double tide_sum_f32(const float *x, size_t n);
 double tide_sum_f64(const double *x, size_t n);
 // y[r, :] = softmax(x[r, :]) (or log_softmax when log != 0) for rows of length n.

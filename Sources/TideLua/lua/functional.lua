@@ -1,0 +1,298 @@
+-- functional.lua: the functional ops of tide.F that are compositions of differentiable tensor
+-- ops (losses, pad, normalize, cosine similarity, activation wrappers), so autograd gives
+-- their gradients with no backward written here. The fused ops (linear, layer_norm,
+-- cross_entropy, conv2d, ...) are Swift (Bindings/NNBindings.swift) in the same table.
+--
+--   local loss = tide.F.mse_loss(pred, target)                       -- 0-d, mean over elements
+--   local bce = tide.F.binary_cross_entropy_with_logits(logits, y, {pos_weight = tide.tensor{3.0}})
+--   local z = tide.F.normalize(x, {dim = -1})                        -- unit rows
+--   local p = tide.F.pad(img, {1, 1, 2, 2}, {mode = "reflect"})      -- W += 2, H += 4
+--
+-- Dims are 1-based (dim = 2 is torch's dim = 1). Inputs are f32 or f64; each op returns new
+-- tensors and records the graph when an input requires grad.
+local tide = ...
+local F = tide.F
+local doc = tide.doc
+local shape_str = tide.nn._impl.shape_str
+local describe = tide.nn._impl.describe
+
+local function check_tensor(fname, name, t)
+  if not tide.is_tensor(t) then error(("%s: %s must be a tensor, got %s"):format(fname, name, describe(t)), 3) end
+end
+
+local function options(fname, o, allowed) return (tide.nn._impl.options(fname, o, allowed, 3)) end
+
+local function same_shape(fname, a, b, an, bn)
+  if shape_str(a) ~= shape_str(b) then
+    error(("%s: %s has shape %s but %s has shape %s (they must match)"):format(fname, an, shape_str(a), bn, shape_str(b)), 3)
+  end
+end
+
+-- loss: elementwise losses -> "mean" (0-d), "sum" (0-d) or "none" (same shape)
+local function reduce(fname, loss, reduction, extra)
+  reduction = reduction or "mean"
+  if reduction == "mean" then return loss:mean() end
+  if reduction == "sum" then return loss:sum() end
+  if reduction == "none" then return loss end
+  if extra and extra[reduction] then return extra[reduction](loss) end
+  error(("%s: reduction must be 'mean', 'sum'%s or 'none', got '%s'"):format(fname,
+    extra and ", 'batchmean'" or "", tostring(reduction)), 3)
+end
+
+local function dim_opt(fname, x, d)
+  local n = x:dim()
+  if math.type(d) ~= "integer" then error(("%s: dim must be an integer, got %s"):format(fname, tostring(d)), 3) end
+  if d < -n or d > n or d == 0 then
+    error(("%s: dim %d out of range for a %d-d input (1..%d or -%d..-1)"):format(fname, d, n, n, n), 3)
+  end
+  return d
+end
+
+--------------------------------------------------------------------------------------------
+-- Losses
+
+-- input, target: same shape -> 0-d (or the shape with reduction = "none")
+function F.mse_loss(input, target, o)
+  check_tensor("mse_loss", "input", input); check_tensor("mse_loss", "target", target)
+  o = options("mse_loss", o, {reduction = true})
+  same_shape("mse_loss", input, target, "input", "target")
+  return reduce("mse_loss", (input - target):square(), o.reduction)
+end
+doc(F.mse_loss, "tide.F.mse_loss(input, target [, {reduction = 'mean' | 'sum' | 'none'}]) -> mean of (input - target)^2 (same shapes).")
+
+function F.l1_loss(input, target, o)
+  check_tensor("l1_loss", "input", input); check_tensor("l1_loss", "target", target)
+  o = options("l1_loss", o, {reduction = true})
+  same_shape("l1_loss", input, target, "input", "target")
+  return reduce("l1_loss", (input - target):abs(), o.reduction)
+end
+doc(F.l1_loss, "tide.F.l1_loss(input, target [, {reduction = 'mean' | 'sum' | 'none'}]) -> mean of |input - target| (same shapes).")
+
+-- loss = (1 - y) x + (1 + (pw - 1) y) softplus(-x): softplus(-x) = log(1 + e^-x) = -log sigmoid(x)
+-- never overflows, so large |x| stays exact where log(sigmoid(x)) would give -inf.
+function F.binary_cross_entropy_with_logits(input, target, o)
+  local fname = "binary_cross_entropy_with_logits"
+  check_tensor(fname, "input", input); check_tensor(fname, "target", target)
+  o = options(fname, o, {weight = true, pos_weight = true, reduction = true})
+  same_shape(fname, input, target, "input", "target")
+  local sp = (-input):softplus()
+  local loss
+  if o.pos_weight ~= nil then
+    check_tensor(fname, "pos_weight", o.pos_weight)
+    loss = (1 - target) * input + ((o.pos_weight - 1) * target + 1) * sp
+  else
+    loss = (1 - target) * input + sp
+  end
+  if o.weight ~= nil then check_tensor(fname, "weight", o.weight); loss = loss * o.weight end
+  return reduce(fname, loss, o.reduction)
+end
+doc(F.binary_cross_entropy_with_logits, [[tide.F.binary_cross_entropy_with_logits(logits, targets [, {weight, pos_weight, reduction = 'mean'}])
+-> -[pw y log s(x) + (1 - y) log(1 - s(x))] w, s = sigmoid, computed stably from the logits.
+weight (broadcast to the input) scales each element, pos_weight (broadcast, usually (C)) the
+positive term.]])
+
+-- probabilities in [0, 1]; each log is clamped at -100 as torch does, so p = 0 or 1 stays finite
+function F.binary_cross_entropy(input, target, o)
+  local fname = "binary_cross_entropy"
+  check_tensor(fname, "input", input); check_tensor(fname, "target", target)
+  o = options(fname, o, {weight = true, reduction = true})
+  same_shape(fname, input, target, "input", "target")
+  local lp = input:log():clamp(-100, nil)
+  local lq = (1 - input):log():clamp(-100, nil)
+  local loss = -(target * lp + (1 - target) * lq)
+  if o.weight ~= nil then check_tensor(fname, "weight", o.weight); loss = loss * o.weight end
+  return reduce(fname, loss, o.reduction)
+end
+doc(F.binary_cross_entropy, "tide.F.binary_cross_entropy(probs, targets [, {weight, reduction = 'mean'}]) -> -[y log p + (1 - y) log(1 - p)] w (logs clamped at -100).")
+
+-- KL(target || exp(input)) pointwise: t (log t - input), 0 where t = 0 (log of 1 taken there, so
+-- the gradient with respect to the target stays finite)
+function F.kl_div(input, target, o)
+  check_tensor("kl_div", "input", input); check_tensor("kl_div", "target", target)
+  o = options("kl_div", o, {reduction = true, log_target = true})
+  same_shape("kl_div", input, target, "input", "target")
+  local loss
+  if o.log_target then
+    loss = target:exp() * (target - input)
+  else
+    local pos = target:gt(0)
+    local safe = tide.where(pos, target, 1)
+    loss = target * (safe:log() - input)
+  end
+  return reduce("kl_div", loss, o.reduction, {
+    batchmean = function(l) return l:sum() / (input:dim() > 0 and input:size(1) or 1) end,
+  })
+end
+doc(F.kl_div, [[tide.F.kl_div(input, target [, {reduction = 'mean', log_target = false}]) -> KL divergence with input
+as log-probabilities: target (log target - input) summed by the reduction ('mean' over elements,
+'batchmean' = sum / batch size, the true KL per sample; 'sum'; 'none'). log_target: target is given
+as log-probabilities too.]])
+
+--------------------------------------------------------------------------------------------
+-- Norms and similarities
+
+-- ||x||_p along dim, keepdim: p = 2 as sqrt(sum x^2); p = inf as max |x|
+local function pnorm(fname, x, p, dim)
+  if p == 2 then return x:square():sum(dim, {keepdim = true}):sqrt() end
+  if p == 1 then return x:abs():sum(dim, {keepdim = true}) end
+  if p == math.huge then return x:abs():amax(dim, {keepdim = true}) end
+  if type(p) ~= "number" or not (p > 0) then error(("%s: p must be a positive number, got %s"):format(fname, tostring(p)), 3) end
+  return x:abs():pow(p):sum(dim, {keepdim = true}):pow(1 / p)
+end
+
+-- x: any shape -> same shape, x / max(||x||_p over dim, eps)
+function F.normalize(x, o)
+  check_tensor("normalize", "input", x)
+  o = options("normalize", o, {p = true, dim = true, eps = true})
+  local dim = dim_opt("normalize", x, o.dim or 2)
+  local n = pnorm("normalize", x, o.p or 2, dim)
+  return x / n:clamp(o.eps or 1e-12, nil)
+end
+doc(F.normalize, "tide.F.normalize(x [, {p = 2, dim = 2, eps = 1e-12}]) -> x / max(||x||_p, eps) along dim (p may be math.huge).")
+
+-- a, b: broadcastable -> the broadcast shape without dim
+function F.cosine_similarity(a, b, o)
+  check_tensor("cosine_similarity", "x1", a); check_tensor("cosine_similarity", "x2", b)
+  o = options("cosine_similarity", o, {dim = true, eps = true})
+  local eps = o.eps or 1e-8
+  local nd = math.max(a:dim(), b:dim())
+  local d = o.dim or 2
+  if math.type(d) ~= "integer" or d == 0 or d < -nd or d > nd then
+    error(("cosine_similarity: dim %s out of range for %d-d inputs"):format(tostring(d), nd), 2)
+  end
+  if d < 0 then d = nd + 1 + d end
+  -- align ranks first so that dim means the same axis in both
+  while a:dim() < nd do a = a:unsqueeze(1) end
+  while b:dim() < nd do b = b:unsqueeze(1) end
+  local na = a:square():sum(d, {keepdim = true}):sqrt():clamp(eps, nil)
+  local nb = b:square():sum(d, {keepdim = true}):sqrt():clamp(eps, nil)
+  return ((a / na) * (b / nb)):sum(d)
+end
+doc(F.cosine_similarity, "tide.F.cosine_similarity(x1, x2 [, {dim = 2, eps = 1e-8}]) -> sum(x1 x2) / (max(||x1||, eps) max(||x2||, eps)) along dim (broadcasting).")
+
+--------------------------------------------------------------------------------------------
+-- Padding
+
+-- 1-based source index for each output position along a dim of size n padded by (l, r)
+local function pad_index(mode, n, l, r)
+  local idx = {}
+  for j = -l, n - 1 + r do
+    local s
+    if mode == "reflect" then
+      s = j
+      if s < 0 then s = -s end
+      if s > n - 1 then s = 2 * (n - 1) - s end
+    elseif mode == "replicate" then
+      s = math.min(math.max(j, 0), n - 1)
+    else -- circular
+      s = j % n
+    end
+    idx[#idx + 1] = s + 1
+  end
+  return tide.tensor(idx, "i64")
+end
+
+-- x: (..., D_k, ..., D_last); pads = {left_last, right_last, left_prev, right_prev, ...}
+function F.pad(x, pads, o)
+  check_tensor("pad", "input", x)
+  o = options("pad", o, {mode = true, value = true})
+  local mode = o.mode or "constant"
+  if mode ~= "constant" and mode ~= "reflect" and mode ~= "replicate" and mode ~= "circular" then
+    error("pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got '" .. tostring(mode) .. "'", 2)
+  end
+  if type(pads) ~= "table" or #pads % 2 ~= 0 or #pads == 0 then
+    error("pad: pads must be a table of an even number of integers {left, right, top, bottom, ...}, got " ..
+          (type(pads) == "table" and (#pads .. " values") or type(pads)), 2)
+  end
+  if #pads / 2 > x:dim() then
+    error(("pad: %d pads pad %d dims but the input is %d-d (shape %s)"):format(#pads, #pads // 2, x:dim(), shape_str(x)), 2)
+  end
+  local value = o.value or 0
+  if mode ~= "constant" and o.value ~= nil then error("pad: value is only used with mode 'constant', got mode '" .. mode .. "'", 2) end
+  for k = 1, #pads // 2 do
+    local l, r = pads[2 * k - 1], pads[2 * k]
+    if math.type(l) ~= "integer" or math.type(r) ~= "integer" then
+      error(("pad: pads must be integers, got %s, %s"):format(tostring(l), tostring(r)), 2)
+    end
+    local d = x:dim() + 1 - k
+    local n = x:size(d)
+    if mode == "constant" then
+      -- negative pads crop
+      if l < 0 or r < 0 then
+        local cl, cr = math.max(-l, 0), math.max(-r, 0)
+        if cl + cr > n then error(("pad: cropping %d from dim %d of size %d"):format(cl + cr, d, n), 2) end
+        x = x:narrow(d, cl + 1, n - cl - cr)
+        l, r = math.max(l, 0), math.max(r, 0)
+      end
+      if l > 0 or r > 0 then
+        local parts = {}
+        local shp = x:shape()
+        if l > 0 then shp[d] = l; parts[#parts + 1] = tide.full(shp, value, {dtype = x:dtype()}) end
+        parts[#parts + 1] = x
+        if r > 0 then shp = x:shape(); shp[d] = r; parts[#parts + 1] = tide.full(shp, value, {dtype = x:dtype()}) end
+        x = tide.cat(parts, d)
+      end
+    else
+      if l < 0 or r < 0 then error(("pad: mode '%s' needs non-negative pads, got %d, %d"):format(mode, l, r), 2) end
+      if mode == "reflect" and (l >= n or r >= n) then
+        error(("pad: reflect padding must be smaller than the padded dim: got pads %d, %d for dim %d of size %d"):format(l, r, d, n), 2)
+      end
+      if n == 0 then error(("pad: mode '%s' cannot pad dim %d of size 0"):format(mode, d), 2) end
+      if mode == "circular" and (l > n or r > n) then
+        error(("pad: circular padding must be at most the padded dim: got pads %d, %d for dim %d of size %d"):format(l, r, d, n), 2)
+      end
+      if l > 0 or r > 0 then x = x:index_select(d, pad_index(mode, n, l, r)) end
+    end
+  end
+  return x
+end
+doc(F.pad, [[tide.F.pad(x, pads [, {mode = 'constant' | 'reflect' | 'replicate' | 'circular', value = 0}]) -> x padded.
+pads lists (left, right) for the last dim first, then the one before: {1, 1, 2, 0} pads W by 1 on
+each side and H by 2 on top. Negative constant pads crop. reflect mirrors without repeating the edge
+(pad < size); replicate repeats the edge; circular wraps around (pad <= size).]])
+
+--------------------------------------------------------------------------------------------
+-- Activations (torch.nn.functional names)
+
+function F.relu(x) check_tensor("relu", "input", x); return x:relu() end
+doc(F.relu, "tide.F.relu(x) -> max(x, 0).")
+
+function F.gelu(x, o)
+  check_tensor("gelu", "input", x)
+  o = options("gelu", o, {approximate = true})
+  local a = o.approximate or "none"
+  if a == "none" then return x:gelu() end
+  if a == "tanh" then return x:gelu_tanh() end
+  error("gelu: approximate must be 'none' or 'tanh', got '" .. tostring(a) .. "'", 2)
+end
+doc(F.gelu, "tide.F.gelu(x [, {approximate = 'none' | 'tanh'}]) -> x Phi(x) (exact, with erf) or its tanh approximation.")
+
+function F.silu(x) check_tensor("silu", "input", x); return x:silu() end
+doc(F.silu, "tide.F.silu(x) -> x sigmoid(x).")
+
+function F.sigmoid(x) check_tensor("sigmoid", "input", x); return x:sigmoid() end
+doc(F.sigmoid, "tide.F.sigmoid(x) -> 1 / (1 + exp(-x)).")
+
+function F.tanh(x) check_tensor("tanh", "input", x); return x:tanh() end
+doc(F.tanh, "tide.F.tanh(x) -> tanh(x).")
+
+function F.leaky_relu(x, o)
+  check_tensor("leaky_relu", "input", x)
+  o = options("leaky_relu", o, {negative_slope = true})
+  local s = o.negative_slope or 0.01
+  if type(s) ~= "number" then error("leaky_relu: negative_slope must be a number, got " .. type(s), 2) end
+  return tide.where(x:gt(0), x, x * s)
+end
+doc(F.leaky_relu, "tide.F.leaky_relu(x [, {negative_slope = 0.01}]) -> x where x > 0, else slope * x.")
+
+function F.softmax(x, dim)
+  check_tensor("softmax", "input", x)
+  return x:softmax(dim_opt("softmax", x, dim or -1))
+end
+doc(F.softmax, "tide.F.softmax(x [, dim = -1]) -> exp(x) / sum(exp(x)) along dim.")
+
+function F.log_softmax(x, dim)
+  check_tensor("log_softmax", "input", x)
+  return x:log_softmax(dim_opt("log_softmax", x, dim or -1))
+end
+doc(F.log_softmax, "tide.F.log_softmax(x [, dim = -1]) -> x - logsumexp(x) along dim.")

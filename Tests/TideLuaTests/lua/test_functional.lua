@@ -1,0 +1,95 @@
+-- tide.F's fused ops against NumPy (scripts/fixtures/gen_functional.py ->
+-- Tests/fixtures/functional/functional.npz). Gradients are checked in test_autograd.lua.
+local S = require "support"
+local F = tide.F
+local here = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "."
+local d = tide.io.load(here .. "/../../fixtures/functional/functional.npz")
+local function one(t) return t + 1 end  -- NumPy's 0-based classes -> Tide's 1-based
+
+S.close(F.linear(d.lin_x, d.lin_w, d.lin_b), d.lin_y, 1e-12)
+S.close(F.layer_norm(d.ln_x, 6, d.ln_w, d.ln_b), d.ln_y, 1e-10)
+S.close(F.layer_norm(d.ln_x, {4, 6}, nil, nil, {eps = 1e-3}), d.ln2_y, 1e-10)
+S.close(F.rms_norm(d.ln_x, 6, d.ln_w), d.rms_y, 1e-10)
+S.close(F.cross_entropy(d.ce_z, one(d.ce_t)), d.ce_plain, 1e-10)
+local ign = d.ce_ignore:item() + 1
+S.close(F.cross_entropy(d.ce_z, one(d.ce_t), {weight = d.ce_w, ignore_index = ign, label_smoothing = 0.15}), d.ce_weighted, 1e-10)
+S.close(F.cross_entropy(d.ce_z, one(d.ce_t), {reduction = "none", label_smoothing = 0.15}), d.ce_none, 1e-10)
+S.close(F.cross_entropy(d.ce3_z, one(d.ce3_t), {reduction = "sum"}), d.ce3_sum, 1e-10)
+S.close(F.cross_entropy(d.ce_z, d.ce_p), d.ce_soft, 1e-10)
+S.close(F.nll_loss(d.ce_z:log_softmax(2), one(d.ce_t), {weight = d.ce_w}), d.nll, 1e-10)
+S.close(F.embedding(one(d.emb_i), d.emb_w), d.emb_y, 0)
+-- f32 paths agree with f64 to f32 precision
+S.close(F.layer_norm(d.ln_x:to("f32"), 6, d.ln_w:to("f32"), d.ln_b:to("f32")), d.ln_y, 1e-5)
+S.close(F.cross_entropy(d.ce_z:to("f32"), one(d.ce_t)), d.ce_plain, 1e-5)
+
+-- dropout: the kept fraction and the scaling; identity when not training
+tide.manual_seed(3)
+local x = tide.ones(100000)
+local y = F.dropout(x, {p = 0.25})
+local kept = y:ne(0):sum():item() / 100000
+assert(math.abs(kept - 0.75) < 0.01, "kept fraction " .. kept)
+S.close(y:amax(), 1 / 0.75, 1e-6)
+S.close(F.dropout(x, {p = 0.5, training = false}), x, 0)
+local g1, g2 = tide.Generator(5), tide.Generator(5)
+S.close(F.dropout(x, {p = 0.5, generator = g1}), F.dropout(x, {p = 0.5, generator = g2}), 0)
+
+-- bad input names the function and says expected vs got
+S.checkerror("linear: input has shape 2x3 but weight is 4x5", F.linear, tide.zeros(2, 3), tide.zeros(4, 5))
+S.checkerror("layer_norm: normalized_shape 5 must match", F.layer_norm, tide.zeros(2, 3), 5)
+S.checkerror("layer_norm: weight must have shape 3", F.layer_norm, tide.zeros(2, 3), 3, tide.zeros(4))
+S.checkerror("cross_entropy: target 6 out of range for 5 classes", F.cross_entropy, tide.zeros(2, 5), tide.tensor({1, 6}))
+S.checkerror("cross_entropy: targets have shape 3 but logits 2x5", F.cross_entropy, tide.zeros(2, 5), tide.tensor({1, 2, 3}))
+S.checkerror("cross_entropy: targets must be i64", F.cross_entropy, tide.zeros(2, 5), tide.zeros(2, {dtype = "bool"}))
+S.checkerror("reduction must be 'mean', 'sum' or 'none'", F.cross_entropy, tide.zeros(2, 5), tide.tensor({1, 2}), {reduction = "avg"})
+S.checkerror("embedding: index 7 out of range for 6 rows", F.embedding, tide.tensor({7}), tide.zeros(6, 2))
+S.checkerror("i64 index tensor expected, got f32", F.embedding, tide.zeros(2), tide.zeros(6, 2))
+S.checkerror("dropout: p must be in [0, 1]", F.dropout, tide.zeros(2), {p = 1.5})
+S.checkerror("nll_loss: 3 targets for 2 rows", F.nll_loss, tide.zeros(2, 4), tide.tensor({1, 2, 3}))
+
+-- the f32 SIMD derivative kernels agree with the f64 reference path
+for _, name in ipairs({"exp", "tanh", "sigmoid", "relu", "silu", "gelu"}) do
+  for _, approx in ipairs(name == "gelu" and {"none", "tanh"} or {"none"}) do
+    local x64 = (tide.randn(1000, {dtype = "f64"}) * 3):requires_grad_()
+    local x32 = x64:detach():to("f32"):requires_grad_()
+    local function f(x) return name == "gelu" and x:gelu({approximate = approx}) or x[name](x) end
+    f(x64):sum():backward()
+    f(x32):sum():backward()
+    S.close(x32.grad, x64.grad, 2e-5)
+  end
+end
+
+-- fused attention against the plain composition softmax(q k^T s + mask) v, with GQA heads
+-- repeated, for causal (bottom-right aligned), bool and float masks, and N != M
+local function sdpa_ref(q, k, v, causal, mask, scale)
+  local H, Hk = q:size(2), k:size(2)
+  if H ~= Hk then k = k:repeat_interleave(H // Hk, 2); v = v:repeat_interleave(H // Hk, 2) end
+  local s = q:matmul(k:transpose(3, 4)) * (scale or 1 / math.sqrt(q:size(4)))
+  local N, M = q:size(3), k:size(3)
+  if causal then s = s:masked_fill(tide.ones(N, M, {dtype = "bool"}):tril(M - N):logical_not(), -math.huge) end
+  if mask then
+    if mask:dtype() == "bool" then s = s:masked_fill(mask:logical_not(), -math.huge) else s = s + mask end
+  end
+  return s:softmax(4):matmul(v)
+end
+tide.manual_seed(11)
+for _, c in ipairs({{2, 4, 70, 16, 4, 70, true}, {1, 4, 5, 8, 2, 9, true}, {2, 2, 130, 8, 1, 100, false}, {1, 2, 1, 4, 2, 6, true}}) do
+  local B, H, N, D, Hk, M, causal = table.unpack(c)
+  local q, k = tide.randn(B, H, N, D, {dtype = "f64"}), tide.randn(B, Hk, M, D, {dtype = "f64"})
+  local v = tide.randn(B, Hk, M, D + 1, {dtype = "f64"})
+  S.close(F.scaled_dot_product_attention(q, k, v, {causal = causal}), sdpa_ref(q, k, v, causal), 1e-10)
+  local mask = tide.rand(N, M):gt(0.3)
+  mask[{{}, 1}] = true
+  S.close(F.scaled_dot_product_attention(q, k, v, {mask = mask}), sdpa_ref(q, k, v, false, mask), 1e-10)
+  local fm = tide.randn(1, H, N, M, {dtype = "f64"})
+  S.close(F.scaled_dot_product_attention(q, k, v, {mask = fm, scale = 0.3}), sdpa_ref(q, k, v, false, fm, 0.3), 1e-10)
+  S.close(F.scaled_dot_product_attention(q:to("f32"), k:to("f32"), v:to("f32"), {causal = causal}), sdpa_ref(q, k, v, causal), 1e-4)
+end
+S.checkerror("not a multiple of k/v's 3 heads", F.scaled_dot_product_attention, tide.zeros(1, 4, 2, 2), tide.zeros(1, 3, 2, 2), tide.zeros(1, 3, 2, 2))
+S.checkerror("does not broadcast to (B, H, N, M)", F.scaled_dot_product_attention, tide.zeros(1, 1, 2, 2), tide.zeros(1, 1, 3, 2), tide.zeros(1, 1, 3, 2), {mask = tide.zeros(2, 2, {dtype = "bool"})})
+-- rope equals the rotate-half composition
+local x = tide.randn(2, 3, 5, 6, {dtype = "f64"})
+local ang = tide.rand(5, 2, {dtype = "f64"}) * 3
+local c, s = ang:cos(), ang:sin()
+local x1, x2, rest = x:narrow(4, 1, 2), x:narrow(4, 3, 2), x:narrow(4, 5, 2)
+S.close(F.rope(x, c, s), tide.cat({x1 * c - x2 * s, x2 * c + x1 * s, rest}, 4), 1e-12)
+S.checkerror("rope: cos and sin must be (T, R/2)", F.rope, x, tide.zeros(4, 2), tide.zeros(4, 2))
