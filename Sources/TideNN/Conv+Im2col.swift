@@ -12,8 +12,9 @@
 //     backwardData img       = col2im(A^T · Y)             conv2d dx, conv_transpose2d forward
 //     weightGrad   dA (M, K) = sum_b Y · im2col(img)^T     dweight of both
 //
-// At stride 1, backwardData runs as a forward product over Y with the kernel reversed
-// (`swapped`), which is faster than the col2im scatter.
+// Faster forms of the same products: at stride 1, backwardData runs as a forward product
+// over Y with the kernel reversed (`swapped`, no col2im scatter); with one image channel per
+// group (depthwise), forward accumulates shifted rows directly (`forwardDirect`, no GEMM).
 //
 // Parallelism (one level at a time): samples are split over the cores with OpenBLAS set to one
 // thread for the duration; a single sample (or small work) runs on the calling thread and lets
@@ -59,6 +60,10 @@ func convValidRange(offset: Int, stride s: Int, size: Int, count: Int) -> (Int, 
 /// cols (K, N) = the kernel-position columns of img (channels, height, width).
 func im2col<T: FloatScalar>(_ g: Conv2dGeometry, _ img: UnsafePointer<T>, _ cols: UnsafeMutablePointer<T>) {
     let H = g.height, W = g.width, OH = g.oh, OW = g.ow
+    // stride 1 with the grid as wide as the image: a tap's row of cols is the image shifted by
+    // a constant, so one copy fills it and only the few padding columns are then zeroed
+    // (instead of one short copy per image row)
+    let shifted = g.sh == 1 && g.sw == 1 && OW == W
     var row = cols
     for c in 0 ..< g.channels {
         let plane = img + c * H * W
@@ -66,6 +71,23 @@ func im2col<T: FloatScalar>(_ g: Conv2dGeometry, _ img: UnsafePointer<T>, _ cols
             for kj in 0 ..< g.kw {
                 let off = kj * g.dw - g.padLeft
                 let (lo, hi) = convValidRange(offset: off, stride: g.sw, size: W, count: OW)
+                if shifted {
+                    let top = ki * g.dh - g.padTop
+                    let (y0, y1) = convValidRange(offset: top, stride: 1, size: H, count: OH)
+                    if y0 > 0 { row.update(repeating: 0, count: y0 * OW) }
+                    if y1 < OH { (row + y1 * OW).update(repeating: 0, count: (OH - y1) * OW) }
+                    if y0 < y1 && lo < hi {
+                        let first = y0 * OW + lo, last = (y1 - 1) * OW + hi
+                        (row + first).update(from: plane + first + top * W + off, count: last - first)
+                    }
+                    for oy in y0 ..< y1 {
+                        let r = row + oy * OW
+                        for ox in 0 ..< min(lo, OW) { r[ox] = 0 }
+                        for ox in max(hi, lo) ..< OW { r[ox] = 0 }
+                    }
+                    row += OH * OW
+                    continue
+                }
                 for oy in 0 ..< OH {
                     let ih = oy * g.sh - g.padTop + ki * g.dh
                     let dst = row + oy * OW
@@ -170,6 +192,7 @@ struct ConvProblem {
     /// Y[b, g] = A_g · im2col(img[b, g]) (+ bias[g * m + r] on row r).
     func forward<T: FloatScalar>(img: UnsafePointer<T>, a: UnsafePointer<T>, bias: UnsafePointer<T>?,
                                  y: UnsafeMutablePointer<T>) throws {
+        if geom.channels == 1 { return try forwardDirect(img: img, a: a, bias: bias, y: y) }
         let K = geom.K, N = geom.N
         try split(batch) { lo, hi in
             try withColumns(T.self) { cols in
@@ -191,13 +214,53 @@ struct ConvProblem {
         }
     }
 
+    /// forward for one image channel per group (depthwise convolutions, 1-channel inputs):
+    /// each output row is a weighted sum of shifted image rows, accumulated tap by tap in
+    /// place. A GEMM with an inner dimension of kh * kw (9) would spend more on im2col and
+    /// call overhead than on the products.
+    func forwardDirect<T: FloatScalar>(img: UnsafePointer<T>, a: UnsafePointer<T>, bias: UnsafePointer<T>?,
+                                       y: UnsafeMutablePointer<T>) throws {
+        let g0 = geom, K = geom.K, N = geom.N, H = geom.height, W = geom.width, OW = geom.ow
+        try split(batch) { lo, hi in
+            for b in lo ..< hi {
+                try Cancellation.check()
+                for g in 0 ..< groups {
+                    let src = img + b * imageStride + g * H * W
+                    for r in 0 ..< m {
+                        let dst = y + b * yStride + (g * m + r) * N, taps = a + (g * m + r) * K
+                        dst.update(repeating: bias.map { $0[g * m + r] } ?? 0, count: N)
+                        for ki in 0 ..< g0.kh {
+                            for kj in 0 ..< g0.kw {
+                                let wv = taps[ki * g0.kw + kj], off = kj * g0.dw - g0.padLeft
+                                let (x0, x1) = convValidRange(offset: off, stride: g0.sw, size: W, count: OW)
+                                for oy in 0 ..< g0.oh {
+                                    let ih = oy * g0.sh - g0.padTop + ki * g0.dh
+                                    guard ih >= 0 && ih < H else { continue }
+                                    let row = src + ih * W + off, out = dst + oy * OW
+                                    if g0.sw == 1 {
+                                        for ox in x0 ..< x1 { out[ox] += wv * row[ox] }
+                                    } else {
+                                        let s = g0.sw
+                                        for ox in x0 ..< x1 { out[ox] += wv * row[ox * s] }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// At stride 1, the same product read backwards: its grid is this one's image and its
     /// kernel taps run the other way, so backwardData here is forward there, with each
     /// group's weight transposed and turned by 180 degrees (convFlipTranspose). That form has
-    /// the GEMM's long side inside (as in forward) and needs no col2im scatter.
+    /// the GEMM's long side inside (as in forward) and needs no col2im scatter, but its
+    /// columns have m * kh * kw rows instead of channels * kh * kw: used when m is not much
+    /// larger than channels (a 3 -> 16 channel layer's input gradient is faster with col2im).
     var swapped: ConvProblem? {
         let g = geom
-        guard g.sh == 1 && g.sw == 1 else { return nil }
+        guard g.sh == 1 && g.sw == 1 && m <= 2 * g.channels else { return nil }
         let s = Conv2dGeometry(channels: m, height: g.oh, width: g.ow, kh: g.kh, kw: g.kw, sh: 1, sw: 1,
                                padTop: g.dh * (g.kh - 1) - g.padTop, padLeft: g.dw * (g.kw - 1) - g.padLeft,
                                dh: g.dh, dw: g.dw, oh: g.height, ow: g.width)
