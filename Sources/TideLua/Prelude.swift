@@ -43,7 +43,7 @@ enum LuaLibrary {
         ("nn_containers", PackageResources.nn_containers_lua),
         ("nn_init", PackageResources.nn_init_lua),
         ("functional", PackageResources.functional_lua),
-        ("nn_layers", PackageResources.nn_layers_lua),
+        ("nn_layers", PackageResources.nn_layers_lua), ("nn_moe", PackageResources.nn_moe_lua), ("nn_lora", PackageResources.nn_lora_lua),
         ("optim", PackageResources.optim_lua),
         ("train", PackageResources.train_lua),
         ("plot", PackageResources.plot_lua),
