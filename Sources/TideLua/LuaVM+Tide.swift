@@ -37,6 +37,7 @@ extension LuaVM {
         NNBindings.open(self, tide)
         SystemBindings.open(self, tide)
         OptimBindings.open(self, tide)
+        ConvBindings.open(self, tide)
 
         // global and package.loaded
         tide_pushglobaltable(L)

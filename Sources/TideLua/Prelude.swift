@@ -43,7 +43,10 @@ enum LuaLibrary {
         ("nn_containers", PackageResources.nn_containers_lua),
         ("nn_init", PackageResources.nn_init_lua),
         ("functional", PackageResources.functional_lua),
-        ("nn_layers", PackageResources.nn_layers_lua), ("nn_moe", PackageResources.nn_moe_lua), ("nn_lora", PackageResources.nn_lora_lua),
+        ("nn_layers", PackageResources.nn_layers_lua),
+        ("nn_moe", PackageResources.nn_moe_lua),
+        ("nn_lora", PackageResources.nn_lora_lua),
+        ("nn_attention", PackageResources.nn_attention_lua),
         ("optim", PackageResources.optim_lua),
         ("train", PackageResources.train_lua),
         ("plot", PackageResources.plot_lua),
@@ -65,7 +68,8 @@ function tide.help(v, name)
   if type(v) == "table" then
     local keys = {}
     for k, x in pairs(v) do
-      if type(k) == "string" and tide.doc(x) then keys[#keys + 1] = k end
+      -- names starting with "_" are private helpers (e.g. the optimizers' fused kernels)
+      if type(k) == "string" and k:sub(1, 1) ~= "_" and tide.doc(x) then keys[#keys + 1] = k end
     end
     table.sort(keys)
     if #keys > 0 then

@@ -23,103 +23,6 @@ local function check_cfg(cfg, name, default, kind)
 end
 
 ---------------------------------------------------------------------------------------------
--- Rotary position embedding: pairs (x_i, x_{i + d/2}) of the first `rot` features rotate by
--- angle pos * base^(-2i/rot). cos/sin tables are cached per (length, dtype).
-local Rope = {}
-Rope.__index = Rope
-
-function Rope.new(head_dim, opts)
-  opts = opts or {}
-  local rot = opts.rotary_dim or head_dim
-  if rot % 2 ~= 0 or rot > head_dim then
-    error(("RoPE: rotary dim must be even and at most the head dim %d, got %d"):format(head_dim, rot), 3)
-  end
-  return setmetatable({head_dim = head_dim, rot = rot, base = opts.base or 10000, cache = {}}, Rope)
-end
-
--- cos, sin: (T, rot/2) for positions start .. start + T - 1 (0-based positions)
-function Rope:tables(start, T, dtype)
-  local key = dtype
-  local c = self.cache[key]
-  local need = start + T
-  if not c or c.len < need then
-    local len = math.max(need, c and c.len * 2 or 256)
-    local half = self.rot // 2
-    local inv = (tide.arange(0, half, {dtype = "f64"}) * (-2 / self.rot) * math.log(self.base)):exp()
-    local ang = tide.arange(0, len, {dtype = "f64"}):unsqueeze(2) * inv:unsqueeze(1)
-    c = {len = len, cos = ang:cos():to(dtype), sin = ang:sin():to(dtype)}
-    self.cache[key] = c
-  end
-  return c.cos:narrow(1, start + 1, T), c.sin:narrow(1, start + 1, T)
-end
-
--- x: (B, H, T, D) -> same, rotated for positions start .. start + T - 1
-function Rope:apply(x, start)
-  local T = x:size(3)
-  local cos, sin = self:tables(start or 0, T, x:dtype())
-  return F.rope(x, cos, sin)
-end
-
-tide.models.Rope = Rope
-
----------------------------------------------------------------------------------------------
--- Causal self-attention with multi-, multi-query or grouped-query heads and a KV cache.
-local SelfAttention = nn.Module:extend("SelfAttention")
-
-function SelfAttention:__init(cfg)
-  nn.Module.__init(self)
-  self.dim, self.heads = cfg.dim, cfg.heads
-  self.kv_heads = cfg.kv_heads or cfg.heads
-  if cfg.dim % cfg.heads ~= 0 then
-    error(("SelfAttention: dim %d is not divisible by heads %d"):format(cfg.dim, cfg.heads), 3)
-  end
-  if self.heads % self.kv_heads ~= 0 then
-    error(("SelfAttention: heads %d is not a multiple of kv_heads %d"):format(self.heads, self.kv_heads), 3)
-  end
-  self.head_dim = cfg.dim // cfg.heads
-  local kvd = self.kv_heads * self.head_dim
-  self.qkv = nn.Linear(cfg.dim, cfg.dim + 2 * kvd, {bias = cfg.bias})
-  self.proj = nn.Linear(cfg.dim, cfg.dim, {bias = cfg.bias})
-  self.rope = cfg.pos == "rope" and Rope.new(self.head_dim, {base = cfg.rope_base, rotary_dim = cfg.rotary_dim}) or nil
-end
-
--- x: (B, T, C) -> (B, T, C). cache (optional): {k = (B, Hk, S, D), v = ...} of earlier
--- positions; it is extended in place.
-function SelfAttention:forward(x, cache)
-  local B, T, C = x:size(1), x:size(2), x:size(3)
-  local H, Hk, D = self.heads, self.kv_heads, self.head_dim
-  local qkv = self.qkv(x)
-  local q = qkv:narrow(3, 1, C):view(B, T, H, D):transpose(2, 3)
-  local k = qkv:narrow(3, C + 1, Hk * D):view(B, T, Hk, D):transpose(2, 3)
-  local v = qkv:narrow(3, C + Hk * D + 1, Hk * D):view(B, T, Hk, D):transpose(2, 3)
-  local start = cache and cache.k and cache.k:size(3) or 0
-  if self.rope then
-    q = self.rope:apply(q, start)
-    k = self.rope:apply(k, start)
-  end
-  if cache then
-    if cache.k then
-      k = tide.cat({cache.k, k}, 3)
-      v = tide.cat({cache.v, v}, 3)
-    end
-    cache.k, cache.v = k:detach(), v:detach()
-  end
-  local o = F.scaled_dot_product_attention(q, k, v, {causal = true})
-  return self.proj(o:transpose(2, 3):reshape(B, T, C))
-end
-
--- bytes of K and V cached per token (all layers count this once each)
-function SelfAttention:kv_cache_bytes_per_token(dtype_bytes)
-  return 2 * self.kv_heads * self.head_dim * (dtype_bytes or 4)
-end
-
-function SelfAttention:extra_repr()
-  return ("dim=%d, heads=%d, kv_heads=%d%s"):format(self.dim, self.heads, self.kv_heads, self.rope and ", rope" or "")
-end
-
-tide.models.SelfAttention = SelfAttention
-
----------------------------------------------------------------------------------------------
 local MLP = nn.Module:extend("MLP")
 
 function MLP:__init(dim, hidden, bias, act)
@@ -142,23 +45,51 @@ function MLP:extra_repr() return "act=" .. self.act end
 ---------------------------------------------------------------------------------------------
 local Block = nn.Module:extend("Block")
 
+-- cfg.layer is this block's 0-based index; its letter in cfg.layout picks the attention:
+-- "S" the configured softmax kind (cfg.attention.kind), "L" lightning (MiniMax-01's hybrid)
 function Block:__init(cfg)
   nn.Module.__init(self)
   local Norm = cfg.norm == "rmsnorm" and nn.RMSNorm or nn.LayerNorm
   self.ln1 = Norm(cfg.dim)
-  self.attn = SelfAttention(cfg)
+  local a = {}
+  for k, v in pairs(cfg.attention) do a[k] = v end
+  local letter = cfg.layout:sub(cfg.layer % #cfg.layout + 1, cfg.layer % #cfg.layout + 1)
+  if letter == "L" then
+    a = {kind = "lightning", block = cfg.attention.block}
+    a.layer, a.layers = cfg.layer, cfg.layers
+  end
+  a.dim, a.heads = cfg.dim, cfg.heads
+  if a.kind ~= "lightning" and a.kind ~= "mla" and a.rope == nil then
+    a.rope = cfg.pos == "rope" and {base = cfg.rope_base, rotary_dim = cfg.rotary_dim} or false
+  end
+  self.attn = nn.Attention(a)
   self.ln2 = Norm(cfg.dim)
-  self.mlp = MLP(cfg.dim, cfg.mlp_ratio * cfg.dim, cfg.bias, cfg.activation)
+  local moe = cfg.moe
+  if moe and (cfg.layer + 1) % (moe.every or 1) == 0 then
+    if not nn.MoE then error("GPT: moe = {...} needs tide.nn.MoE", 3) end
+    local m = {}
+    for k, v in pairs(moe) do if k ~= "every" then m[k] = v end end
+    m.dim = cfg.dim
+    m.hidden = m.hidden or cfg.mlp_ratio * cfg.dim
+    self.mlp = nn.MoE(m)
+  else
+    self.mlp = MLP(cfg.dim, cfg.mlp_ratio * cfg.dim, cfg.bias, cfg.activation)
+  end
   self.p = cfg.dropout
+  -- DeepNorm (A5): x <- alpha u + F(u) with u = Norm(x) at each sublayer, alpha = (2N)^(1/4)
+  self.alpha = cfg.deepnorm and (2 * cfg.layers) ^ 0.25 or nil
 end
 
 function Block:forward(x, cache)
-  local a = self.attn(self.ln1(x), cache)
-  if self.p > 0 then a = F.dropout(a, {p = self.p, training = self.training}) end
-  x = x + a
-  local m = self.mlp(self.ln2(x))
-  if self.p > 0 then m = F.dropout(m, {p = self.p, training = self.training}) end
-  return x + m
+  local function drop(t) return self.p > 0 and F.dropout(t, {p = self.p, training = self.training}) or t end
+  if self.alpha then
+    local u = self.ln1(x)
+    x = u * self.alpha + drop(self.attn(u, cache))
+    u = self.ln2(x)
+    return u * self.alpha + drop(self.mlp(u))
+  end
+  x = x + drop(self.attn(self.ln1(x), cache))
+  return x + drop(self.mlp(self.ln2(x)))
 end
 
 ---------------------------------------------------------------------------------------------
@@ -183,13 +114,22 @@ function GPT:__init(cfg)
     dropout = check_cfg(cfg, "dropout", 0, "number"),
     norm = check_cfg(cfg, "norm", "layernorm", "string"),
     activation = check_cfg(cfg, "activation", "gelu", "string"),
+    attention = check_cfg(cfg, "attention", {kind = "mha"}, "table"),
+    layout = check_cfg(cfg, "layout", "S", "string"),
+    deepnorm = check_cfg(cfg, "deepnorm", false, "boolean"),
+    moe = check_cfg(cfg, "moe", nil, "table"),
   }
+  if cfg.kv_heads and c.attention.kind == "mha" and not cfg.attention then c.attention = {kind = "gqa", kv_heads = cfg.kv_heads} end
+  if not c.layout:match("^[LS]+$") then error("GPT: layout must be a string of L (lightning) and S (softmax) letters, got '" .. c.layout .. "'", 2) end
   if c.pos ~= "rope" and c.pos ~= "learned" then error("GPT: pos must be 'rope' or 'learned', got '" .. c.pos .. "'", 2) end
   self.cfg = c
   self.tok = nn.Embedding(c.vocab, c.dim)
   if c.pos == "learned" then self.pos = nn.Embedding(c.max_len, c.dim) end
   local blocks = {}
-  for i = 1, c.layers do blocks[i] = Block(c) end
+  for i = 1, c.layers do
+    local bc = setmetatable({layer = i - 1}, {__index = c})
+    blocks[i] = Block(bc)
+  end
   self.blocks = nn.ModuleList(blocks)
   self.ln_f = c.norm == "rmsnorm" and nn.RMSNorm(c.dim) or nn.LayerNorm(c.dim)
   if not c.tied then self.head = nn.Linear(c.dim, c.vocab, {bias = false}) end
@@ -205,7 +145,12 @@ function GPT:reset_parameters(generator)
       local name, p = np[1], np[2]
       if p:dim() >= 2 then
         local s = std
-        if name:match("proj%.weight$") or name:match("fc2%.weight$") then s = std / math.sqrt(2 * self.cfg.layers) end
+        if name:match("wo%.weight$") or name:match("fc2%.weight$") then s = std / math.sqrt(2 * self.cfg.layers) end
+        if self.cfg.deepnorm and (name:match("wo%.weight$") or name:match("fc[12]%.weight$") or name:match("w13$") or name:match("w2$")) then
+          -- DeepNorm's beta = (8N)^(-1/4) init gain on FFN and output projections (A5; the
+          -- paper does not say which matrices, this follows the DeepNorm recipe)
+          s = std * (8 * self.cfg.layers) ^ -0.25
+        end
         nn.init.normal_(p, {mean = 0, std = s, generator = generator})
       elseif name:match("ln") then
         if name:match("weight$") then p:fill_(1) else p:fill_(0) end
@@ -250,7 +195,7 @@ end
 
 function GPT:new_cache()
   local c = {len = 0}
-  for i = 1, #self.blocks do c[i] = {} end
+  for i, blk in ipairs(self.blocks) do c[i] = blk.attn:new_cache() end
   return c
 end
 
@@ -258,6 +203,16 @@ function GPT:kv_cache_bytes_per_token(dtype_bytes)
   local n = 0
   for _, blk in ipairs(self.blocks) do n = n + blk.attn:kv_cache_bytes_per_token(dtype_bytes) end
   return n
+end
+
+-- the sum of the MoE layers' auxiliary losses of the last forward (0 without MoE)
+function GPT:aux_loss()
+  local total
+  for _, blk in ipairs(self.blocks) do
+    local a = blk.mlp.aux_loss
+    if tide.is_tensor(a) then total = total and total + a or a end
+  end
+  return total or 0
 end
 
 -- {decay group: matrices, no-decay group: biases, norms, embeddings? no: embeddings are
@@ -322,8 +277,61 @@ end
 
 function GPT:extra_repr()
   local c = self.cfg
-  return ("vocab=%d, dim=%d, layers=%d, heads=%d, pos=%s, tied=%s"):format(c.vocab, c.dim, c.layers, c.heads, c.pos, tostring(c.tied))
+  return ("vocab=%d, dim=%d, layers=%d, heads=%d, attention=%s, layout=%s, pos=%s, tied=%s%s"):format(c.vocab, c.dim, c.layers, c.heads,
+    c.attention.kind or "mha", c.layout, c.pos, tostring(c.tied), c.deepnorm and ", deepnorm" or "")
 end
 
 tide.models.GPT = GPT
-tide.doc(GPT, "tide.models.GPT{vocab = 256, dim = 128, layers = 4, heads = 4, kv_heads, max_len = 256, mlp_ratio = 4, pos = 'rope'|'learned', rope_base = 10000, rotary_dim, tied = true, bias = true, dropout = 0, norm = 'layernorm'|'rmsnorm', activation = 'gelu'} -> a decoder-only transformer. gpt(idx) -> logits; gpt:loss(idx, targets); gpt:generate(prompt, {max_new, temperature, top_k, top_p, generator}); gpt:param_groups(wd).")
+tide.doc(GPT, "tide.models.GPT{vocab = 256, dim = 128, layers = 4, heads = 4, attention = {kind = 'mha'|'mqa'|'gqa'|'mla'|'tpa', ...}, layout = 'S' (e.g. 'LLLLLLLS': L lightning, S softmax, repeated over depth), deepnorm = false, moe = {experts, top_k, every, ...}, kv_heads, max_len = 256, mlp_ratio = 4, pos = 'rope'|'learned', rope_base = 10000, rotary_dim, tied = true, bias = true, dropout = 0, norm = 'layernorm'|'rmsnorm', activation = 'gelu'} -> a decoder-only transformer. gpt(idx) -> logits; gpt:loss(idx, targets); gpt:generate(prompt, {max_new, temperature, top_k, top_p, generator}); gpt:param_groups(wd).")
+
+-- Which attention each layer gets: the layout letters repeated over the depth (0-based
+-- layer l uses letter l % #layout + 1): "S" softmax, "L" lightning.
+function tide.models.layer_types(layout, layers)
+  if type(layout) ~= "string" or not layout:match("^[LS]+$") then error("layer_types: layout must be a string of L and S, got " .. tostring(layout), 2) end
+  local out = {}
+  for l = 0, layers - 1 do
+    local c = layout:sub(l % #layout + 1, l % #layout + 1)
+    out[l + 1] = c == "S" and "softmax" or "lightning"
+  end
+  return out
+end
+
+-- DeepNorm's constants for N layers (A5): alpha = (2N)^(1/4) scales the residual, beta =
+-- (8N)^(-1/4) is the init gain.
+function tide.models.deepnorm_constants(N)
+  return (2 * N) ^ 0.25, (8 * N) ^ -0.25
+end
+
+-- The parameter count of a GPT config without building it (weights, biases and norms), from
+-- the same per-module formulas the modules are built from; checked against num_parameters()
+-- on small configs in the tests, and usable at sizes that do not fit in memory.
+function tide.models.count_parameters(cfg)
+  local Dm, L, h, V = cfg.dim, cfg.layers, cfg.heads, cfg.vocab
+  local dh = cfg.head_dim or Dm // h
+  local att = cfg.attention or {kind = "mha"}
+  local norm = cfg.norm == "rmsnorm" and 1 or 2      -- per norm: weight (and bias for LayerNorm)
+  local bias = cfg.bias ~= false
+  local total = V * Dm + (cfg.tied == false and V * Dm or 0) + norm * Dm
+  for l = 0, L - 1 do
+    local letter = (cfg.layout or "S"):sub(l % #(cfg.layout or "S") + 1, l % #(cfg.layout or "S") + 1)
+    if letter == "L" then
+      total = total + 5 * Dm * h * dh + h * dh           -- qkv (3), gate, out; the norm over h*dh
+    else
+      local g = att.kind == "mqa" and 1 or (att.kind == "gqa" and att.kv_heads or h)
+      total = total + 2 * Dm * dh * (h + g)
+    end
+    total = total + 2 * norm * Dm
+    local moe = cfg.moe
+    if moe and (l + 1) % (moe.every or 1) == 0 then
+      local E, Fh = moe.experts, moe.hidden or (cfg.mlp_ratio or 4) * Dm
+      total = total + E * 3 * Dm * Fh + Dm * E          -- experts (W1, W3, W2) and the router
+      local shared = moe.shared_experts or 0
+      if shared > 0 then total = total + shared * 3 * Dm * (moe.shared_hidden or Fh) end
+    else
+      local Fh = (cfg.mlp_ratio or 4) * Dm
+      total = total + 2 * Dm * Fh + (bias and (Fh + Dm) or 0)
+    end
+  end
+  return total
+end
+tide.doc(tide.models.count_parameters, "tide.models.count_parameters(cfg) -> the parameter count of a GPT config (mha/mqa/gqa softmax and lightning layers, dense or MoE MLPs) without building it.")
