@@ -77,8 +77,8 @@ do
   local before = gpt(idx)
   local total = gpt:num_parameters()
   local names = nn.LoRA.apply(gpt, {pattern = "attn%.", rank = 2, alpha = 4})
-  assert(table.concat(names, " ") == "blocks.1.attn.qkv blocks.1.attn.proj blocks.2.attn.qkv blocks.2.attn.proj", table.concat(names, " "))
-  assert(gpt.blocks[1].attn.qkv:is_a(nn.LoRA) and gpt.blocks[2].attn.proj:is_a(nn.LoRA))
+  assert(table.concat(names, " ") == "blocks.1.attn.qkv blocks.1.attn.wo blocks.2.attn.qkv blocks.2.attn.wo", table.concat(names, " "))
+  assert(gpt.blocks[1].attn.qkv:is_a(nn.LoRA) and gpt.blocks[2].attn.wo:is_a(nn.LoRA))
   assert(gpt.blocks[1].mlp.fc1:is_a(nn.Linear) and not gpt.blocks[1].mlp.fc1:is_a(nn.LoRA))
   assert(maxdiff(gpt(idx), before) == 0)                     -- B = 0: same function
   local lp = nn.lora_parameters(gpt)
@@ -91,7 +91,7 @@ do
   -- child order is kept (the adapter sits where the Linear was)
   local children = {}
   for name in gpt.blocks[1].attn:named_children() do children[#children + 1] = name end
-  assert(table.concat(children, " ") == "qkv proj")
+  assert(table.concat(children, " ") == "qkv wo")
   -- training the adapters only: the loss falls, the base weights do not move
   local w_before = {}
   for name, p in gpt:named_parameters() do w_before[name] = p:clone() end
