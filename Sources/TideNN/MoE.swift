@@ -28,11 +28,15 @@ import Synchronization
 import TideCore
 import _CTideKernels
 
-/// The element-wise pieces of the expert kernels: a vectorized sigmoid row for f32 (the C
-/// kernel), a scalar one for f64.
+/// The row operations of the expert kernels, vectorized: the C kernels (AVX2) and level-1
+/// BLAS; f64 sigmoid is a scalar loop (f64 is for tests).
 protocol MoEScalar: GemmScalar {
     static func sigmoidRow(_ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, _ n: Int)
     static func dot(_ x: UnsafePointer<Self>, _ y: UnsafePointer<Self>, _ n: Int) -> Self
+    /// y = s * x over n elements
+    static func scaledCopy(_ s: Self, _ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, _ n: Int)
+    /// y += s * x over n elements
+    static func axpy(_ s: Self, _ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, _ n: Int)
 }
 
 extension Float: MoEScalar {
@@ -40,10 +44,20 @@ extension Float: MoEScalar {
         tide_unary_f32(Int32(TIDE_UN_SIGMOID), x, y, n)
     }
     static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> Float { cblas_sdot(Int32(n), x, 1, y, 1) }
+    static func scaledCopy(_ s: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        var v = s
+        tide_binary_f32(Int32(TIDE_OP_MUL), x, &v, y, n, Int32(TIDE_MODE_VS))
+    }
+    static func axpy(_ s: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) { cblas_saxpy(Int32(n), s, x, 1, y, 1) }
 }
 
 extension Double: MoEScalar {
     static func dot(_ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, _ n: Int) -> Double { cblas_ddot(Int32(n), x, 1, y, 1) }
+    static func scaledCopy(_ s: Double, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int) {
+        var v = s
+        tide_binary_f64(Int32(TIDE_OP_MUL), x, &v, y, n, Int32(TIDE_MODE_VS))
+    }
+    static func axpy(_ s: Double, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int) { cblas_daxpy(Int32(n), s, x, 1, y, 1) }
     static func sigmoidRow(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int) {
         for i in 0 ..< n {
             let v = x[i]
@@ -86,7 +100,7 @@ extension F {
                         var taken = false
                         for i in 0 ..< j where Int(out[i]) == e { taken = true }
                         if taken { continue }
-                        if best < 0 || row[e] > row[best] { best = e }
+                        if best < 0 || row[e] > row[best] || (row[best].isNaN && !row[e].isNaN) { best = e }
                     }
                     out[j] = Int64(best)
                 }
@@ -238,7 +252,7 @@ extension F {
                         if r < 0 { continue }
                         let src = rows + r * D
                         let s = scale.map { $0[t * k + j] } ?? 1
-                        if first { for c in 0 ..< D { dst[c] = s * src[c] } } else { for c in 0 ..< D { dst[c] += s * src[c] } }
+                        if first { T.scaledCopy(s, src, dst, D) } else { T.axpy(s, src, dst, D) }
                         first = false
                     }
                     if first { dst.update(repeating: 0, count: D) }
@@ -298,7 +312,7 @@ extension F {
                 for r in 0 ..< m {
                     let asg = order[lo + r], dyr = DY + (asg / k) * D
                     if let DG = DG { DG[asg] = T.dot(dyr, Y + (lo + r) * D, D) }
-                    if needRows { let gv = G[asg], dst = dye + r * D; for c in 0 ..< D { dst[c] = gv * dyr[c] } }
+                    if needRows { T.scaledCopy(G[asg], dyr, dye + r * D, D) }
                 }
                 if !needRows { return }
                 // dA = dY_e W2^T into the dH1 half; then the fused pass (one sigmoid per element)

@@ -107,6 +107,9 @@ do
   local probs = tide.tensor({{0.25, 0.25, 0.25, 0.25}, {0.1, 0.4, 0.1, 0.4}, {0.5, 0.2, 0.2, 0.1}}, "f64")
   local index = F.moe_route(probs, {top_k = 3})
   assert(maxdiff(index, tide.tensor({{1, 2, 3}, {2, 4, 1}, {1, 2, 3}})) == 0)
+  -- NaN never wins a choice (a row with NaN still gets k distinct experts)
+  local nan = tide.tensor({{0 / 0, 0.2, 0.5, 0.3}}, "f64")
+  assert(maxdiff(F.moe_route(nan, {top_k = 3}), tide.tensor({{3, 4, 2}})) == 0)
   -- f32 probabilities route like their f64 values
   local i32 = F.moe_route(probs:to("f32"), {top_k = 3})
   assert(maxdiff(i32, index) == 0)
