@@ -44,6 +44,8 @@ enum LuaLibrary {
         ("nn_init", PackageResources.nn_init_lua),
         ("functional", PackageResources.functional_lua),
         ("nn_layers", PackageResources.nn_layers_lua),
+        ("nn_moe", PackageResources.nn_moe_lua),
+        ("nn_lora", PackageResources.nn_lora_lua),
         ("nn_attention", PackageResources.nn_attention_lua),
         ("optim", PackageResources.optim_lua),
         ("train", PackageResources.train_lua),

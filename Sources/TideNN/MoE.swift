@@ -14,12 +14,57 @@
 //
 // Experts: the kept assignments are sorted by expert (counting sort), each expert's rows are
 // gathered into one block and run through SwiGLU, (SiLU(X W1) * (X W3)) W2, as two GEMMs (W1
-// and W3 fused), and the gated rows are scatter-added back. Experts run in parallel over the
-// cores with single-threaded BLAS. The backward reuses the saved hidden activations:
-// dA = dY W2^T, dW2 = A^T dY, dH1 = dA H3 silu'(H1), dH3 = dA silu(H1), dX = [dH1 dH3] W13^T,
-// dW13 = X^T [dH1 dH3], and d gate[t, k] = <dy_t, Y_e(row)>.
+// and W3 fused). Experts are handed to the cores largest first, each core taking the next
+// one when it is free, with single-threaded BLAS inside; the gated rows are then combined per
+// token (each output row written once, tokens split over the cores, no atomics, the sum in
+// choice order so results do not depend on the thread count).
+// Backward, per expert: dY_e = gate * dy (gathered), d gate = <dy_t, Y_e(row)>,
+// dA = dY_e W2^T, then one pass computes sigmoid(H1) once and gives A = silu(H1) H3 (for dW2),
+// dH3 = dA silu(H1), dH1 = dA H3 silu'(H1); dW2 = A^T dY_e, dW13 = X^T [dH1 dH3],
+// dX_e = [dH1 dH3] W13^T, combined per token like the forward. Only X, [H1 | H3] and Y are
+// saved; gradients that are not needed (frozen weights, x without grad) are not computed.
+import COpenBLAS
+import Synchronization
 import TideCore
 import _CTideKernels
+
+/// The row operations of the expert kernels, vectorized: the C kernels (AVX2) and level-1
+/// BLAS; f64 sigmoid is a scalar loop (f64 is for tests).
+protocol MoEScalar: GemmScalar {
+    static func sigmoidRow(_ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, _ n: Int)
+    static func dot(_ x: UnsafePointer<Self>, _ y: UnsafePointer<Self>, _ n: Int) -> Self
+    /// y = s * x over n elements
+    static func scaledCopy(_ s: Self, _ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, _ n: Int)
+    /// y += s * x over n elements
+    static func axpy(_ s: Self, _ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, _ n: Int)
+}
+
+extension Float: MoEScalar {
+    static func sigmoidRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        tide_unary_f32(Int32(TIDE_UN_SIGMOID), x, y, n)
+    }
+    static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> Float { cblas_sdot(Int32(n), x, 1, y, 1) }
+    static func scaledCopy(_ s: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        var v = s
+        tide_binary_f32(Int32(TIDE_OP_MUL), x, &v, y, n, Int32(TIDE_MODE_VS))
+    }
+    static func axpy(_ s: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) { cblas_saxpy(Int32(n), s, x, 1, y, 1) }
+}
+
+extension Double: MoEScalar {
+    static func dot(_ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, _ n: Int) -> Double { cblas_ddot(Int32(n), x, 1, y, 1) }
+    static func scaledCopy(_ s: Double, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int) {
+        var v = s
+        tide_binary_f64(Int32(TIDE_OP_MUL), x, &v, y, n, Int32(TIDE_MODE_VS))
+    }
+    static func axpy(_ s: Double, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int) { cblas_daxpy(Int32(n), s, x, 1, y, 1) }
+    static func sigmoidRow(_ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int) {
+        for i in 0 ..< n {
+            let v = x[i]
+            if v >= 0 { y[i] = 1 / (1 + Double.exp(-v)) } else { let e = Double.exp(v); y[i] = e / (1 + e) }
+        }
+    }
+}
 
 extension F {
     public struct MoERouting {
@@ -44,30 +89,33 @@ extension F {
         let P = p.pointer(Double.self)
         let index = try Tensor(uninitialized: [T, k], dtype: .i64), keep = try Tensor(uninitialized: [T, k], dtype: .bool)
         let I = index.pointer(Int64.self), K = keep.pointer(Bool.self)
-        // top-k per token: repeated argmax with ties to the lowest index (k is small)
-        for t in 0 ..< T {
-            let row = P + t * E
-            for j in 0 ..< k {
-                var best = -1
-                for e in 0 ..< E {
-                    var taken = false
-                    for i in 0 ..< j where Int(I[t * k + i]) == e { taken = true }
-                    if taken { continue }
-                    if best < 0 || row[e] > row[best] { best = e }
+        // top-k per token: repeated argmax with ties to the lowest index (k is small); NaN
+        // never wins, so a NaN row still gets k distinct experts
+        try Threads.parallelFor(T, grain: 1024) { lo, hi in
+            for t in lo ..< hi {
+                let row = P + t * E, out = I + t * k
+                for j in 0 ..< k {
+                    var best = -1
+                    for e in 0 ..< E {
+                        var taken = false
+                        for i in 0 ..< j where Int(out[i]) == e { taken = true }
+                        if taken { continue }
+                        if best < 0 || row[e] > row[best] || (row[best].isNaN && !row[e].isNaN) { best = e }
+                    }
+                    out[j] = Int64(best)
                 }
-                I[t * k + j] = Int64(best)
             }
         }
         let counts = try Tensor.zeros([E], dtype: .i64)
         let C = counts.pointer(Int64.self)
         var dropped = 0
         let per = T / groups
+        let limit = capacity.map { global ? $0 * groups : $0 }
         var used = [Int](repeating: 0, count: E * groups)
         for j in 0 ..< k {                      // first choices before second choices
             for t in 0 ..< T {                  // in token order
                 let e = Int(I[t * k + j])
                 let g = global ? 0 : t / per
-                let limit = capacity.map { global ? $0 * groups : $0 }
                 if let lim = limit, used[g * E + e] >= lim {
                     K[t * k + j] = false
                     dropped += 1
@@ -89,17 +137,60 @@ extension F {
         let T = x.shape[0], D = x.shape[1]
         guard w13.dim == 3, w13.shape[1] == D, w13.shape[2] % 2 == 0, w2.dim == 3, w2.shape[0] == w13.shape[0],
               w2.shape[1] == w13.shape[2] / 2, w2.shape[2] == D, w13.dtype == x.dtype, w2.dtype == x.dtype else {
-            throw TensorError("\(op): expected w13 (E, \(D), 2F) and w2 (E, F, \(D)) of dtype \(x.dtype.rawValue), got \(shapeString(w13.shape)) and \(shapeString(w2.shape))")
+            throw TensorError("\(op): expected w13 (E, \(D), 2F) and w2 (E, F, \(D)) of dtype \(x.dtype.rawValue), got \(w13.dtype.rawValue) \(shapeString(w13.shape)) and \(w2.dtype.rawValue) \(shapeString(w2.shape))")
         }
         let E = w13.shape[0], Fh = w2.shape[1]
         guard index.dtype == .i64, index.dim == 2, index.shape[0] == T, keep.shape == index.shape, keep.dtype == .bool,
-              gates.shape == index.shape else {
-            throw TensorError("\(op): expected index (i64), keep (bool) and gates of shape (\(T), k), got \(shapeString(index.shape)), \(shapeString(keep.shape)), \(shapeString(gates.shape))")
+              gates.shape == index.shape, gates.dtype == .f32 || gates.dtype == .f64 else {
+            throw TensorError("\(op): expected index (i64), keep (bool) and float gates of shape (\(T), k), got \(index.dtype.rawValue) \(shapeString(index.shape)), \(keep.dtype.rawValue) \(shapeString(keep.shape)), \(gates.dtype.rawValue) \(shapeString(gates.shape))")
         }
-        let k = index.shape[1]
+        let plan = try MoEPlan(index: index, keep: keep, experts: E, D: D, F: Fh, op: op)
+        let n = plan.n
+        let xc = try Autograd.noGrad { try x.contiguous() }
+        let w13c = try Autograd.noGrad { try w13.contiguous() }, w2c = try Autograd.noGrad { try w2.contiguous() }
+        let gc = try Autograd.noGrad { try gates.to(x.dtype).contiguous() }
+        // activations (saved for backward when recording): gathered rows X (n, D),
+        // H = [H1 | H3] (n, 2F), expert outputs Y (n, D)
+        let X = try Tensor(uninitialized: [Swift.max(n, 1), D], dtype: x.dtype)
+        let Hs = try Tensor(uninitialized: [Swift.max(n, 1), 2 * Fh], dtype: x.dtype)
+        let Ys = try Tensor(uninitialized: [Swift.max(n, 1), D], dtype: x.dtype)
+        return try Autograd.op(op, [x, gates, w13, w2], forward: {
+            let y = try Tensor(uninitialized: [T, D], dtype: x.dtype)
+            if x.dtype == .f32 { try moeForward(Float.self, plan, xc, gc, w13c, w2c, X, Hs, Ys, y) } else { try moeForward(Double.self, plan, xc, gc, w13c, w2c, X, Hs, Ys, y) }
+            return y
+        }, backward: { g, _, node in
+            let dy = try g.contiguous()
+            let want = MoEWant(x: node.needs(0), gates: node.needs(1), w13: node.needs(2), w2: node.needs(3))
+            let dx = want.x ? try Tensor(uninitialized: [T, D], dtype: x.dtype) : nil
+            let dg = want.gates ? try Tensor(uninitialized: [T, plan.k], dtype: x.dtype) : nil
+            let dw13 = want.w13 ? try Tensor(uninitialized: w13.shape, dtype: x.dtype) : nil
+            let dw2 = want.w2 ? try Tensor(uninitialized: w2.shape, dtype: x.dtype) : nil
+            if x.dtype == .f32 {
+                try moeBackward(Float.self, plan, want, gc, w13c, w2c, X, Hs, Ys, dy, dx, dg, dw13, dw2)
+            } else {
+                try moeBackward(Double.self, plan, want, gc, w13c, w2c, X, Hs, Ys, dy, dx, dg, dw13, dw2)
+            }
+            return [dx, try dg.map { try $0.to(gates.dtype) }, dw13, dw2]
+        }, saved: [X, Hs, Ys, gc])
+    }
+}
+
+/// Which gradients the backward computes.
+struct MoEWant { let x, gates, w13, w2: Bool }
+
+/// The dispatch plan: kept assignments a = t * k + j sorted by expert (stable, so in token
+/// order within an expert), where each one landed, and the experts in work order.
+struct MoEPlan: @unchecked Sendable {
+    let T, D, F, E, k, n: Int
+    let start: [Int]    // expert e owns sorted rows start[e] ..< start[e + 1]
+    let order: [Int]    // sorted row -> assignment id
+    let pos: [Int]      // assignment id -> sorted row, -1 when dropped
+    let work: [Int]     // experts with rows, largest first
+
+    init(index: Tensor, keep: Tensor, experts E: Int, D: Int, F: Int, op: String) throws {
+        let T = index.shape[0], k = index.shape[1]
         let idx = try index.contiguous(), kp = try keep.contiguous()
         let I = idx.pointer(Int64.self), KP = kp.pointer(Bool.self)
-        // counting sort of the kept assignments by expert: order[start[e] ..< start[e+1]]
         var start = [Int](repeating: 0, count: E + 1)
         for a in 0 ..< T * k where KP[a] {
             let e = Int(I[a])
@@ -108,128 +199,144 @@ extension F {
         }
         for e in 0 ..< E { start[e + 1] += start[e] }
         let n = start[E]
-        var order = [Int](repeating: 0, count: n)   // assignment id a = t * k + j
+        var order = [Int](repeating: 0, count: n)
+        var pos = [Int](repeating: -1, count: T * k)
         var fill = start
-        for a in 0 ..< T * k where KP[a] { order[fill[Int(I[a])]] = a; fill[Int(I[a])] += 1 }
-        let plan = MoEPlan(T: T, D: D, F: Fh, E: E, k: k, start: start, order: order)
-        let xc = try Autograd.noGrad { try x.contiguous() }
-        let w13c = try Autograd.noGrad { try w13.contiguous() }, w2c = try Autograd.noGrad { try w2.contiguous() }
-        let gc = try Autograd.noGrad { try gates.to(x.dtype).contiguous() }
-        // saved activations: gathered rows X (n, D), H = [H1 | H3] (n, 2F), expert outputs Y (n, D)
-        let X = try Tensor(uninitialized: [Swift.max(n, 1), D], dtype: x.dtype)
-        let Hs = try Tensor(uninitialized: [Swift.max(n, 1), 2 * Fh], dtype: x.dtype)
-        let Ys = try Tensor(uninitialized: [Swift.max(n, 1), D], dtype: x.dtype)
-        return try Autograd.op(op, [x, gates, w13, w2], forward: {
-            let y = try Tensor.zeros([T, D], dtype: x.dtype)
-            if x.dtype == .f32 { try moeForward(Float.self, plan, xc, gc, w13c, w2c, X, Hs, Ys, y) } else { try moeForward(Double.self, plan, xc, gc, w13c, w2c, X, Hs, Ys, y) }
-            return y
-        }, backward: { g, _, node in
-            let dy = try g.contiguous()
-            let dx = try Tensor.zeros([T, D], dtype: x.dtype), dg = try Tensor.zeros([T, k], dtype: x.dtype)
-            let dw13 = try Tensor.zeros(w13.shape, dtype: x.dtype), dw2 = try Tensor.zeros(w2.shape, dtype: x.dtype)
-            if x.dtype == .f32 {
-                try moeBackward(Float.self, plan, gc, w13c, w2c, X, Hs, Ys, dy, dx, dg, dw13, dw2)
-            } else {
-                try moeBackward(Double.self, plan, gc, w13c, w2c, X, Hs, Ys, dy, dx, dg, dw13, dw2)
-            }
-            return [node.needs(0) ? dx : nil, node.needs(1) ? dg : nil, dw13, dw2]
-        }, saved: [X, Hs, Ys, gc])
+        for a in 0 ..< T * k where KP[a] {
+            let e = Int(I[a])
+            order[fill[e]] = a; pos[a] = fill[e]; fill[e] += 1
+        }
+        var work = (0 ..< E).filter { start[$0 + 1] > start[$0] }
+        work.sort { (start[$0 + 1] - start[$0], -$0) > (start[$1 + 1] - start[$1], -$1) }
+        (self.T, self.D, self.F, self.E, self.k, self.n) = (T, D, F, E, k, n)
+        (self.start, self.order, self.pos, self.work) = (start, order, pos, work)
     }
 }
 
-struct MoEPlan {
-    let T, D, F, E, k: Int
-    let start: [Int]
-    let order: [Int]
+/// A shared "next task" counter for the cores.
+private final class TaskCounter: Sendable {
+    private let next = Atomic<Int>(0)
+    func take() -> Int { next.wrappingAdd(1, ordering: .relaxed).oldValue }
 }
-
 
 extension F {
-    static func moeForward<T: GemmScalar>(_: T.Type, _ p: MoEPlan, _ x: Tensor, _ gates: Tensor, _ w13: Tensor, _ w2: Tensor,
-                                          _ Xs: Tensor, _ Hs: Tensor, _ Ys: Tensor, _ y: Tensor) throws {
-        let (D, Fh) = (p.D, p.F)
-        let xp = x.pointer(T.self), G = gates.pointer(T.self), W13 = w13.pointer(T.self), W2 = w2.pointer(T.self)
-        let X = Xs.pointer(T.self), H = Hs.pointer(T.self), Y = Ys.pointer(T.self), out = y.pointer(T.self)
-        // scratch from the tensor buffer cache (fresh large allocations page-fault)
-        let At = try Tensor(uninitialized: [Swift.max(p.order.count, 1), Fh], dtype: x.dtype)
-        let A = At.pointer(T.self)
-        try p.order.withUnsafeBufferPointer { order in
-            let workers = Swift.max(1, Swift.min(Threads.count, p.E))
-            try parallelBLAS(workers) { w in
-                for e in p.E * w / workers ..< p.E * (w + 1) / workers {
-                    let lo = p.start[e], m = p.start[e + 1] - lo
-                    if m == 0 { continue }
-                    for r in 0 ..< m { (X + (lo + r) * D).update(from: xp + (order[lo + r] / p.k) * D, count: D) }
-                    // [H1 | H3] = X W13 ; A = silu(H1) * H3 ; Y = A W2
-                    T.gemm(false, false, m, 2 * Fh, D, 1, X + lo * D, D, W13 + e * D * 2 * Fh, 2 * Fh, 0, H + lo * 2 * Fh, 2 * Fh)
-                    for r in 0 ..< m {
-                        let h = H + (lo + r) * 2 * Fh, a = A + (lo + r) * Fh
-                        T.siluRow(h, a, Fh)
-                        for j in 0 ..< Fh { a[j] *= h[Fh + j] }
-                    }
-                    T.gemm(false, false, m, D, Fh, 1, A + lo * Fh, Fh, W2 + e * Fh * D, D, 0, Y + lo * D, D)
-                }
-            }
-            // scatter-add the gated rows in assignment order (sequential: rows of one token may
-            // come from two experts)
-            for (pos, a) in order.enumerated() {
-                let t = a / p.k, gv = G[a]
-                let src = Y + pos * D, dst = out + t * D
-                for c in 0 ..< D { dst[c] += gv * src[c] }
+    /// body(e, scratch) for every expert with rows, largest first, each core taking the next
+    /// expert when it is free (single-threaded BLAS inside). scratch: `rowScratch` elements
+    /// private to the core. One expert, or one core: BLAS keeps its threads.
+    static func forEachExpert<T: MoEScalar>(_: T.Type, _ p: MoEPlan, rowScratch: Int,
+                                            _ body: (Int, UnsafeMutablePointer<T>) throws -> Void) throws {
+        let workers = Swift.max(1, Swift.min(Threads.count, p.work.count))
+        let buf = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(1, rowScratch) * workers)
+        defer { buf.deallocate() }
+        let counter = TaskCounter()
+        try parallelBLAS(workers) { w in
+            while true {
+                let i = counter.take()
+                if i >= p.work.count { break }
+                try body(p.work[i], buf + w * Swift.max(1, rowScratch))
             }
         }
     }
 
-    static func moeBackward<T: GemmScalar>(_: T.Type, _ p: MoEPlan, _ gates: Tensor, _ w13: Tensor, _ w2: Tensor,
-                                           _ Xs: Tensor, _ Hs: Tensor, _ Ys: Tensor, _ dy: Tensor,
-                                           _ dx: Tensor, _ dg: Tensor, _ dw13: Tensor, _ dw2: Tensor) throws {
-        let (D, Fh) = (p.D, p.F)
-        let n = p.order.count
-        let G = gates.pointer(T.self), W13 = w13.pointer(T.self), W2 = w2.pointer(T.self)
-        let X = Xs.pointer(T.self), H = Hs.pointer(T.self), Y = Ys.pointer(T.self), DY = dy.pointer(T.self)
-        let DX = dx.pointer(T.self), DG = dg.pointer(T.self), DW13 = dw13.pointer(T.self), DW2 = dw2.pointer(T.self)
-        let rows = Swift.max(n, 1)
-        let scratch = try Tensor(uninitialized: [rows * (2 * D + 4 * Fh)], dtype: gates.dtype)
-        let dYe = scratch.pointer(T.self), dXe = dYe + rows * D, A = dXe + rows * D, dH = A + rows * Fh
-        let S1 = dH + rows * 2 * Fh   // silu(H1), then silu'(H1) dA
-        try p.order.withUnsafeBufferPointer { order in
-            // gate gradients and the gated output gradient rows
-            for (pos, a) in order.enumerated() {
-                let t = a / p.k, gv = G[a]
-                let dyr = DY + t * D, yr = Y + pos * D, dst = dYe + pos * D
-                var dot: T = 0
-                for c in 0 ..< D { dot += dyr[c] * yr[c]; dst[c] = gv * dyr[c] }
-                DG[a] = dot
-            }
-            let workers = Swift.max(1, Swift.min(Threads.count, p.E))
-            try parallelBLAS(workers) { w in
-                for e in p.E * w / workers ..< p.E * (w + 1) / workers {
-                    let lo = p.start[e], m = p.start[e + 1] - lo
-                    if m == 0 { continue }
-                    let h = H + lo * 2 * Fh, a = A + lo * Fh, dh = dH + lo * 2 * Fh, s1 = S1 + lo * Fh
-                    for r in 0 ..< m {
-                        T.siluRow(h + r * 2 * Fh, s1 + r * Fh, Fh)
-                        for j in 0 ..< Fh { a[r * Fh + j] = s1[r * Fh + j] * h[r * 2 * Fh + Fh + j] }
+    /// out[t] = sum over kept choices j (in order) of scale[t, j] * rows[pos[t, j]], or of the
+    /// rows themselves without scale; tokens with nothing kept get zeros. Split over tokens.
+    static func moeCombine<T: MoEScalar>(_ p: MoEPlan, rows: UnsafePointer<T>, scale: UnsafePointer<T>?, out: UnsafeMutablePointer<T>) throws {
+        let (D, k) = (p.D, p.k)
+        try p.pos.withUnsafeBufferPointer { pos in
+            try Threads.parallelFor(p.T, grain: Swift.max(64, 32768 / Swift.max(D, 1))) { lo, hi in
+                for t in lo ..< hi {
+                    let dst = out + t * D
+                    var first = true
+                    for j in 0 ..< k {
+                        let r = pos[t * k + j]
+                        if r < 0 { continue }
+                        let src = rows + r * D
+                        let s = scale.map { $0[t * k + j] } ?? 1
+                        if first { T.scaledCopy(s, src, dst, D) } else { T.axpy(s, src, dst, D) }
+                        first = false
                     }
-                    // dW2 = A^T dY ; dA = dY W2^T (into the dH1 half, then split)
-                    T.gemm(true, false, Fh, D, m, 1, a, Fh, dYe + lo * D, D, 0, DW2 + e * Fh * D, D)
-                    T.gemm(false, true, m, Fh, D, 1, dYe + lo * D, D, W2 + e * Fh * D, D, 0, dh, 2 * Fh)
-                    for r in 0 ..< m {
-                        let hr = h + r * 2 * Fh, dr = dh + r * 2 * Fh, sr = s1 + r * Fh
-                        // dH3 = dA silu(H1); dH1 = silu'(H1) (dA H3)
-                        for j in 0 ..< Fh { let da = dr[j]; dr[Fh + j] = da * sr[j]; dr[j] = da * hr[Fh + j] }
-                        T.siluGradRow(hr, dr, dr, Fh)
-                    }
-                    // dW13 = X^T dH ; dX = dH W13^T
-                    T.gemm(true, false, D, 2 * Fh, m, 1, X + lo * D, D, dh, 2 * Fh, 0, DW13 + e * D * 2 * Fh, 2 * Fh)
-                    T.gemm(false, true, m, D, 2 * Fh, 1, dh, 2 * Fh, W13 + e * D * 2 * Fh, 2 * Fh, 0, dXe + lo * D, D)
+                    if first { dst.update(repeating: 0, count: D) }
                 }
             }
-            for (pos, a) in order.enumerated() {
-                let t = a / p.k
-                let src = dXe + pos * D, dst = DX + t * D
-                for c in 0 ..< D { dst[c] += src[c] }
+        }
+    }
+
+    static func moeForward<T: MoEScalar>(_: T.Type, _ p: MoEPlan, _ x: Tensor, _ gates: Tensor, _ w13: Tensor, _ w2: Tensor,
+                                         _ Xs: Tensor, _ Hs: Tensor, _ Ys: Tensor, _ y: Tensor) throws {
+        let (D, Fh, k) = (p.D, p.F, p.k)
+        let xp = x.pointer(T.self), G = gates.pointer(T.self), W13 = w13.pointer(T.self), W2 = w2.pointer(T.self)
+        let X = Xs.pointer(T.self), H = Hs.pointer(T.self), Y = Ys.pointer(T.self)
+        // A = silu(H1) * H3 (n, F): scratch from the tensor buffer cache
+        let At = try Tensor(uninitialized: [Swift.max(p.n, 1), Fh], dtype: x.dtype)
+        let A = At.pointer(T.self)
+        try p.order.withUnsafeBufferPointer { order in
+            try forEachExpert(T.self, p, rowScratch: Fh) { e, s in
+                let lo = p.start[e], m = p.start[e + 1] - lo
+                for r in 0 ..< m { (X + (lo + r) * D).update(from: xp + (order[lo + r] / k) * D, count: D) }
+                // [H1 | H3] = X W13 ; A = silu(H1) * H3 ; Y = A W2
+                T.gemm(false, false, m, 2 * Fh, D, 1, X + lo * D, D, W13 + e * D * 2 * Fh, 2 * Fh, 0, H + lo * 2 * Fh, 2 * Fh)
+                for r in 0 ..< m {
+                    let h = H + (lo + r) * 2 * Fh, a = A + (lo + r) * Fh
+                    T.sigmoidRow(h, s, Fh)
+                    for j in 0 ..< Fh { a[j] = h[j] * s[j] * h[Fh + j] }
+                }
+                T.gemm(false, false, m, D, Fh, 1, A + lo * Fh, Fh, W2 + e * Fh * D, D, 0, Y + lo * D, D)
             }
         }
+        try moeCombine(p, rows: Y, scale: G, out: y.pointer(T.self))
+    }
+
+    static func moeBackward<T: MoEScalar>(_: T.Type, _ p: MoEPlan, _ want: MoEWant, _ gates: Tensor, _ w13: Tensor, _ w2: Tensor,
+                                          _ Xs: Tensor, _ Hs: Tensor, _ Ys: Tensor, _ dy: Tensor,
+                                          _ dx: Tensor?, _ dg: Tensor?, _ dw13: Tensor?, _ dw2: Tensor?) throws {
+        let (D, Fh, k) = (p.D, p.F, p.k)
+        let G = gates.pointer(T.self), W13 = w13.pointer(T.self), W2 = w2.pointer(T.self)
+        let X = Xs.pointer(T.self), H = Hs.pointer(T.self), Y = Ys.pointer(T.self), DY = dy.pointer(T.self)
+        let DG = dg?.pointer(T.self), DW13 = dw13?.pointer(T.self), DW2 = dw2?.pointer(T.self)
+        // experts without rows get zero weight gradients; dropped choices a zero gate gradient
+        for e in 0 ..< p.E where p.start[e + 1] == p.start[e] {
+            DW13?.advanced(by: e * D * 2 * Fh).update(repeating: 0, count: D * 2 * Fh)
+            DW2?.advanced(by: e * Fh * D).update(repeating: 0, count: Fh * D)
+        }
+        if let DG = DG { for a in 0 ..< p.T * k where p.pos[a] < 0 { DG[a] = 0 } }
+        let needH = want.x || want.w13, needRows = needH || want.w2
+        let rows = Swift.max(p.n, 1)
+        // dYe (n, D), reused for dX_e once dW2 is done; dH = [dH1 | dH3] (n, 2F); A (n, F)
+        let scratch = try Tensor(uninitialized: [needRows ? rows * (D + 3 * Fh) : 1], dtype: gates.dtype)
+        let dYe = scratch.pointer(T.self), dH = dYe + rows * D, A = dH + rows * 2 * Fh
+        try p.order.withUnsafeBufferPointer { order in
+            try forEachExpert(T.self, p, rowScratch: Fh) { e, s in
+                let lo = p.start[e], m = p.start[e + 1] - lo
+                let h = H + lo * 2 * Fh, a = A + lo * Fh, dh = dH + lo * 2 * Fh, dye = dYe + lo * D
+                // d gate = <dy_t, Y_e row> ; dY_e rows = gate * dy_t
+                for r in 0 ..< m {
+                    let asg = order[lo + r], dyr = DY + (asg / k) * D
+                    if let DG = DG { DG[asg] = T.dot(dyr, Y + (lo + r) * D, D) }
+                    if needRows { T.scaledCopy(G[asg], dyr, dye + r * D, D) }
+                }
+                if !needRows { return }
+                // dA = dY_e W2^T into the dH1 half; then the fused pass (one sigmoid per element)
+                if needH { T.gemm(false, true, m, Fh, D, 1, dye, D, W2 + e * Fh * D, D, 0, dh, 2 * Fh) }
+                for r in 0 ..< m {
+                    let hr = h + r * 2 * Fh, dr = dh + r * 2 * Fh, ar = a + r * Fh
+                    T.sigmoidRow(hr, s, Fh)
+                    if needH {
+                        for j in 0 ..< Fh {
+                            let h1 = hr[j], h3 = hr[Fh + j], sg = s[j], da = dr[j], u = h1 * sg
+                            ar[j] = u * h3
+                            dr[Fh + j] = da * u
+                            dr[j] = da * h3 * sg * (1 + h1 * (1 - sg))
+                        }
+                    } else {
+                        for j in 0 ..< Fh { ar[j] = hr[j] * s[j] * hr[Fh + j] }
+                    }
+                }
+                if let DW2 = DW2 { T.gemm(true, false, Fh, D, m, 1, a, Fh, dye, D, 0, DW2 + e * Fh * D, D) }
+                if let DW13 = DW13 { T.gemm(true, false, D, 2 * Fh, m, 1, X + lo * D, D, dh, 2 * Fh, 0, DW13 + e * D * 2 * Fh, 2 * Fh) }
+                // dX_e = dH W13^T, over the dY_e rows (no longer needed)
+                if want.x { T.gemm(false, true, m, D, 2 * Fh, 1, dh, 2 * Fh, W13 + e * D * 2 * Fh, 2 * Fh, 0, dye, D) }
+            }
+        }
+        if let dx = dx { try moeCombine(p, rows: dYe, scale: nil, out: dx.pointer(T.self)) }
     }
 }
