@@ -46,10 +46,12 @@ let package = Package(
                 path: "Sources/TideCore"),
         // Swift learning layer: fused functional ops with derivatives, optimizer kernels.
         .target(name: "TideNN", dependencies: ["TideCore", "COpenBLAS", "_CTideKernels"], path: "Sources/TideNN"),
+        // Swift solvers: tensor train, measurement operators, quantum state tomography.
+        .target(name: "TideSolvers", dependencies: ["TideCore", "COpenBLAS"], path: "Sources/TideSolvers"),
         // The only Lua-aware Swift: VM wrapper and bindings.
         // Lua library files (lua/*.lua) are compiled into the binary; TIDE_LUA_DIR overrides
         // them from disk while developing.
-        .target(name: "TideLua", dependencies: ["TideCore", "TideNN", "CLua", "_CTideShims"],
+        .target(name: "TideLua", dependencies: ["TideCore", "TideNN", "TideSolvers", "CLua", "_CTideShims"],
                 path: "Sources/TideLua",
                 resources: luaLibrary.map { .embedInCode("lua/\($0).lua") }),
         // The embeddable host: links liblua5.4.

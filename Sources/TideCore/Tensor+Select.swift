@@ -52,21 +52,23 @@ extension Tensor {
         }
         let ids = try idx.contiguous()
         let ip = ids.pointer(Int64.self)
-        var parts: [Tensor] = []
-        parts.reserveCapacity(ids.numel)
-        for k in 0 ..< ids.numel {
-            let i = Int(ip[k])
-            guard i >= 0 && i < shape[d] else {
-                throw TensorError("index_select: index \(i + 1) out of range for dim \(d + 1) of size \(shape[d])")
-            }
-            parts.append(try select(d, i))
+        let size = shape[d]
+        for k in 0 ..< ids.numel where ip[k] < 0 || Int(ip[k]) >= size {
+            throw TensorError("index_select: index \(ip[k] + 1) out of range for dim \(d + 1) of size \(size)")
         }
         var outShape = shape
         outShape.replaceSubrange(d ... d, with: idx.shape)
         let out = try Tensor(uninitialized: outShape, dtype: dtype)
-        // copy each selected slice into its place along the (flattened) index dims
-        let flatOut = try out.reshaped(Array(shape[..<d]) + [ids.numel] + Array(shape[(d + 1)...]))
-        for (k, p) in parts.enumerated() { try flatOut.select(d, k).copy_(from: p) }
+        // dense source: (outer, size, inner) -> (outer, n, inner), one block copy per index
+        let src = try contiguous()
+        let outer = shape[..<d].reduce(1, *), inner = shape[(d + 1)...].reduce(1, *)
+        let n = ids.numel, isz = dtype.itemSize, run = inner * isz
+        let sp = src.rawPointer, op = out.rawPointer
+        for o in 0 ..< outer {
+            for k in 0 ..< n {
+                (op + (o * n + k) * run).copyMemory(from: sp + (o * size + Int(ip[k])) * run, byteCount: run)
+            }
+        }
         return out
     }
 

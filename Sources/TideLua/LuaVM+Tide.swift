@@ -34,9 +34,11 @@ extension LuaVM {
         CoreBindings.open(self, tide)
         IOBindings.open(self, tide)
         LinalgBindings.open(self, tide)
+        QSTBindings.open(self, tide)
         NNBindings.open(self, tide)
         SystemBindings.open(self, tide)
         OptimBindings.open(self, tide)
+        ConvBindings.open(self, tide)
 
         // global and package.loaded
         tide_pushglobaltable(L)

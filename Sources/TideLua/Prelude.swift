@@ -66,7 +66,8 @@ function tide.help(v, name)
   if type(v) == "table" then
     local keys = {}
     for k, x in pairs(v) do
-      if type(k) == "string" and tide.doc(x) then keys[#keys + 1] = k end
+      -- names starting with "_" are private helpers (e.g. the optimizers' fused kernels)
+      if type(k) == "string" and k:sub(1, 1) ~= "_" and tide.doc(x) then keys[#keys + 1] = k end
     end
     table.sort(keys)
     if #keys > 0 then

@@ -126,7 +126,7 @@ extension F {
         return (mass, wy)
     }
 
-    static func ceForward<S: FloatScalar>(_: S.Type, _ Z: Tensor, _ T: Tensor, _ Wt: Tensor?, _ soft: Bool, _ ignore: Int,
+    static func ceForward<S: GemmScalar>(_: S.Type, _ Z: Tensor, _ T: Tensor, _ Wt: Tensor?, _ soft: Bool, _ ignore: Int,
                                           _ eps: Double, _ lse: Tensor, _ rowLoss: Tensor, _ rowMass: Tensor, _ denom: inout Double) throws {
         let M = Z.shape[0], C = Z.shape[1]
         let zp = UnsafePointer(Z.pointer(S.self))
@@ -138,16 +138,17 @@ extension F {
         defer { dens.deallocate() }
         let scratch = UnsafeMutablePointer<Double>.allocate(capacity: parts * max(C, 1))
         defer { scratch.deallocate() }
+        let erow = UnsafeMutablePointer<S>.allocate(capacity: parts * max(C, 1))
+        defer { erow.deallocate() }
         try Threads.parallelFor(parts, grain: 1) { plo, phi in
             for p in plo ..< phi {
-                let a = scratch + p * C
+                let a = scratch + p * C, e = erow + p * C
                 for i in M * p / parts ..< M * (p + 1) / parts {
                     let z = zp + i * C
-                    var m = -Double.infinity
-                    for c in 0 ..< C { m = Swift.max(m, Double(z[c])) }
-                    var s = 0.0
-                    for c in 0 ..< C { s += exp(Double(z[c]) - m) }
-                    let l = m + log(s)
+                    // logsumexp with the SIMD exp (the row max keeps it stable)
+                    e.update(from: z, count: C)
+                    let m = S.maxOf(e, C)
+                    let l = Double(m) + log(Double(S.expShift(e, C, m)))
                     L[i] = l
                     guard let (mass, wy) = try ceCoefficients(i, C, T, W, soft, ignore, eps, a) else {
                         RL[i] = 0; RM[i] = 0
@@ -165,7 +166,7 @@ extension F {
         for p in 0 ..< parts { denom += dens[p] }
     }
 
-    static func ceBackward<S: FloatScalar>(_: S.Type, _ Z: Tensor, _ T: Tensor, _ Wt: Tensor?, _ soft: Bool, _ ignore: Int,
+    static func ceBackward<S: GemmScalar>(_: S.Type, _ Z: Tensor, _ T: Tensor, _ Wt: Tensor?, _ soft: Bool, _ ignore: Int,
                                            _ eps: Double, _ lse: Tensor, _ rowMass: Tensor, _ scale: Tensor, _ dZ: Tensor) throws {
         let M = Z.shape[0], C = Z.shape[1]
         let zp = UnsafePointer(Z.pointer(S.self)), dp = dZ.pointer(S.self)
@@ -184,7 +185,10 @@ extension F {
                         continue
                     }
                     let s = SC[i], mass = RM[i], l = L[i]
-                    for c in 0 ..< C { d[c] = S(s * (exp(Double(z[c]) - l) * mass - a[c])) }
+                    // softmax row into d with the SIMD exp, then the gradient in place
+                    d.update(from: z, count: C)
+                    _ = S.expShift(d, C, S(l))
+                    for c in 0 ..< C { d[c] = S(s * (Double(d[c]) * mass - a[c])) }
                 }
             }
         }

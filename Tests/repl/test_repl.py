@@ -101,6 +101,7 @@ def t_help():
     c = spawn()
     c.sendline("?tide.zeros")
     c.expect_exact("tensor of zeros")
+    c.expect_exact("> ")        # the next prompt: Ctrl-D before it races readline's setup
     c.sendeof()
     c.expect(pexpect.EOF)
 

@@ -283,3 +283,55 @@ end
 
 tide.models.GPT = GPT
 tide.doc(GPT, "tide.models.GPT{vocab = 256, dim = 128, layers = 4, heads = 4, attention = {kind = 'mha'|'mqa'|'gqa'|'mla'|'tpa', ...}, layout = 'S' (e.g. 'LLLLLLLS': L lightning, S softmax, repeated over depth), deepnorm = false, moe = {experts, top_k, every, ...}, kv_heads, max_len = 256, mlp_ratio = 4, pos = 'rope'|'learned', rope_base = 10000, rotary_dim, tied = true, bias = true, dropout = 0, norm = 'layernorm'|'rmsnorm', activation = 'gelu'} -> a decoder-only transformer. gpt(idx) -> logits; gpt:loss(idx, targets); gpt:generate(prompt, {max_new, temperature, top_k, top_p, generator}); gpt:param_groups(wd).")
+
+-- Which attention each layer gets: the layout letters repeated over the depth (0-based
+-- layer l uses letter l % #layout + 1): "S" softmax, "L" lightning.
+function tide.models.layer_types(layout, layers)
+  if type(layout) ~= "string" or not layout:match("^[LS]+$") then error("layer_types: layout must be a string of L and S, got " .. tostring(layout), 2) end
+  local out = {}
+  for l = 0, layers - 1 do
+    local c = layout:sub(l % #layout + 1, l % #layout + 1)
+    out[l + 1] = c == "S" and "softmax" or "lightning"
+  end
+  return out
+end
+
+-- DeepNorm's constants for N layers (A5): alpha = (2N)^(1/4) scales the residual, beta =
+-- (8N)^(-1/4) is the init gain.
+function tide.models.deepnorm_constants(N)
+  return (2 * N) ^ 0.25, (8 * N) ^ -0.25
+end
+
+-- The parameter count of a GPT config without building it (weights, biases and norms), from
+-- the same per-module formulas the modules are built from; checked against num_parameters()
+-- on small configs in the tests, and usable at sizes that do not fit in memory.
+function tide.models.count_parameters(cfg)
+  local Dm, L, h, V = cfg.dim, cfg.layers, cfg.heads, cfg.vocab
+  local dh = cfg.head_dim or Dm // h
+  local att = cfg.attention or {kind = "mha"}
+  local norm = cfg.norm == "rmsnorm" and 1 or 2      -- per norm: weight (and bias for LayerNorm)
+  local bias = cfg.bias ~= false
+  local total = V * Dm + (cfg.tied == false and V * Dm or 0) + norm * Dm
+  for l = 0, L - 1 do
+    local letter = (cfg.layout or "S"):sub(l % #(cfg.layout or "S") + 1, l % #(cfg.layout or "S") + 1)
+    if letter == "L" then
+      total = total + 5 * Dm * h * dh + h * dh           -- qkv (3), gate, out; the norm over h*dh
+    else
+      local g = att.kind == "mqa" and 1 or (att.kind == "gqa" and att.kv_heads or h)
+      total = total + 2 * Dm * dh * (h + g)
+    end
+    total = total + 2 * norm * Dm
+    local moe = cfg.moe
+    if moe and (l + 1) % (moe.every or 1) == 0 then
+      local E, Fh = moe.experts, moe.hidden or (cfg.mlp_ratio or 4) * Dm
+      total = total + E * 3 * Dm * Fh + Dm * E          -- experts (W1, W3, W2) and the router
+      local shared = moe.shared_experts or 0
+      if shared > 0 then total = total + shared * 3 * Dm * (moe.shared_hidden or Fh) end
+    else
+      local Fh = (cfg.mlp_ratio or 4) * Dm
+      total = total + 2 * Dm * Fh + (bias and (Fh + Dm) or 0)
+    end
+  end
+  return total
+end
+tide.doc(tide.models.count_parameters, "tide.models.count_parameters(cfg) -> the parameter count of a GPT config (mha/mqa/gqa softmax and lightning layers, dense or MoE MLPs) without building it.")
