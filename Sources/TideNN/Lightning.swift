@@ -197,10 +197,10 @@ extension F {
                     for i in 0 ..< m * m { A[i] *= dec.D[i] }
                     T.gemm(false, false, m, e, m, 1, A, m, vb, e, 0, ob, e)
                     // inter: O += (qdec . Q) S
-                    for j in 0 ..< m { let c = dec.qdec[j]; for i in 0 ..< d { Qd[j * d + i] = qb[j * d + i] * c } }
+                    scaleRows(Qd, qb, dec.qdec, m, d)
                     T.gemm(false, false, m, e, d, 1, Qd, d, S, e, 1, ob, e)
                     // state: S = lam^m S + (kdec . K)^T V
-                    for j in 0 ..< m { let c = dec.kdec[j]; for i in 0 ..< d { Qd[j * d + i] = kb[j * d + i] * c } }
+                    scaleRows(Qd, kb, dec.kdec, m, d)
                     T.gemm(true, false, d, e, m, 1, Qd, d, vb, e, dec.bdec, S, e)
                     r0 += m
                 }
@@ -248,9 +248,9 @@ extension F {
                         T.gemm(true, false, m, e, m, 1, A, m, gb, e, 1, gdv + r0 * e, e)
                         // dQ += qdec . (dO S^T)
                         T.gemm(false, true, m, d, e, 1, gb, e, S, e, 0, X, d)
-                        for j in 0 ..< m { let c = dec.qdec[j]; for i in 0 ..< d { gdq[(r0 + j) * d + i] += X[j * d + i] * c } }
+                        addScaledRows(gdq + r0 * d, X, dec.qdec, m, d)
                         // S = lam^m S + (kdec . K)^T V
-                        for j in 0 ..< m { let c = dec.kdec[j]; for i in 0 ..< d { X[j * d + i] = kb[j * d + i] * c } }
+                        scaleRows(X, kb, dec.kdec, m, d)
                         T.gemm(true, false, d, e, m, 1, X, d, vb, e, dec.bdec, S, e)
                         r0 += m
                     }
@@ -264,13 +264,13 @@ extension F {
                     let qb = q + r0 * d, kb = k + r0 * d, vb = v + r0 * e
                     // dK += kdec . (V G^T) ; dV += kdec . (K G)
                     T.gemm(false, true, m, d, e, 1, vb, e, G, e, 0, X, d)
-                    for j in 0 ..< m { let c = dec.kdec[j]; for i in 0 ..< d { gdk[(r0 + j) * d + i] += X[j * d + i] * c } }
+                    addScaledRows(gdk + r0 * d, X, dec.kdec, m, d)
                     T.gemm(false, false, m, e, d, 1, kb, d, G, e, 0, Y, e)
-                    for j in 0 ..< m { let c = dec.kdec[j]; for i in 0 ..< e { gdv[(r0 + j) * e + i] += Y[j * e + i] * c } }
+                    addScaledRows(gdv + r0 * e, Y, dec.kdec, m, e)
                     // G = lam^m G + (qdec . Q)^T dO
                     if let dOt = dO {
                         let gb = dOt.pointer(T.self) + task * N * e + r0 * e
-                        for j in 0 ..< m { let c = dec.qdec[j]; for i in 0 ..< d { X[j * d + i] = qb[j * d + i] * c } }
+                        scaleRows(X, qb, dec.qdec, m, d)
                         T.gemm(true, false, d, e, m, 1, X, d, gb, e, dec.bdec, G, e)
                     } else {
                         for i in 0 ..< d * e { G[i] *= dec.bdec }
@@ -279,6 +279,30 @@ extension F {
                 if let ds0 = ds0 { (ds0.pointer(T.self) + task * d * e).update(from: G, count: d * e) }
             }
         }
+    }
+}
+
+/// Row j of dst (m rows of n, packed) = row j of src times scale[j]. Row pointers keep the
+/// inner loop free of index arithmetic (and its overflow checks), so it vectorizes: with
+/// 64 x 64 blocks these passes cost a sizeable fraction of the GEMMs next to them.
+@inline(__always)
+private func scaleRows<T: GemmScalar>(_ dst: UnsafeMutablePointer<T>, _ src: UnsafePointer<T>, _ scale: UnsafePointer<T>, _ m: Int, _ n: Int) {
+    var d = dst, s = src
+    for j in 0 ..< m {
+        let c = scale[j]
+        for i in 0 ..< n { d[i] = s[i] * c }
+        d += n; s += n
+    }
+}
+
+/// Row j of dst (m rows of n, packed) += row j of src times scale[j].
+@inline(__always)
+private func addScaledRows<T: GemmScalar>(_ dst: UnsafeMutablePointer<T>, _ src: UnsafePointer<T>, _ scale: UnsafePointer<T>, _ m: Int, _ n: Int) {
+    var d = dst, s = src
+    for j in 0 ..< m {
+        let c = scale[j]
+        for i in 0 ..< n { d[i] += s[i] * c }
+        d += n; s += n
     }
 }
 

@@ -152,7 +152,9 @@ function GPT:reset_parameters(generator)
           s = std * (8 * self.cfg.layers) ^ -0.25
         end
         nn.init.normal_(p, {mean = 0, std = s, generator = generator})
-      elseif name:match("ln") then
+      elseif name:match("ln") or name:match("norm%.weight$") then
+        -- also the RMSNorms inside attention layers (lightning's output norm, MLA's q_norm and
+        -- kv_norm): a zero weight there zeroes the layer and every gradient behind the norm
         if name:match("weight$") then p:fill_(1) else p:fill_(0) end
       else
         p:fill_(0)
