@@ -14,15 +14,18 @@
 //
 // Experts: the kept assignments are sorted by expert (counting sort), each expert's rows are
 // gathered into one block and run through SwiGLU, (SiLU(X W1) * (X W3)) W2, as two GEMMs (W1
-// and W3 fused). Experts are handed to the cores largest first, each core taking the next
-// one when it is free, with single-threaded BLAS inside; the gated rows are then combined per
-// token (each output row written once, tokens split over the cores, no atomics, the sum in
-// choice order so results do not depend on the thread count).
-// Backward, per expert: dY_e = gate * dy (gathered), d gate = <dy_t, Y_e(row)>,
+// and W3 fused). The work is a list of tasks handed to the cores largest first, each core
+// taking the next one when it is free, with single-threaded BLAS inside: normally one task per
+// expert; with fewer than 8 experts holding tokens (one expert = a dense layer, or a
+// collapsed router) experts are split into row blocks, and their weight gradients into column
+// blocks, so that every core has work. The split does not depend on the thread count. The gated rows are then combined per token (each output row written once, tokens
+// split over the cores, no atomics, the sum in choice order).
+// Backward: per row block, d gate = <dy_t, Y_e(row)>, dY_e = gate * dy (gathered),
 // dA = dY_e W2^T, then one pass computes sigmoid(H1) once and gives A = silu(H1) H3 (for dW2),
-// dH3 = dA silu(H1), dH1 = dA H3 silu'(H1); dW2 = A^T dY_e, dW13 = X^T [dH1 dH3],
-// dX_e = [dH1 dH3] W13^T, combined per token like the forward. Only X, [H1 | H3] and Y are
-// saved; gradients that are not needed (frozen weights, x without grad) are not computed.
+// dH3 = dA silu(H1), dH1 = dA H3 silu'(H1); per column block dW2 = A^T dY_e and
+// dW13 = X^T [dH1 dH3]; per row block dX_e = [dH1 dH3] W13^T, combined per token like the
+// forward. Only X, [H1 | H3] and Y are saved; gradients that are not needed (frozen weights,
+// x without grad) are not computed.
 import COpenBLAS
 import Synchronization
 import TideCore
@@ -182,8 +185,8 @@ struct MoEWant { let x, gates, w13, w2: Bool }
 /// order within an expert), where each one landed, and the work split into tasks for the
 /// cores. Row tasks are row blocks of one expert (forward, and the row-wise half of the
 /// backward); column tasks are column blocks of one expert's weight gradients. Experts are
-/// split only when there are too few of them to keep every core busy (one expert = a dense
-/// layer; a collapsed router), so in the usual case a task is one expert's whole block.
+/// split only when fewer than 8 hold tokens (one expert = a dense layer; a collapsed router),
+/// so in the usual case a task is one expert's whole block.
 struct MoEPlan: @unchecked Sendable {
     let T, D, F, E, k, n: Int
     let start: [Int]    // expert e owns sorted rows start[e] ..< start[e + 1]
@@ -214,26 +217,28 @@ struct MoEPlan: @unchecked Sendable {
         }
         var work = (0 ..< E).filter { start[$0 + 1] > start[$0] }
         work.sort { (start[$0 + 1] - start[$0], -$0) > (start[$1 + 1] - start[$1], -$1) }
-        let threads = Threads.count
-        // rows per task: about a quarter of a core's share, at least 128 rows (GEMM-sized);
-        // an expert near that size stays whole
-        let target = Swift.max(128, (n + 4 * threads - 1) / (4 * threads))
+        // Fewer than `quota` experts with rows: split them, into row blocks of about n / (2
+        // quota) rows (at least 128, GEMM-sized; an expert near that size stays whole) and
+        // weight gradients into column blocks, for at least `quota` tasks. The split does not
+        // depend on the thread count, so neither do the results (GEMM rounding depends on the
+        // block shapes, not on which core runs a block).
+        let quota = 8
         var rows: [(e: Int, lo: Int, hi: Int)] = []
+        let target = work.count >= quota ? Int.max : Swift.max(128, (n + 2 * quota - 1) / (2 * quota))
         for e in work {
             let m = start[e + 1] - start[e]
-            let parts = Swift.max(1, Int((Double(m) / Double(target)).rounded()))
+            let parts = target == Int.max ? 1 : Swift.max(1, Int((Double(m) / Double(target)).rounded()))
             for c in 0 ..< parts {
                 rows.append((e, start[e] + m * c / parts, start[e] + m * (c + 1) / parts))
             }
         }
-        // weight-gradient blocks: split each expert's columns when experts are fewer than 2 per core
-        let colParts = work.isEmpty ? 1 : Swift.max(1, (2 * threads + work.count - 1) / work.count)
+        let colParts = work.isEmpty ? 1 : Swift.max(1, (quota + work.count - 1) / work.count)
         var cols: [(e: Int, part: Int, parts: Int)] = []
         for e in work { for c in 0 ..< colParts { cols.append((e, c, colParts)) } }
         (self.T, self.D, self.F, self.E, self.k, self.n) = (T, D, F, E, k, n)
         (self.start, self.order, self.pos) = (start, order, pos)
         (rowTasks, colTasks) = (rows, cols)
-        workers = Swift.max(1, Swift.min(threads, rows.count))
+        workers = Swift.max(1, Swift.min(Threads.count, rows.count))
     }
 }
 
@@ -245,19 +250,25 @@ private final class TaskCounter: Sendable {
 
 extension F {
     /// body(task, scratch) for tasks 0 ..< count, each core taking the next task when it is
-    /// free, single-threaded BLAS inside. scratch: `rowScratch` elements private to the core.
-    /// One task, or one core: BLAS keeps its threads.
+    /// free, single-threaded BLAS inside (also for a single task: the blocks, not the thread
+    /// count, decide the rounding). scratch: `rowScratch` elements private to the core.
     static func moeTasks<T: MoEScalar>(_: T.Type, _ count: Int, workers: Int, rowScratch: Int,
                                        _ body: (Int, UnsafeMutablePointer<T>) throws -> Void) throws {
         let w = Swift.max(1, Swift.min(workers, count))
         let buf = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(1, rowScratch) * w)
         defer { buf.deallocate() }
+        let threads = Threads.count
+        if threads > 1 { openblas_set_num_threads(1) }
+        defer { if threads > 1 { openblas_set_num_threads(Int32(threads)) } }
         let counter = TaskCounter()
-        try parallelBLAS(w) { wi in
-            while true {
-                let i = counter.take()
-                if i >= count { break }
-                try body(i, buf + wi * Swift.max(1, rowScratch))
+        try Threads.parallelFor(w, grain: 1) { lo, hi in
+            for wi in lo ..< hi {
+                while true {
+                    try Cancellation.check()
+                    let i = counter.take()
+                    if i >= count { break }
+                    try body(i, buf + wi * Swift.max(1, rowScratch))
+                }
             }
         }
     }
