@@ -32,8 +32,8 @@ end
 
 local cfg = quick and {dim = 64, layers = 4, layout = "LLLS", heads = 4, block = 64, batch = 8, steps = 120, lr = 3e-3,
                        experts = 8, top_k = 2, hidden = 64, eval_every = 40, eval_batches = 4}
-                   or {dim = 128, layers = 8, layout = "LLLLLLLS", heads = 4, block = 128, batch = 16, steps = 800, lr = 2e-3,
-                       experts = 8, top_k = 2, hidden = 128, eval_every = 100, eval_batches = 16}
+                   or {dim = 96, layers = 8, layout = "LLLLLLLS", heads = 4, block = 128, batch = 8, steps = 600, lr = 2e-3,
+                       experts = 8, top_k = 2, hidden = 96, eval_every = 100, eval_batches = 16}
 cfg.steps = steps_arg or cfg.steps
 local groups = cfg.batch          -- one capacity group per sequence (an "EP rank" each)
 

@@ -14,15 +14,18 @@
 //
 // Experts: the kept assignments are sorted by expert (counting sort), each expert's rows are
 // gathered into one block and run through SwiGLU, (SiLU(X W1) * (X W3)) W2, as two GEMMs (W1
-// and W3 fused). Experts are handed to the cores largest first, each core taking the next
-// one when it is free, with single-threaded BLAS inside; the gated rows are then combined per
-// token (each output row written once, tokens split over the cores, no atomics, the sum in
-// choice order so results do not depend on the thread count).
-// Backward, per expert: dY_e = gate * dy (gathered), d gate = <dy_t, Y_e(row)>,
+// and W3 fused). The work is a list of tasks handed to the cores largest first, each core
+// taking the next one when it is free, with single-threaded BLAS inside: normally one task per
+// expert; with fewer than 8 experts holding tokens (one expert = a dense layer, or a
+// collapsed router) experts are split into row blocks, and their weight gradients into column
+// blocks, so that every core has work. The split does not depend on the thread count. The gated rows are then combined per token (each output row written once, tokens
+// split over the cores, no atomics, the sum in choice order).
+// Backward: per row block, d gate = <dy_t, Y_e(row)>, dY_e = gate * dy (gathered),
 // dA = dY_e W2^T, then one pass computes sigmoid(H1) once and gives A = silu(H1) H3 (for dW2),
-// dH3 = dA silu(H1), dH1 = dA H3 silu'(H1); dW2 = A^T dY_e, dW13 = X^T [dH1 dH3],
-// dX_e = [dH1 dH3] W13^T, combined per token like the forward. Only X, [H1 | H3] and Y are
-// saved; gradients that are not needed (frozen weights, x without grad) are not computed.
+// dH3 = dA silu(H1), dH1 = dA H3 silu'(H1); per column block dW2 = A^T dY_e and
+// dW13 = X^T [dH1 dH3]; per row block dX_e = [dH1 dH3] W13^T, combined per token like the
+// forward. Only X, [H1 | H3] and Y are saved; gradients that are not needed (frozen weights,
+// x without grad) are not computed.
 import COpenBLAS
 import Synchronization
 import TideCore
@@ -179,13 +182,19 @@ extension F {
 struct MoEWant { let x, gates, w13, w2: Bool }
 
 /// The dispatch plan: kept assignments a = t * k + j sorted by expert (stable, so in token
-/// order within an expert), where each one landed, and the experts in work order.
+/// order within an expert), where each one landed, and the work split into tasks for the
+/// cores. Row tasks are row blocks of one expert (forward, and the row-wise half of the
+/// backward); column tasks are column blocks of one expert's weight gradients. Experts are
+/// split only when fewer than 8 hold tokens (one expert = a dense layer; a collapsed router),
+/// so in the usual case a task is one expert's whole block.
 struct MoEPlan: @unchecked Sendable {
     let T, D, F, E, k, n: Int
     let start: [Int]    // expert e owns sorted rows start[e] ..< start[e + 1]
     let order: [Int]    // sorted row -> assignment id
     let pos: [Int]      // assignment id -> sorted row, -1 when dropped
-    let work: [Int]     // experts with rows, largest first
+    let rowTasks: [(e: Int, lo: Int, hi: Int)]    // sorted rows lo ..< hi of expert e, largest first
+    let colTasks: [(e: Int, part: Int, parts: Int)]  // column block part of parts for expert e
+    let workers: Int
 
     init(index: Tensor, keep: Tensor, experts E: Int, D: Int, F: Int, op: String) throws {
         let T = index.shape[0], k = index.shape[1]
@@ -208,8 +217,28 @@ struct MoEPlan: @unchecked Sendable {
         }
         var work = (0 ..< E).filter { start[$0 + 1] > start[$0] }
         work.sort { (start[$0 + 1] - start[$0], -$0) > (start[$1 + 1] - start[$1], -$1) }
+        // Fewer than `quota` experts with rows: split them, into row blocks of about n / (2
+        // quota) rows (at least 128, GEMM-sized; an expert near that size stays whole) and
+        // weight gradients into column blocks, for at least `quota` tasks. The split does not
+        // depend on the thread count, so neither do the results (GEMM rounding depends on the
+        // block shapes, not on which core runs a block).
+        let quota = 8
+        var rows: [(e: Int, lo: Int, hi: Int)] = []
+        let target = work.count >= quota ? Int.max : Swift.max(128, (n + 2 * quota - 1) / (2 * quota))
+        for e in work {
+            let m = start[e + 1] - start[e]
+            let parts = target == Int.max ? 1 : Swift.max(1, Int((Double(m) / Double(target)).rounded()))
+            for c in 0 ..< parts {
+                rows.append((e, start[e] + m * c / parts, start[e] + m * (c + 1) / parts))
+            }
+        }
+        let colParts = work.isEmpty ? 1 : Swift.max(1, (quota + work.count - 1) / work.count)
+        var cols: [(e: Int, part: Int, parts: Int)] = []
+        for e in work { for c in 0 ..< colParts { cols.append((e, c, colParts)) } }
         (self.T, self.D, self.F, self.E, self.k, self.n) = (T, D, F, E, k, n)
-        (self.start, self.order, self.pos, self.work) = (start, order, pos, work)
+        (self.start, self.order, self.pos) = (start, order, pos)
+        (rowTasks, colTasks) = (rows, cols)
+        workers = Swift.max(1, Swift.min(Threads.count, rows.count))
     }
 }
 
@@ -220,20 +249,26 @@ private final class TaskCounter: Sendable {
 }
 
 extension F {
-    /// body(e, scratch) for every expert with rows, largest first, each core taking the next
-    /// expert when it is free (single-threaded BLAS inside). scratch: `rowScratch` elements
-    /// private to the core. One expert, or one core: BLAS keeps its threads.
-    static func forEachExpert<T: MoEScalar>(_: T.Type, _ p: MoEPlan, rowScratch: Int,
-                                            _ body: (Int, UnsafeMutablePointer<T>) throws -> Void) throws {
-        let workers = Swift.max(1, Swift.min(Threads.count, p.work.count))
-        let buf = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(1, rowScratch) * workers)
+    /// body(task, scratch) for tasks 0 ..< count, each core taking the next task when it is
+    /// free, single-threaded BLAS inside (also for a single task: the blocks, not the thread
+    /// count, decide the rounding). scratch: `rowScratch` elements private to the core.
+    static func moeTasks<T: MoEScalar>(_: T.Type, _ count: Int, workers: Int, rowScratch: Int,
+                                       _ body: (Int, UnsafeMutablePointer<T>) throws -> Void) throws {
+        let w = Swift.max(1, Swift.min(workers, count))
+        let buf = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(1, rowScratch) * w)
         defer { buf.deallocate() }
+        let threads = Threads.count
+        if threads > 1 { openblas_set_num_threads(1) }
+        defer { if threads > 1 { openblas_set_num_threads(Int32(threads)) } }
         let counter = TaskCounter()
-        try parallelBLAS(workers) { w in
-            while true {
-                let i = counter.take()
-                if i >= p.work.count { break }
-                try body(p.work[i], buf + w * Swift.max(1, rowScratch))
+        try Threads.parallelFor(w, grain: 1) { lo, hi in
+            for wi in lo ..< hi {
+                while true {
+                    try Cancellation.check()
+                    let i = counter.take()
+                    if i >= count { break }
+                    try body(i, buf + wi * Swift.max(1, rowScratch))
+                }
             }
         }
     }
@@ -270,13 +305,14 @@ extension F {
         let At = try Tensor(uninitialized: [Swift.max(p.n, 1), Fh], dtype: x.dtype)
         let A = At.pointer(T.self)
         try p.order.withUnsafeBufferPointer { order in
-            try forEachExpert(T.self, p, rowScratch: Fh) { e, s in
-                let lo = p.start[e], m = p.start[e + 1] - lo
-                for r in 0 ..< m { (X + (lo + r) * D).update(from: xp + (order[lo + r] / k) * D, count: D) }
+            try moeTasks(T.self, p.rowTasks.count, workers: p.workers, rowScratch: Fh) { i, s in
+                let (e, lo, hi) = p.rowTasks[i]
+                let m = hi - lo
+                for r in lo ..< hi { (X + r * D).update(from: xp + (order[r] / k) * D, count: D) }
                 // [H1 | H3] = X W13 ; A = silu(H1) * H3 ; Y = A W2
                 T.gemm(false, false, m, 2 * Fh, D, 1, X + lo * D, D, W13 + e * D * 2 * Fh, 2 * Fh, 0, H + lo * 2 * Fh, 2 * Fh)
-                for r in 0 ..< m {
-                    let h = H + (lo + r) * 2 * Fh, a = A + (lo + r) * Fh
+                for r in lo ..< hi {
+                    let h = H + r * 2 * Fh, a = A + r * Fh
                     T.sigmoidRow(h, s, Fh)
                     for j in 0 ..< Fh { a[j] = h[j] * s[j] * h[Fh + j] }
                 }
@@ -305,20 +341,20 @@ extension F {
         let scratch = try Tensor(uninitialized: [needRows ? rows * (D + 3 * Fh) : 1], dtype: gates.dtype)
         let dYe = scratch.pointer(T.self), dH = dYe + rows * D, A = dH + rows * 2 * Fh
         try p.order.withUnsafeBufferPointer { order in
-            try forEachExpert(T.self, p, rowScratch: Fh) { e, s in
-                let lo = p.start[e], m = p.start[e + 1] - lo
-                let h = H + lo * 2 * Fh, a = A + lo * Fh, dh = dH + lo * 2 * Fh, dye = dYe + lo * D
-                // d gate = <dy_t, Y_e row> ; dY_e rows = gate * dy_t
-                for r in 0 ..< m {
-                    let asg = order[lo + r], dyr = DY + (asg / k) * D
-                    if let DG = DG { DG[asg] = T.dot(dyr, Y + (lo + r) * D, D) }
-                    if needRows { T.scaledCopy(G[asg], dyr, dye + r * D, D) }
+            // rows: d gate = <dy_t, Y_e row> ; dY_e rows = gate * dy_t ; dA = dY_e W2^T (into the
+            // dH1 half) ; then one pass (one sigmoid per element) for A, dH3 and dH1
+            try moeTasks(T.self, p.rowTasks.count, workers: p.workers, rowScratch: Fh) { i, s in
+                let (e, lo, hi) = p.rowTasks[i]
+                let m = hi - lo
+                for r in lo ..< hi {
+                    let asg = order[r], dyr = DY + (asg / k) * D
+                    if let DG = DG { DG[asg] = T.dot(dyr, Y + r * D, D) }
+                    if needRows { T.scaledCopy(G[asg], dyr, dYe + r * D, D) }
                 }
                 if !needRows { return }
-                // dA = dY_e W2^T into the dH1 half; then the fused pass (one sigmoid per element)
-                if needH { T.gemm(false, true, m, Fh, D, 1, dye, D, W2 + e * Fh * D, D, 0, dh, 2 * Fh) }
-                for r in 0 ..< m {
-                    let hr = h + r * 2 * Fh, dr = dh + r * 2 * Fh, ar = a + r * Fh
+                if needH { T.gemm(false, true, m, Fh, D, 1, dYe + lo * D, D, W2 + e * Fh * D, D, 0, dH + lo * 2 * Fh, 2 * Fh) }
+                for r in lo ..< hi {
+                    let hr = H + r * 2 * Fh, dr = dH + r * 2 * Fh, ar = A + r * Fh
                     T.sigmoidRow(hr, s, Fh)
                     if needH {
                         for j in 0 ..< Fh {
@@ -331,10 +367,29 @@ extension F {
                         for j in 0 ..< Fh { ar[j] = hr[j] * s[j] * hr[Fh + j] }
                     }
                 }
-                if let DW2 = DW2 { T.gemm(true, false, Fh, D, m, 1, a, Fh, dye, D, 0, DW2 + e * Fh * D, D) }
-                if let DW13 = DW13 { T.gemm(true, false, D, 2 * Fh, m, 1, X + lo * D, D, dh, 2 * Fh, 0, DW13 + e * D * 2 * Fh, 2 * Fh) }
-                // dX_e = dH W13^T, over the dY_e rows (no longer needed)
-                if want.x { T.gemm(false, true, m, D, 2 * Fh, 1, dh, 2 * Fh, W13 + e * D * 2 * Fh, 2 * Fh, 0, dye, D) }
+            }
+            if !needRows { return }
+            // weight gradients per expert, in column blocks: dW2 = A^T dY_e, dW13 = X^T dH
+            if DW2 != nil || DW13 != nil {
+                try moeTasks(T.self, p.colTasks.count, workers: p.workers, rowScratch: 0) { i, _ in
+                    let (e, part, parts) = p.colTasks[i]
+                    let lo = p.start[e], m = p.start[e + 1] - lo
+                    if let DW2 = DW2 {
+                        let c0 = D * part / parts, c1 = D * (part + 1) / parts
+                        if c1 > c0 { T.gemm(true, false, Fh, c1 - c0, m, 1, A + lo * Fh, Fh, dYe + lo * D + c0, D, 0, DW2 + e * Fh * D + c0, D) }
+                    }
+                    if let DW13 = DW13 {
+                        let c0 = 2 * Fh * part / parts, c1 = 2 * Fh * (part + 1) / parts
+                        if c1 > c0 { T.gemm(true, false, D, c1 - c0, m, 1, X + lo * D, D, dH + lo * 2 * Fh + c0, 2 * Fh, 0, DW13 + e * D * 2 * Fh + c0, 2 * Fh) }
+                    }
+                }
+            }
+            // dX_e = dH W13^T, over the dY_e rows (no longer needed)
+            if want.x {
+                try moeTasks(T.self, p.rowTasks.count, workers: p.workers, rowScratch: 0) { i, _ in
+                    let (e, lo, hi) = p.rowTasks[i]
+                    T.gemm(false, true, hi - lo, D, 2 * Fh, 1, dH + lo * 2 * Fh, 2 * Fh, W13 + e * D * 2 * Fh, 2 * Fh, 0, dYe + lo * D, D)
+                }
             }
         }
         if let dx = dx { try moeCombine(p, rows: dYe, scale: nil, out: dx.pointer(T.self)) }

@@ -370,6 +370,28 @@ do
   tide.set_num_threads(n)
   assert(maxdiff(y1, y32) == 0)
   for i, p in ipairs(moe:parameters()) do assert(maxdiff(grads32[i], p.grad) == 0) end
+  -- few experts (split into row and column blocks): still independent of the thread count,
+  -- and equal to the dense reference
+  local T, D, Fh = 700, 12, 20
+  for _, E in ipairs({1, 2}) do
+    local xx = tide.randn(T, D):requires_grad_()
+    local a13, a2 = tide.randn(E, D, 2 * Fh):requires_grad_(), tide.randn(E, Fh, D):requires_grad_()
+    local idx, kp = F.moe_route(tide.rand(T, E), {top_k = 1})
+    local gg = tide.rand(T, 1):requires_grad_()
+    local dy = tide.randn(T, D)
+    local res = {}
+    for _, th in ipairs({1, 2}) do
+      tide.set_num_threads(th)
+      xx.grad, a13.grad, a2.grad, gg.grad = nil, nil, nil, nil
+      local yy = F.moe_experts(xx, idx, kp, gg, a13, a2)
+      yy:backward(dy)
+      res[th] = {yy, xx.grad, a13.grad, a2.grad, gg.grad}
+    end
+    tide.set_num_threads(n)
+    for i = 1, 5 do assert(maxdiff(res[1][i], res[2][i]) == 0) end
+    local ref = dense_ref(xx:detach():to("f64"), a13:detach():to("f64"), a2:detach():to("f64"), idx, kp, gg:detach():to("f64"))
+    assert(maxdiff(res[1][1], ref) < 1e-4 * ref:abs():amax():item())
+  end
 end
 
 --------------------------------------------------------------------------------------------
