@@ -6,7 +6,7 @@
 -- validation loss, gaps of 0.01-0.03 nats).
 --
 --   tide examples/attention_zoo.lua --quick     tiny models, a few steps (what the tests run)
---   tide examples/attention_zoo.lua             full mode: 4 layers, dim 128, ~5-10 minutes
+--   tide examples/attention_zoo.lua             full mode: 4 layers, dim 96, 2 seeds, ~10 minutes
 --   options: --out DIR (default runs/attention_zoo), --steps N, --seeds N, --seed N
 --
 -- Every kind gets the same skeleton (pre-norm GPT, GELU MLP, RoPE on the softmax kinds), the
@@ -34,8 +34,8 @@ end
 
 local cfg = quick and {dim = 32, layers = 2, head_dim = 8, block = 32, batch = 8, steps = 30, lr = 3e-3, seeds = 1,
                        eval_every = 15, eval_batches = 2, hybrid = "LS"}
-                   or {dim = 128, layers = 4, head_dim = 32, block = 128, batch = 16, steps = 400, lr = 2e-3, seeds = 2,
-                       eval_every = 50, eval_batches = 8, hybrid = "LLLS"}
+                   or {dim = 96, layers = 4, head_dim = 16, block = 128, batch = 16, steps = 300, lr = 3e-3, seeds = 2,
+                       eval_every = 25, eval_batches = 8, hybrid = "LLLS"}
 cfg.steps = steps_arg or cfg.steps
 cfg.seeds = seeds_arg or cfg.seeds
 local Dm, dh = cfg.dim, cfg.head_dim

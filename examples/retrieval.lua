@@ -38,9 +38,9 @@ while i <= #arg do
 end
 
 local cfg = quick and {dim = 32, heads = 2, layers = 2, hybrid = "LS", haystack = 32, pairs = 4, queries = 4, keys = 32, values = 8,
-                       fillers = 8, batch = 16, steps = 60, lr = 3e-3, eval_every = 20, eval_batches = 2}
+                       fillers = 8, batch = 16, steps = 60, lr = 3e-3, eval_every = 20, eval_batches = 2, zero_out = 0, deepnorm = 0}
                    or {dim = 64, heads = 4, layers = 4, hybrid = "LLLS", haystack = 128, pairs = 16, queries = 8, keys = 64, values = 16,
-                       fillers = 16, batch = 32, steps = 600, lr = 3e-3, eval_every = 50, eval_batches = 8}
+                       fillers = 16, batch = 32, steps = 600, lr = 3e-3, eval_every = 50, eval_batches = 8, zero_out = 0, deepnorm = 0}
 cfg.steps = steps_arg or cfg.steps
 for _, kv in ipairs(sets) do
   local k, v = kv:match("^([%w_]+)=(.+)$")
@@ -98,10 +98,15 @@ local nn = tide.nn
 local Recall = nn.Module:extend("Recall")
 function Recall:__init(layout)
   self.gpt = tide.models.GPT{vocab = K + Fl, dim = cfg.dim, heads = cfg.heads, layers = cfg.layers, layout = layout,
-                             max_len = 4 * cfg.haystack + cfg.queries}
+                             max_len = 4 * cfg.haystack + cfg.queries, deepnorm = cfg.deepnorm == 1}
   self.vemb = nn.Embedding(BLANK, cfg.dim)
   self.head = nn.Linear(cfg.dim, V)
-  tide.no_grad(function() nn.init.normal_(self.vemb.weight, {std = 0.02}) end)
+  tide.no_grad(function()
+    nn.init.normal_(self.vemb.weight, {std = 0.02})
+    -- zero_out = 1: attention output projections start at zero (T6's init), every layer
+    -- then starts as the identity on the residual stream
+    if cfg.zero_out == 1 then for _, blk in ipairs(self.gpt.blocks) do blk.attn.wo.weight:zero_() end end
+  end)
 end
 -- keys, vals: (B, T) -> logits (B, Q, V) at the last Q positions
 function Recall:forward(keys, vals)
