@@ -4,8 +4,9 @@
 -- layer) and the MiniMax 7:1 hybrid (layout "LLLLLLLS": seven lightning layers, one softmax).
 --
 --   tide examples/long_context.lua --quick      small lengths (what the tests run)
---   tide examples/long_context.lua              1K .. 256K where time and memory allow (~5 min)
---   options: --out DIR (default runs/long_context), --max N (longest length), --budget SEC
+--   tide examples/long_context.lua              1K .. 256K where time and memory allow (~8 min)
+--   options: --out DIR (default runs/long_context), --max N (longest length), --budget SEC,
+--            --in-process (measure every model in this process instead of one child each)
 --
 -- For each model and length N (doubling), it prefills N tokens into a fresh cache (one
 -- forward, no autograd), then decodes tokens one at a time from that cache and reports:
@@ -14,14 +15,26 @@
 --   softmax layers, the state for lightning layers); tide.memory_allocated() after the prefill;
 --   the peak resident set of the prefill (VmHWM from /proc/self/status, reset before each run
 --   through /proc/self/clear_refs when the kernel allows it).
--- A model stops growing N when its next prefill is predicted to exceed --budget seconds, or
--- its cache to exceed a quarter of the free memory.
+-- Every model is measured up to --always (64K in full mode) unless its cache would not fit;
+-- beyond that it stops growing N when its next prefill is predicted to exceed --budget seconds,
+-- or its cache to exceed a quarter of the free memory.
+-- Each model runs in a child process of its own (this script, re-run with --only): memory the
+-- allocator keeps after one model's long prefills would otherwise count in the next model's
+-- resident set.
 -- Checks (printed): lightning's prefill grows linearly (slope of log time against log N over the
 -- longer lengths close to 1; softmax tends to 2) and its per-token decode cost stays flat
 -- (slope close to 0; softmax grows with the cache). Outputs: results.jsonl, prefill.svg,
 -- decode.svg, memory.svg (log-log axes).
+--
+-- What the full run measured (2026-11-27, 2 shared cores, 6.6 min; details in docs/attention.md):
+--   N       prefill s: softmax / lightning / hybrid    decode ms/token: softmax / lightning / hybrid
+--   1K                 0.150  /  0.104    / 0.122                        10.2  /  3.20     / 4.21
+--   16K                11.7   /  1.31     / 2.17                         53.5  /  2.72     / 9.75
+--   64K                152    /  4.80     / 20.3                         713   /  2.80     / 48.2
+--   256K               -      /  23.9     / -                            -     /  2.47     / -
+--   lightning prefill ~ N^1.03, decode per token ~ N^0.02 (fit over 8K .. 256K): both checks yes
 
-local quick, out, max_arg, budget_arg = false, "runs/long_context", nil, nil
+local quick, out, max_arg, budget_arg, only, in_process = false, "runs/long_context", nil, nil, nil, false
 local i = 1
 while i <= #arg do
   local a = arg[i]
@@ -29,20 +42,28 @@ while i <= #arg do
   elseif a == "--out" then i = i + 1; out = arg[i]
   elseif a == "--max" then i = i + 1; max_arg = math.tointeger(tonumber(arg[i]))
   elseif a == "--budget" then i = i + 1; budget_arg = tonumber(arg[i])
-  else error("long_context: unknown argument '" .. tostring(a) .. "' (expected --quick, --out DIR, --max N, --budget SEC)") end
+  elseif a == "--only" then i = i + 1; only = arg[i]            -- internal: the child for one model
+  elseif a == "--in-process" then in_process = true
+  else error("long_context: unknown argument '" .. tostring(a) .. "' (expected --quick, --out DIR, --max N, --budget SEC, --in-process)") end
   i = i + 1
 end
 
-local cfg = quick and {dim = 64, heads = 1, layers = 8, min_len = 256, max_len = 4096, budget = 2.0, decode = 8}
-                   or {dim = 128, heads = 2, layers = 8, min_len = 1024, max_len = 262144, budget = 40, decode = 24}
+local cfg = quick and {dim = 64, heads = 1, layers = 8, min_len = 256, max_len = 4096, always = 1024, budget = 2.0, decode = 8}
+                   or {dim = 128, heads = 2, layers = 8, min_len = 1024, max_len = 262144, always = 65536, budget = 90, decode = 24}
 cfg.max_len = max_arg or cfg.max_len
 cfg.budget = budget_arg or cfg.budget
 
 local models = {
-  {name = "softmax", layout = "S"},
-  {name = "lightning", layout = "L"},
-  {name = "hybrid 7:1", layout = "LLLLLLLS"},
+  {name = "softmax", layout = "S", id = "softmax"},
+  {name = "lightning", layout = "L", id = "lightning"},
+  {name = "hybrid 7:1", layout = "LLLLLLLS", id = "hybrid"},
 }
+if only then
+  local keep
+  for _, m in ipairs(models) do if m.id == only then keep = m end end
+  if not keep then error("long_context: --only expects softmax, lightning or hybrid, got '" .. only .. "'") end
+  models = {keep}
+end
 
 ---------------------------------------------------------------------------------------------
 -- memory probes
@@ -96,28 +117,29 @@ end
 ---------------------------------------------------------------------------------------------
 
 local free = meminfo("MemAvailable") or 8 * 2 ^ 30
-print(("%d-layer GPTs, dim %d, %d heads of %d, vocab 256; lengths %d .. %d; budget %.0f s per prefill; %.1f GiB available")
-  :format(cfg.layers, cfg.dim, cfg.heads, cfg.dim // cfg.heads, cfg.min_len, cfg.max_len, cfg.budget, free / 2 ^ 30))
+if not only then
+  print(("%d-layer GPTs, dim %d, %d heads of %d, vocab 256; lengths %d .. %d (all models up to %d); budget %.0f s per prefill beyond; %.1f GiB available")
+    :format(cfg.layers, cfg.dim, cfg.heads, cfg.dim // cfg.heads, cfg.min_len, cfg.max_len, math.min(cfg.always, cfg.max_len),
+            cfg.budget, free / 2 ^ 30))
+end
 local can_reset = reset_peak()
 if not can_reset then print("(peak RSS cannot be reset here: the VmHWM column is the process peak so far)") end
 
-local log = tide.train.Logger(out .. "/results.jsonl")
-local results = {}
-for mi, m in ipairs(models) do
+-- measures one model over the lengths; writes its rows to log, returns the columns
+local function measure(m, log)
   tide.manual_seed(1)
   local gpt = tide.models.GPT{vocab = 256, dim = cfg.dim, heads = cfg.heads, layers = cfg.layers, max_len = cfg.max_len,
                               layout = m.layout}
   gpt:eval()
   local kv_per_token = gpt:kv_cache_bytes_per_token()
   local r = {name = m.name, N = {}, prefill = {}, decode = {}, cache = {}, allocated = {}, peak = {}}
-  results[mi] = r
   print(("\n%s (layout %s): KV cache %d bytes per token, lightning state %d bytes"):format(m.name, m.layout, kv_per_token,
     (function() local s = 0; for _, b in ipairs(gpt.blocks) do s = s + b.attn:state_bytes() end; return s end)()))
   print(("%9s %11s %15s %12s %14s %12s"):format("N", "prefill s", "decode ms/tok", "cache MiB", "allocated MiB", "peak RSS MiB"))
   local N, last_t, prev_t = cfg.min_len, nil, nil
   while N <= cfg.max_len do
     -- predicted prefill time from the growth of the last two lengths
-    if last_t then
+    if last_t and N > cfg.always then
       local growth = prev_t and math.max(2, last_t / prev_t) or 4
       if last_t * growth > cfg.budget then
         print(("%9d   skipped: predicted prefill %.0f s > budget %.0f s"):format(N, last_t * growth, cfg.budget)); break
@@ -167,6 +189,41 @@ for mi, m in ipairs(models) do
     print(("%9d %11.4f %15.3f %12.2f %14.1f %12.1f"):format(N, best, dec * 1e3, cb / 2 ^ 20, allocated / 2 ^ 20, peak / 2 ^ 20))
     prev_t, last_t = last_t, best
     N = N * 2
+  end
+  return r
+end
+
+local function shell_quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+local results = {}
+if only then                                  -- the child: one model, rows to its own file
+  local log = tide.train.Logger(out .. "/results_" .. only .. ".jsonl")
+  measure(models[1], log)
+  log:close()
+  return
+end
+local log = tide.train.Logger(out .. "/results.jsonl")
+local exe, script = arg[-1], arg[0]
+local spawn = not in_process and exe ~= nil and script ~= nil
+for mi, m in ipairs(models) do
+  if spawn then
+    io.stdout:flush()
+    local cmd = {shell_quote(exe), shell_quote(script), "--only", m.id, "--out", shell_quote(out),
+                 "--max", cfg.max_len, "--budget", cfg.budget}
+    if quick then cmd[#cmd + 1] = "--quick" end
+    local ok, how, code = os.execute(table.concat(cmd, " "))
+    if not ok then error(("long_context: the child for %s failed (%s %s)"):format(m.name, tostring(how), tostring(code))) end
+    local part = out .. "/results_" .. m.id .. ".jsonl"
+    local r = {name = m.name, N = {}, prefill = {}, decode = {}, cache = {}, allocated = {}, peak = {}}
+    for _, rec in ipairs(tide.train.read_jsonl(part)) do
+      log:write(rec)
+      r.N[#r.N + 1], r.prefill[#r.prefill + 1], r.decode[#r.decode + 1] = rec.N, rec.prefill_s, rec.decode_s_per_token
+      r.cache[#r.cache + 1], r.allocated[#r.allocated + 1], r.peak[#r.peak + 1] = rec.cache_bytes, rec.allocated_bytes, rec.peak_rss_bytes
+    end
+    os.remove(part)
+    results[mi] = r
+  else
+    results[mi] = measure(m, log)
   end
 end
 log:close()

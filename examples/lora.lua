@@ -13,6 +13,14 @@
 -- the merge / unmerge round trip: merged logits against adapter logits, and the base weights
 -- after unmerge against the pretrained ones. Writes pretrained.safetensors (the checkpoint),
 -- metrics.jsonl, loss.svg and lora_adapter.safetensors (the adapter weights alone).
+--
+-- What the full run printed (2026-11-27, 2 shared cores, 8.9 min; details in docs/lora.md):
+--   LoRA rank 8 on 16 Linears: 65536 trainable of 889600 parameters (7.37%)
+--   validation loss (nats/byte)          pretrained     + LoRA
+--   c-api/ held out (fine-tune subset)       1.4581     1.2283
+--   general validation split                 1.4314     1.5333
+--   base weights max change 0; merge: max logit difference 2.29e-05;
+--   unmerge: max |W - W_pretrained| = 1.49e-08 (f32 rounding)
 
 local quick, out, fresh, rank, seed = false, "runs/lora", false, nil, 7
 local i = 1

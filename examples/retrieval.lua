@@ -22,6 +22,15 @@
 -- Trained at one haystack length; evaluated there and on haystacks 2x and 4x as long (same P
 -- and Q, more filler between needles and queries).
 -- Outputs: metrics.jsonl, results.json, accuracy.svg (training curves), length.svg.
+--
+-- What the full run printed (2026-11-27, 2 shared cores, 8.3 min; details and follow-up runs
+-- in docs/attention.md):
+--   model       answer accuracy at haystack 128 / 256 / 512   (chance 0.062)
+--   softmax     1.000 / 0.921 / 0.632
+--   lightning   0.058 / 0.060 / 0.046
+--   hybrid LLLS 0.080 / 0.113 / 0.119
+-- Lightning fails as in MiniMax-01, but the hybrid does not recover at this budget: with
+-- --steps 1500 it reaches 0.43 (lightning 0.12), and with --set hybrid=SLLL (softmax first) 1.00.
 
 local quick, out, steps_arg, seed, sets, only = false, "runs/retrieval", nil, 1, {}, nil
 local i = 1
