@@ -68,7 +68,7 @@ local function usage(name, entries)
     if e.default ~= nil and e.kind ~= "flag" and e.kind ~= "list" then
       note = note .. (note ~= "" and " " or "") .. "(default " .. tostring(e.default) .. ")"
     end
-    lines[#lines + 1] = ("  %-" .. width .. "s  %s"):format(text, note)
+    lines[#lines + 1] = note == "" and "  " .. text or ("  %-" .. width .. "s  %s"):format(text, note)
   end
   return table.concat(lines, "\n")
 end
