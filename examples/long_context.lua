@@ -21,17 +21,9 @@
 -- (slope close to 0; softmax grows with the cache). Outputs: results.jsonl, prefill.svg,
 -- decode.svg, memory.svg (log-log axes).
 
-local quick, out, max_arg, budget_arg = false, "runs/long_context", nil, nil
-local i = 1
-while i <= #arg do
-  local a = arg[i]
-  if a == "--quick" then quick = true
-  elseif a == "--out" then i = i + 1; out = arg[i]
-  elseif a == "--max" then i = i + 1; max_arg = math.tointeger(tonumber(arg[i]))
-  elseif a == "--budget" then i = i + 1; budget_arg = tonumber(arg[i])
-  else error("long_context: unknown argument '" .. tostring(a) .. "' (expected --quick, --out DIR, --max N, --budget SEC)") end
-  i = i + 1
-end
+local o = tide.util.args(arg, {{"--quick"}, {"--out DIR", "string", "runs/long_context"}, {"--max N", "int"},
+                               {"--budget SEC", "number"}})
+local quick, out, max_arg, budget_arg = o.quick, o.out, o.max, o.budget
 
 local cfg = quick and {dim = 64, heads = 1, layers = 8, min_len = 256, max_len = 4096, budget = 2.0, decode = 8}
                    or {dim = 128, heads = 2, layers = 8, min_len = 1024, max_len = 262144, budget = 40, decode = 24}
