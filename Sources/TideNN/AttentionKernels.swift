@@ -21,6 +21,16 @@ import Glibc
 
 @inline(__always) private func pad16(_ n: Int) -> Int { (n + 15) / 16 * 16 }
 
+/// The causal triangle of the block of query rows from i0 against keys j0..<j0+cols, as the
+/// microkernel's (TRI_OUT, TRI_KEND, TRI_KBEG) modes and d (row r sees column c when
+/// c <= r + d): all TRI_NONE for a block the mask does not cut, so it is computed whole.
+@inline(__always)
+private func triangle(_ g: AttnGeometry, _ i0: Int, _ j0: Int, _ cols: Int) -> (Int32, Int32, Int32, Int) {
+    let d = i0 + g.offset - j0
+    guard g.causal, cols - 1 > d else { return (0, 0, 0, 0) }
+    return (Int32(TIDE_ATTN_TRI_OUT), Int32(TIDE_ATTN_TRI_KEND), Int32(TIDE_ATTN_TRI_KBEG), d)
+}
+
 extension F {
     /// Keys per transposed chunk: D x 4096 floats is 1 MiB at D = 64, within L2 + L3 reach.
     static let keyChunk = 4096
@@ -28,7 +38,7 @@ extension F {
     /// The microkernel path pays one transpose of K per head; below this many query rows (decode
     /// steps) that copy costs as much as the product, and BLAS's GEMV-shaped calls win.
     static func attnUsesKernels(_ g: AttnGeometry, _ dtype: DType) -> Bool {
-        dtype == .f32 && g.N >= 16 && getenv("TIDE_ATTN_BLAS") == nil
+        dtype == .f32 && g.N >= 16
     }
 
     static func attnForwardF32(_ g: AttnGeometry, _ Q: Tensor, _ K: Tensor, _ V: Tensor,
@@ -68,14 +78,15 @@ extension F {
                         var j0 = kc0
                         while j0 < jEnd {
                             let cols = Swift.min(bk, jEnd - j0)
+                            let (out, kend, _, d) = triangle(g, i0, j0, cols)
                             // S (rows, cols) = s Q_i K_j^T
                             tide_attn_gemm_f32(rows, cols, g.D, scale, q + i0 * ldq, ldq, 1,
-                                               Ktp + (j0 - kc0) * g.D, 16 * g.D, 0, nil, S, cols)
+                                               Ktp + (j0 - kc0) * g.D, 16 * g.D, 0, nil, S, cols, out, d)
                             applyMasks(g, S, b, h, i0, rows, j0, cols)
                             tide_attn_online_softmax_f32(S, rows, cols, cols, mrow + i0, lrow + i0, alpha)
                             // O_i (rows, Dv) = alpha O_i + P V_j
                             tide_attn_gemm_f32(rows, g.Dv, cols, 1, S, cols, 1, Vp + (j0 - kc0) * 16, 16 * nk, 1,
-                                               alpha, o + i0 * ldo, ldo)
+                                               alpha, o + i0 * ldo, ldo, kend, d)
                             j0 += cols
                         }
                         i0 += rows
@@ -151,15 +162,16 @@ extension F {
                             while j0 < jEnd {
                                 let cols = Swift.min(bk, jEnd - j0)
                                 let jt = j0 - kc0
+                                let (out, kend, kbeg, d) = triangle(g, i0, j0, cols)
                                 // P (rows, cols) = exp(s Q_i K_j^T + masks - L_i)
-                                tide_attn_gemm_f32(rows, cols, g.D, s, q + i0 * ldq, ldq, 1, Ktp + jt * g.D, 16 * g.D, 0, nil, P, cols)
+                                tide_attn_gemm_f32(rows, cols, g.D, s, q + i0 * ldq, ldq, 1, Ktp + jt * g.D, 16 * g.D, 0, nil, P, cols, out, d)
                                 applyMasks(g, P, b, h, i0, rows, j0, cols)
                                 tide_attn_exp_rows_f32(P, rows, cols, cols, shift)
                                 // dV_j (cols, Dv) += P^T dO_i
                                 tide_attn_gemm_f32(cols, g.Dv, rows, 1, P, 1, cols, dOp, 16 * rows, 1, nil,
-                                                   dvp + j0 * lddv, lddv)
+                                                   dvp + j0 * lddv, lddv, kbeg, d)
                                 // dP (rows, cols) = dO_i V_j^T, then dS = P (dP - D_i)
-                                tide_attn_gemm_f32(rows, cols, g.Dv, 1, go + i0 * ldg, ldg, 1, Vtp + jt * g.Dv, 16 * g.Dv, 0, nil, dS, cols)
+                                tide_attn_gemm_f32(rows, cols, g.Dv, 1, go + i0 * ldg, ldg, 1, Vtp + jt * g.Dv, 16 * g.Dv, 0, nil, dS, cols, out, d)
                                 for r in 0 ..< rows {
                                     let d = Drow[i0 + r]
                                     let pr = P + r * cols, sr = dS + r * cols
@@ -167,9 +179,9 @@ extension F {
                                 }
                                 // dQ_i (rows, D) += s dS K_j ;  dK_j (cols, D) += s dS^T Q_i
                                 tide_attn_gemm_f32(rows, g.D, cols, s, dS, cols, 1, Kp + jt * 16, 16 * nk, 1, nil,
-                                                   dqp + i0 * lddq, lddq)
+                                                   dqp + i0 * lddq, lddq, kend, d)
                                 tide_attn_gemm_f32(cols, g.D, rows, s, dS, 1, cols, Qp, 16 * rows, 1, nil,
-                                                   dkp + j0 * lddk, lddk)
+                                                   dkp + j0 * lddk, lddk, kbeg, d)
                                 j0 += cols
                             }
                             i0 += rows

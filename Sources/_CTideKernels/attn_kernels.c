@@ -209,15 +209,30 @@ micro(const int MR, const int FULL, size_t k, float alpha, const float *a, ptrdi
 
 static TGT void gemm_avx2(size_t m, size_t n, size_t k, float alpha, const float *a, ptrdiff_t sai,
                           ptrdiff_t sak, const float *b, size_t bps, int accumulate,
-                          const float *rowscale, float *c, size_t ldc) {
+                          const float *rowscale, float *c, size_t ldc, int tri, ptrdiff_t d) {
   for (size_t j = 0; j < n; j += 16) {
     size_t nr = n - j < 16 ? n - j : 16;
     __m256i m0 = lane_mask(nr), m1 = lane_mask(nr > 8 ? nr - 8 : 0);
     const float *bj = b + (j / 16) * bps;
     size_t i = 0;
-#define CALL(MR_, FULL_)                                                                         \
-    micro(MR_, FULL_, k, alpha, a + (ptrdiff_t)i * sai, sai, sak, bj, m0, m1, accumulate,  \
-          rowscale ? rowscale + i : NULL, c + i * ldc + j, ldc)
+    // the causal triangle (see tide_attn.h): a tile wholly past it is skipped (zeroed when not
+    // accumulating), and the k range of a row block shrinks to what its rows can see
+#define CALL(MR_, FULL_)                                                                          \
+    do {                                                                                          \
+      ptrdiff_t last = (ptrdiff_t)i + MR_ - 1 + d;                                                \
+      if (tri == TIDE_ATTN_TRI_OUT && (ptrdiff_t)j > last) {                                      \
+        if (!accumulate)                                                                          \
+          for (size_t r = 0; r < MR_; r++)                                                        \
+            for (size_t q = 0; q < nr; q++) c[(i + r) * ldc + j + q] = 0.0f;                      \
+        break;                                                                                    \
+      }                                                                                           \
+      size_t kb = 0, ke = k;                                                                      \
+      if (tri == TIDE_ATTN_TRI_KEND) ke = last + 1 <= 0 ? 0 : ((size_t)(last + 1) < k ? (size_t)(last + 1) : k); \
+      if (tri == TIDE_ATTN_TRI_KBEG) { ptrdiff_t s0 = (ptrdiff_t)i - d; kb = s0 <= 0 ? 0 : ((size_t)s0 < k ? (size_t)s0 : k); } \
+      if (ke < kb) ke = kb;                                                                       \
+      micro(MR_, FULL_, ke - kb, alpha, a + (ptrdiff_t)i * sai + (ptrdiff_t)kb * sak, sai, sak,  \
+            bj + kb * 16, m0, m1, accumulate, rowscale ? rowscale + i : NULL, c + i * ldc + j, ldc); \
+    } while (0)
     if (nr == 16) {
       for (; i + 6 <= m; i += 6) CALL(6, 1);
       switch (m - i) {
@@ -249,10 +264,13 @@ static TGT void gemm_avx2(size_t m, size_t n, size_t k, float alpha, const float
 
 void tide_attn_gemm_f32(size_t m, size_t n, size_t k, float alpha, const float *a, ptrdiff_t sai,
                         ptrdiff_t sak, const float *b, size_t bps, int accumulate,
-                        const float *rowscale, float *c, size_t ldc) {
+                        const float *rowscale, float *c, size_t ldc, int tri, ptrdiff_t d) {
 #if defined(__x86_64__)
-  if (tide_kernel_level() >= 1) { gemm_avx2(m, n, k, alpha, a, sai, sak, b, bps, accumulate, rowscale, c, ldc); return; }
+  if (tide_kernel_level() >= 1) { gemm_avx2(m, n, k, alpha, a, sai, sak, b, bps, accumulate, rowscale, c, ldc, tri, d); return; }
 #endif
+  // the triangle only skips products that are zero or masked afterwards: the portable path
+  // computes them all (same result)
+  (void)tri; (void)d;
   gemm_portable(m, n, k, alpha, a, sai, sak, b, bps, accumulate, rowscale, c, ldc);
 }
 

@@ -15,11 +15,20 @@
 // NULL = 1) and B in packed panels (tide_attn_pack_f32): B[p, j] = b[(j / 16) * bps + p * 16 + j % 16].
 // A block of a packed matrix of K rows: rows from p0 are b + 16 p0 with bps = 16 K; columns
 // from j0 (a multiple of 16) are b + (j0 / 16) bps.
+//
+// tri, d: the causal triangle of a block on the diagonal, where row i of the scores sees
+// columns j <= i + d. It only skips work whose result is zero or masked afterwards:
+//   TIDE_ATTN_TRI_OUT   C is scores-shaped: tiles with every j > i + d are not computed
+//                       (set to 0 when not accumulating; the caller masks them)
+//   TIDE_ATTN_TRI_KEND  A is scores-shaped (P, dS: zero past the triangle): row i sums p <= i + d
+//   TIDE_ATTN_TRI_KBEG  A is a transposed score block (P^T, dS^T): row i sums p >= i - d
+//   TIDE_ATTN_TRI_NONE  the whole product
+enum { TIDE_ATTN_TRI_NONE = 0, TIDE_ATTN_TRI_OUT = 1, TIDE_ATTN_TRI_KEND = 2, TIDE_ATTN_TRI_KBEG = 3 };
 void tide_attn_gemm_f32(size_t m, size_t n, size_t k, float alpha,
                         const float *a, ptrdiff_t sai, ptrdiff_t sak,
                         const float *b, size_t bps,
                         int accumulate, const float *rowscale,
-                        float *c, size_t ldc);
+                        float *c, size_t ldc, int tri, ptrdiff_t d);
 
 // Packs B (k x n), B[p, j] = src[p * sp + j * sj], into panels of 16 columns: panel t holds
 // rows 0..k of columns 16t..16t+16 contiguously (16 k floats), zero-padded past n. The
