@@ -1,4 +1,4 @@
-// Storage: the flat, 64-byte aligned buffer behind one or more Tensors.
+// Storage: the flat buffer behind one or more Tensors (64-byte aligned above 4 KiB, 16 below).
 //
 //     let s = try Storage(byteCount: 1 << 20)   // views share it; freed when the last goes
 //
@@ -58,6 +58,13 @@ public final class Storage: @unchecked Sendable {
         capacity = cap
         tide_alloc_note(byteCount)
         tide_live_add(Int64(byteCount))
+    }
+
+    /// Scratch memory for a kernel: at least 1 MiB, so it comes from and returns to the cache
+    /// (warm pages) instead of faulting in fresh ones on every call. Keep the Storage alive
+    /// while using `bytes`.
+    public static func scratch(bytes n: Int) throws -> Storage {
+        try Storage(byteCount: max(n, StorageCache.minCached))
     }
 
     /// Bytes held by all live tensor storages (not counting the buffer cache).

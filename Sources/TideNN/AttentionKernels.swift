@@ -48,8 +48,9 @@ extension F {
         let workers = Swift.min(Threads.count, tasks)
         let chunk = Swift.min(keyChunk, g.M)
         let per = bq * bk + pad16(chunk) * g.D + pad16(g.Dv) * chunk + 2 * g.N + bq
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(workers, 1) * per)
-        defer { scratch.deallocate() }
+        let buffer = try Storage.scratch(bytes: Swift.max(workers, 1) * per * 4)
+        let scratch = buffer.bytes.assumingMemoryBound(to: Float.self)
+        defer { withExtendedLifetime(buffer) {} }
         let L = lse.pointer(Double.self)
         let scale = Float(g.scale)
         try parallelBLAS(workers) { w in
@@ -113,8 +114,9 @@ extension F {
         let chunk = Swift.min(keyChunk, g.M)
         let packs = (pad16(chunk) * (g.D + g.Dv) + pad16(g.D) * chunk) + (pad16(g.D) + pad16(g.Dv)) * bq
         let per = 2 * bq * bk + packs + g.group * g.N + bq
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(workers, 1) * per)
-        defer { scratch.deallocate() }
+        let buffer = try Storage.scratch(bytes: Swift.max(workers, 1) * per * 4)
+        let scratch = buffer.bytes.assumingMemoryBound(to: Float.self)
+        defer { withExtendedLifetime(buffer) {} }
         let L = UnsafePointer(lse.pointer(Double.self))
         let s = Float(g.scale)
         try parallelBLAS(workers) { w in
