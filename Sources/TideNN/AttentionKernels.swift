@@ -19,7 +19,7 @@ import _CTideKernels
 import Glibc
 #endif
 
-@inline(__always) private func pad16(_ n: Int) -> Int { (n + 15) / 16 * 16 }
+@inline(__always) func pad16(_ n: Int) -> Int { (n + 15) / 16 * 16 }
 
 /// The causal triangle of the block of query rows from i0 against keys j0..<j0+cols, as the
 /// microkernel's (TRI_OUT, TRI_KEND, TRI_KBEG) modes and d (row r sees column c when
