@@ -32,18 +32,9 @@
 -- The seed spreads are as large as T6's gaps and the ranking changes with the step count:
 -- a direction-level check needs many more seeds and steps than fit in ten minutes.
 
-local quick, out, steps_arg, seeds_arg, seed0 = false, "runs/attention_zoo", nil, nil, 1
-local i = 1
-while i <= #arg do
-  local a = arg[i]
-  if a == "--quick" then quick = true
-  elseif a == "--out" then i = i + 1; out = arg[i]
-  elseif a == "--steps" then i = i + 1; steps_arg = math.tointeger(tonumber(arg[i]))
-  elseif a == "--seeds" then i = i + 1; seeds_arg = math.tointeger(tonumber(arg[i]))
-  elseif a == "--seed" then i = i + 1; seed0 = math.tointeger(tonumber(arg[i]))
-  else error("attention_zoo: unknown argument '" .. tostring(a) .. "' (expected --quick, --out DIR, --steps N, --seeds N, --seed N)") end
-  i = i + 1
-end
+local o = tide.util.args(arg, {{"--quick"}, {"--out DIR", "string", "runs/attention_zoo"}, {"--steps N", "int"},
+                               {"--seeds N", "int"}, {"--seed N", "int", 1}})
+local quick, out, steps_arg, seeds_arg, seed0 = o.quick, o.out, o.steps, o.seeds, o.seed
 
 local cfg = quick and {dim = 32, layers = 2, head_dim = 8, block = 32, batch = 8, steps = 30, lr = 3e-3, seeds = 1,
                        eval_every = 15, eval_batches = 2, hybrid = "LS"}

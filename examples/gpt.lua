@@ -10,19 +10,9 @@
 -- baseline (runs/gpt/loss.svg), prints and saves samples, and writes a checkpoint (model,
 -- optimizer, scheduler, RNG, step) that --resume continues bit for bit.
 
-local quick, out, resume, steps_arg, ckpt_every, seed = false, "runs/gpt", false, nil, nil, 1337
-local i = 1
-while i <= #arg do
-  local a = arg[i]
-  if a == "--quick" then quick = true
-  elseif a == "--resume" then resume = true
-  elseif a == "--out" then i = i + 1; out = arg[i]
-  elseif a == "--steps" then i = i + 1; steps_arg = math.tointeger(tonumber(arg[i]))
-  elseif a == "--ckpt-every" then i = i + 1; ckpt_every = math.tointeger(tonumber(arg[i]))
-  elseif a == "--seed" then i = i + 1; seed = math.tointeger(tonumber(arg[i]))
-  else error("gpt: unknown argument '" .. tostring(a) .. "' (expected --quick, --resume, --out DIR, --steps N, --ckpt-every N, --seed N)") end
-  i = i + 1
-end
+local o = tide.util.args(arg, {{"--quick"}, {"--resume"}, {"--out DIR", "string", "runs/gpt"}, {"--steps N", "int"},
+                               {"--ckpt-every N", "int"}, {"--seed N", "int", 1337}})
+local quick, out, resume, steps_arg, ckpt_every, seed = o.quick, o.out, o.resume, o.steps, o.ckpt_every, o.seed
 
 local cfg = quick and {dim = 64, layers = 2, heads = 4, block = 64, batch = 16, steps = 300, lr = 3e-3, eval_every = 100, eval_batches = 8}
                    or {dim = 192, layers = 4, heads = 6, block = 128, batch = 16, steps = 1200, lr = 2e-3, eval_every = 100, eval_batches = 16}
@@ -54,17 +44,7 @@ end
 
 -- validation loss on fixed windows (its own generator: evaluating never moves the training RNG)
 local function evaluate()
-  local g = tide.Generator(99)
-  model:eval()
-  local total = 0
-  tide.no_grad(function()
-    for _ = 1, cfg.eval_batches do
-      local x, y = tide.data.random_windows(val_ids, {batch = cfg.batch, block = cfg.block, generator = g})
-      total = total + model:loss(x, y):item()
-    end
-  end)
-  model:train()
-  return total / cfg.eval_batches
+  return tide.train.evaluate_lm(model, val_ids, {batches = cfg.eval_batches, batch = cfg.batch, block = cfg.block})
 end
 
 local log = tide.train.Logger(out .. "/metrics.jsonl", {append = resume})

@@ -17,14 +17,8 @@
 --   5. too few time slots against the number of users (T < M).
 -- Tables go to stdout; SVG plots and a JSONL record of every number to --out.
 
-local quick, out = false, "runs/irs_channel"
-local i = 1
-while i <= #arg do
-  if arg[i] == "--quick" then quick = true
-  elseif arg[i] == "--out" then i = i + 1; out = arg[i]
-  else error("irs_channel: unknown argument '" .. tostring(arg[i]) .. "' (expected --quick or --out DIR)") end
-  i = i + 1
-end
+local o = tide.util.args(arg, {{"--quick"}, {"--out DIR", "string", "runs/irs_channel"}})
+local quick, out = o.quick, o.out
 tide.fs.mkdir_p(out)
 local log <close> = tide.train.Logger(out .. "/results.jsonl")
 local t_start = tide.clock()
@@ -32,21 +26,7 @@ local seeds = quick and 3 or 8
 
 local function section(title) print(("\n== %s %s"):format(title, ("="):rep(math.max(2, 76 - #title)))) end
 local function fmt(v) return v ~= v and "nan" or ("%.3g"):format(v) end
-local function table_print(header, rows)
-  local w = {}
-  for c, h in ipairs(header) do w[c] = #h end
-  for _, r in ipairs(rows) do for c, v in ipairs(r) do w[c] = math.max(w[c], #tostring(v)) end end
-  local function line(r)
-    local parts = {}
-    for c, v in ipairs(r) do parts[c] = ("%" .. w[c] .. "s"):format(tostring(v)) end
-    print("  " .. table.concat(parts, "  "))
-  end
-  line(header)
-  local sep = {}
-  for c = 1, #header do sep[c] = ("-"):rep(w[c]) end
-  line(sep)
-  for _, r in ipairs(rows) do line(r) end
-end
+local table_print = tide.util.print_table
 -- least-squares slope of log10(y) on log10(x)
 local function loglog_slope(xs, ys)
   local n, sx, sy, sxx, sxy = #xs, 0, 0, 0, 0

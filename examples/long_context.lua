@@ -34,19 +34,10 @@
 --   256K               -      /  23.9     / -                            -     /  2.47     / -
 --   lightning prefill ~ N^1.03, decode per token ~ N^0.02 (fit over 8K .. 256K): both checks yes
 
-local quick, out, max_arg, budget_arg, only, in_process = false, "runs/long_context", nil, nil, nil, false
-local i = 1
-while i <= #arg do
-  local a = arg[i]
-  if a == "--quick" then quick = true
-  elseif a == "--out" then i = i + 1; out = arg[i]
-  elseif a == "--max" then i = i + 1; max_arg = math.tointeger(tonumber(arg[i]))
-  elseif a == "--budget" then i = i + 1; budget_arg = tonumber(arg[i])
-  elseif a == "--only" then i = i + 1; only = arg[i]            -- internal: the child for one model
-  elseif a == "--in-process" then in_process = true
-  else error("long_context: unknown argument '" .. tostring(a) .. "' (expected --quick, --out DIR, --max N, --budget SEC, --in-process)") end
-  i = i + 1
-end
+local o = tide.util.args(arg, {{"--quick"}, {"--out DIR", "string", "runs/long_context"}, {"--max N", "int"},
+                               {"--budget SEC", "number"}, {"--in-process"},
+                               {"--only MODEL", "string", help = "internal: the child process for one model"}})
+local quick, out, max_arg, budget_arg, only, in_process = o.quick, o.out, o.max, o.budget, o.only, o.in_process
 
 local cfg = quick and {dim = 64, heads = 1, layers = 8, min_len = 256, max_len = 4096, always = 1024, budget = 2.0, decode = 8}
                    or {dim = 128, heads = 2, layers = 8, min_len = 1024, max_len = 262144, always = 65536, budget = 90, decode = 24}

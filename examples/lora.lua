@@ -22,18 +22,9 @@
 --   base weights max change 0; merge: max logit difference 2.29e-05;
 --   unmerge: max |W - W_pretrained| = 1.49e-08 (f32 rounding)
 
-local quick, out, fresh, rank, seed = false, "runs/lora", false, nil, 7
-local i = 1
-while i <= #arg do
-  local a = arg[i]
-  if a == "--quick" then quick = true
-  elseif a == "--out" then i = i + 1; out = arg[i]
-  elseif a == "--fresh" then fresh = true
-  elseif a == "--rank" then i = i + 1; rank = math.tointeger(tonumber(arg[i]))
-  elseif a == "--seed" then i = i + 1; seed = math.tointeger(tonumber(arg[i]))
-  else error("lora: unknown argument '" .. tostring(a) .. "' (expected --quick, --out DIR, --fresh, --rank N, --seed N)") end
-  i = i + 1
-end
+local o = tide.util.args(arg, {{"--quick"}, {"--out DIR", "string", "runs/lora"}, {"--fresh"}, {"--rank N", "int"},
+                               {"--seed N", "int", 7}})
+local quick, out, fresh, rank, seed = o.quick, o.out, o.fresh, o.rank, o.seed
 
 local cfg = quick and {dim = 64, layers = 2, heads = 4, block = 64, batch = 16, pre_steps = 200, ft_steps = 120, lr = 3e-3, ft_lr = 3e-3, eval_batches = 8}
                    or {dim = 128, layers = 4, heads = 4, block = 128, batch = 16, pre_steps = 1000, ft_steps = 400, lr = 2e-3, ft_lr = 2e-3, eval_batches = 16}

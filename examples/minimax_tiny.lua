@@ -28,17 +28,9 @@
 --   drop rate while training (global, factor 1.25): 14.92% over the first 60 steps, 0.22% over the last 60
 -- (--seed 2: dense 2.0350, MoE 2.0005.)
 
-local quick, out, steps_arg, seed = false, "runs/minimax_tiny", nil, 1234
-local i = 1
-while i <= #arg do
-  local a = arg[i]
-  if a == "--quick" then quick = true
-  elseif a == "--out" then i = i + 1; out = arg[i]
-  elseif a == "--steps" then i = i + 1; steps_arg = math.tointeger(tonumber(arg[i]))
-  elseif a == "--seed" then i = i + 1; seed = math.tointeger(tonumber(arg[i]))
-  else error("minimax_tiny: unknown argument '" .. tostring(a) .. "' (expected --quick, --out DIR, --steps N, --seed N)") end
-  i = i + 1
-end
+local o = tide.util.args(arg, {{"--quick"}, {"--out DIR", "string", "runs/minimax_tiny"}, {"--steps N", "int"},
+                               {"--seed N", "int", 1234}})
+local quick, out, steps_arg, seed = o.quick, o.out, o.steps, o.seed
 
 local cfg = quick and {dim = 64, layers = 4, layout = "LLLS", heads = 4, block = 64, batch = 8, steps = 120, lr = 3e-3,
                        experts = 8, top_k = 2, hidden = 64, eval_every = 40, eval_batches = 4}

@@ -21,19 +21,9 @@
 --                            to rounding (exact data) or to the statistical floor (single shot)
 --   finding.txt              the one-sentence finding, computed from this run
 
-local quick, out, seeds, max_n, steps = false, "runs/qst_tradeoff", nil, 7, nil
-local i = 1
-while i <= #arg do
-  local a = arg[i]
-  if a == "--quick" then quick = true
-  elseif a == "--out" then i = i + 1; out = arg[i]
-  elseif a == "--seeds" then i = i + 1; seeds = tonumber(arg[i])
-  elseif a == "--max-n" then i = i + 1; max_n = tonumber(arg[i])
-  elseif a == "--steps" then i = i + 1; steps = tonumber(arg[i])
-  else error("qst_tradeoff: unknown argument '" .. tostring(a) .. "' (expected --quick, --out DIR, --seeds S, --max-n N, --steps T)") end
-  i = i + 1
-end
-assert(out, "qst_tradeoff: --out needs a directory")
+local o = tide.util.args(arg, {{"--quick"}, {"--out DIR", "string", "runs/qst_tradeoff"}, {"--seeds S", "number"},
+                               {"--max-n N", "number", 7}, {"--steps T", "number"}})
+local quick, out, seeds, max_n, steps = o.quick, o.out, o.seeds, o.max_n, o.steps
 local q = tide.qst
 -- the spectral start is already near the statistical floor, so 150 steps settle noisy runs;
 -- the convergence runs from a random start get 3x as many

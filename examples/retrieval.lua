@@ -32,19 +32,9 @@
 -- Lightning fails as in MiniMax-01, but the hybrid does not recover at this budget: with
 -- --steps 1500 it reaches 0.43 (lightning 0.12), and with --set hybrid=SLLL (softmax first) 1.00.
 
-local quick, out, steps_arg, seed, sets, only = false, "runs/retrieval", nil, 1, {}, nil
-local i = 1
-while i <= #arg do
-  local a = arg[i]
-  if a == "--quick" then quick = true
-  elseif a == "--out" then i = i + 1; out = arg[i]
-  elseif a == "--steps" then i = i + 1; steps_arg = math.tointeger(tonumber(arg[i]))
-  elseif a == "--seed" then i = i + 1; seed = math.tointeger(tonumber(arg[i]))
-  elseif a == "--set" then i = i + 1; sets[#sets + 1] = arg[i]
-  elseif a == "--models" then i = i + 1; only = arg[i]
-  else error("retrieval: unknown argument '" .. tostring(a) .. "' (expected --quick, --out DIR, --steps N, --seed N, --set key=value, --models LIST)") end
-  i = i + 1
-end
+local o = tide.util.args(arg, {{"--quick"}, {"--out DIR", "string", "runs/retrieval"}, {"--steps N", "int"},
+                               {"--seed N", "int", 1}, {"--set key=value", "list"}, {"--models LIST", "string"}})
+local quick, out, steps_arg, seed, sets, only = o.quick, o.out, o.steps, o.seed, o.set, o.models
 
 local cfg = quick and {dim = 32, heads = 2, layers = 2, hybrid = "LS", haystack = 32, pairs = 4, queries = 4, keys = 32, values = 8,
                        fillers = 8, batch = 16, steps = 60, lr = 3e-3, eval_every = 20, eval_batches = 2, zero_out = 0, deepnorm = 0}

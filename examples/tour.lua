@@ -6,14 +6,8 @@
 --
 -- It prints each step and writes a JSONL record of the numbers it computed.
 
-local quick, out = false, "runs/tour"
-local i = 1
-while i <= #arg do
-  if arg[i] == "--quick" then quick = true
-  elseif arg[i] == "--out" then i = i + 1; out = arg[i]
-  else error("tour: unknown argument '" .. tostring(arg[i]) .. "' (expected --quick or --out DIR)") end
-  i = i + 1
-end
+local o = tide.util.args(arg, {{"--quick"}, {"--out DIR", "string", "runs/tour"}})
+local quick, out = o.quick, o.out
 
 local function section(title) print(("\n== %s %s"):format(title, ("="):rep(60 - #title))) end
 

@@ -17,14 +17,8 @@
 --   6. memory and time per iteration of PSubGM against FRSubGM.
 -- Every number is computed here; tables go to stdout, SVG plots and JSONL records to --out.
 
-local quick, out = false, "runs/tt_outliers"
-local i = 1
-while i <= #arg do
-  if arg[i] == "--quick" then quick = true
-  elseif arg[i] == "--out" then i = i + 1; out = arg[i]
-  else error("tt_outliers: unknown argument '" .. tostring(arg[i]) .. "' (expected --quick or --out DIR)") end
-  i = i + 1
-end
+local o = tide.util.args(arg, {{"--quick"}, {"--out DIR", "string", "runs/tt_outliers"}})
+local quick, out = o.quick, o.out
 tide.fs.mkdir_p(out)
 local log <close> = tide.train.Logger(out .. "/results.jsonl")
 local traj_log <close> = tide.train.Logger(out .. "/trajectories.jsonl")
@@ -33,21 +27,7 @@ local t_start = tide.clock()
 local function section(title) print(("\n== %s %s"):format(title, ("="):rep(math.max(2, 76 - #title)))) end
 local function fmt(v) return v ~= v and "nan" or (v == 0 and "0" or ("%.1e"):format(v)) end
 local function last(t) return t[#t] end
-local function table_print(header, rows)
-  local w = {}
-  for c, h in ipairs(header) do w[c] = #h end
-  for _, r in ipairs(rows) do for c, v in ipairs(r) do w[c] = math.max(w[c], #tostring(v)) end end
-  local function line(r)
-    local parts = {}
-    for c, v in ipairs(r) do parts[c] = ("%" .. w[c] .. "s"):format(tostring(v)) end
-    print("  " .. table.concat(parts, "  "))
-  end
-  line(header)
-  local sep = {}
-  for c = 1, #header do sep[c] = ("-"):rep(w[c]) end
-  line(sep)
-  for _, r in ipairs(rows) do line(r) end
-end
+local table_print = tide.util.print_table
 local notes = {}
 local function note(s) notes[#notes + 1] = s; print("  note: " .. s) end
 

@@ -82,6 +82,18 @@ public final class Generator: @unchecked Sendable {
         let r = (-2 * _log(u1)).squareRoot()
         return (r * _cos(2 * .pi * u2), r * _sin(2 * .pi * u2))
     }
+
+    /// p[0 ..< n] <- i.i.d. N(0, 1) values: normalPair() results in order (the second value
+    /// of the last pair is dropped when n is odd). randn and the solvers' Gaussian draws.
+    public func fillNormal(_ p: UnsafeMutablePointer<Double>, count n: Int) {
+        var i = 0
+        while i < n {
+            let (a, b) = normalPair()
+            p[i] = a
+            if i + 1 < n { p[i + 1] = b }
+            i += 2
+        }
+    }
 }
 
 @inline(__always) func _log(_ x: Double) -> Double { Double.log(x) }
@@ -99,13 +111,7 @@ extension Tensor {
     public static func randn(_ shape: [Int], dtype: DType = .f32, generator g: Generator = .global) throws -> Tensor {
         guard dtype.isFloatingPoint || dtype.isComplex else { throw TensorError("randn: expected a float dtype, got \(dtype.rawValue)") }
         return try randomFill(shape, dtype: dtype) { v, n in
-            var i = 0
-            while i < n {
-                let (a, b) = g.normalPair()
-                v[i] = a
-                if i + 1 < n { v[i + 1] = b }
-                i += 2
-            }
+            v.withUnsafeMutableBufferPointer { b in if let p = b.baseAddress { g.fillNormal(p, count: n) } }
         }
     }
 

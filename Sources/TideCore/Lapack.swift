@@ -21,39 +21,61 @@ import Glibc
 
 typealias LP<T> = UnsafeMutablePointer<T>
 
+/// LAPACK's four precisions: the letter each routine's name starts with.
+enum LapackPrecision: String { case s, d, c, z }
+
 /// An element type LAPACK works in: Float, Double, Complex<Float>, Complex<Double>.
 /// Sizes are Swift Ints checked to fit LAPACK's 32-bit integers before any call (lapackInt).
 protocol LapackScalar: TideScalar, AlgebraicField {
     associatedtype RealPart: FloatScalar
-    /// "s", "d", "c" or "z": the routine prefix, for messages.
-    static var prefix: String { get }
+    /// Which of the four routines of a family serves this type (sgetrf_ ... zgetrf_).
+    static var precision: LapackPrecision { get }
     init(real: RealPart)
     var realPart: RealPart { get }
     /// |x| (the Euclidean length for complex numbers).
     var modulus: RealPart { get }
     var conjugated: Self { get }
-
-    static func getrf(_ m: Int, _ n: Int, _ a: LP<Self>, _ lda: Int, _ ipiv: LP<Int32>) -> Int32
-    static func getrs(_ n: Int, _ nrhs: Int, _ a: LP<Self>, _ lda: Int, _ ipiv: LP<Int32>, _ b: LP<Self>, _ ldb: Int) -> Int32
-    static func getri(_ n: Int, _ a: LP<Self>, _ lda: Int, _ ipiv: LP<Int32>, _ work: LP<Self>, _ lwork: Int) -> Int32
-    static func potrf(_ uplo: UInt8, _ n: Int, _ a: LP<Self>, _ lda: Int) -> Int32
-    static func geqrf(_ m: Int, _ n: Int, _ a: LP<Self>, _ lda: Int, _ tau: LP<Self>, _ work: LP<Self>, _ lwork: Int) -> Int32
-    /// orgqr for real types, ungqr for complex ones.
-    static func orgqr(_ m: Int, _ n: Int, _ k: Int, _ a: LP<Self>, _ lda: Int, _ tau: LP<Self>, _ work: LP<Self>, _ lwork: Int) -> Int32
-    /// `rwork` is used by the complex routines only.
-    static func gesdd(_ jobz: UInt8, _ m: Int, _ n: Int, _ a: LP<Self>, _ lda: Int, _ s: LP<RealPart>,
-                      _ u: LP<Self>, _ ldu: Int, _ vt: LP<Self>, _ ldvt: Int, _ work: LP<Self>, _ lwork: Int,
-                      _ rwork: LP<RealPart>, _ iwork: LP<Int32>) -> Int32
-    /// syevd for real types, heevd for complex ones (`rwork`/`lrwork` complex only).
-    static func syevd(_ jobz: UInt8, _ uplo: UInt8, _ n: Int, _ a: LP<Self>, _ lda: Int, _ w: LP<RealPart>,
-                      _ work: LP<Self>, _ lwork: Int, _ rwork: LP<RealPart>, _ lrwork: Int,
-                      _ iwork: LP<Int32>, _ liwork: Int) -> Int32
-    static func gelsd(_ m: Int, _ n: Int, _ nrhs: Int, _ a: LP<Self>, _ lda: Int, _ b: LP<Self>, _ ldb: Int,
-                      _ s: LP<RealPart>, _ rcond: RealPart, _ rank: LP<Int32>, _ work: LP<Self>, _ lwork: Int,
-                      _ rwork: LP<RealPart>, _ iwork: LP<Int32>) -> Int32
 }
 
+extension Float: LapackScalar {
+    typealias RealPart = Float
+    static var precision: LapackPrecision { .s }
+}
+
+extension Double: LapackScalar {
+    typealias RealPart = Double
+    static var precision: LapackPrecision { .d }
+}
+
+/// A real type is its own real part.
+extension LapackScalar where Self: FloatScalar, RealPart == Self {
+    init(real: Self) { self = real }
+    var realPart: Self { self }
+    var modulus: Self { Swift.abs(self) }
+    var conjugated: Self { self }
+}
+
+extension Complex: LapackScalar where RealType: FloatScalar & TideScalar {
+    typealias RealPart = RealType
+    static var precision: LapackPrecision { RealType.self == Float.self ? .c : .z }
+    init(real: RealType) { self.init(real, 0) }
+    var realPart: RealType { real }
+    var modulus: RealType { length }
+    var conjugated: Complex { conjugate }
+}
+
+@inline(__always) private func i32(_ n: Int) -> Int32 { Int32(truncatingIfNeeded: n) }
+// The same memory typed as a C prototype wants it (float * or double *). Each wrapper's switch
+// on `precision` has established the element type first; complex matrices go in as void *.
+@inline(__always) private func fp<T>(_ p: LP<T>) -> LP<Float> { UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self) }
+@inline(__always) private func dp<T>(_ p: LP<T>) -> LP<Double> { UnsafeMutableRawPointer(p).assumingMemoryBound(to: Double.self) }
+
+/// The wrappers: one per routine family, one call per precision. Arguments are converted to
+/// the Fortran ABI once (32-bit integers by address, 1 for each hidden string length).
 extension LapackScalar {
+    /// "s", "d", "c" or "z": the routine prefix, for messages.
+    static var prefix: String { precision.rawValue }
+
     /// A workspace size returned by a query (lwork = -1) in work[0], rounded up: single
     /// precision cannot hold every integer, so the value is nudged up before truncating.
     static func workspaceSize(_ w: RealPart) -> Int {
@@ -61,191 +83,115 @@ extension LapackScalar {
         guard d.isFinite, d > 0 else { return 1 }
         return Swift.min(Int(d * (1 + 1e-6)) + 1, Int(Int32.max))
     }
-}
 
-@inline(__always) private func i32(_ n: Int) -> Int32 { Int32(truncatingIfNeeded: n) }
-
-extension Float: LapackScalar {
-    typealias RealPart = Float
-    static var prefix: String { "s" }
-    init(real: Float) { self = real }
-    var realPart: Float { self }
-    var modulus: Float { Swift.abs(self) }
-    var conjugated: Float { self }
-
-    static func getrf(_ m: Int, _ n: Int, _ a: LP<Float>, _ lda: Int, _ ipiv: LP<Int32>) -> Int32 {
+    static func getrf(_ m: Int, _ n: Int, _ a: LP<Self>, _ lda: Int, _ ipiv: LP<Int32>) -> Int32 {
         var m = i32(m), n = i32(n), lda = i32(lda), info: Int32 = 0
-        sgetrf_(&m, &n, a, &lda, ipiv, &info); return info
-    }
-    static func getrs(_ n: Int, _ nrhs: Int, _ a: LP<Float>, _ lda: Int, _ ipiv: LP<Int32>, _ b: LP<Float>, _ ldb: Int) -> Int32 {
-        var t = CChar(78), n = i32(n), r = i32(nrhs), lda = i32(lda), ldb = i32(ldb), info: Int32 = 0
-        sgetrs_(&t, &n, &r, a, &lda, ipiv, b, &ldb, &info, 1); return info
-    }
-    static func getri(_ n: Int, _ a: LP<Float>, _ lda: Int, _ ipiv: LP<Int32>, _ work: LP<Float>, _ lwork: Int) -> Int32 {
-        var n = i32(n), lda = i32(lda), lw = i32(lwork), info: Int32 = 0
-        sgetri_(&n, a, &lda, ipiv, work, &lw, &info); return info
-    }
-    static func potrf(_ uplo: UInt8, _ n: Int, _ a: LP<Float>, _ lda: Int) -> Int32 {
-        var u = CChar(bitPattern: uplo), n = i32(n), lda = i32(lda), info: Int32 = 0
-        spotrf_(&u, &n, a, &lda, &info, 1); return info
-    }
-    static func geqrf(_ m: Int, _ n: Int, _ a: LP<Float>, _ lda: Int, _ tau: LP<Float>, _ work: LP<Float>, _ lwork: Int) -> Int32 {
-        var m = i32(m), n = i32(n), lda = i32(lda), lw = i32(lwork), info: Int32 = 0
-        sgeqrf_(&m, &n, a, &lda, tau, work, &lw, &info); return info
-    }
-    static func orgqr(_ m: Int, _ n: Int, _ k: Int, _ a: LP<Float>, _ lda: Int, _ tau: LP<Float>, _ work: LP<Float>, _ lwork: Int) -> Int32 {
-        var m = i32(m), n = i32(n), k = i32(k), lda = i32(lda), lw = i32(lwork), info: Int32 = 0
-        sorgqr_(&m, &n, &k, a, &lda, tau, work, &lw, &info); return info
-    }
-    static func gesdd(_ jobz: UInt8, _ m: Int, _ n: Int, _ a: LP<Float>, _ lda: Int, _ s: LP<Float>, _ u: LP<Float>, _ ldu: Int,
-                      _ vt: LP<Float>, _ ldvt: Int, _ work: LP<Float>, _ lwork: Int, _ rwork: LP<Float>, _ iwork: LP<Int32>) -> Int32 {
-        var j = CChar(bitPattern: jobz), m = i32(m), n = i32(n), lda = i32(lda), ldu = i32(ldu), ldvt = i32(ldvt)
-        var lw = i32(lwork), info: Int32 = 0
-        sgesdd_(&j, &m, &n, a, &lda, s, u, &ldu, vt, &ldvt, work, &lw, iwork, &info, 1); return info
-    }
-    static func syevd(_ jobz: UInt8, _ uplo: UInt8, _ n: Int, _ a: LP<Float>, _ lda: Int, _ w: LP<Float>, _ work: LP<Float>,
-                      _ lwork: Int, _ rwork: LP<Float>, _ lrwork: Int, _ iwork: LP<Int32>, _ liwork: Int) -> Int32 {
-        var j = CChar(bitPattern: jobz), u = CChar(bitPattern: uplo), n = i32(n), lda = i32(lda)
-        var lw = i32(lwork), liw = i32(liwork), info: Int32 = 0
-        ssyevd_(&j, &u, &n, a, &lda, w, work, &lw, iwork, &liw, &info, 1, 1); return info
-    }
-    static func gelsd(_ m: Int, _ n: Int, _ nrhs: Int, _ a: LP<Float>, _ lda: Int, _ b: LP<Float>, _ ldb: Int, _ s: LP<Float>,
-                      _ rcond: Float, _ rank: LP<Int32>, _ work: LP<Float>, _ lwork: Int, _ rwork: LP<Float>, _ iwork: LP<Int32>) -> Int32 {
-        var m = i32(m), n = i32(n), r = i32(nrhs), lda = i32(lda), ldb = i32(ldb), rc = rcond, lw = i32(lwork), info: Int32 = 0
-        sgelsd_(&m, &n, &r, a, &lda, b, &ldb, s, &rc, rank, work, &lw, iwork, &info); return info
-    }
-}
-
-extension Double: LapackScalar {
-    typealias RealPart = Double
-    static var prefix: String { "d" }
-    init(real: Double) { self = real }
-    var realPart: Double { self }
-    var modulus: Double { Swift.abs(self) }
-    var conjugated: Double { self }
-
-    static func getrf(_ m: Int, _ n: Int, _ a: LP<Double>, _ lda: Int, _ ipiv: LP<Int32>) -> Int32 {
-        var m = i32(m), n = i32(n), lda = i32(lda), info: Int32 = 0
-        dgetrf_(&m, &n, a, &lda, ipiv, &info); return info
-    }
-    static func getrs(_ n: Int, _ nrhs: Int, _ a: LP<Double>, _ lda: Int, _ ipiv: LP<Int32>, _ b: LP<Double>, _ ldb: Int) -> Int32 {
-        var t = CChar(78), n = i32(n), r = i32(nrhs), lda = i32(lda), ldb = i32(ldb), info: Int32 = 0
-        dgetrs_(&t, &n, &r, a, &lda, ipiv, b, &ldb, &info, 1); return info
-    }
-    static func getri(_ n: Int, _ a: LP<Double>, _ lda: Int, _ ipiv: LP<Int32>, _ work: LP<Double>, _ lwork: Int) -> Int32 {
-        var n = i32(n), lda = i32(lda), lw = i32(lwork), info: Int32 = 0
-        dgetri_(&n, a, &lda, ipiv, work, &lw, &info); return info
-    }
-    static func potrf(_ uplo: UInt8, _ n: Int, _ a: LP<Double>, _ lda: Int) -> Int32 {
-        var u = CChar(bitPattern: uplo), n = i32(n), lda = i32(lda), info: Int32 = 0
-        dpotrf_(&u, &n, a, &lda, &info, 1); return info
-    }
-    static func geqrf(_ m: Int, _ n: Int, _ a: LP<Double>, _ lda: Int, _ tau: LP<Double>, _ work: LP<Double>, _ lwork: Int) -> Int32 {
-        var m = i32(m), n = i32(n), lda = i32(lda), lw = i32(lwork), info: Int32 = 0
-        dgeqrf_(&m, &n, a, &lda, tau, work, &lw, &info); return info
-    }
-    static func orgqr(_ m: Int, _ n: Int, _ k: Int, _ a: LP<Double>, _ lda: Int, _ tau: LP<Double>, _ work: LP<Double>, _ lwork: Int) -> Int32 {
-        var m = i32(m), n = i32(n), k = i32(k), lda = i32(lda), lw = i32(lwork), info: Int32 = 0
-        dorgqr_(&m, &n, &k, a, &lda, tau, work, &lw, &info); return info
-    }
-    static func gesdd(_ jobz: UInt8, _ m: Int, _ n: Int, _ a: LP<Double>, _ lda: Int, _ s: LP<Double>, _ u: LP<Double>, _ ldu: Int,
-                      _ vt: LP<Double>, _ ldvt: Int, _ work: LP<Double>, _ lwork: Int, _ rwork: LP<Double>, _ iwork: LP<Int32>) -> Int32 {
-        var j = CChar(bitPattern: jobz), m = i32(m), n = i32(n), lda = i32(lda), ldu = i32(ldu), ldvt = i32(ldvt)
-        var lw = i32(lwork), info: Int32 = 0
-        dgesdd_(&j, &m, &n, a, &lda, s, u, &ldu, vt, &ldvt, work, &lw, iwork, &info, 1); return info
-    }
-    static func syevd(_ jobz: UInt8, _ uplo: UInt8, _ n: Int, _ a: LP<Double>, _ lda: Int, _ w: LP<Double>, _ work: LP<Double>,
-                      _ lwork: Int, _ rwork: LP<Double>, _ lrwork: Int, _ iwork: LP<Int32>, _ liwork: Int) -> Int32 {
-        var j = CChar(bitPattern: jobz), u = CChar(bitPattern: uplo), n = i32(n), lda = i32(lda)
-        var lw = i32(lwork), liw = i32(liwork), info: Int32 = 0
-        dsyevd_(&j, &u, &n, a, &lda, w, work, &lw, iwork, &liw, &info, 1, 1); return info
-    }
-    static func gelsd(_ m: Int, _ n: Int, _ nrhs: Int, _ a: LP<Double>, _ lda: Int, _ b: LP<Double>, _ ldb: Int, _ s: LP<Double>,
-                      _ rcond: Double, _ rank: LP<Int32>, _ work: LP<Double>, _ lwork: Int, _ rwork: LP<Double>, _ iwork: LP<Int32>) -> Int32 {
-        var m = i32(m), n = i32(n), r = i32(nrhs), lda = i32(lda), ldb = i32(ldb), rc = rcond, lw = i32(lwork), info: Int32 = 0
-        dgelsd_(&m, &n, &r, a, &lda, b, &ldb, s, &rc, rank, work, &lw, iwork, &info); return info
-    }
-}
-
-extension Complex: LapackScalar where RealType: FloatScalar & TideScalar {
-    typealias RealPart = RealType
-    static var prefix: String { RealType.self == Float.self ? "c" : "z" }
-    init(real: RealType) { self.init(real, 0) }
-    var realPart: RealType { real }
-    var modulus: RealType { length }
-    var conjugated: Complex { conjugate }
-
-    private static var single: Bool { RealType.self == Float.self }
-
-    static func getrf(_ m: Int, _ n: Int, _ a: LP<Complex>, _ lda: Int, _ ipiv: LP<Int32>) -> Int32 {
-        var m = i32(m), n = i32(n), lda = i32(lda), info: Int32 = 0
-        if single { cgetrf_(&m, &n, a, &lda, ipiv, &info) } else { zgetrf_(&m, &n, a, &lda, ipiv, &info) }
-        return info
-    }
-    static func getrs(_ n: Int, _ nrhs: Int, _ a: LP<Complex>, _ lda: Int, _ ipiv: LP<Int32>, _ b: LP<Complex>, _ ldb: Int) -> Int32 {
-        var t = CChar(78), n = i32(n), r = i32(nrhs), lda = i32(lda), ldb = i32(ldb), info: Int32 = 0
-        if single { cgetrs_(&t, &n, &r, a, &lda, ipiv, b, &ldb, &info, 1) } else { zgetrs_(&t, &n, &r, a, &lda, ipiv, b, &ldb, &info, 1) }
-        return info
-    }
-    static func getri(_ n: Int, _ a: LP<Complex>, _ lda: Int, _ ipiv: LP<Int32>, _ work: LP<Complex>, _ lwork: Int) -> Int32 {
-        var n = i32(n), lda = i32(lda), lw = i32(lwork), info: Int32 = 0
-        if single { cgetri_(&n, a, &lda, ipiv, work, &lw, &info) } else { zgetri_(&n, a, &lda, ipiv, work, &lw, &info) }
-        return info
-    }
-    static func potrf(_ uplo: UInt8, _ n: Int, _ a: LP<Complex>, _ lda: Int) -> Int32 {
-        var u = CChar(bitPattern: uplo), n = i32(n), lda = i32(lda), info: Int32 = 0
-        if single { cpotrf_(&u, &n, a, &lda, &info, 1) } else { zpotrf_(&u, &n, a, &lda, &info, 1) }
-        return info
-    }
-    static func geqrf(_ m: Int, _ n: Int, _ a: LP<Complex>, _ lda: Int, _ tau: LP<Complex>, _ work: LP<Complex>, _ lwork: Int) -> Int32 {
-        var m = i32(m), n = i32(n), lda = i32(lda), lw = i32(lwork), info: Int32 = 0
-        if single { cgeqrf_(&m, &n, a, &lda, tau, work, &lw, &info) } else { zgeqrf_(&m, &n, a, &lda, tau, work, &lw, &info) }
-        return info
-    }
-    static func orgqr(_ m: Int, _ n: Int, _ k: Int, _ a: LP<Complex>, _ lda: Int, _ tau: LP<Complex>, _ work: LP<Complex>, _ lwork: Int) -> Int32 {
-        var m = i32(m), n = i32(n), k = i32(k), lda = i32(lda), lw = i32(lwork), info: Int32 = 0
-        if single { cungqr_(&m, &n, &k, a, &lda, tau, work, &lw, &info) } else { zungqr_(&m, &n, &k, a, &lda, tau, work, &lw, &info) }
-        return info
-    }
-    static func gesdd(_ jobz: UInt8, _ m: Int, _ n: Int, _ a: LP<Complex>, _ lda: Int, _ s: LP<RealType>, _ u: LP<Complex>, _ ldu: Int,
-                      _ vt: LP<Complex>, _ ldvt: Int, _ work: LP<Complex>, _ lwork: Int, _ rwork: LP<RealType>, _ iwork: LP<Int32>) -> Int32 {
-        var j = CChar(bitPattern: jobz), m = i32(m), n = i32(n), lda = i32(lda), ldu = i32(ldu), ldvt = i32(ldvt)
-        var lw = i32(lwork), info: Int32 = 0
-        if single {
-            cgesdd_(&j, &m, &n, a, &lda, UnsafeMutableRawPointer(s).assumingMemoryBound(to: Float.self), u, &ldu, vt, &ldvt, work, &lw,
-                    UnsafeMutableRawPointer(rwork).assumingMemoryBound(to: Float.self), iwork, &info, 1)
-        } else {
-            zgesdd_(&j, &m, &n, a, &lda, UnsafeMutableRawPointer(s).assumingMemoryBound(to: Double.self), u, &ldu, vt, &ldvt, work, &lw,
-                    UnsafeMutableRawPointer(rwork).assumingMemoryBound(to: Double.self), iwork, &info, 1)
+        switch precision {
+        case .s: sgetrf_(&m, &n, fp(a), &lda, ipiv, &info)
+        case .d: dgetrf_(&m, &n, dp(a), &lda, ipiv, &info)
+        case .c: cgetrf_(&m, &n, a, &lda, ipiv, &info)
+        case .z: zgetrf_(&m, &n, a, &lda, ipiv, &info)
         }
         return info
     }
-    static func syevd(_ jobz: UInt8, _ uplo: UInt8, _ n: Int, _ a: LP<Complex>, _ lda: Int, _ w: LP<RealType>, _ work: LP<Complex>,
-                      _ lwork: Int, _ rwork: LP<RealType>, _ lrwork: Int, _ iwork: LP<Int32>, _ liwork: Int) -> Int32 {
+
+    static func getrs(_ n: Int, _ nrhs: Int, _ a: LP<Self>, _ lda: Int, _ ipiv: LP<Int32>, _ b: LP<Self>, _ ldb: Int) -> Int32 {
+        var t = CChar(78), n = i32(n), r = i32(nrhs), lda = i32(lda), ldb = i32(ldb), info: Int32 = 0
+        switch precision {
+        case .s: sgetrs_(&t, &n, &r, fp(a), &lda, ipiv, fp(b), &ldb, &info, 1)
+        case .d: dgetrs_(&t, &n, &r, dp(a), &lda, ipiv, dp(b), &ldb, &info, 1)
+        case .c: cgetrs_(&t, &n, &r, a, &lda, ipiv, b, &ldb, &info, 1)
+        case .z: zgetrs_(&t, &n, &r, a, &lda, ipiv, b, &ldb, &info, 1)
+        }
+        return info
+    }
+
+    static func getri(_ n: Int, _ a: LP<Self>, _ lda: Int, _ ipiv: LP<Int32>, _ work: LP<Self>, _ lwork: Int) -> Int32 {
+        var n = i32(n), lda = i32(lda), lw = i32(lwork), info: Int32 = 0
+        switch precision {
+        case .s: sgetri_(&n, fp(a), &lda, ipiv, fp(work), &lw, &info)
+        case .d: dgetri_(&n, dp(a), &lda, ipiv, dp(work), &lw, &info)
+        case .c: cgetri_(&n, a, &lda, ipiv, work, &lw, &info)
+        case .z: zgetri_(&n, a, &lda, ipiv, work, &lw, &info)
+        }
+        return info
+    }
+
+    static func potrf(_ uplo: UInt8, _ n: Int, _ a: LP<Self>, _ lda: Int) -> Int32 {
+        var u = CChar(bitPattern: uplo), n = i32(n), lda = i32(lda), info: Int32 = 0
+        switch precision {
+        case .s: spotrf_(&u, &n, fp(a), &lda, &info, 1)
+        case .d: dpotrf_(&u, &n, dp(a), &lda, &info, 1)
+        case .c: cpotrf_(&u, &n, a, &lda, &info, 1)
+        case .z: zpotrf_(&u, &n, a, &lda, &info, 1)
+        }
+        return info
+    }
+
+    static func geqrf(_ m: Int, _ n: Int, _ a: LP<Self>, _ lda: Int, _ tau: LP<Self>, _ work: LP<Self>, _ lwork: Int) -> Int32 {
+        var m = i32(m), n = i32(n), lda = i32(lda), lw = i32(lwork), info: Int32 = 0
+        switch precision {
+        case .s: sgeqrf_(&m, &n, fp(a), &lda, fp(tau), fp(work), &lw, &info)
+        case .d: dgeqrf_(&m, &n, dp(a), &lda, dp(tau), dp(work), &lw, &info)
+        case .c: cgeqrf_(&m, &n, a, &lda, tau, work, &lw, &info)
+        case .z: zgeqrf_(&m, &n, a, &lda, tau, work, &lw, &info)
+        }
+        return info
+    }
+
+    /// orgqr for real types, ungqr for complex ones.
+    static func orgqr(_ m: Int, _ n: Int, _ k: Int, _ a: LP<Self>, _ lda: Int, _ tau: LP<Self>, _ work: LP<Self>, _ lwork: Int) -> Int32 {
+        var m = i32(m), n = i32(n), k = i32(k), lda = i32(lda), lw = i32(lwork), info: Int32 = 0
+        switch precision {
+        case .s: sorgqr_(&m, &n, &k, fp(a), &lda, fp(tau), fp(work), &lw, &info)
+        case .d: dorgqr_(&m, &n, &k, dp(a), &lda, dp(tau), dp(work), &lw, &info)
+        case .c: cungqr_(&m, &n, &k, a, &lda, tau, work, &lw, &info)
+        case .z: zungqr_(&m, &n, &k, a, &lda, tau, work, &lw, &info)
+        }
+        return info
+    }
+
+    /// `rwork` is used by the complex routines only.
+    static func gesdd(_ jobz: UInt8, _ m: Int, _ n: Int, _ a: LP<Self>, _ lda: Int, _ s: LP<RealPart>,
+                      _ u: LP<Self>, _ ldu: Int, _ vt: LP<Self>, _ ldvt: Int, _ work: LP<Self>, _ lwork: Int,
+                      _ rwork: LP<RealPart>, _ iwork: LP<Int32>) -> Int32 {
+        var j = CChar(bitPattern: jobz), m = i32(m), n = i32(n), lda = i32(lda), ldu = i32(ldu), ldvt = i32(ldvt)
+        var lw = i32(lwork), info: Int32 = 0
+        switch precision {
+        case .s: sgesdd_(&j, &m, &n, fp(a), &lda, fp(s), fp(u), &ldu, fp(vt), &ldvt, fp(work), &lw, iwork, &info, 1)
+        case .d: dgesdd_(&j, &m, &n, dp(a), &lda, dp(s), dp(u), &ldu, dp(vt), &ldvt, dp(work), &lw, iwork, &info, 1)
+        case .c: cgesdd_(&j, &m, &n, a, &lda, fp(s), u, &ldu, vt, &ldvt, work, &lw, fp(rwork), iwork, &info, 1)
+        case .z: zgesdd_(&j, &m, &n, a, &lda, dp(s), u, &ldu, vt, &ldvt, work, &lw, dp(rwork), iwork, &info, 1)
+        }
+        return info
+    }
+
+    /// syevd for real types, heevd for complex ones (`rwork`/`lrwork` complex only).
+    static func syevd(_ jobz: UInt8, _ uplo: UInt8, _ n: Int, _ a: LP<Self>, _ lda: Int, _ w: LP<RealPart>,
+                      _ work: LP<Self>, _ lwork: Int, _ rwork: LP<RealPart>, _ lrwork: Int,
+                      _ iwork: LP<Int32>, _ liwork: Int) -> Int32 {
         var j = CChar(bitPattern: jobz), u = CChar(bitPattern: uplo), n = i32(n), lda = i32(lda)
         var lw = i32(lwork), lrw = i32(lrwork), liw = i32(liwork), info: Int32 = 0
-        let wr = UnsafeMutableRawPointer(w), rw = UnsafeMutableRawPointer(rwork)
-        if single {
-            cheevd_(&j, &u, &n, a, &lda, wr.assumingMemoryBound(to: Float.self), work, &lw,
-                    rw.assumingMemoryBound(to: Float.self), &lrw, iwork, &liw, &info, 1, 1)
-        } else {
-            zheevd_(&j, &u, &n, a, &lda, wr.assumingMemoryBound(to: Double.self), work, &lw,
-                    rw.assumingMemoryBound(to: Double.self), &lrw, iwork, &liw, &info, 1, 1)
+        switch precision {
+        case .s: ssyevd_(&j, &u, &n, fp(a), &lda, fp(w), fp(work), &lw, iwork, &liw, &info, 1, 1)
+        case .d: dsyevd_(&j, &u, &n, dp(a), &lda, dp(w), dp(work), &lw, iwork, &liw, &info, 1, 1)
+        case .c: cheevd_(&j, &u, &n, a, &lda, fp(w), work, &lw, fp(rwork), &lrw, iwork, &liw, &info, 1, 1)
+        case .z: zheevd_(&j, &u, &n, a, &lda, dp(w), work, &lw, dp(rwork), &lrw, iwork, &liw, &info, 1, 1)
         }
         return info
     }
-    static func gelsd(_ m: Int, _ n: Int, _ nrhs: Int, _ a: LP<Complex>, _ lda: Int, _ b: LP<Complex>, _ ldb: Int, _ s: LP<RealType>,
-                      _ rcond: RealType, _ rank: LP<Int32>, _ work: LP<Complex>, _ lwork: Int, _ rwork: LP<RealType>, _ iwork: LP<Int32>) -> Int32 {
+
+    /// `rwork` is used by the complex routines only.
+    static func gelsd(_ m: Int, _ n: Int, _ nrhs: Int, _ a: LP<Self>, _ lda: Int, _ b: LP<Self>, _ ldb: Int,
+                      _ s: LP<RealPart>, _ rcond: RealPart, _ rank: LP<Int32>, _ work: LP<Self>, _ lwork: Int,
+                      _ rwork: LP<RealPart>, _ iwork: LP<Int32>) -> Int32 {
         var m = i32(m), n = i32(n), r = i32(nrhs), lda = i32(lda), ldb = i32(ldb), lw = i32(lwork), info: Int32 = 0
-        let sr = UnsafeMutableRawPointer(s), rw = UnsafeMutableRawPointer(rwork)
-        if single {
-            var rc = Float(rcond.tideDouble)
-            cgelsd_(&m, &n, &r, a, &lda, b, &ldb, sr.assumingMemoryBound(to: Float.self), &rc, rank, work, &lw,
-                    rw.assumingMemoryBound(to: Float.self), iwork, &info)
-        } else {
-            var rc = rcond.tideDouble
-            zgelsd_(&m, &n, &r, a, &lda, b, &ldb, sr.assumingMemoryBound(to: Double.self), &rc, rank, work, &lw,
-                    rw.assumingMemoryBound(to: Double.self), iwork, &info)
+        var rcf = Float(rcond.tideDouble), rcd = rcond.tideDouble
+        switch precision {
+        case .s: sgelsd_(&m, &n, &r, fp(a), &lda, fp(b), &ldb, fp(s), &rcf, rank, fp(work), &lw, iwork, &info)
+        case .d: dgelsd_(&m, &n, &r, dp(a), &lda, dp(b), &ldb, dp(s), &rcd, rank, dp(work), &lw, iwork, &info)
+        case .c: cgelsd_(&m, &n, &r, a, &lda, b, &ldb, fp(s), &rcf, rank, work, &lw, fp(rwork), iwork, &info)
+        case .z: zgelsd_(&m, &n, &r, a, &lda, b, &ldb, dp(s), &rcd, rank, work, &lw, dp(rwork), iwork, &info)
         }
         return info
     }

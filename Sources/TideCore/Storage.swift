@@ -1,4 +1,4 @@
-// Storage: the flat, 64-byte aligned buffer behind one or more Tensors.
+// Storage: the flat buffer behind one or more Tensors (64-byte aligned above 4 KiB, 16 below).
 //
 //     let s = try Storage(byteCount: 1 << 20)   // views share it; freed when the last goes
 //
@@ -44,8 +44,12 @@ public final class Storage: @unchecked Sendable {
         if let p = StorageCache.shared.take(cap) {
             bytes = p
         } else {
+            // small buffers through plain malloc (16-byte aligned; every kernel loads unaligned):
+            // posix_memalign bypasses glibc's per-thread cache and, with the collector freeing in
+            // bursts, spent most of a 16-element op in chunk splitting and consolidation
             var p: UnsafeMutableRawPointer? = nil
-            guard posix_memalign(&p, 64, max(cap, 64)) == 0, let q = p else {
+            if cap <= StorageCache.maxSmall { p = malloc(cap) } else if posix_memalign(&p, 64, cap) != 0 { p = nil }
+            guard let q = p else {
                 throw TensorError("cannot allocate \(formatBytes(byteCount)) (\(byteCount) bytes): out of memory")
             }
             bytes = q
@@ -54,6 +58,13 @@ public final class Storage: @unchecked Sendable {
         capacity = cap
         tide_alloc_note(byteCount)
         tide_live_add(Int64(byteCount))
+    }
+
+    /// Scratch memory for a kernel: at least 1 MiB, so it comes from and returns to the cache
+    /// (warm pages) instead of faulting in fresh ones on every call. Keep the Storage alive
+    /// while using `bytes`.
+    public static func scratch(bytes n: Int) throws -> Storage {
+        try Storage(byteCount: max(n, StorageCache.minCached))
     }
 
     /// Bytes held by all live tensor storages (not counting the buffer cache).
@@ -85,7 +96,7 @@ public final class StorageCache: Sendable {
     static let minCached = 1 << 20
     static let maxTotal = 512 << 20
     static let maxSmall = 4096
-    static let smallPerBucket = 4096  // the collector frees tensors in bursts
+    static let smallBucketBytes = 4 << 20  // per size class: the collector frees tensors in bursts
 
     private struct State {
         var lists: [Int: [UnsafeMutableRawPointer]] = [:]
@@ -124,7 +135,7 @@ public final class StorageCache: Sendable {
         return state.withLock { s in
             if s.total + cap > StorageCache.maxTotal { return false }
             if cap <= StorageCache.maxSmall {
-                if s.small[cap / 64].count >= StorageCache.smallPerBucket { return false }
+                if s.small[cap / 64].count * cap >= StorageCache.smallBucketBytes { return false }
                 s.small[cap / 64].append(p)
                 s.total += cap
                 return true

@@ -8,6 +8,7 @@
 // sqrt, sin, cos, tanh, neg.
 import ComplexModule
 import RealModule
+import _CTideKernels
 
 public enum UnaryOp: String, CaseIterable, Sendable {
     case abs, neg, exp, log, log1p, expm1, sqrt, rsqrt, sin, cos, tan, tanh, sigmoid, relu
@@ -83,6 +84,26 @@ extension Tensor {
             // SIMD path: one flat run; the result keeps this tensor's layout
             let out = try Tensor.uninitialized(shape: shape, dtype: .f32, order: order)
             Kernels.unaryF32(k, pointer(Float.self), out.pointer(Float.self), numel)
+            try Cancellation.check()
+            return out
+        }
+        if dtype == .f32, let k = op.kernelOp, dim >= 2, strides[dim - 1] == 1, shape[dim - 1] >= 16 {
+            // rows with a unit inner stride (a narrow or select of a wider tensor): the SIMD
+            // kernel row by row, rows split over the cores; the result is contiguous
+            let inner = shape[dim - 1], rows = numel / inner
+            let out = try Tensor(uninitialized: shape, dtype: .f32)
+            let src = pointer(Float.self), dst = out.pointer(Float.self)
+            let lead = Array(shape.dropLast()), leadStrides = Array(strides.dropLast())
+            try Threads.parallelFor(rows, grain: Swift.max(1, Kernels.grain / inner)) { lo, hi in
+                for r in lo ..< hi {
+                    var rem = r, off = 0
+                    for d in stride(from: lead.count - 1, through: 0, by: -1) {
+                        off += (rem % lead[d]) * leadStrides[d]
+                        rem /= lead[d]
+                    }
+                    tide_unary_f32(k, src + off, dst + r * inner, inner)
+                }
+            }
             try Cancellation.check()
             return out
         }

@@ -110,37 +110,6 @@ extension LuaFrame {
         return d
     }
 
-    /// Option `key` of the table at `o` as a number, or `def` when absent.
-    public func optField(_ o: Int32?, _ key: String, _ def: Double) throws -> Double {
-        guard let o = o else { return def }
-        defer { tide_pop(L, 1) }
-        let t = pushField(o, key)
-        if t == LUA_TNIL { return def }
-        var ok: Int32 = 0
-        let v = lua_tonumberx(L, -1, &ok)
-        guard ok != 0 else { throw LuaError.message("\(name): option '\(key)' must be a number, got \(typeName(-1))") }
-        return v
-    }
-
-    /// Option `key` as an integer (Lua integer or integral float), or `def` when absent.
-    public func optIntField(_ o: Int32?, _ key: String, _ def: Int) throws -> Int {
-        guard let o = o else { return def }
-        defer { tide_pop(L, 1) }
-        if pushField(o, key) == LUA_TNIL { return def }
-        var ok: Int32 = 0
-        let v = lua_tointegerx(L, -1, &ok)
-        guard ok != 0 else { throw LuaError.message("\(name): option '\(key)' must be an integer, got \(typeName(-1))") }
-        return Int(v)
-    }
-
-    public func optField(_ o: Int32?, _ key: String, _ def: Bool) -> Bool {
-        guard let o = o else { return def }
-        defer { tide_pop(L, 1) }
-        let t = pushField(o, key)
-        if t == LUA_TNIL { return def }
-        return lua_toboolean(L, -1) != 0
-    }
-
     /// Converts the value at `i` to a tensor: tensors pass through; numbers, booleans and
     /// nested tables become new tensors.
     public func tensorLike(_ i: Int32, dtype: DType? = nil) throws -> Tensor {

@@ -52,6 +52,7 @@ enum LuaLibrary {
         ("plot", PackageResources.plot_lua),
         ("data", PackageResources.data_lua),
         ("models", PackageResources.models_lua),
+        ("util", PackageResources.util_lua),
     ]
 }
 

@@ -4,11 +4,13 @@
 //     q: (B, H, N, D), k: (B, Hk, M, D), v: (B, Hk, M, Dv), H a multiple of Hk (MQA/GQA)
 //     try F.scaledDotProductAttention(q, k, v, causal: true)     // (B, H, N, Dv)
 //
-// The N x M score matrix is never built: query rows go in blocks of 64 against key blocks of
-// 64; each block's scores live in a 64 x 64 scratch, and a running max and sum per row rescale
+// The N x M score matrix is never built: query rows go in blocks of 128 against key blocks of
+// 128; each block's scores live in a 128 x 128 scratch, and a running max and sum per row rescale
 // the partial output (softmax(S) V = sum_j exp(S_j - m) V_j / sum_j exp(S_j - m)). The forward
 // keeps only the row logsumexp L for the backward, which recomputes P = exp(S - L) block by
 // block: dV += P^T dO, dS = P (dO V^T - rowsum(dO o O)), dQ += dS K s, dK += dS^T Q s.
+// This file has the op and the BLAS path (f64, and f32 decode steps); AttentionKernels.swift
+// the f32 path on Tide's own microkernel, which also skips the masked half of diagonal blocks.
 //
 // causal: key j is visible to query i when j <= i + (M - N), i.e. the mask is aligned at the
 // bottom right, so one new query against a cache of M keys sees them all (equal to torch's
@@ -87,7 +89,10 @@ extension Double: GemmScalar {
 }
 
 extension F {
-    static let attnBlock = 128
+    /// Query rows and keys per block: 128 x 128 scores (64 KiB) stay in L2 with the packed
+    /// operands; 64..256 measured within noise of each other at D = 64.
+    static let attnBlockQ = 128
+    static let attnBlockK = 128
 
     /// Runs body over `tasks` split across the cores with BLAS held to one thread inside.
     static func parallelBLAS(_ tasks: Int, _ body: (Int) throws -> Void) throws {
@@ -135,14 +140,22 @@ extension F {
             // afterwards (transpose + reshape) is free
             let store = try Tensor(uninitialized: [B, N, H, Dv], dtype: q.dtype)
             let out = try store.permuted([0, 2, 1, 3])
-            if q.dtype == .f32 { try attnForward(Float.self, geo, Q, K, V, out, lse) } else { try attnForward(Double.self, geo, Q, K, V, out, lse) }
+            if attnUsesKernels(geo, q.dtype) {
+                try attnForwardF32(geo, Q, K, V, out, lse)
+            } else if q.dtype == .f32 {
+                try attnForward(Float.self, geo, Q, K, V, out, lse)
+            } else {
+                try attnForward(Double.self, geo, Q, K, V, out, lse)
+            }
             return out
         }, backward: { g, o, _ in
             let dq = try Tensor.zeros([B, H, N, D], dtype: q.dtype)
             let dk = try Tensor.zeros([B, Hk, M, D], dtype: q.dtype)
             let dv = try Tensor.zeros([B, Hk, M, Dv], dtype: q.dtype)
             let go = try unitInner(g)
-            if q.dtype == .f32 {
+            if attnUsesKernels(geo, q.dtype) {
+                try attnBackwardF32(geo, Q, K, V, o, go, lse, dq, dk, dv)
+            } else if q.dtype == .f32 {
                 try attnBackward(Float.self, geo, Q, K, V, o, go, lse, dq, dk, dv)
             } else {
                 try attnBackward(Double.self, geo, Q, K, V, o, go, lse, dq, dk, dv)
@@ -163,14 +176,14 @@ struct AttnGeometry {
 
 /// Element pointer and row stride of matrix (b, h) of a 4-d tensor with unit inner stride.
 @inline(__always)
-private func mat<T>(_ t: Tensor, _ b: Int, _ h: Int, _: T.Type) -> (UnsafeMutablePointer<T>, Int) {
+func mat<T>(_ t: Tensor, _ b: Int, _ h: Int, _: T.Type) -> (UnsafeMutablePointer<T>, Int) {
     (t.pointer(T.self) + b * t.strides[0] + h * t.strides[1], t.shape[2] == 1 ? t.shape[3] : t.strides[2])
 }
 
 /// Scores S (rows x cols, ld cols) of query rows i0..<i0+rows against keys j0..<j0+cols get
 /// the causal and user masks: hidden entries become -inf, float masks are added.
 @inline(__always)
-private func applyMasks<T: GemmScalar>(_ g: AttnGeometry, _ S: UnsafeMutablePointer<T>, _ b: Int, _ h: Int,
+func applyMasks<T: GemmScalar>(_ g: AttnGeometry, _ S: UnsafeMutablePointer<T>, _ b: Int, _ h: Int,
                                        _ i0: Int, _ rows: Int, _ j0: Int, _ cols: Int) {
     if g.causal {
         for r in 0 ..< rows {
@@ -200,16 +213,16 @@ private func applyMasks<T: GemmScalar>(_ g: AttnGeometry, _ S: UnsafeMutablePoin
 
 /// The key blocks query rows i0..<i1 can see under the causal mask: keys below `end`.
 @inline(__always)
-private func keyEnd(_ g: AttnGeometry, _ i1: Int) -> Int {
+func keyEnd(_ g: AttnGeometry, _ i1: Int) -> Int {
     g.causal ? Swift.min(g.M, Swift.max(0, i1 - 1 + g.offset + 1)) : g.M
 }
 
 extension F {
     static func attnForward<T: GemmScalar>(_: T.Type, _ g: AttnGeometry, _ Q: Tensor, _ K: Tensor, _ V: Tensor,
                                            _ out: Tensor, _ lse: Tensor) throws {
-        let bs = attnBlock
+        let bs = attnBlockQ, bk = attnBlockK
         let tasks = g.B * g.H
-        let scratch = UnsafeMutablePointer<T>.allocate(capacity: Threads.count * bs * bs)
+        let scratch = UnsafeMutablePointer<T>.allocate(capacity: Threads.count * bs * bk)
         let rowStats = UnsafeMutablePointer<T>.allocate(capacity: Threads.count * 2 * bs)
         defer { scratch.deallocate(); rowStats.deallocate() }
         let L = lse.pointer(Double.self)
@@ -217,7 +230,7 @@ extension F {
         // uses scratch slot w
         let workers = Swift.min(Threads.count, tasks)
         try parallelBLAS(workers) { w in
-            let S = scratch + w * bs * bs
+            let S = scratch + w * bs * bk
             let mrow = rowStats + w * 2 * bs, lrow = mrow + bs
             for task in tasks * w / workers ..< tasks * (w + 1) / workers {
                 let b = task / g.H, h = task % g.H, hk = h / g.group
@@ -234,7 +247,7 @@ extension F {
                     let jEnd = keyEnd(g, i0 + rows)
                     var j0 = 0
                     while j0 < jEnd {
-                        let cols = Swift.min(bs, jEnd - j0)
+                        let cols = Swift.min(bk, jEnd - j0)
                         T.gemm(false, true, rows, cols, g.D, T(g.scale), q + i0 * ldq, ldq, k + j0 * ldk, ldk, 0, S, cols)
                         applyMasks(g, S, b, h, i0, rows, j0, cols)
                         for r in 0 ..< rows {
@@ -269,16 +282,16 @@ extension F {
     static func attnBackward<T: GemmScalar>(_: T.Type, _ g: AttnGeometry, _ Q: Tensor, _ K: Tensor, _ V: Tensor,
                                             _ O: Tensor, _ dO: Tensor, _ lse: Tensor,
                                             _ dq: Tensor, _ dk: Tensor, _ dv: Tensor) throws {
-        let bs = attnBlock
+        let bs = attnBlockQ, bk = attnBlockK
         let tasks = g.B * g.Hk
         let workers = Swift.min(Threads.count, tasks)
-        let per = 2 * bs * bs + g.N
+        let per = 2 * bs * bk + g.N
         let scratch = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(workers, 1) * per)
         defer { scratch.deallocate() }
         let L = UnsafePointer(lse.pointer(Double.self))
         let s = T(g.scale)
         try parallelBLAS(workers) { w in
-            let P = scratch + w * per, dS = P + bs * bs, Drow = dS + bs * bs
+            let P = scratch + w * per, dS = P + bs * bk, Drow = dS + bs * bk
             for task in tasks * w / workers ..< tasks * (w + 1) / workers {
                 let b = task / g.Hk, hk = task % g.Hk
                 let (k, ldk) = mat(K, b, hk, T.self), (v, ldv) = mat(V, b, hk, T.self)
@@ -299,7 +312,7 @@ extension F {
                         let jEnd = keyEnd(g, i0 + rows)
                         var j0 = 0
                         while j0 < jEnd {
-                            let cols = Swift.min(bs, jEnd - j0)
+                            let cols = Swift.min(bk, jEnd - j0)
                             // P = exp(S - L) with the masks
                             T.gemm(false, true, rows, cols, g.D, s, q + i0 * ldq, ldq, k + j0 * ldk, ldk, 0, P, cols)
                             applyMasks(g, P, b, h, i0, rows, j0, cols)

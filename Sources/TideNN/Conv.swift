@@ -72,34 +72,7 @@ extension F {
                                   padTop: padding[0], padLeft: padding[1], dh: dilation[0], dw: dilation[1], oh: H, ow: W)
         try checkGemmSize(name, geom)
         let problem = ConvProblem(geom: geom, batch: B, groups: groups, m: cin / groups)
-        let inputs = [x, weight] + (bias.map { [$0] } ?? [])
-        let xs = x.alias(), ws = weight.alias()
-        return try Autograd.op(name, inputs, forward: {
-            let out = try Tensor(uninitialized: [B, cout, OH, OW], dtype: x.dtype)
-            try withConvData([x, weight, bias], out) { p, o in
-                try problem.backwardData(x.dtype, y: p[0]!, a: p[1]!, bias: p[2], img: o)
-            }
-            return out
-        }, backward: { g, _, node in
-            let gc = try g.to(xs.dtype).contiguous()
-            var dx: Tensor? = nil, dw: Tensor? = nil, db: Tensor? = nil
-            if node.needs(0) {
-                let out = try Tensor(uninitialized: xs.shape, dtype: xs.dtype)
-                try withConvData([gc, ws], out) { p, o in
-                    try problem.forward(xs.dtype, img: p[0]!, a: p[1]!, bias: nil, y: o)
-                }
-                dx = out
-            }
-            if node.needs(1) {
-                let out = try Tensor(uninitialized: ws.shape, dtype: ws.dtype)
-                try withConvData([xs, gc], out) { p, o in
-                    try problem.weightGrad(xs.dtype, y: p[0]!, img: p[1]!, da: o)
-                }
-                dw = out
-            }
-            if inputs.count > 2 && node.needs(2) { db = try channelSum(gc, batch: B, channels: cout, plane: OH * OW) }
-            return [dx, dw, db]
-        }, saved: [xs, ws])
+        return try convOp(name, x, weight, bias, problem, outShape: [B, cout, OH, OW], transposed: true)
     }
 }
 
@@ -217,12 +190,32 @@ extension F {
                                   padTop: before[0], padLeft: before[1], dh: dilation[0], dw: dilation[1], oh: OH, ow: OW)
         try checkGemmSize(name, geom)
         let problem = ConvProblem(geom: geom, batch: B, groups: groups, m: O / groups)
+        return try convOp(name, x, weight, bias, problem, outShape: [B, O, OH, OW], transposed: false)
+    }
+
+    /// The autograd op of conv2d (transposed: false) and conv_transpose2d (true) on a checked
+    /// problem. A convolution maps the image to the kernel grid (problem.forward) and its
+    /// transpose maps the grid back to the image (problem.backwardData): each is the other's
+    /// input gradient. The weight gradient pairs the grid side (y) with the image side (img),
+    /// which for the transpose are the output gradient and the input, the other way round.
+    /// x: (B, C, H, W), weight: conv or transposed-conv layout, bias: (outShape[1]) -> outShape.
+    static func convOp(_ name: String, _ x: Tensor, _ weight: Tensor, _ bias: Tensor?, _ problem: ConvProblem,
+                       outShape: [Int], transposed: Bool) throws -> Tensor {
+        // src -> dst through the convolution (adjoint false) or its transpose (adjoint true)
+        func apply(_ t: DType, _ src: UnsafeRawPointer, _ w: UnsafeRawPointer, _ bias: UnsafeRawPointer?,
+                   _ dst: UnsafeMutableRawPointer, adjoint: Bool) throws {
+            if adjoint {
+                try problem.backwardData(t, y: src, a: w, bias: bias, img: dst)
+            } else {
+                try problem.forward(t, img: src, a: w, bias: bias, y: dst)
+            }
+        }
         let inputs = [x, weight] + (bias.map { [$0] } ?? [])
         let xs = x.alias(), ws = weight.alias()
         return try Autograd.op(name, inputs, forward: {
-            let out = try Tensor(uninitialized: [B, O, OH, OW], dtype: x.dtype)
+            let out = try Tensor(uninitialized: outShape, dtype: x.dtype)
             try withConvData([x, weight, bias], out) { p, o in
-                try problem.forward(x.dtype, img: p[0]!, a: p[1]!, bias: p[2], y: o)
+                try apply(x.dtype, p[0]!, p[1]!, p[2], o, adjoint: transposed)
             }
             return out
         }, backward: { g, _, node in
@@ -231,18 +224,21 @@ extension F {
             if node.needs(0) {
                 let out = try Tensor(uninitialized: xs.shape, dtype: xs.dtype)
                 try withConvData([gc, ws], out) { p, o in
-                    try problem.backwardData(xs.dtype, y: p[0]!, a: p[1]!, bias: nil, img: o)
+                    try apply(xs.dtype, p[0]!, p[1]!, nil, o, adjoint: !transposed)
                 }
                 dx = out
             }
             if node.needs(1) {
                 let out = try Tensor(uninitialized: ws.shape, dtype: ws.dtype)
-                try withConvData([gc, xs], out) { p, o in
+                let (grid, image) = transposed ? (xs, gc) : (gc, xs)
+                try withConvData([grid, image], out) { p, o in
                     try problem.weightGrad(xs.dtype, y: p[0]!, img: p[1]!, da: o)
                 }
                 dw = out
             }
-            if inputs.count > 2 && node.needs(2) { db = try channelSum(gc, batch: B, channels: O, plane: OH * OW) }
+            if inputs.count > 2 && node.needs(2) {
+                db = try channelSum(gc, batch: outShape[0], channels: outShape[1], plane: outShape[2] * outShape[3])
+            }
             return [dx, dw, db]
         }, saved: [xs, ws])
     }

@@ -14,6 +14,8 @@
 // The final state is a second output with its own (closed-form) backward:
 // S_N = lam^N S0 + sum_t lam^(N-1-t) k_t^T v_t.
 // (batch, head) pairs are split over the cores with single-threaded BLAS inside (A2.4).
+// The f32 forward runs on the attention microkernel (LightningKernels.swift); f64 and the
+// backward go through BLAS.
 import TideCore
 
 extension F {
@@ -66,7 +68,7 @@ extension F {
         let inputs = [q, k, v] + (state.map { [$0] } ?? [])
         let o = try Autograd.op(op, inputs, forward: {
             let o = try Tensor(uninitialized: [B, H, N, e], dtype: q.dtype)
-            if q.dtype == .f32 { try lightningForward(Float.self, geo, Q, K, V, S0, o, final) } else { try lightningForward(Double.self, geo, Q, K, V, S0, o, final) }
+            if q.dtype == .f32 { try lightningForwardF32(geo, Q, K, V, S0, o, final) } else { try lightningForward(Double.self, geo, Q, K, V, S0, o, final) }
             return o
         }, backward: { g, _, node in
             let dq = try Tensor.zeros(q.shape, dtype: q.dtype), dk = try Tensor.zeros(k.shape, dtype: q.dtype)
@@ -286,7 +288,7 @@ extension F {
 /// inner loop free of index arithmetic (and its overflow checks), so it vectorizes: with
 /// 64 x 64 blocks these passes cost a sizeable fraction of the GEMMs next to them.
 @inline(__always)
-private func scaleRows<T: GemmScalar>(_ dst: UnsafeMutablePointer<T>, _ src: UnsafePointer<T>, _ scale: UnsafePointer<T>, _ m: Int, _ n: Int) {
+func scaleRows<T: GemmScalar>(_ dst: UnsafeMutablePointer<T>, _ src: UnsafePointer<T>, _ scale: UnsafePointer<T>, _ m: Int, _ n: Int) {
     var d = dst, s = src
     for j in 0 ..< m {
         let c = scale[j]

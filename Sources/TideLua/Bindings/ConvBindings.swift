@@ -25,7 +25,7 @@ enum ConvBindings {
             """) { f in
             let x = try f.tensor(1), w = try f.tensor(2)
             let (bias, o) = try biasAndOptions(f)
-            try checkKeys(f, o, ["stride", "padding", "dilation", "groups"])
+            try f.checkOptionKeys(o, ["stride", "padding", "dilation", "groups"])
             f.push(try TideNN.F.conv2d(x, w, bias, stride: ints(f, o, "stride", 2, least: 1, def: 1),
                                        padding: convPadding(f, o, 2), dilation: ints(f, o, "dilation", 2, least: 1, def: 1),
                                        groups: f.optIntField(o, "groups", 1)))
@@ -38,7 +38,7 @@ enum ConvBindings {
             """) { f in
             let x = try f.tensor(1), w = try f.tensor(2)
             let (bias, o) = try biasAndOptions(f)
-            try checkKeys(f, o, ["stride", "padding", "dilation", "groups"])
+            try f.checkOptionKeys(o, ["stride", "padding", "dilation", "groups"])
             f.push(try TideNN.F.conv1d(x, w, bias, stride: ints(f, o, "stride", 1, least: 1, def: 1)[0],
                                        padding: convPadding(f, o, 1), dilation: ints(f, o, "dilation", 1, least: 1, def: 1)[0],
                                        groups: f.optIntField(o, "groups", 1)))
@@ -51,7 +51,7 @@ enum ConvBindings {
             """) { f in
             let x = try f.tensor(1), w = try f.tensor(2)
             let (bias, o) = try biasAndOptions(f)
-            try checkKeys(f, o, ["stride", "padding", "output_padding", "groups", "dilation"])
+            try f.checkOptionKeys(o, ["stride", "padding", "output_padding", "groups", "dilation"])
             f.push(try TideNN.F.convTranspose2d(x, w, bias, stride: ints(f, o, "stride", 2, least: 1, def: 1),
                                                 padding: ints(f, o, "padding", 2, least: 0, def: 0),
                                                 outputPadding: ints(f, o, "output_padding", 2, least: 0, def: 0),
@@ -67,7 +67,7 @@ enum ConvBindings {
             let x = try f.tensor(1)
             let k = try kernelSize(f)
             let o = try f.options(3)
-            try checkKeys(f, o, ["stride", "padding", "dilation"])
+            try f.checkOptionKeys(o, ["stride", "padding", "dilation"])
             f.push(try TideNN.F.maxPool2d(x, kernelSize: k, stride: ints(f, o, "stride", 2, least: 1, def: nil) ?? k,
                                           padding: ints(f, o, "padding", 2, least: 0, def: 0),
                                           dilation: ints(f, o, "dilation", 2, least: 1, def: 1)))
@@ -81,11 +81,11 @@ enum ConvBindings {
             let x = try f.tensor(1)
             let k = try kernelSize(f)
             let o = try f.options(3)
-            try checkKeys(f, o, ["stride", "padding", "count_include_pad", "divisor_override"])
+            try f.checkOptionKeys(o, ["stride", "padding", "count_include_pad", "divisor_override"])
             let divisor: Int? = try optionIsSet(f, o, "divisor_override") ? f.optIntField(o, "divisor_override", 0) : nil
             f.push(try TideNN.F.avgPool2d(x, kernelSize: k, stride: ints(f, o, "stride", 2, least: 1, def: nil) ?? k,
                                           padding: ints(f, o, "padding", 2, least: 0, def: 0),
-                                          countIncludePad: boolField(f, o, "count_include_pad", true),
+                                          countIncludePad: (f.boolOption(o, "count_include_pad") ?? true),
                                           divisorOverride: divisor))
             return 1
         }
@@ -97,12 +97,12 @@ enum ConvBindings {
             let x = try f.tensor(1)
             guard f.type(2) == LUA_TTABLE else { throw f.typeError(2, "options table") }
             let o: Int32? = 2
-            try checkKeys(f, o, ["size", "scale_factor", "mode", "align_corners"])
-            let modeName = try LinalgBindings.stringField(f, o, "mode", "nearest")
+            try f.checkOptionKeys(o, ["size", "scale_factor", "mode", "align_corners"])
+            let modeName = try f.stringOption(o, "mode") ?? "nearest"
             guard let mode = TideNN.F.InterpolateMode(rawValue: modeName) else {
                 throw LuaError.message("interpolate: mode must be \"nearest\" or \"bilinear\", got \"\(modeName)\"")
             }
-            let align: Bool? = try optionIsSet(f, o, "align_corners") ? boolField(f, o, "align_corners", false) : nil
+            let align: Bool? = try optionIsSet(f, o, "align_corners") ? (f.boolOption(o, "align_corners") ?? false) : nil
             f.push(try TideNN.F.interpolate(x, size: ints(f, o, "size", 2, least: 1, def: nil),
                                             scaleFactor: numbers(f, o, "scale_factor", 2), mode: mode, alignCorners: align))
             return 1
@@ -128,40 +128,10 @@ enum ConvBindings {
         return try ints(f, at: 2, 2, what: "kernel_size", least: 1)
     }
 
-    /// Every key of the options table at o is one of `allowed`.
-    static func checkKeys(_ f: LuaFrame, _ o: Int32?, _ allowed: [String]) throws {
-        guard let o = o else { return }
-        lua_pushnil(f.L)
-        while lua_next(f.L, o) != 0 {
-            tide_pop(f.L, 1)
-            guard lua_type(f.L, -1) == LUA_TSTRING else {
-                let what = f.typeName(-1)
-                tide_pop(f.L, 1)
-                throw LuaError.message("\(f.name): options must be named (expected \(allowed.joined(separator: ", "))), got a \(what) key")
-            }
-            var len = 0
-            let key = String(decoding: UnsafeRawBufferPointer(start: lua_tolstring(f.L, -1, &len), count: len), as: UTF8.self)
-            if !allowed.contains(key) {
-                tide_pop(f.L, 1)
-                throw LuaError.message("\(f.name): unknown option '\(key)' (expected \(allowed.joined(separator: ", ")))")
-            }
-        }
-    }
-
     static func optionIsSet(_ f: LuaFrame, _ o: Int32?, _ key: String) -> Bool {
         guard let o = o else { return false }
         defer { tide_pop(f.L, 1) }
         return f.pushField(o, key) != LUA_TNIL
-    }
-
-    static func boolField(_ f: LuaFrame, _ o: Int32?, _ key: String, _ def: Bool) throws -> Bool {
-        guard let o = o else { return def }
-        defer { tide_pop(f.L, 1) }
-        switch f.pushField(o, key) {
-        case LUA_TNIL: return def
-        case LUA_TBOOLEAN: return lua_toboolean(f.L, -1) != 0
-        default: throw LuaError.message("\(f.name): option '\(key)' must be a boolean, got \(f.typeName(-1))")
-        }
     }
 
     /// The value at stack index idx as n integers >= least: a number (used for every dim) or a

@@ -61,7 +61,7 @@ enum IRSBindings {
         guard let c = chans, let p = phases, let x = try tensorField(f, t, "X", fn), let y = try tensorField(f, t, "Y", fn) else {
             throw LuaError.message("\(fn): the system needs channels (or H, G), phases (or S), X and Y")
         }
-        let s2 = try A.numberOpt(f, t, "sigma2", fn) ?? 0
+        let s2 = try f.numberOption(t, "sigma2", fn: fn) ?? 0
         return try IRSSystem(channels: c, phases: p, pilots: x, received: y, sigma2: s2, name: fn)
     }
 
@@ -78,7 +78,7 @@ enum IRSBindings {
             out = r.map { $0 <= 0 ? nil : $0 }
         }
         tide_pop(f.L, 1)
-        let rh = try A.intOpt(f, o, "rank_h", fn), rg = try A.intOpt(f, o, "rank_g", fn)
+        let rh = try f.intOption(o, "rank_h", fn: fn), rg = try f.intOption(o, "rank_g", fn: fn)
         if rh != nil || rg != nil {
             guard channels == 2 else { throw LuaError.message("\(fn): rank_h / rank_g apply to one hop; use ranks = {...} for \(channels) channels") }
             out = [rh.flatMap { $0 > 0 ? $0 : nil }, rg.flatMap { $0 > 0 ? $0 : nil }]
@@ -132,23 +132,23 @@ enum IRSBindings {
         A.def(vm, irs, "simulate", "tide.irs.simulate", simulateDoc) { f in
             let fn = "tide.irs.simulate"
             let o = try A.optionsTable(f, 1, fn)
-            try A.checkKeys(f, o, ["P", "N", "M", "K", "T", "sigma2", "snr_db", "pilots", "shared_pilots", "phases", "rank_h", "rank_g", "ranks", "seed"], fn)
-            let P = try A.intOpt(f, o, "P", fn) ?? 16, M = try A.intOpt(f, o, "M", fn) ?? 4, T = try A.intOpt(f, o, "T", fn) ?? 32
+            try f.checkOptionKeys(o, ["P", "N", "M", "K", "T", "sigma2", "snr_db", "pilots", "shared_pilots", "phases", "rank_h", "rank_g", "ranks", "seed"], fn: fn)
+            let P = try f.intOption(o, "P", fn: fn) ?? 16, M = try f.intOption(o, "M", fn: fn) ?? 4, T = try f.intOption(o, "T", fn: fn) ?? 32
             var N = [8], K = [8]
             if f.pushField(o, "N") != LUA_TNIL { N = try A.intList(f, lua_gettop(f.L), "N", fn) }
             tide_pop(f.L, 1)
             if f.pushField(o, "K") != LUA_TNIL { K = try A.intList(f, lua_gettop(f.L), "K", fn) }
             tide_pop(f.L, 1)
             if K.count == 1 && N.count > 1 { K = [Int](repeating: K[0], count: N.count) }
-            let s2 = try A.numberOpt(f, o, "sigma2", fn), snr = try A.numberOpt(f, o, "snr_db", fn)
+            let s2 = try f.numberOption(o, "sigma2", fn: fn), snr = try f.numberOption(o, "snr_db", fn: fn)
             guard !(s2 != nil && snr != nil) else { throw LuaError.message("\(fn): give sigma2 or snr_db, not both") }
             let sigma2 = s2 ?? snr.map { IRSSystem.sigma2(snrDB: $0, elements: N, M: M) } ?? 0.1
             let sys = try IRSSystem.simulate(P: P, elements: N, M: M, phaseCounts: K, T: T, sigma2: sigma2,
-                                             pilots: A.choice(f, o, "pilots", IRSSystem.Pilots.gaussian, fn),
-                                             sharedPilots: A.boolOpt(f, o, "shared_pilots", false, fn),
-                                             phases: A.choice(f, o, "phases", IRSSystem.Phases.random, fn),
+                                             pilots: (f.choiceOption(o, "pilots", fn: fn) ?? IRSSystem.Pilots.gaussian),
+                                             sharedPilots: (f.boolOption(o, "shared_pilots", fn: fn) ?? false),
+                                             phases: (f.choiceOption(o, "phases", fn: fn) ?? IRSSystem.Phases.random),
                                              ranks: channelRanks(f, o, channels: N.count + 1, fn),
-                                             seed: UInt64(bitPattern: Int64(A.intOpt(f, o, "seed", fn) ?? 0)), name: fn)
+                                             seed: UInt64(bitPattern: Int64(f.intOption(o, "seed", fn: fn) ?? 0)), name: fn)
             try pushSystem(f, sys)
             return 1
         }
@@ -163,15 +163,15 @@ enum IRSBindings {
                 B = b
                 chans = try tensorList(f, 1, "channels", fn)
                 ranks = try channelRanks(f, 1, channels: sys.channels.count, fn)
-                unknown = try A.boolOpt(f, 1, "unknown_irs", false, fn)
+                unknown = try (f.boolOption(1, "unknown_irs", fn: fn) ?? false)
             } else {
                 B = try f.tensor(1)
             }
             let o = try f.options(3)
             if let o = o {
-                try A.checkKeys(f, o, ["ranks", "rank_h", "rank_g", "unknown_irs"], fn)
+                try f.checkOptionKeys(o, ["ranks", "rank_h", "rank_g", "unknown_irs"], fn: fn)
                 ranks = try channelRanks(f, o, channels: sys.channels.count, fn) ?? ranks
-                unknown = try A.boolOpt(f, o, "unknown_irs", unknown, fn)
+                unknown = try (f.boolOption(o, "unknown_irs", fn: fn) ?? unknown)
             }
             let r = try IRSMetrics.error(cascaded: B, system: sys, channels: chans, ranks: ranks, unknownPhases: unknown, name: fn)
             let L = f.L
@@ -190,7 +190,7 @@ enum IRSBindings {
             let sys = try system(f, 1, fn)
             let o = try f.options(2)
             f.push(IRSMetrics.dof(system: sys, ranks: try channelRanks(f, o, channels: sys.channels.count, fn),
-                                  unknownPhases: try A.boolOpt(f, o, "unknown_irs", false, fn)))
+                                  unknownPhases: try (f.boolOption(o, "unknown_irs", fn: fn) ?? false)))
             return 1
         }
         A.def(vm, irs, "theory", "tide.irs.theory", "tide.irs.theory(sys [, {ranks =, unknown_irs =}]) -> sigma^2 dof / T, dof: the error law E ~ sigma^2 N (P + M - 1) / T of spec 3.4 (independent of K).") { f in
@@ -198,7 +198,7 @@ enum IRSBindings {
             let sys = try system(f, 1, fn)
             let o = try f.options(2)
             let d = IRSMetrics.dof(system: sys, ranks: try channelRanks(f, o, channels: sys.channels.count, fn),
-                                   unknownPhases: try A.boolOpt(f, o, "unknown_irs", false, fn))
+                                   unknownPhases: try (f.boolOption(o, "unknown_irs", fn: fn) ?? false))
             f.push(sys.sigma2 * Double(d) / Double(sys.T)); f.push(d); return 2
         }
         A.def(vm, irs, "sigma2", "tide.irs.sigma2", "tide.irs.sigma2(snr_db, N, M) -> the noise variance giving a received SNR per entry of (prod N) M / sigma^2 (N: a number or a list of hop sizes).") { f in
@@ -266,12 +266,12 @@ enum IRSBindings {
         let sys = try system(f, 1, fn)
         let o = try f.options(2)
         if let o = o {
-            try A.checkKeys(f, o, ["method", "init", "init_channels", "ranks", "rank_h", "rank_g", "unknown_irs", "iters", "tol", "eta", "agd_norm",
-                                   "update", "rebalance", "extrapolate", "restarts", "generator", "progress", "log", "log_every", "label"], fn)
+            try f.checkOptionKeys(o, ["method", "init", "init_channels", "ranks", "rank_h", "rank_g", "unknown_irs", "iters", "tol", "eta", "agd_norm",
+                                   "update", "rebalance", "extrapolate", "restarts", "generator", "progress", "log", "log_every", "label"], fn: fn)
         }
         var opts = IRSOptions()
-        opts.method = try A.choice(f, o, "method", IRSOptions.Method.als, fn)
-        if let s = try A.stringOpt(f, o, "init", fn) {
+        opts.method = try (f.choiceOption(o, "method", fn: fn) ?? IRSOptions.Method.als)
+        if let s = try f.stringOption(o, "init", fn: fn) {
             guard let k = IRSOptions.Init(rawValue: s) else { throw LuaError.message("\(fn): option 'init' must be 'krf', 'random' or 'given', got '\(s)'") }
             opts.initKind = k
         }
@@ -280,20 +280,20 @@ enum IRSBindings {
             if opts.given != nil && opts.initKind == nil { opts.initKind = .given }
         }
         opts.ranks = try channelRanks(f, o, channels: sys.channels.count, fn)
-        opts.unknownPhases = try A.boolOpt(f, o, "unknown_irs", false, fn)
-        opts.iterations = try A.intOpt(f, o, "iters", fn)
-        opts.tol = try A.numberOpt(f, o, "tol", fn) ?? opts.tol
-        opts.eta = try A.numberOpt(f, o, "eta", fn) ?? opts.eta
-        opts.update = try A.choice(f, o, "update", opts.update, fn)
-        opts.agdNorm = try A.choice(f, o, "agd_norm", opts.agdNorm, fn)
-        opts.rebalance = try A.boolOpt(f, o, "rebalance", true, fn)
-        opts.restarts = try A.intOpt(f, o, "restarts", fn) ?? 1
-        if let o = o, f.pushField(o, "extrapolate") != LUA_TNIL { tide_pop(f.L, 1); opts.extrapolate = try A.boolOpt(f, o, "extrapolate", false, fn) } else if o != nil { tide_pop(f.L, 1) }
+        opts.unknownPhases = try (f.boolOption(o, "unknown_irs", fn: fn) ?? false)
+        opts.iterations = try f.intOption(o, "iters", fn: fn)
+        opts.tol = try f.numberOption(o, "tol", fn: fn) ?? opts.tol
+        opts.eta = try f.numberOption(o, "eta", fn: fn) ?? opts.eta
+        opts.update = try (f.choiceOption(o, "update", fn: fn) ?? opts.update)
+        opts.agdNorm = try (f.choiceOption(o, "agd_norm", fn: fn) ?? opts.agdNorm)
+        opts.rebalance = try (f.boolOption(o, "rebalance", fn: fn) ?? true)
+        opts.restarts = try f.intOption(o, "restarts", fn: fn) ?? 1
+        if let o = o, f.pushField(o, "extrapolate") != LUA_TNIL { tide_pop(f.L, 1); opts.extrapolate = try (f.boolOption(o, "extrapolate", fn: fn) ?? false) } else if o != nil { tide_pop(f.L, 1) }
         opts.generator = try MathBindings.generator(f, o)
-        let progress = A.ProgressLine(try A.boolOpt(f, o, "progress", true, fn))
-        let label = try A.stringOpt(f, o, "label", fn) ?? opts.method.rawValue
+        let progress = A.ProgressLine(try (f.boolOption(o, "progress", fn: fn) ?? true))
+        let label = try f.stringOption(o, "label", fn: fn) ?? opts.method.rawValue
         let log = try A.logger(f, o, fn)
-        let every = max(try A.intOpt(f, o, "log_every", fn) ?? 1, 1)
+        let every = max(try f.intOption(o, "log_every", fn: fn) ?? 1, 1)
         let total = opts.iterations ?? (opts.method == .als ? 50 : 2000)
         let start = Date.timeIntervalSinceReferenceDate
         let est = try IRSEstimator.estimate(sys, opts, name: fn) { t, F, e in

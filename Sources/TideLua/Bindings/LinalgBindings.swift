@@ -14,34 +14,12 @@ import _CTideShims
 import TideCore
 
 enum LinalgBindings {
-    /// String option `key` of the options table at `o`, or `def` when absent.
-    static func stringField(_ f: LuaFrame, _ o: Int32?, _ key: String, _ def: String) throws -> String {
-        guard let o = o else { return def }
-        defer { tide_pop(f.L, 1) }
-        let t = f.pushField(o, key)
-        if t == LUA_TNIL { return def }
-        guard t == LUA_TSTRING else {
-            throw LuaError.message("\(f.name): option '\(key)' must be a string, got \(f.typeName(-1))")
-        }
-        return try f.string(-1)
-    }
-
-    /// Number option `key` of the options table at `o`, or nil when absent.
-    static func numberField(_ f: LuaFrame, _ o: Int32?, _ key: String) throws -> Double? {
-        guard let o = o else { return nil }
-        defer { tide_pop(f.L, 1) }
-        if f.pushField(o, key) == LUA_TNIL { return nil }
-        var ok: Int32 = 0
-        let v = lua_tonumberx(f.L, -1, &ok)
-        guard ok != 0 else { throw LuaError.message("\(f.name): option '\(key)' must be a number, got \(f.typeName(-1))") }
-        return v
-    }
 
     /// A string option given either positionally (argument i is a string) or as `key` in an
     /// options table at i.
     static func stringArg(_ f: LuaFrame, _ i: Int32, _ key: String, _ def: String) throws -> String {
         if f.type(i) == LUA_TSTRING { return try f.string(i) }
-        return try stringField(f, f.options(i), key, def)
+        return try (f.stringOption(f.options(i), key) ?? def)
     }
 
     static func uplo(_ f: LuaFrame, _ i: Int32) throws -> Linalg.Triangle {
@@ -122,14 +100,14 @@ enum LinalgBindings {
         }
         vm.def(t, "lstsq", "tide.linalg.lstsq(a, b [, {rcond}]) -> solution, rank, singular values: the minimum-norm x minimizing |a x - b| (SVD, gelsd). a (..., m, n), b (..., m, k) -> x (..., n, k) (b (..., m) -> x (..., n)), rank (...) i64, S (..., min(m, n)). rcond defaults to eps * max(m, n).") { f in
             let a = try f.tensor(1), b = try f.tensor(2)
-            let rcond = try numberField(f, f.options(3), "rcond")
+            let rcond = try f.numberOption(f.options(3), "rcond")
             let (x, rank, s) = try Linalg.lstsq(a, b, rcond: rcond)
             f.push(x); f.push(rank); f.push(s); return 3
         }
         vm.def(t, "pinv", "tide.linalg.pinv(a [, {rtol, atol}]) -> the Moore-Penrose pseudo-inverse: a (..., m, n) -> (..., n, m), by the SVD; singular values <= max(atol, rtol * max(S)) count as zero (rtol defaults to eps * max(m, n) when atol is not given).") { f in
             let a = try f.tensor(1)
             let o = try f.options(2)
-            f.push(try Linalg.pinv(a, atol: numberField(f, o, "atol"), rtol: numberField(f, o, "rtol"))); return 1
+            f.push(try Linalg.pinv(a, atol: f.numberOption(o, "atol"), rtol: f.numberOption(o, "rtol"))); return 1
         }
         vm.def(t, "matrix_norm", "tide.linalg.matrix_norm(a [, ord = \"fro\"] [, {keepdim = false}]) -> a norm over the last two dims: (..., m, n) -> (...) real. ord: \"fro\", \"nuc\", 2, -2 (largest / smallest singular value), 1, -1 (max / min column sum of |a|), math.huge, -math.huge (max / min row sum).") { f in
             let a = try f.tensor(1)

@@ -51,14 +51,14 @@ enum NNBindings {
             let logits = try f.tensor(1), t = try f.tensor(2)
             let o = MathBindings.optionsArg(f, from: 3)
             let target = t.dtype == .i64 ? try Tensor.binary(.sub, t, Tensor.scalar(1, dtype: .i64)) : t
-            f.push(try TideNN.F.crossEntropy(logits, target, weight: optionTensor(f, o, "weight"),
+            f.push(try TideNN.F.crossEntropy(logits, target, weight: f.tensorOption(o, "weight"),
                                              ignoreIndex: f.optIntField(o, "ignore_index", -100) - 1,
                                              reduction: reduction(f, o), labelSmoothing: f.optField(o, "label_smoothing", 0)))
             return 1
         }
         vm.def(F, "nll_loss", "tide.F.nll_loss(log_probs, targets [, {weight, ignore_index = -100, reduction = 'mean'}]) -> mean of -log_probs[i, targets[i]] (1-based i64 targets).") { f in
             let o = MathBindings.optionsArg(f, from: 3)
-            f.push(try TideNN.F.nllLoss(f.tensor(1), oneBased(f, 2, "nll_loss"), weight: optionTensor(f, o, "weight"),
+            f.push(try TideNN.F.nllLoss(f.tensor(1), oneBased(f, 2, "nll_loss"), weight: f.tensorOption(o, "weight"),
                                         ignoreIndex: f.optIntField(o, "ignore_index", -100) - 1, reduction: reduction(f, o)))
             return 1
         }
@@ -66,7 +66,7 @@ enum NNBindings {
             let o = MathBindings.optionsArg(f, from: 4)
             let sc = try f.optField(o, "scale", .nan)
             f.push(try TideNN.F.scaledDotProductAttention(f.tensor(1), f.tensor(2), f.tensor(3), causal: f.optField(o, "causal", false),
-                                                          mask: optionTensor(f, o, "mask"), scale: sc.isNaN ? nil : sc))
+                                                          mask: f.tensorOption(o, "mask"), scale: sc.isNaN ? nil : sc))
             return 1
         }
         vm.def(F, "rope", "tide.F.rope(x, cos, sin) -> x with rotary position embedding. x: (B, H, T, D); cos, sin: (T, R/2), R <= D even; feature i pairs with i + R/2, features from R on pass through.") { f in
@@ -81,7 +81,7 @@ enum NNBindings {
             let bh = q.dim == 4 ? q.shape[0] * q.shape[1] : 1, n = q.dim == 4 ? q.shape[2] : 0
             let auto = bh < Threads.count && n >= 4 * block ? Threads.count : 1
             let (out, s) = try TideNN.F.lightningAttentionChunked(q, f.tensor(2), f.tensor(3), slopes: f.tensor(4), block: block,
-                                                                 state: optionTensor(f, o, "state"), chunks: f.optIntField(o, "chunks", auto))
+                                                                 state: f.tensorOption(o, "state"), chunks: f.optIntField(o, "chunks", auto))
             f.push(out); f.push(s)
             return 2
         }
@@ -119,17 +119,6 @@ enum NNBindings {
         if f.type(i) == LUA_TNUMBER { return [try f.integer(i)] }
         guard f.type(i) == LUA_TTABLE else { throw f.typeError(i, "number or table (normalized_shape)") }
         return try MathBindings.signedList(f, i).0
-    }
-
-    /// opts[key] as a tensor, or nil.
-    static func optionTensor(_ f: LuaFrame, _ o: Int32?, _ key: String) throws -> Tensor? {
-        guard let o = o else { return nil }
-        defer { tide_pop(f.L, 1) }
-        if f.pushField(o, key) == LUA_TNIL { return nil }
-        guard let t = TensorUserdata.tensor(f.L, at: -1) else {
-            throw LuaError.message("\(f.name): option '\(key)' must be a tensor, got \(f.typeName(-1))")
-        }
-        return t
     }
 
     static func reduction(_ f: LuaFrame, _ o: Int32?) throws -> TideNN.F.Reduction {

@@ -24,16 +24,6 @@ enum OptimBindings {
         return v
     }
 
-    /// A tensor option, or nil when absent.
-    static func tensorField(_ f: LuaFrame, _ o: Int32, _ key: String) throws -> Tensor? {
-        defer { tide_pop(f.L, 1) }
-        if f.pushField(o, key) == LUA_TNIL { return nil }
-        guard let t = TensorUserdata.tensor(f.L, at: -1) else {
-            throw LuaError.message("\(f.name): option '\(key)' must be a tensor, got \(f.typeName(-1))")
-        }
-        return t
-    }
-
     static func optionsTable(_ f: LuaFrame, _ i: Int32) throws -> Int32 {
         guard f.type(i) == LUA_TTABLE else { throw f.typeError(i, "options table") }
         return lua_absindex(f.L, i)
@@ -53,7 +43,7 @@ enum OptimBindings {
             c.decoupled = f.optField(o, "decoupled", false)
             c.amsgrad = f.optField(o, "amsgrad", false)
             c.maximize = f.optField(o, "maximize", false)
-            let vmax = try tensorField(f, o, "max_exp_avg_sq")
+            let vmax = try f.tensorOption(o, "max_exp_avg_sq")
             try Optim.adamStep_(p, grad: g, expAvg: m, expAvgSq: v, maxExpAvgSq: vmax, c)
             lua_pushvalue(f.L, 1); return 1
         }

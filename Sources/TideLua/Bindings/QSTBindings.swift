@@ -36,35 +36,6 @@ enum QSTBindings {
         }
     }
 
-    /// A string option restricted to `allowed`.
-    static func choice(_ f: LuaFrame, _ o: Int32?, _ key: String, _ allowed: [String], _ def: String) throws -> String {
-        let s = try LinalgBindings.stringField(f, o, key, def)
-        guard allowed.contains(s) else {
-            throw LuaError.message("\(f.name): option '\(key)' must be one of \(allowed.map { "'\($0)'" }.joined(separator: ", ")), got '\(s)'")
-        }
-        return s
-    }
-
-    /// A tensor option, or nil when absent.
-    static func tensorField(_ f: LuaFrame, _ o: Int32?, _ key: String) throws -> Tensor? {
-        try NNBindings.optionTensor(f, o, key)
-    }
-
-    /// Checks that the option table `o` has no keys outside `known` (catches typos).
-    static func checkKeys(_ f: LuaFrame, _ o: Int32?, _ known: Set<String>) throws {
-        guard let o = o else { return }
-        let L = f.L
-        lua_pushnil(L)
-        while lua_next(L, o) != 0 {
-            tide_pop(L, 1)
-            guard lua_type(L, -1) == LUA_TSTRING, let k = try? f.string(-1), known.contains(k) else {
-                let shown = lua_type(L, -1) == LUA_TSTRING ? (try? f.string(-1)) ?? "?" : f.typeName(-1)
-                tide_pop(L, 1)
-                throw LuaError.message("\(f.name): unknown option '\(shown)' (expected \(known.sorted().joined(separator: ", ")))")
-            }
-        }
-    }
-
     /// Integer values of a 1-d tensor or a Lua list at stack index i (named `what` in errors).
     static func integers(_ f: LuaFrame, _ i: Int32, _ what: String) throws -> [Int64] {
         if let t = TensorUserdata.tensor(f.L, at: i) {
@@ -201,8 +172,8 @@ enum QSTBindings {
         vm.def(mt, "apply", "p:apply(a [, {side = 'left'}]) -> W a for a (d,) or (d, m), or a W for side = 'right' (a: (m, d)); O(d m) by permuting and scaling, no dense W.") { f in
             let p = try this(f)
             let o = try f.options(3)
-            try checkKeys(f, o, ["side"])
-            let side = try choice(f, o, "side", ["left", "right"], "left")
+            try f.checkOptionKeys(o, ["side"])
+            let side = try (f.choiceOption(o, "side", ["left", "right"]) ?? "left")
             f.push(try p.apply(f.tensor(2), right: side == "right")); return 1
         }
         vm.def(mt, "expectation", "p:expectation(rho) -> tr(W rho) (real part), and its imaginary part; O(d). rho: (d, d).") { f in
@@ -272,7 +243,7 @@ enum QSTBindings {
         func has(_ k: String) -> Bool { let ty = f.pushField(t, k); tide_pop(L, 1); return ty != LUA_TNIL }
         let n = try f.optIntField(t, "n", -1)
         guard n >= 1 else { throw LuaError.message("\(f.name): data.n (the qubit count) must be an integer >= 1") }
-        let modelName = try choice(f, t, "model", MeasurementModel.allCases.map(\.rawValue), "pauli")
+        let modelName = try (f.choiceOption(t, "model", MeasurementModel.allCases.map(\.rawValue)) ?? "pauli")
         let model = MeasurementModel(rawValue: modelName)!
         let exclude = f.optField(t, "exclude_identity", false)
         let exact = f.optField(t, "exact", false)
@@ -341,7 +312,7 @@ enum QSTBindings {
 enum QSTStateBindings {
     static func vectorOption(_ f: LuaFrame, _ i: Int32) throws -> Bool {
         let o = try f.options(i)
-        try QSTBindings.checkKeys(f, o, ["vector"])
+        try f.checkOptionKeys(o, ["vector"])
         return f.optField(o, "vector", false)
     }
 
@@ -369,8 +340,8 @@ enum QSTStateBindings {
     static func open(_ vm: LuaVM, _ q: Int32, meta: Int32) {
         vm.def(q, "random_state", "tide.qst.random_state(n [, {rank = 1, purity, generator}]) -> a random rank-r density matrix (d, d) c128. Without purity: V V^H / tr with V (d, r) complex Gaussian [reconstructed generator]; with purity in [1/r, 1]: Haar eigenvectors and spectrum (1-t)/r + t e_1 [Tide choice].") { f in
             let o = try f.options(2)
-            try QSTBindings.checkKeys(f, o, ["rank", "purity", "generator"])
-            let purity = try LinalgBindings.numberField(f, o, "purity")
+            try f.checkOptionKeys(o, ["rank", "purity", "generator"])
+            let purity = try f.numberOption(o, "purity")
             f.push(try QuantumStates.random(n: f.integer(1), rank: f.optIntField(o, "rank", 1), purity: purity,
                                             generator: MathBindings.generator(f, o)))
             return 1
@@ -420,7 +391,7 @@ enum QSTStateBindings {
         }
         vm.def(q, "project", "tide.qst.project(h [, {rank}]) -> the nearest density matrix to the Hermitian part of h in Frobenius norm: eigenvalues projected onto the simplex (with rank: the top r kept first).") { f in
             let o = try f.options(2)
-            try QSTBindings.checkKeys(f, o, ["rank"])
+            try f.checkOptionKeys(o, ["rank"])
             let r = try f.optIntField(o, "rank", 0)
             f.push(try DensityMatrix.project(f.tensor(1), rank: r > 0 ? r : nil)); return 1
         }
@@ -438,7 +409,7 @@ enum QSTStateBindings {
         }
         vm.def(q, "is_physical", "tide.qst.is_physical(rho [, {tol = 1e-10}]) -> ok, info: whether rho is Hermitian, PSD and of trace 1 to tol; info = {hermitian_error, min_eigenvalue, trace}.") { f in
             let o = try f.options(2)
-            try QSTBindings.checkKeys(f, o, ["tol"])
+            try f.checkOptionKeys(o, ["tol"])
             let tol = try f.optField(o, "tol", 1e-10)
             let (m, d, _) = try DensityMatrix.square(f.tensor(1), "is_physical")
             let p = m.pointer(C128.self)
@@ -497,8 +468,8 @@ enum QSTSolverBindings {
     static func open(_ vm: LuaVM, _ q: Int32, meta: Int32) {
         vm.def(q, "measure", "tide.qst.measure{state =, settings = M | list, shots = 1, generator, model = 'pauli', exclude_identity = false, replacement = true, exact = false, keep_settings = false} -> data: simulated Pauli measurements grouped by distinct string {n, model, settings = M, shots = Q, budget = M*Q, exact, codes, counts, sums, sum_sq, ...}. See docs/qst.md.") { f in
             let o = try f.table(1)
-            try QSTBindings.checkKeys(f, o, measureKeys)
-            guard let state = try QSTBindings.tensorField(f, o, "state") else {
+            try f.checkOptionKeys(o, measureKeys)
+            guard let state = try f.tensorOption(o, "state") else {
                 throw LuaError.message("measure: option 'state' must be a density matrix tensor (d, d)")
             }
             let (_, _, n) = try DensityMatrix.square(state, "measure", what: "a state")
@@ -520,7 +491,7 @@ enum QSTSolverBindings {
             opts.shots = try f.optIntField(o, "shots", 1)
             guard opts.shots <= 1 << 40 else { throw LuaError.message("measure: shots must be <= 2^40, got \(opts.shots)") }
             opts.exact = f.optField(o, "exact", false)
-            opts.model = MeasurementModel(rawValue: try QSTBindings.choice(f, o, "model", MeasurementModel.allCases.map(\.rawValue), "pauli"))!
+            opts.model = MeasurementModel(rawValue: try (f.choiceOption(o, "model", MeasurementModel.allCases.map(\.rawValue)) ?? "pauli"))!
             opts.excludeIdentity = f.optField(o, "exclude_identity", false)
             opts.replacement = f.optField(o, "replacement", true)
             opts.keepSettings = f.optField(o, "keep_settings", false)
@@ -534,23 +505,23 @@ enum QSTSolverBindings {
             let dt = try f.table(2)
             let data = try QSTBindings.readData(f, dt)
             let o = try f.options(3)
-            try QSTBindings.checkKeys(f, o, ["loss_scale"])
-            let scale = PauliObjective.Scale(rawValue: try QSTBindings.choice(f, o, "loss_scale", PauliObjective.Scale.allCases.map(\.rawValue), "rip"))!
+            try f.checkOptionKeys(o, ["loss_scale"])
+            let scale = PauliObjective.Scale(rawValue: try (f.choiceOption(o, "loss_scale", PauliObjective.Scale.allCases.map(\.rawValue)) ?? "rip"))!
             let (loss, g) = try PauliObjective(data, scale: scale).lossAndGradient(u)
             f.push(loss); f.push(g); return 2
         }
 
         vm.def(q, "recover", "tide.qst.recover{data =, method = 'wirtinger_gd' | 'linear_inversion' | 'least_squares', rank, truth, steps = 300, step_size = 0.2, step_rule = 'scaled' | 'constant' | 'armijo', init = 'spectral' | 'random' | U0, init_scale, tol = 1e-12, normalize_trace = true, loss_scale = 'rip' | 'mean' | 'sum', metrics_every = 1, generator, project = true, progress = true, callback, log} -> estimate (d, d) c128, history. See docs/qst.md.") { f in
             let o = try f.table(1)
-            try QSTBindings.checkKeys(f, o, recoverKeys)
+            try f.checkOptionKeys(o, recoverKeys)
             let data = try QSTBindings.dataArg(f, o)
-            let method = try QSTBindings.choice(f, o, "method", ["wirtinger_gd", "linear_inversion", "least_squares"], "wirtinger_gd")
-            let truth = try QSTBindings.tensorField(f, o, "truth")
+            let method = try (f.choiceOption(o, "method", ["wirtinger_gd", "linear_inversion", "least_squares"]) ?? "wirtinger_gd")
+            let truth = try f.tensorOption(o, "truth")
             if let t = truth {
                 let (_, d, _) = try DensityMatrix.square(t, "recover", what: "a truth")
                 guard d == data.dimension else { throw LuaError.message("recover: truth is \(d)x\(d) but the data are on \(data.n) qubits (\(data.dimension)x\(data.dimension))") }
             }
-            let scale = PauliObjective.Scale(rawValue: try QSTBindings.choice(f, o, "loss_scale", PauliObjective.Scale.allCases.map(\.rawValue), "rip"))!
+            let scale = PauliObjective.Scale(rawValue: try (f.choiceOption(o, "loss_scale", PauliObjective.Scale.allCases.map(\.rawValue)) ?? "rip"))!
             if method != "wirtinger_gd" { return try baseline(f, o, data, method, truth, scale) }
             return try wirtinger(f, o, data, truth, scale)
         }
@@ -632,8 +603,8 @@ enum QSTSolverBindings {
         opts.rank = rank
         opts.steps = try f.optIntField(o, "steps", 300)
         opts.stepSize = try f.optField(o, "step_size", 0.2)
-        opts.stepRule = WirtingerGD.StepRule(rawValue: try QSTBindings.choice(f, o, "step_rule", WirtingerGD.StepRule.allCases.map(\.rawValue), "scaled"))!
-        opts.initScale = try LinalgBindings.numberField(f, o, "init_scale")
+        opts.stepRule = WirtingerGD.StepRule(rawValue: try (f.choiceOption(o, "step_rule", WirtingerGD.StepRule.allCases.map(\.rawValue)) ?? "scaled"))!
+        opts.initScale = try f.numberOption(o, "init_scale")
         opts.tol = try f.optField(o, "tol", 1e-12)
         opts.normalizeTrace = f.optField(o, "normalize_trace", true)
         opts.scale = scale

@@ -155,52 +155,6 @@ enum TTBindings {
         throw LuaError.message("\(fn): expected \(order - 1) ranks (or \(order + 1) with ones at both ends) for \(order) dims, got \(r.count)")
     }
 
-    static func stringOpt(_ f: LuaFrame, _ o: Int32?, _ key: String, _ fn: String) throws -> String? {
-        guard let o = o else { return nil }
-        defer { tide_pop(f.L, 1) }
-        let t = f.pushField(o, key)
-        if t == LUA_TNIL { return nil }
-        guard t == LUA_TSTRING else { throw LuaError.message("\(fn): option '\(key)' must be a string, got \(f.typeName(-1))") }
-        return try f.string(-1)
-    }
-
-    static func choice<E: RawRepresentable & CaseIterable>(_ f: LuaFrame, _ o: Int32?, _ key: String, _ def: E, _ fn: String) throws -> E where E.RawValue == String {
-        guard let s = try stringOpt(f, o, key, fn) else { return def }
-        guard let v = E(rawValue: s) else {
-            throw LuaError.message("\(fn): option '\(key)' must be one of \(E.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")), got '\(s)'")
-        }
-        return v
-    }
-
-    static func numberOpt(_ f: LuaFrame, _ o: Int32?, _ key: String, _ fn: String) throws -> Double? {
-        guard let o = o else { return nil }
-        defer { tide_pop(f.L, 1) }
-        if f.pushField(o, key) == LUA_TNIL { return nil }
-        var ok: Int32 = 0
-        let v = lua_tonumberx(f.L, -1, &ok)
-        guard ok != 0 else { throw LuaError.message("\(fn): option '\(key)' must be a number, got \(f.typeName(-1))") }
-        return v
-    }
-
-    static func intOpt(_ f: LuaFrame, _ o: Int32?, _ key: String, _ fn: String) throws -> Int? {
-        guard let o = o else { return nil }
-        defer { tide_pop(f.L, 1) }
-        if f.pushField(o, key) == LUA_TNIL { return nil }
-        var ok: Int32 = 0
-        let v = lua_tointegerx(f.L, -1, &ok)
-        guard ok != 0 else { throw LuaError.message("\(fn): option '\(key)' must be an integer, got \(f.typeName(-1))") }
-        return Int(v)
-    }
-
-    static func boolOpt(_ f: LuaFrame, _ o: Int32?, _ key: String, _ def: Bool, _ fn: String) throws -> Bool {
-        guard let o = o else { return def }
-        defer { tide_pop(f.L, 1) }
-        let t = f.pushField(o, key)
-        if t == LUA_TNIL { return def }
-        guard t == LUA_TBOOLEAN else { throw LuaError.message("\(fn): option '\(key)' must be a boolean, got \(f.typeName(-1))") }
-        return lua_toboolean(f.L, -1) != 0
-    }
-
     /// Requires an options table at argument i (a table with named fields, or an empty table).
     static func optionsTable(_ f: LuaFrame, _ i: Int32, _ fn: String) throws -> Int32 {
         guard f.type(i) == LUA_TTABLE else { throw LuaError.message("\(fn): expected an options table, got \(f.typeName(i))") }
@@ -214,22 +168,6 @@ enum TTBindings {
             throw LuaError.message("\(fn): option '\(key)' is required")
         }
         return lua_gettop(f.L)
-    }
-
-    /// Rejects option names not in `allowed` (typos would otherwise be silently ignored).
-    static func checkKeys(_ f: LuaFrame, _ o: Int32, _ allowed: Set<String>, _ fn: String) throws {
-        let L = f.L
-        lua_pushnil(L)
-        while lua_next(L, o) != 0 {
-            tide_pop(L, 1)
-            if lua_type(L, -1) == LUA_TSTRING {
-                let k = try f.string(-1)
-                if !allowed.contains(k) {
-                    tide_pop(L, 1)
-                    throw LuaError.message("\(fn): unknown option '\(k)' (expected one of \(allowed.sorted().joined(separator: ", ")))")
-                }
-            }
-        }
     }
 
     // MARK: progress and logging
@@ -342,7 +280,7 @@ enum TTBindings {
         }
         def(vm, m, "orthogonalize", "tt:orthogonalize", "tt:orthogonalize([side = 'left'] | {side =}) -> the same tensor with cores 1..N-1 left-orthogonal (L^T L = I; the scale in the last core) or, for 'right', cores 2..N right-orthogonal (QR sweeps).") { f in
             let t = try train(f, 1, "tt:orthogonalize")
-            let s = f.type(2) == LUA_TSTRING ? try f.string(2) : (try stringOpt(f, f.options(2), "side", "tt:orthogonalize") ?? "left")
+            let s = f.type(2) == LUA_TSTRING ? try f.string(2) : (try f.stringOption(f.options(2), "side", fn: "tt:orthogonalize") ?? "left")
             guard let side = TensorTrain.Side(rawValue: s) else { throw LuaError.message("tt:orthogonalize: side must be 'left' or 'right', got '\(s)'") }
             push(f, try t.orthogonalized(side)); return 1
         }
@@ -394,11 +332,11 @@ enum TTBindings {
             return (try ranks(f, i, order: order, fn), nil)
         }
         guard let o = try f.options(i) else { return (nil, nil) }
-        try checkKeys(f, o, ["ranks", "eps"], fn)
+        try f.checkOptionKeys(o, ["ranks", "eps"], fn: fn)
         var r: [Int]? = nil
         if f.pushField(o, "ranks") != LUA_TNIL { r = try ranks(f, lua_gettop(f.L), order: order, fn) }
         tide_pop(f.L, 1)
-        let e = try numberOpt(f, o, "eps", fn)
+        let e = try f.numberOption(o, "eps", fn: fn)
         return (r, e)
     }
 
@@ -441,8 +379,8 @@ enum TTBindings {
             let dims = try intList(f, 1, "dims", "tide.tt.random")
             let r = try ranks(f, 2, order: dims.count, "tide.tt.random")
             let o = try f.options(3)
-            if let o = o { try checkKeys(f, o, ["generator", "normalize"], "tide.tt.random") }
-            push(f, try TensorTrain.random(dims: dims, ranks: r, normalize: boolOpt(f, o, "normalize", false, "tide.tt.random"),
+            if let o = o { try f.checkOptionKeys(o, ["generator", "normalize"], fn: "tide.tt.random") }
+            push(f, try TensorTrain.random(dims: dims, ranks: r, normalize: (f.boolOption(o, "normalize", fn: "tide.tt.random") ?? false),
                                            generator: MathBindings.generator(f, o), op: "tide.tt.random"))
             return 1
         }
@@ -456,7 +394,7 @@ enum TTBindings {
         }
         def(vm, s, "retract", "tide.tt.stiefel.retract", "tide.tt.stiefel.retract(L, xi [, {method = 'polar' | 'qr'}]) -> Retr_L(xi): polar(L + xi) = U V^T (thin SVD; the default, [Tide choice]) or qf(L + xi) with diag(R) > 0.") { f in
             let o = try f.options(3)
-            let kind = try choice(f, o, "method", Stiefel.Retraction.polar, "tide.tt.stiefel.retract")
+            let kind = try (f.choiceOption(o, "method", fn: "tide.tt.stiefel.retract") ?? Stiefel.Retraction.polar)
             f.push(try Stiefel.retract(f.tensor(1), f.tensor(2), kind, op: "tide.tt.stiefel.retract")); return 1
         }
         def(vm, s, "polar", "tide.tt.stiefel.polar", "tide.tt.stiefel.polar(A) -> U V^T from the thin SVD of A (n, k), n >= k.") { f in
@@ -503,10 +441,10 @@ enum TTBindings {
             let m = try f.integer(1)
             let dims = try intList(f, 2, "dims", fn)
             let o = try f.options(3)
-            if let o = o { try checkKeys(f, o, ["kind", "scale", "normalize", "generator"], fn) }
-            let kind = try choice(f, o, "kind", MeasurementOperator.Kind.gaussian, fn)
-            var scale = try numberOpt(f, o, "scale", fn) ?? 1
-            if try boolOpt(f, o, "normalize", false, fn) { scale /= Double(max(m, 1)).squareRoot() }
+            if let o = o { try f.checkOptionKeys(o, ["kind", "scale", "normalize", "generator"], fn: fn) }
+            let kind = try (f.choiceOption(o, "kind", fn: fn) ?? MeasurementOperator.Kind.gaussian)
+            var scale = try f.numberOption(o, "scale", fn: fn) ?? 1
+            if try (f.boolOption(o, "normalize", fn: fn) ?? false) { scale /= Double(max(m, 1)).squareRoot() }
             push(f, try MeasurementOperator(kind: kind, m: m, dims: dims, scale: scale, generator: MathBindings.generator(f, o), op: fn))
             return 1
         }
@@ -517,11 +455,11 @@ enum TTBindings {
         def(vm, tt, "outliers", "tide.tt.outliers", "tide.tt.outliers(clean [, {fraction = 0.1, scale = 10, distribution = 'gaussian', placement = 'random', generator =}]) -> s, idx. The outlier vector for clean measurements A(X*) (m): floor(fraction m) nonzeros at idx (1-based i64). distribution: 'gaussian' scale N(0,1) [Tide choice], 'uniform' scale U(-1,1), 'constant' +scale, 'adversarial' -<A_i,X*> + scale, 'flip' -2<A_i,X*>; placement: 'random' or 'largest' |<A_i,X*>|.") { f in
             let fn = "tide.tt.outliers"
             let o = try f.options(2)
-            if let o = o { try checkKeys(f, o, ["fraction", "scale", "distribution", "placement", "generator"], fn) }
-            let c = try Outliers.make(clean: f.tensor(1), fraction: numberOpt(f, o, "fraction", fn) ?? 0.1,
-                                      scale: numberOpt(f, o, "scale", fn) ?? 10,
-                                      distribution: choice(f, o, "distribution", Outliers.Distribution.gaussian, fn),
-                                      placement: choice(f, o, "placement", Outliers.Placement.random, fn),
+            if let o = o { try f.checkOptionKeys(o, ["fraction", "scale", "distribution", "placement", "generator"], fn: fn) }
+            let c = try Outliers.make(clean: f.tensor(1), fraction: f.numberOption(o, "fraction", fn: fn) ?? 0.1,
+                                      scale: f.numberOption(o, "scale", fn: fn) ?? 10,
+                                      distribution: (f.choiceOption(o, "distribution", fn: fn) ?? Outliers.Distribution.gaussian),
+                                      placement: (f.choiceOption(o, "placement", fn: fn) ?? Outliers.Placement.random),
                                       generator: MathBindings.generator(f, o), op: fn)
             f.push(c.values)
             f.push(try Tensor(array: c.indices.map { Double($0 + 1) }, shape: [c.indices.count], dtype: .i64))
@@ -534,19 +472,19 @@ enum TTBindings {
         def(vm, tt, "problem", "tide.tt.problem", "tide.tt.problem{dims =, ranks =, m =, fraction = 0, scale = 10, distribution = 'gaussian', placement = 'random', noise = 0, kind = 'gaussian', operator_scale = 1, normalize = true, seed = 0} -> {truth = TT (||X*|| = 1 unless normalize = false, left-orthogonal), truth_full, op, clean = A(X*), y, outliers = s, outlier_idx, f_star = ||y - A(X*)||_1 / m}. Separate random streams (from seed) for truth, operator, outliers and noise.") { f in
             let fn = "tide.tt.problem"
             let o = try optionsTable(f, 1, fn)
-            try checkKeys(f, o, ["dims", "ranks", "m", "fraction", "scale", "distribution", "placement", "noise", "kind", "operator_scale", "normalize", "seed"], fn)
+            try f.checkOptionKeys(o, ["dims", "ranks", "m", "fraction", "scale", "distribution", "placement", "noise", "kind", "operator_scale", "normalize", "seed"], fn: fn)
             let dims = try intList(f, required(f, o, "dims", fn), "dims", fn); tide_pop(f.L, 1)
             let r = try ranks(f, required(f, o, "ranks", fn), order: dims.count, fn); tide_pop(f.L, 1)
-            guard let m = try intOpt(f, o, "m", fn) else { throw LuaError.message("\(fn): option 'm' is required") }
-            let p = try RecoveryProblem(dims: dims, ranks: r, m: m, fraction: numberOpt(f, o, "fraction", fn) ?? 0,
-                                        scale: numberOpt(f, o, "scale", fn) ?? 10,
-                                        distribution: choice(f, o, "distribution", Outliers.Distribution.gaussian, fn),
-                                        placement: choice(f, o, "placement", Outliers.Placement.random, fn),
-                                        noise: numberOpt(f, o, "noise", fn) ?? 0,
-                                        kind: choice(f, o, "kind", MeasurementOperator.Kind.gaussian, fn),
-                                        operatorScale: numberOpt(f, o, "operator_scale", fn) ?? 1,
-                                        normalize: boolOpt(f, o, "normalize", true, fn),
-                                        seed: UInt64(bitPattern: Int64(intOpt(f, o, "seed", fn) ?? 0)), name: fn)
+            guard let m = try f.intOption(o, "m", fn: fn) else { throw LuaError.message("\(fn): option 'm' is required") }
+            let p = try RecoveryProblem(dims: dims, ranks: r, m: m, fraction: f.numberOption(o, "fraction", fn: fn) ?? 0,
+                                        scale: f.numberOption(o, "scale", fn: fn) ?? 10,
+                                        distribution: (f.choiceOption(o, "distribution", fn: fn) ?? Outliers.Distribution.gaussian),
+                                        placement: (f.choiceOption(o, "placement", fn: fn) ?? Outliers.Placement.random),
+                                        noise: f.numberOption(o, "noise", fn: fn) ?? 0,
+                                        kind: (f.choiceOption(o, "kind", fn: fn) ?? MeasurementOperator.Kind.gaussian),
+                                        operatorScale: f.numberOption(o, "operator_scale", fn: fn) ?? 1,
+                                        normalize: (f.boolOption(o, "normalize", fn: fn) ?? true),
+                                        seed: UInt64(bitPattern: Int64(f.intOption(o, "seed", fn: fn) ?? 0)), name: fn)
             let L = f.L
             lua_createtable(L, 0, 8)
             let t = lua_gettop(L)
@@ -564,7 +502,7 @@ enum TTBindings {
     }
 
     static func lossOpt(_ f: LuaFrame, _ i: Int32, _ fn: String) throws -> RecoveryOptions.Loss {
-        try choice(f, f.options(i), "loss", RecoveryOptions.Loss.l1, fn)
+        try (f.choiceOption(f.options(i), "loss", fn: fn) ?? RecoveryOptions.Loss.l1)
     }
 
     static func openRecovery(_ vm: LuaVM, _ tt: Int32) {
@@ -588,11 +526,11 @@ enum TTBindings {
             let op = try measurementOperator(f, 1, fn)
             let r = try ranks(f, 3, order: op.dims.count, fn)
             let o = try f.options(4)
-            if let o = o { try checkKeys(f, o, ["truncation", "truncation_stat", "rescale", "plain"], fn) }
-            let plain = try boolOpt(f, o, "plain", false, fn)
-            push(f, try TTRecovery.spectralInit(op: op, y: f.tensor(2), ranks: r, truncation: plain ? nil : (numberOpt(f, o, "truncation", fn) ?? 3),
-                                                stat: choice(f, o, "truncation_stat", RecoveryOptions.TruncationStat.median, fn),
-                                                rescale: boolOpt(f, o, "rescale", true, fn), name: fn))
+            if let o = o { try f.checkOptionKeys(o, ["truncation", "truncation_stat", "rescale", "plain"], fn: fn) }
+            let plain = try (f.boolOption(o, "plain", fn: fn) ?? false)
+            push(f, try TTRecovery.spectralInit(op: op, y: f.tensor(2), ranks: r, truncation: plain ? nil : (f.numberOption(o, "truncation", fn: fn) ?? 3),
+                                                stat: (f.choiceOption(o, "truncation_stat", fn: fn) ?? RecoveryOptions.TruncationStat.median),
+                                                rescale: (f.boolOption(o, "rescale", fn: fn) ?? true), name: fn))
             return 1
         }
         def(vm, tt, "recover", "tide.tt.recover", recoverDoc) { f in try recover(f) }
@@ -617,25 +555,25 @@ enum TTBindings {
 
     /// The RecoveryOptions fields shared by tide.tt.recover and tide.tt.trials.
     static func recoveryOptions(_ f: LuaFrame, _ o: Int32, _ fn: String) throws -> RecoveryOptions {
-        let method = try choice(f, o, "method", RecoveryOptions.Method.psubgm, fn)
-        let loss = try choice(f, o, "loss", RecoveryOptions.Loss.l1, fn)
+        let method = try (f.choiceOption(o, "method", fn: fn) ?? RecoveryOptions.Method.psubgm)
+        let loss = try (f.choiceOption(o, "loss", fn: fn) ?? RecoveryOptions.Loss.l1)
         var opts = RecoveryOptions(method: method, loss: loss)
-        opts.schedule = try choice(f, o, "schedule", opts.schedule, fn)
-        opts.lambda = try numberOpt(f, o, "lambda", fn) ?? opts.lambda
-        opts.lambdaUnits = try choice(f, o, "lambda_units", opts.lambdaUnits, fn)
-        opts.q = try numberOpt(f, o, "q", fn) ?? opts.q
-        opts.iterations = try intOpt(f, o, "iters", fn) ?? opts.iterations
-        opts.tol = try numberOpt(f, o, "tol", fn) ?? opts.tol
-        opts.minStep = try numberOpt(f, o, "min_step", fn) ?? opts.minStep
-        opts.stopError = try numberOpt(f, o, "stop_err", fn) ?? opts.stopError
-        opts.initNoise = try numberOpt(f, o, "init_noise", fn) ?? opts.initNoise
-        opts.truncation = try numberOpt(f, o, "truncation", fn) ?? opts.truncation
-        opts.truncationStat = try choice(f, o, "truncation_stat", opts.truncationStat, fn)
-        opts.rescale = try boolOpt(f, o, "rescale", opts.rescale, fn)
-        opts.retraction = try choice(f, o, "retraction", opts.retraction, fn)
-        opts.frScale = try choice(f, o, "fr_scale", opts.frScale, fn)
-        opts.frUpdate = try choice(f, o, "fr_update", opts.frUpdate, fn)
-        opts.fStar = try numberOpt(f, o, "f_star", fn)
+        opts.schedule = try (f.choiceOption(o, "schedule", fn: fn) ?? opts.schedule)
+        opts.lambda = try f.numberOption(o, "lambda", fn: fn) ?? opts.lambda
+        opts.lambdaUnits = try (f.choiceOption(o, "lambda_units", fn: fn) ?? opts.lambdaUnits)
+        opts.q = try f.numberOption(o, "q", fn: fn) ?? opts.q
+        opts.iterations = try f.intOption(o, "iters", fn: fn) ?? opts.iterations
+        opts.tol = try f.numberOption(o, "tol", fn: fn) ?? opts.tol
+        opts.minStep = try f.numberOption(o, "min_step", fn: fn) ?? opts.minStep
+        opts.stopError = try f.numberOption(o, "stop_err", fn: fn) ?? opts.stopError
+        opts.initNoise = try f.numberOption(o, "init_noise", fn: fn) ?? opts.initNoise
+        opts.truncation = try f.numberOption(o, "truncation", fn: fn) ?? opts.truncation
+        opts.truncationStat = try (f.choiceOption(o, "truncation_stat", fn: fn) ?? opts.truncationStat)
+        opts.rescale = try (f.boolOption(o, "rescale", fn: fn) ?? opts.rescale)
+        opts.retraction = try (f.choiceOption(o, "retraction", fn: fn) ?? opts.retraction)
+        opts.frScale = try (f.choiceOption(o, "fr_scale", fn: fn) ?? opts.frScale)
+        opts.frUpdate = try (f.choiceOption(o, "fr_update", fn: fn) ?? opts.frUpdate)
+        opts.fStar = try f.numberOption(o, "f_star", fn: fn)
         opts.generator = try MathBindings.generator(f, o)
         return opts
     }
@@ -652,8 +590,8 @@ enum TTBindings {
     static func trials(_ f: LuaFrame) throws -> Int32 {
         let fn = "tide.tt.trials", L = f.L
         let o = try optionsTable(f, 1, fn)
-        try checkKeys(f, o, recoveryKeys.union(["dims", "ranks", "m", "fraction", "seeds", "threshold", "seed", "distribution",
-                                                "placement", "scale", "noise"]), fn)
+        try f.checkOptionKeys(o, recoveryKeys.union(["dims", "ranks", "m", "fraction", "seeds", "threshold", "seed", "distribution",
+                                                "placement", "scale", "noise"]), fn: fn)
         let dims = try intList(f, required(f, o, "dims", fn), "dims", fn); tide_pop(L, 1)
         let r = try ranks(f, required(f, o, "ranks", fn), order: dims.count, fn); tide_pop(L, 1)
         let ms = try intList(f, required(f, o, "m", fn), "m", fn); tide_pop(L, 1)
@@ -669,19 +607,19 @@ enum TTBindings {
         } else if ft != LUA_TNIL { throw LuaError.message("\(fn): option 'fraction' must be a number or a list, got \(f.typeName(-1))") }
         tide_pop(L, 1)
         var opts = try recoveryOptions(f, o, fn)
-        if let s = try stringOpt(f, o, "init", fn) {
+        if let s = try f.stringOption(o, "init", fn: fn) {
             guard let k = RecoveryOptions.InitKind(rawValue: s), k != .given else {
                 throw LuaError.message("\(fn): option 'init' must be 'spectral', 'plain' or 'truth_noise', got '\(s)'")
             }
             opts.initKind = k
         }
-        let cells = try RecoveryTrials.run(dims: dims, ranks: r, ms: ms, fractions: fractions, seeds: intOpt(f, o, "seeds", fn) ?? 5,
-                                           options: opts, threshold: numberOpt(f, o, "threshold", fn) ?? 1e-6,
-                                           scale: numberOpt(f, o, "scale", fn) ?? 10,
-                                           distribution: choice(f, o, "distribution", Outliers.Distribution.gaussian, fn),
-                                           placement: choice(f, o, "placement", Outliers.Placement.random, fn),
-                                           noise: numberOpt(f, o, "noise", fn) ?? 0,
-                                           seed0: UInt64(bitPattern: Int64(intOpt(f, o, "seed", fn) ?? 0)), name: fn)
+        let cells = try RecoveryTrials.run(dims: dims, ranks: r, ms: ms, fractions: fractions, seeds: f.intOption(o, "seeds", fn: fn) ?? 5,
+                                           options: opts, threshold: f.numberOption(o, "threshold", fn: fn) ?? 1e-6,
+                                           scale: f.numberOption(o, "scale", fn: fn) ?? 10,
+                                           distribution: (f.choiceOption(o, "distribution", fn: fn) ?? Outliers.Distribution.gaussian),
+                                           placement: (f.choiceOption(o, "placement", fn: fn) ?? Outliers.Placement.random),
+                                           noise: f.numberOption(o, "noise", fn: fn) ?? 0,
+                                           seed0: UInt64(bitPattern: Int64(f.intOption(o, "seed", fn: fn) ?? 0)), name: fn)
         lua_createtable(L, Int32(cells.count), 0)
         for (i, c) in cells.enumerated() {
             lua_createtable(L, 0, 8)
@@ -703,9 +641,9 @@ enum TTBindings {
     static func recover(_ f: LuaFrame) throws -> Int32 {
         let fn = "tide.tt.recover", L = f.L
         let o = try optionsTable(f, 1, fn)
-        try checkKeys(f, o, ["op", "y", "ranks", "method", "loss", "schedule", "lambda", "lambda_units", "q", "iters", "tol",
+        try f.checkOptionKeys(o, ["op", "y", "ranks", "method", "loss", "schedule", "lambda", "lambda_units", "q", "iters", "tol",
                              "min_step", "stop_err", "init", "init_noise", "truncation", "truncation_stat", "rescale", "retraction",
-                             "fr_scale", "fr_update", "f_star", "truth", "generator", "progress", "log", "log_every", "label"], fn)
+                             "fr_scale", "fr_update", "f_star", "truth", "generator", "progress", "log", "log_every", "label"], fn: fn)
         let op = try measurementOperator(f, required(f, o, "op", fn), fn); tide_pop(L, 1)
         guard let y = TensorUserdata.tensor(L, at: try required(f, o, "y", fn)) else {
             throw LuaError.message("\(fn): option 'y' must be a tensor, got \(f.typeName(-1))")
@@ -729,10 +667,10 @@ enum TTBindings {
         var truth: Tensor? = nil
         if f.pushField(o, "truth") != LUA_TNIL { truth = try fullArg(f, lua_gettop(L), fn) }
         tide_pop(L, 1)
-        let progress = ProgressLine(try boolOpt(f, o, "progress", true, fn))
-        let label = try stringOpt(f, o, "label", fn) ?? method.rawValue
+        let progress = ProgressLine(try (f.boolOption(o, "progress", fn: fn) ?? true))
+        let label = try f.stringOption(o, "label", fn: fn) ?? method.rawValue
         let log = try logger(f, o, fn)
-        let logEvery = max(try intOpt(f, o, "log_every", fn) ?? 1, 1)
+        let logEvery = max(try f.intOption(o, "log_every", fn: fn) ?? 1, 1)
         let total = opts.iterations
         let result = try TTRecovery.run(op: op, y: y, ranks: r, options: opts, truth: truth, name: fn) { it in
             progress.update(it.elapsed, "\(label) \(it.t)/\(total)  loss " + String(format: "%.3e", it.loss) + "  err "

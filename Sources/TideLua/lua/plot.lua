@@ -208,6 +208,14 @@ end
 
 --- tide.plot.line{series = {{name =, x =, y =, color =, marker =}, ...}, title =, xlabel =,
 --- ylabel =, logx = false, logy = false, width = 720, height = 440} -> a plot.
+-- the y axis' tick marks and their labels, left of the frame at x0 (line and bar charts)
+local function y_tick_marks(out, ya, sy, x0)
+  for _, t in ipairs(ya.ticks) do
+    local py = sy(t.v)
+    out[#out + 1] = string.format('<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="#333333"/><text x="%s" y="%s">%s</text>', num(x0 - 5), num(py), num(x0), num(py), num(x0 - 8), num(py + 4), esc(t.label))
+  end
+end
+
 function plot.line(o)
   local c = check_common("line", o)
   local series = o.series
@@ -268,10 +276,7 @@ function plot.line(o)
     out[#out + 1] = string.format('<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="#333333"/><text x="%s" y="%s">%s</text>', num(px), num(y1), num(px), num(y1 + 5), num(px), num(y1 + 19), esc(t.label))
   end
   out[#out + 1] = '</g><g class="yticks" text-anchor="end">'
-  for _, t in ipairs(ya.ticks) do
-    local py = sy(t.v)
-    out[#out + 1] = string.format('<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="#333333"/><text x="%s" y="%s">%s</text>', num(x0 - 5), num(py), num(x0), num(py), num(x0 - 8), num(py + 4), esc(t.label))
-  end
+  y_tick_marks(out, ya, sy, x0)
   out[#out + 1] = '</g>'
   out[#out + 1] = string.format('<rect class="frame" x="%s" y="%s" width="%s" height="%s" fill="none" stroke="#333333"/>', num(x0), num(y0), num(x1 - x0), num(y1 - y0))
   if empty then
@@ -362,10 +367,7 @@ function plot.bar(o)
   out[#out + 1] = '<g class="grid" stroke="#e5e5e5" stroke-width="1">'
   for _, t in ipairs(ya.ticks) do out[#out + 1] = string.format('<line x1="%s" y1="%s" x2="%s" y2="%s"/>', num(x0), num(sy(t.v)), num(x1), num(sy(t.v))) end
   out[#out + 1] = '</g><g class="yticks" text-anchor="end">'
-  for _, t in ipairs(ya.ticks) do
-    local py = sy(t.v)
-    out[#out + 1] = string.format('<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="#333333"/><text x="%s" y="%s">%s</text>', num(x0 - 5), num(py), num(x0), num(py), num(x0 - 8), num(py + 4), esc(t.label))
-  end
+  y_tick_marks(out, ya, sy, x0)
   out[#out + 1] = '</g>'
   local show = o.show_values
   if show == nil then show = n * #groups <= 40 end

@@ -632,4 +632,43 @@ function train.load_checkpoint(path, o)
 end
 tide.doc(train.load_checkpoint, [[tide.train.load_checkpoint(path [, {model =, optimizer =, scheduler =, generators = {name = g}, restore_rng = true}]) -> step, extra. Calls load_state_dict on each object given (an error if the checkpoint lacks it), restores the named generators and (unless restore_rng = false) the global RNG, so a resumed run continues bit for bit.]])
 
-tide.doc(train, "tide.train: Logger (JSON lines), read_jsonl, Progress (terminal progress line), save_checkpoint/load_checkpoint; also tide.save/tide.load for any table of tensors.")
+---------------------------------------------------------------------------------------------
+-- evaluation of a language model on fixed windows
+
+function train.evaluate_lm(model, tokens, o)
+  local fn = "evaluate_lm"
+  if type(model) ~= "table" then error(fn .. ": expected a model with a loss(x, y) method, got " .. type(model), 2) end
+  if not tide.is_tensor(tokens) then error(fn .. ": tokens must be a tensor of token ids, got " .. type(tokens), 2) end
+  if type(o) ~= "table" then error(fn .. ": expected {batches =, batch =, block =} as argument 3, got " .. type(o), 2) end
+  check_keys(fn, o, {batches = true, batch = true, block = true, seed = true, each = true})
+  for _, k in ipairs{"batches", "batch", "block"} do
+    local v = o[k]
+    if math.type(v) ~= "integer" or v < 1 then error(fn .. ": " .. k .. " must be a positive integer, got " .. tostring(v), 2) end
+  end
+  local seed = o.seed == nil and 99 or o.seed
+  if math.type(seed) ~= "integer" then error(fn .. ": seed must be an integer, got " .. tostring(seed), 2) end
+  if o.each ~= nil and type(o.each) ~= "function" then error(fn .. ": each must be a function, got " .. type(o.each), 2) end
+  local loss = method(fn, model, "model", "loss")
+  -- its own generator: the same windows on every call, and the training RNG never moves
+  local g = tide.Generator(seed)
+  local was_training = model.training
+  model:eval()
+  local total = 0
+  local ok, err = pcall(tide.no_grad, function()
+    for _ = 1, o.batches do
+      local x, y = tide.data.random_windows(tokens, {batch = o.batch, block = o.block, generator = g})
+      total = total + loss(model, x, y):item()
+      if o.each then o.each(model) end
+    end
+  end)
+  model:train(was_training ~= false)
+  if not ok then error(err, 0) end
+  return total / o.batches
+end
+tide.doc(train.evaluate_lm, [[tide.train.evaluate_lm(model, tokens, {batches =, batch =, block =, seed = 99, each =}) -> the mean of
+model:loss(x, y):item() over `batches` (batch, block) windows of tokens (tide.data.random_windows) drawn
+from tide.Generator(seed): the same windows on every call, without moving the global RNG. Runs in
+eval mode under no_grad and restores the model's mode; each(model), when given, runs after every batch
+(to read statistics a forward leaves, e.g. MoE loads).]])
+
+tide.doc(train, "tide.train: Logger (JSON lines), read_jsonl, Progress (terminal progress line), save_checkpoint/load_checkpoint, evaluate_lm (validation loss on fixed windows); also tide.save/tide.load for any table of tensors.")

@@ -182,7 +182,7 @@ public struct IRSSystem {
             for l in stride(from: elements.count - 1, through: 0, by: -1) { idx[l] = r % phaseCounts[l]; r /= phaseCounts[l] }
             let B = cascade(chain, ph, idx)
             withExtendedLifetime(B) { BLAS.zgemm(P, T, M, B.p, M, .none, xp + j * M * T, T, .none, yp + j * P * T, T) }
-            fillNormal(noise.p, 2 * P * T, gNo)
+            gNo.fillNormal(noise.p, count: 2 * P * T)
             let yr = UnsafeMutableRawPointer(yp + j * P * T).assumingMemoryBound(to: Double.self)
             for i in 0 ..< 2 * P * T { yr[i] += sd * noise.p[i] }
         }
@@ -230,7 +230,7 @@ public struct IRSSystem {
 func complexGaussian(_ rows: Int, _ cols: Int, _ g: Generator) -> ZMatrix {
     let z = ZMatrix(rows: rows, cols: cols)
     let raw = UnsafeMutableRawPointer(z.p).assumingMemoryBound(to: Double.self)
-    fillNormal(raw, 2 * rows * cols, g)
+    g.fillNormal(raw, count: 2 * rows * cols)
     let s = 0.5.squareRoot()
     for i in 0 ..< 2 * rows * cols { raw[i] *= s }
     return z
@@ -241,7 +241,7 @@ func fillPilots(_ p: UnsafeMutablePointer<C128>, _ M: Int, _ T: Int, _ kind: IRS
     let raw = UnsafeMutableRawPointer(p).assumingMemoryBound(to: Double.self)
     switch kind {
     case .gaussian:
-        fillNormal(raw, 2 * M * T, g)
+        g.fillNormal(raw, count: 2 * M * T)
         let s = 0.5.squareRoot()
         for i in 0 ..< 2 * M * T { raw[i] *= s }
     case .qpsk:

@@ -89,10 +89,10 @@ public final class MeasurementOperator: @unchecked Sendable {
     static func fill(_ p: UnsafeMutablePointer<Double>, _ n: Int, _ kind: Kind, _ scale: Double, _ g: Generator) {
         switch kind {
         case .gaussian:
-            fillNormal(p, n, g)
+            g.fillNormal(p, count: n)
             if scale != 1 { for i in 0 ..< n { p[i] *= scale } }
         case .complexGaussian:
-            fillNormal(p, n, g)
+            g.fillNormal(p, count: n)
             let s = scale * 0.5.squareRoot()
             for i in 0 ..< n { p[i] *= s }
         case .rademacher:

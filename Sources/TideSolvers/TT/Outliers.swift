@@ -74,7 +74,7 @@ public enum Outliers {
             let out = try y.to(.c128).clone()
             let p = out.rawPointer.assumingMemoryBound(to: Double.self), n = 2 * out.numel
             let noise = Scratch<Double>(count: n)
-            fillNormal(noise.p, n, g)
+            g.fillNormal(noise.p, count: n)
             let s = sigma * 0.5.squareRoot()
             for i in 0 ..< n { p[i] += s * noise.p[i] }
             return out
@@ -82,7 +82,7 @@ public enum Outliers {
         let out = try y.f64Contiguous(op).clone()
         let p = out.pointer(Double.self), n = out.numel
         let noise = Scratch<Double>(count: n)
-        fillNormal(noise.p, n, g)
+        g.fillNormal(noise.p, count: n)
         for i in 0 ..< n { p[i] += sigma * noise.p[i] }
         return out
     }

@@ -124,7 +124,7 @@ public enum TTRecovery {
         case .truthNoise:
             guard let tf = truthFull else { throw TensorError("\(name): init 'truth_noise' needs the truth") }
             let z = Scratch<Double>(count: D)
-            fillNormal(z.p, D, o.generator)
+            o.generator.fillNormal(z.p, count: D)
             let zn = BLAS.sumSquares(z.p, D).squareRoot()
             let tp = tf.pointer(Double.self), c = o.initNoise * truthNorm / max(zn, .leastNormalMagnitude)
             for i in 0 ..< D { z.p[i] = tp[i] + c * z.p[i] }

@@ -166,7 +166,7 @@ extension TensorTrain {
         var cs: [Tensor] = []
         for i in 0 ..< dims.count {
             let c = try Tensor(uninitialized: [full[i], dims[i], full[i + 1]], dtype: .f64)
-            fillNormal(c.pointer(Double.self), c.numel, g)
+            g.fillNormal(c.pointer(Double.self), count: c.numel)
             cs.append(c)
         }
         let tt = TensorTrain(trusted: cs)
@@ -185,16 +185,5 @@ extension TensorTrain {
             out.append(Int(min(Double(ranks[i]), left, (total / left).rounded())))
         }
         return out
-    }
-}
-
-/// n i.i.d. N(0, 1) values from g (Box-Muller pairs, consumed in order).
-func fillNormal(_ p: UnsafeMutablePointer<Double>, _ n: Int, _ g: Generator) {
-    var i = 0
-    while i < n {
-        let (a, b) = g.normalPair()
-        p[i] = a
-        if i + 1 < n { p[i + 1] = b }
-        i += 2
     }
 }

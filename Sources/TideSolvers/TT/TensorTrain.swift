@@ -122,6 +122,13 @@ public final class TensorTrain: @unchecked Sendable {
         TensorTrain(trusted: try cores.map { try $0.clone() })
     }
 
+    /// ||G - I||_F of the r x r Gram matrix at g.
+    private func distanceFromIdentity(_ g: UnsafePointer<Double>, _ r: Int) -> Double {
+        var s = 0.0
+        for a in 0 ..< r { for b in 0 ..< r { let v = g[a * r + b] - (a == b ? 1 : 0); s += v * v } }
+        return s.squareRoot()
+    }
+
     /// max_i ||L(X_i)^T L(X_i) - I||_F over cores 1..N-1: how far the train is from
     /// left-orthogonal form (0 for TT-SVD output up to rounding).
     public func leftOrthogonalityDefect() throws -> Double {
@@ -131,9 +138,7 @@ public final class TensorTrain: @unchecked Sendable {
             let rows = c.shape[0] * c.shape[1], r = c.shape[2]
             let g = Scratch<Double>(count: r * r)
             BLAS.gemm(r, r, rows, c.pointer(Double.self), r, c.pointer(Double.self), r, g.p, r, transA: true)
-            var s = 0.0
-            for a in 0 ..< r { for b in 0 ..< r { let v = g.p[a * r + b] - (a == b ? 1 : 0); s += v * v } }
-            worst = max(worst, s.squareRoot())
+            worst = max(worst, distanceFromIdentity(g.p, r))
         }
         return worst
     }
@@ -146,9 +151,7 @@ public final class TensorTrain: @unchecked Sendable {
             let r = c.shape[0], cols = c.shape[1] * c.shape[2]
             let g = Scratch<Double>(count: r * r)
             BLAS.gemm(r, r, cols, c.pointer(Double.self), cols, c.pointer(Double.self), cols, g.p, r, transB: true)
-            var s = 0.0
-            for a in 0 ..< r { for b in 0 ..< r { let v = g.p[a * r + b] - (a == b ? 1 : 0); s += v * v } }
-            worst = max(worst, s.squareRoot())
+            worst = max(worst, distanceFromIdentity(g.p, r))
         }
         return worst
     }

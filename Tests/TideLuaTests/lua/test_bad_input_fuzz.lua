@@ -2,6 +2,7 @@
 -- tide.io loaders) is called with awkward arguments (nil, NaN, huge and negative numbers,
 -- wrong types, empty and complex tensors); each call must succeed or raise a Lua error
 -- with a message. A crash of the host fails the test run.
+local S = require "support"
 local vals = {
   function() return nil end, function() return true end, function() return "x" end,
   function() return 0 end, function() return -1 end, function() return 1e300 end, function() return 0/0 end,
@@ -12,9 +13,11 @@ local vals = {
   function() return tide.ones(2, 2, "c128") end, function() return tide.zeros(3, 0) end,
   function() return tide.ones(4):lt(2) end, function() return tide.arange(0, 6):reshape(2, 3) end,
 }
+-- a method's receiver: one of the tensors at the end of vals
+local function receiver(i) return vals[(i % 9) + 14]() end
 local names = {}
 for k, v in pairs(tide) do if type(v) == "function" then names[#names + 1] = {"tide." .. k, v} end end
-for k, v in pairs(tide.Tensor) do if type(v) == "function" then names[#names + 1] = {"method " .. k, v, true} end end
+for k, v in pairs(tide.Tensor) do if type(v) == "function" then names[#names + 1] = {"method " .. k, v, receiver} end end
 for _, sub in ipairs({"linalg", "io"}) do
   for k, v in pairs(tide[sub]) do
     if type(v) == "function" and not k:match("^save") then names[#names + 1] = {"tide." .. sub .. "." .. k, v} end
@@ -24,25 +27,11 @@ table.sort(names, function(a, b) return a[1] < b[1] end)
 local skip = {["tide.set_num_threads"] = true, ["tide.manual_seed"] = false, ["tide.empty_cache"] = true,
   -- these write files named after their (fuzzed) arguments
   ["tide.save"] = true, ["tide.train.save_checkpoint"] = true, ["tide.fs.mkdir_p"] = true}
-local calls, errors = 0, 0
+local todo = {}
 for _, e in ipairs(names) do
-  local name, fn, method = e[1], e[2], e[3]
-  if not skip[name] and not name:match("^method free") then
-    math.randomseed(7)
-    for i = 1, #vals do
-      for j = 0, 12 do
-        local args = {}
-        if method then args[1] = vals[(i % 9) + 14]() end
-        args[#args + 1] = vals[i]()
-        for _ = 1, j % 4 do args[#args + 1] = vals[math.random(#vals)]() end
-        local ok, err = pcall(fn, table.unpack(args, 1, #args))
-        calls = calls + 1
-        if not ok then
-          errors = errors + 1
-          assert(type(err) == "string" and #err > 0, name .. ": error is not a message")
-        end
-      end
-    end
+  if not skip[e[1]] and not e[1]:match("^method free") then
+    todo[#todo + 1] = e
   end
 end
+local calls, errors = S.fuzz(todo, vals, {rounds = 13})
 print(calls, "calls,", errors, "errors, no crash")

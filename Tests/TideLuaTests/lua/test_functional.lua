@@ -93,3 +93,44 @@ local c, s = ang:cos(), ang:sin()
 local x1, x2, rest = x:narrow(4, 1, 2), x:narrow(4, 3, 2), x:narrow(4, 5, 2)
 S.close(F.rope(x, c, s), tide.cat({x1 * c - x2 * s, x2 * c + x1 * s, rest}, 4), 1e-12)
 S.checkerror("rope: cos and sin must be (T, R/2)", F.rope, x, tide.zeros(4, 2), tide.zeros(4, 2))
+
+-- the f32 path (own microkernels once there are 16 query rows) against the f64 composition,
+-- forward and backward, at every kernel level: ragged blocks (N, M not multiples of the
+-- 128 blocks, D and Dv not multiples of 16), GQA, bottom-right causal with N < M, bool and
+-- float masks with fully masked rows, head-interleaved (strided) inputs, and more keys than
+-- one packed chunk (4096)
+local function sdpa_f32_case(B, H, Hk, N, M, D, Dv, opts)
+  local q64 = tide.randn(B, N, H, D, {dtype = "f64"}):transpose(2, 3)   -- (B, H, N, D), strided
+  local k64, v64 = tide.randn(B, Hk, M, D, {dtype = "f64"}), tide.randn(B, Hk, M, Dv, {dtype = "f64"})
+  local g64 = tide.randn(B, H, N, Dv, {dtype = "f64"})
+  local mask32, mask64 = opts.mask, opts.mask
+  if mask64 and mask64:dtype() ~= "bool" then mask32 = mask64:to("f32") end
+  local q, k, v = q64:to("f32"):requires_grad_(), k64:to("f32"):requires_grad_(), v64:to("f32"):requires_grad_()
+  local o = F.scaled_dot_product_attention(q, k, v, {causal = opts.causal, mask = mask32, scale = opts.scale})
+  o:backward(g64:to("f32"))
+  q64, k64, v64 = q64:clone():requires_grad_(), k64:requires_grad_(), v64:requires_grad_()
+  local ref
+  if mask64 and mask64:dtype() == "bool" then
+    -- rows that see no key give zeros (and no gradient): a finite fill keeps the reference's
+    -- softmax free of NaN, and the row factor zeroes those rows
+    local seen = mask64:any(4, {keepdim = true}):to("f64")
+    ref = sdpa_ref(q64, k64, v64, opts.causal, mask64:to("f64"):sub(1):mul(1e30), opts.scale) * seen
+  else
+    ref = sdpa_ref(q64, k64, v64, opts.causal, mask64, opts.scale)
+  end
+  ref:backward(g64)
+  local tol = opts.tol or 2e-4
+  S.close(o, ref, tol); S.close(q.grad, q64.grad, tol); S.close(k.grad, k64.grad, tol); S.close(v.grad, v64.grad, tol)
+end
+for level = 0, tide.kernel_level() do
+  tide.set_kernel_level(level)
+  sdpa_f32_case(2, 4, 2, 150, 150, 20, 24, {causal = true})
+  sdpa_f32_case(1, 3, 1, 37, 301, 16, 8, {causal = true, scale = 0.2})
+  sdpa_f32_case(1, 2, 2, 140, 133, 33, 17, {})
+  local bm = tide.rand(1, 2, 130, 70):gt(0.4)
+  bm[{1, 1, {5, 9}}] = false                            -- rows that see no key at all
+  sdpa_f32_case(1, 2, 1, 130, 70, 12, 16, {mask = bm})
+  sdpa_f32_case(1, 2, 2, 40, 90, 8, 8, {mask = tide.randn(1, 1, 40, 90, {dtype = "f64"}), causal = true})
+  sdpa_f32_case(1, 1, 1, 20, 4500, 8, 8, {causal = true, tol = 5e-4})
+end
+tide.set_kernel_level(-1)

@@ -260,40 +260,12 @@ do
 end
 
 -- ---------------------------------------------------------------- fuzz: awkward arguments never crash
-local function fuzz(names)
-  local vals = {
-    function() return nil end, function() return true end, function() return "x" end,
-    function() return 0 end, function() return -1 end, function() return 1e300 end, function() return 0/0 end,
-    function() return 2^63 end, function() return math.maxinteger end, function() return 3.5 end, function() return {} end,
-    function() return {1, 2} end, function() return {-1, 0} end, function() return {dtype = "bogus"} end,
-    function() return {m = 2^40, dims = {2^31, 2^31}, ranks = 2^40, P = 2^40, N = {2^31, 2^31}, K = {2^31, 2^31}} end,
-    function() return tide.zeros(0) end, function() return tide.ones(2, 3) end, function() return tide.tensor(5) end,
-    function() return tide.ones(2, 2, "c128") end, function() return tide.zeros(3, 0) end,
-    function() return tide.irs.simulate{P = 3, N = 2, M = 2, K = 2, T = 3, seed = 1} end,
-  }
-  local calls = 0
-  for _, e in ipairs(names) do
-    local name, fn = e[1], e[2]
-    math.randomseed(7)
-    for i = 1, #vals do
-      for j = 0, 6 do
-        local args = {}
-        if e[3] then args[1] = e[3]() end
-        args[#args + 1] = vals[i]()
-        for _ = 1, j % 4 do args[#args + 1] = vals[math.random(#vals)]() end
-        local ok, err = pcall(fn, table.unpack(args, 1, #args))
-        calls = calls + 1
-        if not ok then assert(type(err) == "string" and #err > 0, name .. ": error is not a message") end
-      end
-    end
-  end
-  return calls
-end
+local fuzz_values = S.awkward{function() return tide.irs.simulate{P = 3, N = 2, M = 2, K = 2, T = 3, seed = 1} end}
 do
   local names = {}
   for k, v in pairs(tide.irs) do if type(v) == "function" then names[#names + 1] = {"tide.irs." .. k, v} end end
   table.sort(names, function(x, y) return x[1] < y[1] end)
-  print("tide.irs fuzz:", fuzz(names), "calls, no crash")
+  print("tide.irs fuzz:", (S.fuzz(names, fuzz_values)), "calls, no crash")
 end
 
 print("test_irs: ok")

@@ -163,3 +163,22 @@ do
   a:requires_grad_(); b:requires_grad_(); c3:requires_grad_()
   tide.autograd.gradcheck(function(x, y, z) local o, st = F.lightning_attention(x, y, z, tide.tensor({0.3}, "f64"), {block = 2, chunks = 3}); return {o, st} end, {a, b, c3})
 end
+
+-- the f32 forward (own microkernel) against the f64 blocked forward: ragged blocks, d and e
+-- not multiples of 16, a start state, both kernel levels
+for level = 0, tide.kernel_level() do
+  tide.set_kernel_level(level)
+  for _, c in ipairs({{2, 3, 150, 20, 33, 64}, {1, 2, 70, 16, 16, 7}, {1, 1, 300, 64, 64, 256}, {1, 2, 5, 3, 2, 1}}) do
+    local B, H, N, d, e, blk = table.unpack(c)
+    local q, k, v = tide.randn(B, H, N, d, {dtype = "f64"}), tide.randn(B, H, N, d, {dtype = "f64"}), tide.randn(B, H, N, e, {dtype = "f64"})
+    q, k = q / math.sqrt(d), k / math.sqrt(d)
+    local sl = tide.nn.lightning_slopes(H):to("f64")
+    local s0 = tide.randn(B, H, d, e, {dtype = "f64"})
+    local o64, st64 = F.lightning_attention(q, k, v, sl, {block = blk, state = s0})
+    local o32, st32 = F.lightning_attention(q:to("f32"), k:to("f32"), v:to("f32"), sl:to("f32"), {block = blk, state = s0:to("f32")})
+    local function rel(a, b) return (a:to("f64") - b):abs():max():item() / (b:abs():max():item() + 1e-12) end
+    assert(rel(o32, o64) < 2e-5, "f32 lightning output, level " .. level)
+    assert(rel(st32, st64) < 2e-5, "f32 lightning state, level " .. level)
+  end
+end
+tide.set_kernel_level(-1)

@@ -426,7 +426,7 @@ do
 end
 
 -- no input crashes the host: every tide.qst function and Pauli method with awkward arguments
--- (the pattern of test_bad_input_fuzz.lua); each call succeeds or raises a message
+-- (support.fuzz with values of its own); each call succeeds or raises a message
 do
   local vals = {
     function() return nil end, function() return true end, function() return "x" end, function() return "XZ" end,
@@ -444,20 +444,7 @@ do
     fns[#fns + 1] = {"pauli:" .. m, function(...) local p = q.pauli("XY"); return p[m](p, ...) end}
   end
   table.sort(fns, function(a, b) return a[1] < b[1] end)
-  local calls = 0
-  for _, e in ipairs(fns) do
-    math.randomseed(7)
-    for i = 1, #vals do
-      for j = 0, 6 do
-        local args = {vals[i]()}
-        for _ = 1, j % 4 do args[#args + 1] = vals[math.random(#vals)]() end
-        local ok, err = pcall(e[2], table.unpack(args, 1, #args))
-        calls = calls + 1
-        assert(ok or (type(err) == "string" and #err > 0), e[1] .. ": error is not a message")
-      end
-    end
-  end
-  assert(calls > 1000)
+  assert(S.fuzz(fns, vals) > 1000)
 end
 
 print("test_qst: ok")

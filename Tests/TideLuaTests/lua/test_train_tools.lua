@@ -444,5 +444,41 @@ S.checkerror("split must be", tide.data.corpus, "pydoc", {split = "test"})
 local hv = tide.data.unigram_entropy(tok:encode(val))
 assert(hv > 2.5 and hv < 5.5, "byte entropy of English reST text: " .. hv)
 
+-- tide.train.evaluate_lm: fixed windows, the global RNG untouched, the mode restored
+do
+  tide.manual_seed(3)
+  local m = tide.models.GPT{vocab = 16, dim = 16, layers = 1, heads = 2, max_len = 8}
+  local ids = tide.arange(1, 200):remainder(16) + 1
+  local o = {batches = 3, batch = 2, block = 8, seed = 5}
+  local before = tide.get_rng_state()
+  local calls = 0
+  local v1 = tide.train.evaluate_lm(m, ids, {batches = 3, batch = 2, block = 8, seed = 5, each = function(mm)
+    assert(mm == m and not mm.training); calls = calls + 1
+  end})
+  assert(calls == 3 and m.training, "each runs per batch in eval mode; train mode restored")
+  assert(tide.get_rng_state():eq(before):all():item(), "the global RNG did not move")
+  -- the same windows as drawing them by hand
+  local g, want = tide.Generator(5), 0
+  m:eval()
+  tide.no_grad(function()
+    for _ = 1, 3 do
+      local x, y = tide.data.random_windows(ids, {batch = 2, block = 8, generator = g})
+      want = want + m:loss(x, y):item()
+    end
+  end)
+  assert(math.abs(v1 - want / 3) <= 1e-12 * want, v1 .. " vs " .. want / 3)
+  assert(tide.train.evaluate_lm(m, ids, o) == v1, "same windows every call")
+  assert(not m.training, "an eval-mode model stays in eval mode")
+  m:train()
+  assert(tide.train.evaluate_lm(m, ids, {batches = 3, batch = 2, block = 8}) ~= v1, "seed 99 by default")
+  S.checkerror("evaluate_lm: batches must be a positive integer, got 0", tide.train.evaluate_lm, m, ids, {batches = 0, batch = 2, block = 8})
+  S.checkerror("evaluate_lm: unknown field 'batchs'", tide.train.evaluate_lm, m, ids, {batchs = 1, batch = 2, block = 8})
+  S.checkerror("evaluate_lm: tokens must be a tensor", tide.train.evaluate_lm, m, {1, 2}, o)
+  S.checkerror("evaluate_lm: model has no loss() method", tide.train.evaluate_lm, {}, ids, o)
+  S.checkerror("evaluate_lm: each must be a function", tide.train.evaluate_lm, m, ids, {batches = 1, batch = 2, block = 8, each = 1})
+  S.checkerror("boom", tide.train.evaluate_lm, m, ids, {batches = 1, batch = 2, block = 8, each = function() error("boom") end})
+  assert(m.training, "the mode is restored after an error")
+end
+
 -- clean up
 os.execute("rm -rf '" .. dir .. "'")
