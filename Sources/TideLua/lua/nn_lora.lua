@@ -85,10 +85,24 @@ function LoRA:delta_weight()
   return tide.no_grad(function() return self.lora_B:matmul(self.lora_A) * self.scaling end)
 end
 
+-- merge keeps the rounding it introduces: with W' = fl(W + D), unmerge computes fl(W' - D) + r
+-- where r = W - fl(W' - D), which gives W back bit for bit when r is exact (checked at merge;
+-- it is in practice, as the error of a float sum is representable). In the rare case it is not,
+-- the pre-merge weight itself is kept and restored. Memory: one weight-sized tensor per merged
+-- adapter, freed by unmerge.
 function LoRA:merge()
   if self.merged then error("LoRA:merge: the adapter is already merged", 2) end
   local w, d = self.base.weight, self:delta_weight()
-  tide.no_grad(function() w:add_(d) end)
+  tide.no_grad(function()
+    local w0 = w:clone()
+    w:add_(d)
+    local r = w0 - (w - d)
+    if ((w - d) + r):eq(w0):all():item() then
+      self._merge_residual, self._merge_base = r, nil
+    else
+      self._merge_residual, self._merge_base = nil, w0
+    end
+  end)
   self.merged = true
   return self
 end
@@ -96,12 +110,16 @@ end
 function LoRA:unmerge()
   if not self.merged then error("LoRA:unmerge: the adapter is not merged", 2) end
   local w, d = self.base.weight, self:delta_weight()
-  tide.no_grad(function() w:sub_(d) end)
+  tide.no_grad(function()
+    if self._merge_base then w[{}] = self._merge_base
+    else w:sub_(d); w:add_(self._merge_residual or 0) end
+  end)
+  self._merge_residual, self._merge_base = nil, nil
   self.merged = false
   return self
 end
-doc(LoRA.merge, "m:merge() -> m with base.weight += (alpha / rank) B A; forward is then the plain Linear. Undo with m:unmerge().")
-doc(LoRA.unmerge, "m:unmerge() -> m with base.weight -= (alpha / rank) B A (the same product merge added); the adapter is used again.")
+doc(LoRA.merge, "m:merge() -> m with base.weight += (alpha / rank) B A; forward is then the plain Linear. Undo with m:unmerge(), which restores the weight bit for bit.")
+doc(LoRA.unmerge, "m:unmerge() -> m with base.weight -= (alpha / rank) B A plus the rounding merge introduced: the pre-merge weight exactly; the adapter is used again.")
 
 function LoRA:extra_repr()
   return ("rank=%d, alpha=%g, scaling=%g, dropout=%g%s"):format(self.rank, self.alpha, self.scaling, self.dropout,

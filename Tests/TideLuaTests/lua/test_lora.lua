@@ -36,6 +36,7 @@ do
   assert(maxdiff(m(x), lin(x)) == 0)                                -- now just the Linear
   m:unmerge()
   assert(not m.merged and maxdiff(lin.weight, w0) < 1e-12)
+  assert(lin.weight:eq(w0):all():item(), "unmerge restores the weight bit for bit")
   assert(maxdiff(m(x), fx.y) < 1e-12)
   S.checkerror("LoRA:unmerge: the adapter is not merged", m.unmerge, m)
   m:merge()
@@ -145,6 +146,27 @@ S.checkerror("lora_parameters: expected a module, got a nil", nn.lora_parameters
 do
   local m = nn.LoRA.wrap(nn.Linear(3, 2), {rank = 1})
   S.checkerror("base (Linear): linear: input has shape 4x5", m, tide.randn(4, 5))
+end
+
+
+-- f32: merge / unmerge cycles give the pretrained weight back bit for bit, and the kept
+-- rounding residual is not part of the state dict
+do
+  tide.manual_seed(3)
+  local lin = tide.nn.Linear(64, 48)
+  local m = tide.nn.LoRA.wrap(lin, {rank = 4, alpha = 8})
+  tide.no_grad(function() m.lora_B[{}] = tide.randn(48, 4) * 0.5 end)
+  local w0 = lin.weight:clone()
+  local keys = {}
+  for k in pairs(m:state_dict()) do keys[#keys + 1] = k end
+  for _ = 1, 5 do
+    m:merge()
+    local n = 0
+    for _ in pairs(m:state_dict()) do n = n + 1 end
+    assert(n == #keys, "merge adds nothing to the state dict")
+    m:unmerge()
+    assert(lin.weight:eq(w0):all():item(), "f32 unmerge is bit-exact")
+  end
 end
 
 print("test_lora: ok")
