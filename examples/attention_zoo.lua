@@ -93,17 +93,7 @@ end
 ---------------------------------------------------------------------------------------------
 
 local function evaluate(model)
-  local g = tide.Generator(99)
-  model:eval()
-  local total = 0
-  tide.no_grad(function()
-    for _ = 1, cfg.eval_batches do
-      local x, y = tide.data.random_windows(val_ids, {batch = cfg.batch, block = cfg.block, generator = g})
-      total = total + model:loss(x, y):item()
-    end
-  end)
-  model:train()
-  return total / cfg.eval_batches
+  return tide.train.evaluate_lm(model, val_ids, {batches = cfg.eval_batches, batch = cfg.batch, block = cfg.block})
 end
 
 local log = tide.train.Logger(out .. "/metrics.jsonl")

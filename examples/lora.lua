@@ -57,17 +57,7 @@ tide.manual_seed(seed)
 local model = tide.models.GPT{vocab = tok.vocab_size, dim = cfg.dim, layers = cfg.layers, heads = cfg.heads, max_len = cfg.block}
 
 local function evaluate(ids)
-  local g = tide.Generator(99)
-  model:eval()
-  local total = 0
-  tide.no_grad(function()
-    for _ = 1, cfg.eval_batches do
-      local x, y = tide.data.random_windows(ids, {batch = cfg.batch, block = cfg.block, generator = g})
-      total = total + model:loss(x, y):item()
-    end
-  end)
-  model:train()
-  return total / cfg.eval_batches
+  return tide.train.evaluate_lm(model, ids, {batches = cfg.eval_batches, batch = cfg.batch, block = cfg.block})
 end
 
 local log = tide.train.Logger(out .. "/metrics.jsonl")
