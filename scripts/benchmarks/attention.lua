@@ -8,14 +8,7 @@
 tide.set_num_threads(2)
 tide.manual_seed(0)
 local F = tide.F
-local function best(n, fn)
-  local b = math.huge
-  for _ = 1, n do
-    local t0 = tide.clock(); fn(); local t = tide.clock() - t0
-    if t < b then b = t end
-  end
-  return b
-end
+local best = require("bench_common").best
 local function qkv(n) return tide.randn(1, 8, n, 64), tide.randn(1, 8, n, 64), tide.randn(1, 8, n, 64) end
 
 for _, n in ipairs({512, 1024, 2048, 4096}) do

@@ -1,13 +1,6 @@
 -- Tide side of scripts/bench: prints "name seconds" lines (best of several runs, wall clock).
 tide.set_num_threads(2)
-local function best(n, fn)
-  local b = math.huge
-  for _ = 1, n do
-    local t0 = tide.clock(); fn(); local t = tide.clock() - t0
-    if t < b then b = t end
-  end
-  return b
-end
+local best = require("bench_common").best
 for _, n in ipairs({512, 1024, 2048}) do
   local a, b = tide.randn(n, n), tide.randn(n, n)
   print(("gemm_f32_%d %.9f"):format(n, best(5, function() return a:matmul(b) end)))

@@ -6,14 +6,7 @@
 --   qst_measure_n6_M1e6_Q100
 tide.set_num_threads(2)
 local q = tide.qst
-local function best(n, fn)
-  local b = math.huge
-  for _ = 1, n do
-    local t0 = tide.clock(); fn(); local t = tide.clock() - t0
-    if t < b then b = t end
-  end
-  return b
-end
+local best = require("bench_common").best
 for _, n in ipairs({6, 8}) do
   local g = tide.Generator(n)
   local rho = q.random_state(n, {rank = 2, generator = g})

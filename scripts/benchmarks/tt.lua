@@ -8,14 +8,7 @@
 --   frsubgm_iter      one FRSubGM iteration at the same size
 local threads = tonumber(os.getenv("TIDE_BENCH_THREADS") or "2")
 tide.set_num_threads(threads)
-local function best(n, fn)
-  local b = math.huge
-  for _ = 1, n do
-    local t0 = tide.clock(); fn(); local t = tide.clock() - t0
-    if t < b then b = t end
-  end
-  return b
-end
+local best = require("bench_common").best
 local g = tide.Generator(0)
 local x6 = tide.randn({8, 8, 8, 8, 8, 8}, {dtype = "f64", generator = g})
 print(("ttsvd_8^6_r4 %.9f"):format(best(10, function() return tide.tt.svd(x6, {ranks = 4}) end)))

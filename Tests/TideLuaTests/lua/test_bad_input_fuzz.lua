@@ -27,11 +27,11 @@ table.sort(names, function(a, b) return a[1] < b[1] end)
 local skip = {["tide.set_num_threads"] = true, ["tide.manual_seed"] = false, ["tide.empty_cache"] = true,
   -- these write files named after their (fuzzed) arguments
   ["tide.save"] = true, ["tide.train.save_checkpoint"] = true, ["tide.fs.mkdir_p"] = true}
-local todo = {}
+local targets = {}
 for _, e in ipairs(names) do
   if not skip[e[1]] and not e[1]:match("^method free") then
-    todo[#todo + 1] = e
+    targets[#targets + 1] = e
   end
 end
-local calls, errors = S.fuzz(todo, vals, {rounds = 13})
+local calls, errors = S.fuzz(targets, vals, {rounds = 13})
 print(calls, "calls,", errors, "errors, no crash")
