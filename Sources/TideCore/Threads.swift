@@ -5,8 +5,8 @@
 //
 // Parallelism lives at one level at a time: a kernel that splits over the cores runs
 // single-threaded BLAS inside; a single big GEMM lets OpenBLAS use the cores.
-import Dispatch
 import COpenBLAS
+import _CTideKernels
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -27,6 +27,8 @@ public enum Threads {
     }
 
     /// Calls body(lo, hi) over [0, n) split into at most `count` ranges of at least `grain`.
+    /// The ranges depend only on n, grain and count, never on which thread runs them. They run
+    /// on Tide's own worker pool (_CTideKernels/pool.c); a call from inside a range runs inline.
     public static func parallelFor(_ n: Int, grain: Int, _ body: (Int, Int) throws -> Void) throws {
         let parts = min(count, max(1, n / max(grain, 1)))
         if parts <= 1 { try body(0, n); return }
@@ -34,11 +36,27 @@ public enum Threads {
         errors.initialize(repeating: nil, count: parts)
         defer { errors.deinitialize(count: parts); errors.deallocate() }
         withoutActuallyEscaping(body) { b in
-            DispatchQueue.concurrentPerform(iterations: parts) { p in
-                let lo = n * p / parts, hi = n * (p + 1) / parts
-                do { try b(lo, hi) } catch { errors[p] = error }
+            var job = PoolJob(n: n, parts: parts, body: b, errors: errors)
+            withUnsafeMutablePointer(to: &job) { jp in
+                tide_pool_run(parts, { ctx, p in
+                    let job = ctx!.assumingMemoryBound(to: PoolJob.self)
+                    let n = job.pointee.n, parts = job.pointee.parts, part = Int(p)
+                    do { try job.pointee.body(n * part / parts, n * (part + 1) / parts) } catch { job.pointee.errors[part] = error }
+                }, UnsafeMutableRawPointer(jp))
             }
         }
         for p in 0 ..< parts { if let e = errors[p] { throw e } }
     }
+
+    /// How long an idle pool worker spins before sleeping (microseconds).
+    public static func setSpin(microseconds: Int) { tide_pool_set_spin_us(microseconds) }
+}
+
+/// What the pool's C trampoline needs: read-only while the parts run (each writes only its
+/// own error slot).
+private struct PoolJob {
+    let n: Int
+    let parts: Int
+    let body: (Int, Int) throws -> Void
+    let errors: UnsafeMutablePointer<Error?>
 }
