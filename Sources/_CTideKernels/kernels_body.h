@@ -147,23 +147,50 @@ TIDE_TGT double TIDE_FN(sum_f64)(const double *restrict x, size_t n) {
   return s;
 }
 
-// max with NaN propagation. Eight explicit lanes: a plain select reduction does not vectorize
-// without fast-math, but eight independent lanes map onto one vector max per step.
+// max with NaN propagation: four vector accumulators (lane maxima ignore NaN) (one would wait on the max latency every
+// step), and an unordered compare that remembers whether any lane saw a NaN.
 TIDE_TGT float TIDE_FN(max_f32)(const float *restrict x, size_t n) {
-  float lane[8], bad[8];
-  for (int k = 0; k < 8; k++) { lane[k] = x[0]; bad[k] = 0; }
+  typedef float v8f __attribute__((vector_size(32), aligned(4)));
+  typedef int v8i __attribute__((vector_size(32)));
+  if (n == 0) return -__builtin_inff();
   size_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int k = 0; k < 8; k++) {
-      float v = x[i + k];
-      lane[k] = v > lane[k] ? v : lane[k];
-      bad[k] = v != v ? 1.0f : bad[k];
+  float m = x[0];
+  int nan = 0;
+  if (n >= 32) {
+    v8f m0 = *(const v8f *)x, m1 = m0, m2 = m0, m3 = m0;
+    v8i bad = {0};
+    for (; i + 32 <= n; i += 32) {
+      v8f a = *(const v8f *)(x + i), b = *(const v8f *)(x + i + 8);
+      v8f c = *(const v8f *)(x + i + 16), d = *(const v8f *)(x + i + 24);
+      m0 = __builtin_elementwise_max(m0, a); m1 = __builtin_elementwise_max(m1, b);
+      m2 = __builtin_elementwise_max(m2, c); m3 = __builtin_elementwise_max(m3, d);
+      bad |= (a != a) | (b != b) | (c != c) | (d != d);
     }
-  float m = lane[0];
-  int nan = bad[0] != 0;
-  for (int k = 1; k < 8; k++) { m = lane[k] > m ? lane[k] : m; nan |= bad[k] != 0; }
+    m0 = __builtin_elementwise_max(__builtin_elementwise_max(m0, m1), __builtin_elementwise_max(m2, m3));
+    for (int k = 0; k < 8; k++) { m = m0[k] > m ? m0[k] : m; nan |= bad[k] != 0; }
+  }
   for (; i < n; i++) { m = x[i] > m ? x[i] : m; nan |= x[i] != x[i]; }
   return nan ? __builtin_nanf("") : m;
+}
+
+// exp for x <= 0 (a value minus its row max): expf_poly without the overflow branch, which
+// such inputs never take; below -87.3 gives 0, NaN passes through.
+static inline TIDE_TGT float TIDE_FN(expf_nonpos)(float x) {
+  float xc = x < -87.3f ? -87.3f : x;
+  float n = __builtin_roundevenf(xc * 1.44269504088896341f);
+  float r = xc - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  int32_t e = ((int32_t)n + 127) << 23;
+  float scale;
+  __builtin_memcpy(&scale, &e, 4);
+  return x < -87.3f ? 0.0f : p * scale;
 }
 
 // softmax over rows of length n (y may not alias x): max, exp(x - max), scale by 1/sum.
@@ -172,11 +199,17 @@ TIDE_TGT void TIDE_FN(softmax_rows_f32)(const float *restrict x, float *restrict
     const float *xr = x + r * n;
     float *yr = y + r * n;
     float m = TIDE_FN(max_f32)(xr, n);
-    if (m != m || m == __builtin_inff() || m == -__builtin_inff()) m = 0;  // keep inf/NaN rows honest
+    int reset = m != m || m == __builtin_inff() || m == -__builtin_inff();
+    if (reset) m = 0;  // keep inf/NaN rows honest
     float s = 0;
-    {
+    if (reset) {
+      // m was reset: x - m may be positive (+inf in the row), so the full exp
 #pragma clang fp reassociate(on)
-      for (size_t i = 0; i < n; i++) { float e = TIDE_FN(expf_poly)(xr[i] - m); yr[i] = e; s += e; }
+      for (size_t i = 0; i < n; i++) { float e = TIDE_FN(expf_poly)(xr[i]); yr[i] = e; s += e; }
+    } else {
+#pragma clang fp reassociate(on)
+#pragma clang loop vectorize(enable) interleave_count(2)
+      for (size_t i = 0; i < n; i++) { float e = TIDE_FN(expf_nonpos)(xr[i] - m); yr[i] = e; s += e; }
     }
     if (log) {
       float ls = m + __builtin_logf(s);

@@ -85,7 +85,9 @@ static void run_parts(uint32_t gen) {
 
 static void *worker_main(void *arg) {
   (void)arg;
-  uint32_t seen = atomic_load_explicit(&wake_gen, memory_order_acquire);
+  // 0, not the current generation: a worker started for a job must still take part in it
+  // (a claim on a finished job finds nothing to do)
+  uint32_t seen = 0;
   for (;;) {
     uint32_t g = atomic_load_explicit(&wake_gen, memory_order_acquire);
     if (g == seen) {
