@@ -213,13 +213,30 @@ function Attention:forward(x, cache)
   return y
 end
 
--- append new (B, H, T, D) rows to cache[key] along dim 3
+-- append new (B, H, T, D) rows to cache[key] along dim 3. The rows live in a buffer with
+-- spare capacity (cache.buffers[key]; it grows by a quarter, at least 256 rows, when full), so
+-- a decoded token writes one row instead of copying the whole cache. cache[key] is the view of
+-- the rows in use, so cache[key]:numel() counts the cache itself, not the slack.
 local function append(cache, key, t)
   if not cache then return t end
-  local old = cache[key]
-  local all = old and tide.cat({old, t:detach()}, 3) or t:detach():contiguous()
+  local old, T = cache[key], t:size(3)
+  local bufs = cache.buffers or {}
+  cache.buffers = bufs
+  local buf = bufs[key]
+  local len = old and old:size(3) or 0
+  if not buf or len + T > buf:size(3) then
+    local B, H, D = t:size(1), t:size(2), t:size(4)
+    local grown = tide.empty({B, H, len + T + math.max(256, (len + T) // 4), D}, t:dtype())
+    if old then grown:narrow(3, 1, len)[{}] = old end
+    buf = grown
+    bufs[key] = buf
+  end
+  buf:narrow(3, len + 1, T)[{}] = t:detach()
+  local all = buf:narrow(3, 1, len + T)
   cache[key] = all
-  return old and tide.cat({old, t}, 3) or t
+  -- while autograd records, the result must lead back to t: the cached rows join it by cat
+  if t.requires_grad and tide.is_grad_enabled() then return old and tide.cat({old, t}, 3) or t end
+  return all
 end
 
 function Attention:_forward_mha(x, cache, start)
