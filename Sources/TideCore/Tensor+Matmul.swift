@@ -119,6 +119,12 @@ extension Tensor {
                      beta: Double = 0) {
         let N = Int32(n), M = Int32(m), K = Int32(k)
         if k == 0 { if beta == 0 { c.initializeMemory(as: UInt8.self, repeating: 0, count: n * m * t.itemSize) }; return }
+        if (n == 1 || m == 1) && (t == .f32 || t == .f64) {
+            // a single row or column: GEMV. GEMM would pack the whole matrix operand for one
+            // vector (that packing was a third of a decode step's time).
+            gemv(t, n, m, k, a, ta, lda, b, tb, ldb, c, ldc, beta: beta)
+            return
+        }
         let TA = ta ? CblasTrans : CblasNoTrans, TB = tb ? CblasTrans : CblasNoTrans
         let LA = Int32(lda), LB = Int32(ldb), LC = Int32(ldc)
         switch t {
@@ -136,6 +142,35 @@ extension Tensor {
             cblas_zgemm(CblasRowMajor, TA, TB, N, M, K, &one, a, LA, b, LB, &zero, c, LC)
         default:
             fatalError("gemm: integral types are computed in f64 by matmul")
+        }
+    }
+}
+
+extension Tensor {
+    /// gemm's n == 1 or m == 1 case for f32/f64 as one GEMV on the matrix operand.
+    ///     n == 1: c (m) = op(B)^T x, x = the row of op(A) (stride lda when A is transposed)
+    ///     m == 1: c (n) = op(A) x, x = the column of op(B) (stride ldb unless B is transposed),
+    ///             written ldc apart
+    static func gemv(_ t: DType, _ n: Int, _ m: Int, _ k: Int, _ a: UnsafeMutableRawPointer, _ ta: Bool, _ lda: Int,
+                     _ b: UnsafeMutableRawPointer, _ tb: Bool, _ ldb: Int, _ c: UnsafeMutableRawPointer, _ ldc: Int,
+                     beta: Double) {
+        let (mat, trans, rows, cols, ld, x, incx, incy): (UnsafeMutableRawPointer, Bool, Int, Int, Int, UnsafeMutableRawPointer, Int, Int)
+        if n == 1 {
+            // op(B) is (k, m): stored (k, m) row-major when !tb (use its transpose), (m, k) when tb
+            (mat, trans, rows, cols, ld) = tb ? (b, false, m, k, ldb) : (b, true, k, m, ldb)
+            (x, incx, incy) = (a, ta ? lda : 1, 1)
+        } else {
+            // op(A) is (n, k): stored (n, k) when !ta, (k, n) when ta (use its transpose)
+            (mat, trans, rows, cols, ld) = ta ? (a, true, k, n, lda) : (a, false, n, k, lda)
+            (x, incx, incy) = (b, tb ? 1 : ldb, ldc)
+        }
+        let T = trans ? CblasTrans : CblasNoTrans
+        if t == .f32 {
+            cblas_sgemv(CblasRowMajor, T, Int32(rows), Int32(cols), 1, mat.assumingMemoryBound(to: Float.self), Int32(Swift.max(ld, 1)),
+                        x.assumingMemoryBound(to: Float.self), Int32(incx), Float(beta), c.assumingMemoryBound(to: Float.self), Int32(incy))
+        } else {
+            cblas_dgemv(CblasRowMajor, T, Int32(rows), Int32(cols), 1, mat.assumingMemoryBound(to: Double.self), Int32(Swift.max(ld, 1)),
+                        x.assumingMemoryBound(to: Double.self), Int32(incx), beta, c.assumingMemoryBound(to: Double.self), Int32(incy))
         }
     }
 }
