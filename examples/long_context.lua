@@ -6,10 +6,13 @@
 --   tide examples/long_context.lua --quick      small lengths (what the tests run)
 --   tide examples/long_context.lua              1K .. 256K where time and memory allow (~8 min)
 --   options: --out DIR (default runs/long_context), --max N (longest length), --budget SEC,
+--            --chunk T (prefill T tokens per forward; 0: the whole prompt in one forward),
 --            --in-process (measure every model in this process instead of one child each)
 --
--- For each model and length N (doubling), it prefills N tokens into a fresh cache (one
--- forward, no autograd), then decodes tokens one at a time from that cache and reports:
+-- For each model and length N (doubling), it prefills N tokens into a fresh cache (no autograd;
+-- chunked, --chunk tokens per forward, 8192 in full mode, as serving stacks do: the working
+-- set of one forward then stays the size of a chunk instead of growing with N), then decodes
+-- tokens one at a time from that cache and reports:
 --   prefill seconds (best of up to 3); decode seconds per token (the fastest of the decoded
 --   tokens: on a shared machine the least disturbed one); the cache's tensor bytes (KV rows for
 --   softmax layers, the state for lightning layers); tide.memory_allocated() after the prefill;
@@ -35,7 +38,7 @@
 --   lightning prefill ~ N^1.03, decode per token ~ N^0.02 (fit over 8K .. 256K): both checks yes
 
 local o = tide.util.args(arg, {{"--quick"}, {"--out DIR", "string", "runs/long_context"}, {"--max N", "int"},
-                               {"--budget SEC", "number"}, {"--in-process"},
+                               {"--budget SEC", "number"}, {"--in-process"}, {"--chunk T", "int"},
                                {"--only MODEL", "string", help = "internal: the child process for one model"}})
 local quick, out, max_arg, budget_arg, only, in_process = o.quick, o.out, o.max, o.budget, o.only, o.in_process
 
@@ -43,6 +46,8 @@ local cfg = quick and {dim = 64, heads = 1, layers = 8, min_len = 256, max_len =
                    or {dim = 128, heads = 2, layers = 8, min_len = 1024, max_len = 262144, always = 65536, budget = 90, decode = 24}
 cfg.max_len = max_arg or cfg.max_len
 cfg.budget = budget_arg or cfg.budget
+cfg.chunk = o.chunk or (quick and 1024 or 8192)
+if cfg.chunk < 0 then error("long_context: --chunk expects 0 (no chunking) or a positive token count, got " .. cfg.chunk) end
 
 local models = {
   {name = "softmax", layout = "S", id = "softmax"},
@@ -109,9 +114,9 @@ end
 
 local free = meminfo("MemAvailable") or 8 * 2 ^ 30
 if not only then
-  print(("%d-layer GPTs, dim %d, %d heads of %d, vocab 256; lengths %d .. %d (all models up to %d); budget %.0f s per prefill beyond; %.1f GiB available")
+  print(("%d-layer GPTs, dim %d, %d heads of %d, vocab 256; lengths %d .. %d (all models up to %d); budget %.0f s per prefill beyond; prefill %s; %.1f GiB available")
     :format(cfg.layers, cfg.dim, cfg.heads, cfg.dim // cfg.heads, cfg.min_len, cfg.max_len, math.min(cfg.always, cfg.max_len),
-            cfg.budget, free / 2 ^ 30))
+            cfg.budget, cfg.chunk > 0 and ("in chunks of " .. cfg.chunk .. " tokens") or "in one forward", free / 2 ^ 30))
 end
 local can_reset = reset_peak()
 if not can_reset then print("(peak RSS cannot be reset here: the VmHWM column is the process peak so far)") end
@@ -152,7 +157,10 @@ local function measure(m, log)
       if can_reset then reset_peak() end
       local t0 = tide.clock()
       caches = gpt:new_cache()
-      tide.no_grad(function() gpt(idx, caches) end)
+      tide.no_grad(function()
+        local step = cfg.chunk > 0 and cfg.chunk or N
+        for c0 = 1, N, step do gpt(idx:narrow(2, c0, math.min(step, N - c0 + 1)), caches) end
+      end)
       best = math.min(best, tide.clock() - t0)
     end
     local peak = status("VmHWM") or 0
@@ -200,7 +208,7 @@ for mi, m in ipairs(models) do
   if spawn then
     io.stdout:flush()
     local cmd = {shell_quote(exe), shell_quote(script), "--only", m.id, "--out", shell_quote(out),
-                 "--max", cfg.max_len, "--budget", cfg.budget}
+                 "--max", cfg.max_len, "--budget", cfg.budget, "--chunk", cfg.chunk}
     if quick then cmd[#cmd + 1] = "--quick" end
     local ok, how, code = os.execute(table.concat(cmd, " "))
     if not ok then error(("long_context: the child for %s failed (%s %s)"):format(m.name, tostring(how), tostring(code))) end
