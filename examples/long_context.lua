@@ -29,13 +29,15 @@
 -- (slope close to 0; softmax grows with the cache). Outputs: results.jsonl, prefill.svg,
 -- decode.svg, memory.svg (log-log axes).
 --
--- What the full run measured (2026-11-27, 2 shared cores, 6.6 min; details in docs/attention.md):
+-- What the full run measured (2026-11-27, 2 shared cores, 4.2 min, chunks of 8192; details in
+-- docs/attention.md):
 --   N       prefill s: softmax / lightning / hybrid    decode ms/token: softmax / lightning / hybrid
---   1K                 0.150  /  0.104    / 0.122                        10.2  /  3.20     / 4.21
---   16K                11.7   /  1.31     / 2.17                         53.5  /  2.72     / 9.75
---   64K                152    /  4.80     / 20.3                         713   /  2.80     / 48.2
---   256K               -      /  23.9     / -                            -     /  2.47     / -
---   lightning prefill ~ N^1.03, decode per token ~ N^0.02 (fit over 8K .. 256K): both checks yes
+--   1K                 0.086  /  0.088    / 0.091                        2.13  /  1.61     / 1.74
+--   16K                6.67   /  1.05     / 1.74                         14.3  /  0.93     / 3.11
+--   64K                90.8   /  4.35     / 15.2                         56.6  /  0.83     / 7.70
+--   256K               -      /  16.1     / -                            -     /  0.90     / -
+--   lightning prefill ~ N^0.99, decode per token ~ N^0.02 (fit over 8K .. 256K): both checks yes;
+--   lightning's peak RSS 137-139 MiB from 16K to 256K
 
 local o = tide.util.args(arg, {{"--quick"}, {"--out DIR", "string", "runs/long_context"}, {"--max N", "int"},
                                {"--budget SEC", "number"}, {"--in-process"}, {"--chunk T", "int"},
