@@ -58,8 +58,52 @@ static inline TIDE_TGT float TIDE_FN(tanhf_poly)(float x) {
   return x != x ? x : (x < 0 ? -y : y);
 }
 
+// Streaming (non-temporal) stores for big outputs: a result of several MiB would evict the
+// inputs from L3 and first read every output line (write-allocate); storing around the caches
+// made a 4M-element add 1.5x faster here. Below the threshold the output stays cached for the
+// next op. VEC is the element type's 32-byte vector; OP one of + - * /.
+#define TIDE_NT_MIN ((size_t)1 << 20)
+#if defined(__x86_64__)
+#define TIDE_SFENCE() __builtin_ia32_sfence()
+#else
+#define TIDE_SFENCE() ((void)0)
+#endif
+#define TIDE_BIN_NT(T, VEC, W, OP, LA, LB, SA, SB)                                              \
+  do {                                                                                          \
+    size_t i = 0;                                                                               \
+    for (; i < n && ((uintptr_t)(y + i) & 31) != 0; i++) y[i] = SA OP SB;                      \
+    for (; i + W <= n; i += W) __builtin_nontemporal_store((LA) OP (LB), (VEC *)(y + i));      \
+    for (; i < n; i++) y[i] = SA OP SB;                                                         \
+    TIDE_SFENCE();                                                                              \
+  } while (0)
+#define TIDE_BIN_NT_OPS(T, VEC, W, LA, LB, SA, SB)                                              \
+  switch (op) {                                                                                 \
+    case TIDE_OP_ADD: TIDE_BIN_NT(T, VEC, W, +, LA, LB, SA, SB); return;                        \
+    case TIDE_OP_SUB: TIDE_BIN_NT(T, VEC, W, -, LA, LB, SA, SB); return;                        \
+    case TIDE_OP_MUL: TIDE_BIN_NT(T, VEC, W, *, LA, LB, SA, SB); return;                        \
+    case TIDE_OP_DIV: TIDE_BIN_NT(T, VEC, W, /, LA, LB, SA, SB); return;                        \
+    default: break;                                                                             \
+  }
+#define TIDE_BIN_NT_MODES(T, VEC, VECU, W)                                                      \
+  if (n >= TIDE_NT_MIN) {                                                                       \
+    if (mode == TIDE_MODE_VV) {                                                                 \
+      TIDE_BIN_NT_OPS(T, VEC, W, *(const VECU *)(a + i), *(const VECU *)(b + i), a[i], b[i])    \
+    } else if (mode == TIDE_MODE_VS) {                                                          \
+      const T s = b[0];                                                                         \
+      const VEC sv = s - (VEC){0};                                                              \
+      TIDE_BIN_NT_OPS(T, VEC, W, *(const VECU *)(a + i), sv, a[i], s)                          \
+    } else {                                                                                    \
+      const T s = a[0];                                                                         \
+      const VEC sv = s - (VEC){0};                                                              \
+      TIDE_BIN_NT_OPS(T, VEC, W, sv, *(const VECU *)(b + i), s, b[i])                          \
+    }                                                                                           \
+  }
+
 TIDE_TGT void TIDE_FN(binary_f32)(int op, const float *a, const float *b,
                                   float *y, size_t n, int mode) {
+  typedef float v8f __attribute__((vector_size(32)));
+  typedef float v8fu __attribute__((vector_size(32), aligned(4)));
+  TIDE_BIN_NT_MODES(float, v8f, v8fu, 8)
 #define TIDE_BIN_LOOP(T, A, B)                                                                 \
   switch (op) {                                                                                \
     case TIDE_OP_ADD: for (size_t i = 0; i < n; i++) y[i] = A + B; break;                     \
@@ -78,6 +122,9 @@ TIDE_TGT void TIDE_FN(binary_f32)(int op, const float *a, const float *b,
 
 TIDE_TGT void TIDE_FN(binary_f64)(int op, const double *a, const double *b,
                                   double *y, size_t n, int mode) {
+  typedef double v4d __attribute__((vector_size(32)));
+  typedef double v4du __attribute__((vector_size(32), aligned(8)));
+  TIDE_BIN_NT_MODES(double, v4d, v4du, 4)
   if (mode == TIDE_MODE_VV) { TIDE_BIN_LOOP(double, a[i], b[i]) }
   else if (mode == TIDE_MODE_VS) { const double s = b[0]; TIDE_BIN_LOOP(double, a[i], s) }
   else { const double s = a[0]; TIDE_BIN_LOOP(double, s, b[i]) }
