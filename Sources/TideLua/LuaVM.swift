@@ -74,6 +74,14 @@ public final class LuaVM {
     /// Registry references to the tensor metatable, the tide table and the docs table.
     public internal(set) var tensorMetatable: Int32 = LUA_NOREF
     public internal(set) var tideTableRef: Int32 = LUA_NOREF
+    /// The collector pause Tide last set (TensorUserdata.pace); 0 once the script has set the
+    /// collector's mode or parameters itself.
+    var gcPause: Int32 = 0
+    /// Tensor pushes since the pause was last checked.
+    var pushesSincePace = 0
+    /// The lowest Lua heap count (KiB) over the current window of pace calls, and their number.
+    var heapLowKB = Int.max
+    var paceCalls = 0
     var docsRef: Int32 = LUA_NOREF
     public internal(set) var generatorMetatable: Int32 = LUA_NOREF
     /// Bytes the Lua heap may grow to, and the largest single allocation it grants.
@@ -106,6 +114,12 @@ public final class LuaVM {
         Unmanaged<LuaVM>.fromOpaque(tide_extraspace(L).pointee!).takeUnretainedValue()
     }
 
+    /// Runs body with the VM that owns L, without retaining it (the tensor push path).
+    @inline(__always)
+    static func withOwner<R>(_ L: OpaquePointer, _ body: (LuaVM) -> R) -> R {
+        Unmanaged<LuaVM>.fromOpaque(tide_extraspace(L).pointee!)._withUnsafeGuaranteedRef(body)
+    }
+
     /// The registry reference of the tensor metatable of L's VM, read without retaining the VM
     /// (this is on the path of every tensor argument check).
     @inline(__always)
@@ -127,7 +141,10 @@ public final class LuaVM {
         // buffers, and an intermediate that lives through one training step (forward to
         // backward) ages into the old generation, which only a rare major collection frees.
         // Measured on the GPT benchmark: peak RSS 1.09 GB generational, 0.31 GB incremental.
-        _ = tide_gcinc(L)
+        // The pause starts at Lua's 200 and then follows the heap once tensors are made
+        // (TensorUserdata.pace), so a script without tensors keeps stock Lua's behaviour.
+        _ = tide_gcinc_pause(L, 200)
+        gcPause = 200
     }
 
     // MARK: bindings

@@ -23,3 +23,41 @@ do
 end
 assert(tide.memory_allocated() <= mid - 2^20 + 64)
 S.checkerror("use of a freed tensor", function() return x:sum() end)
+
+-- Collector pacing (TensorUserdata.pace): tensor pushes set the collector's pause from the
+-- live Lua heap. Small heap: the pause rises (small tensor ops then do not spend their time
+-- re-marking the heap) but garbage stays within tens of MiB. Big live heap: the pause comes
+-- back to Lua's 200, so the heap peaks near twice its live size. The pure-Lua churn after the
+-- tensor ops sees the pause those ops left.
+local function tensor_ops(n)
+  local a, b = tide.randn(16), tide.randn(16)
+  for _ = 1, n do local c = a + b end
+end
+local function lua_churn(n)
+  local peak = 0
+  for i = 1, n do
+    local junk = {i, i + 1}
+    if i % 256 == 0 then peak = math.max(peak, collectgarbage("count") * 1024) end
+  end
+  return peak
+end
+collectgarbage(); collectgarbage()
+local heap0 = collectgarbage("count") * 1024
+tensor_ops(20000)
+local ph = lua_churn(2000000)
+assert(ph < heap0 + 48 * 2^20, ("small heap: Lua heap peaked at %.1f MiB over a %.1f MiB live heap"):format(ph / 2^20, heap0 / 2^20))
+local keep = {}
+for i = 1, 400000 do keep[i] = {i} end  -- about 40 MiB live
+collectgarbage(); collectgarbage()
+local live = collectgarbage("count") * 1024
+tensor_ops(20000)
+ph = lua_churn(2000000)
+assert(ph < 2.6 * live, ("big heap: Lua heap peaked at %.0f MiB over %.0f MiB live"):format(ph / 2^20, live / 2^20))
+keep = nil
+collectgarbage()
+
+-- a script that picks the collector's mode keeps it (the prelude's wrapper only passes it on)
+assert(collectgarbage("generational") == "incremental")
+assert(collectgarbage("incremental") == "generational")
+local t = tide.zeros(4)
+assert(collectgarbage("count") > 0 and collectgarbage("step") ~= nil and t:numel() == 4)
