@@ -13,7 +13,7 @@ local function qkv(n) return tide.randn(1, 8, n, 64), tide.randn(1, 8, n, 64), t
 
 for _, n in ipairs({512, 1024, 2048, 4096}) do
   local q, k, v = qkv(n)
-  local reps = n <= 1024 and 10 or 4
+  local reps = n <= 2048 and 10 or 6
   print(("attn_sdpa_causal_fwd_%d %.6g"):format(n, best(reps, function() return F.scaled_dot_product_attention(q, k, v, {causal = true}) end)))
   q:requires_grad_(); k:requires_grad_(); v:requires_grad_()
   print(("attn_sdpa_causal_fwdbwd_%d %.6g"):format(n, best(reps, function()

@@ -88,7 +88,7 @@ with torch.no_grad():
     check()
 for n in (512, 1024, 2048, 4096):
     q, k, v = qkv(n)
-    reps = 10 if n <= 1024 else 4
+    reps = 10 if n <= 2048 else 6
     with torch.no_grad():
         rows.append(("attn_sdpa_causal_fwd_%d" % n, best(reps, lambda: F.scaled_dot_product_attention(q, k, v, is_causal=True))))
     for t in (q, k, v):

@@ -142,6 +142,16 @@ enum TensorBindings {
             lua_pushvalue(f.L, 1)
             return 1
         }
+        vm.def(m, "copy_", "x:copy_(src) -> x with src's values written in (src broadcast to x's shape and cast to its dtype; a number fills).") { f in
+            let t = try f.tensor(1)
+            switch f.type(2) {
+            case LUA_TNUMBER: try t.fill_(f.number(2))
+            case LUA_TBOOLEAN: try t.fill_(f.boolean(2) ? 1 : 0)
+            default: try t.copy_(from: f.tensor(2))
+            }
+            lua_pushvalue(f.L, 1)
+            return 1
+        }
         vm.def(m, "zero_", "x:zero_() -> x filled with zeros.") { f in
             try f.tensor(1).fill_(0); lua_pushvalue(f.L, 1); return 1
         }

@@ -151,3 +151,24 @@ do
     end
   end
 end
+
+-- copy_: broadcast, cast, into views, numbers fill, autograd through the copied values
+do
+  local x = tide.zeros(2, 3, "f64")
+  assert(x:copy_(tide.tensor({1, 2, 3}, "i64")) == x)
+  S.close(x, {1, 2, 3, 1, 2, 3}, 0)
+  x:select(2, 2):copy_(tide.tensor({7, 8}))
+  S.close(x, {1, 7, 3, 1, 8, 3}, 0)
+  x:t():copy_(tide.tensor({{1, 2}, {3, 4}, {5, 6}}))   -- a transposed destination
+  S.close(x, {1, 3, 5, 2, 4, 6}, 0)
+  x:copy_(2.5)
+  assert(x:sum():item() == 15)
+  S.checkerror("copy_", function() return x:copy_(tide.zeros(4)) end)
+  S.checkerror("copy_", function() return x:copy_("a") end)
+  local p = tide.randn(3):requires_grad_()
+  local y = tide.zeros(3)
+  y:copy_(p * 2)
+  y:sum():backward()
+  S.close(p.grad, {2, 2, 2}, 0)
+  S.checkerror("in place", function() return p:copy_(tide.ones(3)) end)
+end
