@@ -157,7 +157,7 @@ TIDE_TGT void TIDE_FN(unary_f32)(int op, const float *x, float *y, size_t n) {
   }
 }
 
-// f32 sum: four f32 vector accumulators over blocks of 1024 (32 terms per lane), each block
+// f32 sum: eight f32 vector accumulators over blocks of 1024 (16 terms per lane), each block
 // widened into f64 vector accumulators without a horizontal reduction, so the error stays
 // near that of a pairwise sum and the loop runs at load speed.
 TIDE_TGT double TIDE_FN(sum_f32)(const float *restrict x, size_t n) {
@@ -168,14 +168,24 @@ TIDE_TGT double TIDE_FN(sum_f32)(const float *restrict x, size_t n) {
   size_t i = 0;
   while (i + 32 <= n) {
     size_t end = n - i < 1024 ? i + ((n - i) & ~(size_t)31) : i + 1024;
-    v8f a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+    v8f a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, a4 = {0}, a5 = {0}, a6 = {0}, a7 = {0};
+    for (; i + 64 <= end; i += 64) {
+      a0 += *(const v8f *)(x + i);
+      a1 += *(const v8f *)(x + i + 8);
+      a2 += *(const v8f *)(x + i + 16);
+      a3 += *(const v8f *)(x + i + 24);
+      a4 += *(const v8f *)(x + i + 32);
+      a5 += *(const v8f *)(x + i + 40);
+      a6 += *(const v8f *)(x + i + 48);
+      a7 += *(const v8f *)(x + i + 56);
+    }
     for (; i < end; i += 32) {
       a0 += *(const v8f *)(x + i);
       a1 += *(const v8f *)(x + i + 8);
       a2 += *(const v8f *)(x + i + 16);
       a3 += *(const v8f *)(x + i + 24);
     }
-    v8f a = (a0 + a1) + (a2 + a3);
+    v8f a = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));
     v4f lo = __builtin_shufflevector(a, a, 0, 1, 2, 3), hi = __builtin_shufflevector(a, a, 4, 5, 6, 7);
     d0 += __builtin_convertvector(lo, v4d);
     d1 += __builtin_convertvector(hi, v4d);
