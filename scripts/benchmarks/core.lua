@@ -13,7 +13,7 @@ local xs = x:reshape(4096, 1024)
 print(("softmax_f32_4M %.9f"):format(best(20, function() return xs:softmax(2) end)))
 local s1, s2 = tide.randn(16), tide.randn(16)
 local reps = 100000
-local t = best(3, function() for _ = 1, reps do local _ = s1 + s2 end end)
+local t = best(10, function() for _ = 1, reps do local _ = s1 + s2 end end)
 print(("add16_per_op %.9f"):format(t / reps))
 local xt = tide.randn(2048, 2048):t()
 print(("add_f32_4M_transposed %.9f"):format(best(20, function() return xt + xt end)))

@@ -77,7 +77,7 @@ def loop_t():
         ts1 + ts2
 
 
-t_np, t_t = best(3, loop_np) / reps, (best(3, loop_t) / reps if torch else float("nan"))
+t_np, t_t = best(10, loop_np) / reps, (best(10, loop_t) / reps if torch else float("nan"))
 rows["add16_per_op"] = (t_np, t_t)
 xt = rng.standard_normal((2048, 2048), dtype=np.float32).T
 txt = torch.from_numpy(np.ascontiguousarray(xt.T)).T if torch else None
