@@ -129,7 +129,7 @@ extension Tensor {
             throw TensorError("fromBytes: \(bytes.count) bytes for shape \(shapeString(shape)) of \(dtype.rawValue) (expected \(n))")
         }
         let dst = UnsafeMutableRawBufferPointer(start: t.rawPointer, count: n)
-        _ = dst.copyBytes(from: bytes)
+        dst.copyBytes(from: bytes)
         if dtype == .bool {  // only 0/1 are valid Swift Bools
             let p = t.rawPointer.assumingMemoryBound(to: UInt8.self)
             for i in 0 ..< t.numel where p[i] > 1 { p[i] = 1 }
