@@ -5,9 +5,11 @@
 // level's target. Transcendentals are branch-free polynomials so they vectorize too.
 
 // exp for floats: 2^n * p(r), r = x - n ln2 in [-ln2/2, ln2/2], degree-6 polynomial (about
-// 1 ulp), inputs clamped to the finite range; NaN passes through.
-static inline TIDE_TGT float TIDE_FN(expf_poly)(float x) {
-  float xc = x < -87.3f ? -87.3f : (x > 88.7f ? 88.7f : x);
+// 1 ulp). expf_nonpos is the body for x <= 88.7: below -87.3 it gives 0 (the true result is
+// subnormal or zero, error < 1.2e-38), NaN passes through; softmax calls it directly, since
+// its inputs (values minus their row max) never reach the overflow branch.
+static inline TIDE_TGT float TIDE_FN(expf_nonpos)(float x) {
+  float xc = x < -87.3f ? -87.3f : x;
   float n = __builtin_roundevenf(xc * 1.44269504088896341f);
   float r = xc - n * 0.693359375f;
   r = r - n * -2.12194440e-4f;
@@ -21,9 +23,12 @@ static inline TIDE_TGT float TIDE_FN(expf_poly)(float x) {
   int32_t e = ((int32_t)n + 127) << 23;
   float scale;
   __builtin_memcpy(&scale, &e, 4);
-  float y = p * scale;
-  /* below -87.3 the true result is subnormal or zero: flush to 0 (error < 1.2e-38) */
-  return x != x ? x : (x > 88.7f ? __builtin_inff() : (x < -87.3f ? 0.0f : y));
+  return x < -87.3f ? 0.0f : p * scale;
+}
+
+static inline TIDE_TGT float TIDE_FN(expf_poly)(float x) {
+  float y = TIDE_FN(expf_nonpos)(x > 88.7f ? 88.7f : x);  // clamped: n stays a valid int
+  return x != x ? x : (x > 88.7f ? __builtin_inff() : y);
 }
 
 // The normal CDF Phi(x) for GELU, from erfc(|x|/sqrt 2) ~ (1 + a1 |x| + ... + a8 |x|^8)^-8 (the
@@ -228,26 +233,6 @@ TIDE_TGT float TIDE_FN(max_f32)(const float *restrict x, size_t n) {
   }
   for (; i < n; i++) { m = x[i] > m ? x[i] : m; nan |= x[i] != x[i]; }
   return nan ? __builtin_nanf("") : m;
-}
-
-// exp for x <= 0 (a value minus its row max): expf_poly without the overflow branch, which
-// such inputs never take; below -87.3 gives 0, NaN passes through.
-static inline TIDE_TGT float TIDE_FN(expf_nonpos)(float x) {
-  float xc = x < -87.3f ? -87.3f : x;
-  float n = __builtin_roundevenf(xc * 1.44269504088896341f);
-  float r = xc - n * 0.693359375f;
-  r = r - n * -2.12194440e-4f;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.0f;
-  int32_t e = ((int32_t)n + 127) << 23;
-  float scale;
-  __builtin_memcpy(&scale, &e, 4);
-  return x < -87.3f ? 0.0f : p * scale;
 }
 
 // softmax over rows of length n (y may not alias x): max, exp(x - max), scale by 1/sum.
