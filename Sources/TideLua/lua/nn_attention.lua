@@ -227,11 +227,11 @@ local function append(cache, key, t)
   if not buf or len + T > buf:size(3) then
     local B, H, D = t:size(1), t:size(2), t:size(4)
     local grown = tide.empty({B, H, len + T + math.max(256, (len + T) // 4), D}, t:dtype())
-    if old then grown:narrow(3, 1, len)[{}] = old end
+    if old then grown:narrow(3, 1, len):copy_(old) end
     buf = grown
     bufs[key] = buf
   end
-  buf:narrow(3, len + 1, T)[{}] = t:detach()
+  buf:narrow(3, len + 1, T):copy_(t:detach())
   local all = buf:narrow(3, 1, len + T)
   cache[key] = all
   -- while autograd records, the result must lead back to t: the cached rows join it by cat
