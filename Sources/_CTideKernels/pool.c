@@ -130,8 +130,8 @@ static void ensure_workers(long want) {
 }
 
 void tide_pool_run(long parts, tide_pool_fn fn, void *ctx) {
-  if (parts > 0xffff) parts = 0xffff;  // callers split into at most the thread count
-  if (parts <= 1 || inside_part || pthread_mutex_trylock(&pool_lock) != 0) {
+  // more parts than the claim word can count (a thread count far past the cores) run inline too
+  if (parts <= 1 || parts > 0xffff || inside_part || pthread_mutex_trylock(&pool_lock) != 0) {
     int was = inside_part;
     inside_part = 1;
     for (long p = 0; p < parts; p++) fn(ctx, p);
