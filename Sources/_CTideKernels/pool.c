@@ -58,11 +58,11 @@ static void futex_wait(atomic_uint *w, unsigned seen) {
 #endif
 }
 
-static void futex_wake_all(atomic_uint *w) {
+static void futex_wake(atomic_uint *w, int count) {
 #if defined(__linux__)
-  syscall(SYS_futex, (unsigned *)w, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+  syscall(SYS_futex, (unsigned *)w, FUTEX_WAKE_PRIVATE, count, NULL, NULL, 0);
 #else
-  (void)w;
+  (void)w; (void)count;
 #endif
 }
 
@@ -145,7 +145,9 @@ void tide_pool_run(long parts, tide_pool_fn fn, void *ctx) {
   uint32_t gen = ++generation;
   atomic_store_explicit(&job_ticket, (uint64_t)gen << 32 | (uint64_t)parts << 16, memory_order_release);
   atomic_store(&wake_gen, gen);
-  if (atomic_load(&sleepers) > 0) futex_wake_all(&wake_gen);
+  // wake only as many sleepers as the job has parts for the workers: after the thread count
+  // was lowered, the extra workers stay asleep
+  if (atomic_load(&sleepers) > 0) futex_wake(&wake_gen, parts - 1 < INT_MAX ? (int)(parts - 1) : INT_MAX);
   run_parts(gen);
   for (long k = 1; atomic_load_explicit(&job_done, memory_order_acquire) < parts; k++) {
     cpu_relax();
