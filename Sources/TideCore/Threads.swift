@@ -48,8 +48,6 @@ public enum Threads {
         for p in 0 ..< parts { if let e = errors[p] { throw e } }
     }
 
-    /// How long an idle pool worker spins before sleeping (microseconds).
-    public static func setSpin(microseconds: Int) { tide_pool_set_spin_us(microseconds) }
 }
 
 /// What the pool's C trampoline needs: read-only while the parts run (each writes only its

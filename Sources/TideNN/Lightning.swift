@@ -184,10 +184,7 @@ extension F {
             defer { dec.free(); A.deallocate(); Qd.deallocate() }
             for task in tasks * w / workers ..< tasks * (w + 1) / workers {
                 let h = task % g.H
-                let q = Q.pointer(T.self) + task * N * d, k = K.pointer(T.self) + task * N * d
-                let v = V.pointer(T.self) + task * N * e, o = O.pointer(T.self) + task * N * e
-                let S = final.pointer(T.self) + task * d * e   // the running state lives in the output
-                if let s0 = S0 { S.update(from: s0.pointer(T.self) + task * d * e, count: d * e) } else { S.update(repeating: 0, count: d * e) }
+                let (q, k, v, o, S) = lightningTask(T.self, g, task, Q, K, V, O, S0, final)
                 var filled = -1
                 var r0 = 0
                 while r0 < N {
@@ -313,3 +310,18 @@ import Glibc
 #endif
 @inline(__always)
 private func Foundation_exp(_ x: Double) -> Double { exp(x) }
+
+extension F {
+    /// One (batch, head) task of the lightning forward: its rows of Q, K, V and O, and its
+    /// running state S, which lives in the `final` output and starts as S0's slice (or zero).
+    @inline(__always)
+    static func lightningTask<T: GemmScalar>(_: T.Type, _ g: LightningGeometry, _ task: Int, _ Q: Tensor, _ K: Tensor,
+                                             _ V: Tensor, _ O: Tensor, _ S0: Tensor?, _ final: Tensor)
+        -> (UnsafeMutablePointer<T>, UnsafeMutablePointer<T>, UnsafeMutablePointer<T>, UnsafeMutablePointer<T>, UnsafeMutablePointer<T>) {
+        let (N, d, e) = (g.N, g.d, g.e)
+        let S = final.pointer(T.self) + task * d * e
+        if let s0 = S0 { S.update(from: s0.pointer(T.self) + task * d * e, count: d * e) } else { S.update(repeating: 0, count: d * e) }
+        return (Q.pointer(T.self) + task * N * d, K.pointer(T.self) + task * N * d,
+                V.pointer(T.self) + task * N * e, O.pointer(T.self) + task * N * e, S)
+    }
+}

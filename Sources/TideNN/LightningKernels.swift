@@ -28,10 +28,7 @@ extension F {
             let Vp = Kp + pad16(bs) * d, Sp = Vp + pad16(e) * bs, bdec = Sp + pad16(e) * d
             for task in tasks * w / workers ..< tasks * (w + 1) / workers {
                 let h = task % g.H
-                let q = Q.pointer(Float.self) + task * N * d, k = K.pointer(Float.self) + task * N * d
-                let v = V.pointer(Float.self) + task * N * e, o = O.pointer(Float.self) + task * N * e
-                let S = final.pointer(Float.self) + task * d * e   // the running state lives in the output
-                if let s0 = S0 { S.update(from: s0.pointer(Float.self) + task * d * e, count: d * e) } else { S.update(repeating: 0, count: d * e) }
+                let (q, k, v, o, S) = lightningTask(Float.self, g, task, Q, K, V, O, S0, final)
                 var filled = -1
                 var r0 = 0
                 while r0 < N {

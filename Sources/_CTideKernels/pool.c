@@ -34,7 +34,7 @@ static atomic_long job_done = 0;
 static atomic_uint wake_gen = 0;          // futex word: the generation workers wait on
 static atomic_int sleepers = 0;
 static uint32_t generation = 0;           // written by the caller under pool_lock
-static atomic_long spin_ns = 50000;
+static const long spin_ns = 50000;       // how long an idle worker spins before it sleeps
 static _Thread_local int inside_part = 0;
 
 static inline void cpu_relax(void) {
@@ -91,7 +91,7 @@ static void *worker_main(void *arg) {
   for (;;) {
     uint32_t g = atomic_load_explicit(&wake_gen, memory_order_acquire);
     if (g == seen) {
-      long limit = atomic_load_explicit(&spin_ns, memory_order_relaxed);
+      long limit = spin_ns;
       long start = limit > 0 ? now_ns() : 0;
       for (long k = 1; limit > 0; k++) {
         cpu_relax();
@@ -156,4 +156,3 @@ void tide_pool_run(long parts, tide_pool_fn fn, void *ctx) {
   pthread_mutex_unlock(&pool_lock);
 }
 
-void tide_pool_set_spin_us(long us) { atomic_store(&spin_ns, us < 0 ? 0 : us * 1000); }

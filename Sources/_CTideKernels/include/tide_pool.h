@@ -10,7 +10,4 @@ typedef void (*tide_pool_fn)(void *ctx, long part);
 // slow to wake costs nothing: the caller runs its parts. A call from inside a part, or while
 // another thread is using the pool, runs every part on the calling thread.
 void tide_pool_run(long parts, tide_pool_fn fn, void *ctx);
-
-// How long an idle worker spins before it sleeps, in microseconds (default 50; 0 sleeps at once).
-void tide_pool_set_spin_us(long us);
 #endif
