@@ -55,9 +55,10 @@ function Block:__init(cfg)
   for k, v in pairs(cfg.attention) do a[k] = v end
   local letter = cfg.layout:sub(cfg.layer % #cfg.layout + 1, cfg.layer % #cfg.layout + 1)
   if letter == "L" then
-    a = {kind = "lightning", block = cfg.attention.block}
+    a = {kind = "lightning", block = cfg.attention.block, zero_init_output = cfg.attention.zero_init_output}
     a.layer, a.layers = cfg.layer, cfg.layers
   end
+  if a.head_dim == nil then a.head_dim = cfg.head_dim end   -- GPT{head_dim = ...}: every layer's head dim
   a.dim, a.heads = cfg.dim, cfg.heads
   if a.kind ~= "lightning" and a.kind ~= "mla" and a.rope == nil then
     a.rope = cfg.pos == "rope" and {base = cfg.rope_base, rotary_dim = cfg.rotary_dim} or false
@@ -104,6 +105,7 @@ function GPT:__init(cfg)
     layers = check_cfg(cfg, "layers", 4, "number"),
     heads = check_cfg(cfg, "heads", 4, "number"),
     kv_heads = check_cfg(cfg, "kv_heads", nil, "number"),
+    head_dim = check_cfg(cfg, "head_dim", nil, "number"),
     max_len = check_cfg(cfg, "max_len", 256, "number"),
     mlp_ratio = check_cfg(cfg, "mlp_ratio", 4, "number"),
     pos = check_cfg(cfg, "pos", "rope", "string"),
@@ -159,6 +161,11 @@ function GPT:reset_parameters(generator)
       else
         p:fill_(0)
       end
+    end
+    -- attention = {zero_init_output = true} (T6): the output projections start at zero, which
+    -- the GPT-2 init above would otherwise overwrite
+    for _, blk in ipairs(self.blocks) do
+      if blk.attn.zero_init_output then blk.attn.wo.weight:zero_() end
     end
   end)
 end
@@ -284,7 +291,7 @@ function GPT:extra_repr()
 end
 
 tide.models.GPT = GPT
-tide.doc(GPT, "tide.models.GPT{vocab = 256, dim = 128, layers = 4, heads = 4, attention = {kind = 'mha'|'mqa'|'gqa'|'mla'|'tpa', ...}, layout = 'S' (e.g. 'LLLLLLLS': L lightning, S softmax, repeated over depth), deepnorm = false, moe = {experts, top_k, every, ...}, kv_heads, max_len = 256, mlp_ratio = 4, pos = 'rope'|'learned', rope_base = 10000, rotary_dim, tied = true, bias = true, dropout = 0, norm = 'layernorm'|'rmsnorm', activation = 'gelu'} -> a decoder-only transformer. gpt(idx) -> logits; gpt:loss(idx, targets); gpt:generate(prompt, {max_new, temperature, top_k, top_p, generator}); gpt:param_groups(wd).")
+tide.doc(GPT, "tide.models.GPT{vocab = 256, dim = 128, layers = 4, heads = 4, attention = {kind = 'mha'|'mqa'|'gqa'|'mla'|'tpa', ...}, layout = 'S' (e.g. 'LLLLLLLS': L lightning, S softmax, repeated over depth), deepnorm = false, moe = {experts, top_k, every, ...}, kv_heads, head_dim = dim/heads (every layer), max_len = 256, mlp_ratio = 4, pos = 'rope'|'learned', rope_base = 10000, rotary_dim, tied = true, bias = true, dropout = 0, norm = 'layernorm'|'rmsnorm', activation = 'gelu'} -> a decoder-only transformer. gpt(idx) -> logits; gpt:loss(idx, targets); gpt:generate(prompt, {max_new, temperature, top_k, top_p, generator}); gpt:param_groups(wd).")
 
 -- Which attention each layer gets: the layout letters repeated over the depth (0-based
 -- layer l uses letter l % #layout + 1): "S" softmax, "L" lightning.
@@ -307,20 +314,47 @@ end
 -- The parameter count of a GPT config without building it (weights, biases and norms), from
 -- the same per-module formulas the modules are built from; checked against num_parameters()
 -- on small configs in the tests, and usable at sizes that do not fit in memory.
+-- attention weights, biases and norms of one layer built from the options a (as Block passes them)
+local function attention_parameters(a, Dm, h)
+  local dh = a.head_dim or Dm // h
+  local bias = a.bias == true
+  local kind = a.kind or "mha"
+  if kind == "lightning" then
+    return 5 * Dm * h * dh + h * dh                    -- qkv (3), gate, out; the norm over h*dh
+  end
+  local out = h * dh * Dm + (bias and Dm or 0)         -- wo
+  if kind == "mla" then
+    local dc, dq = a.kv_lora_rank or 4 * dh, a.q_lora_rank or 8 * dh
+    local dr = a.rope_head_dim or math.max(2, dh // 2)
+    return out + Dm * dq + dq + dq * h * (dh + dr) + Dm * (dc + dr) + dc + dc * h * 2 * dh
+  elseif kind == "tpa" then
+    local r = (a.q_rank or 6) + (a.k_rank or 2) + (a.v_rank or 2)
+    return out + Dm * r * (h + dh)
+  end
+  local g = kind == "mqa" and 1 or (kind == "gqa" and a.kv_heads or h)
+  return out + Dm * (h + 2 * g) * dh + (bias and (h + 2 * g) * dh or 0)
+end
+
 function tide.models.count_parameters(cfg)
-  local Dm, L, h, V = cfg.dim, cfg.layers, cfg.heads, cfg.vocab
-  local dh = cfg.head_dim or Dm // h
-  local att = cfg.attention or {kind = "mha"}
+  if type(cfg) ~= "table" then error("count_parameters: expected a GPT config table, got " .. type(cfg), 2) end
+  -- GPT's defaults
+  local Dm, L, h, V = cfg.dim or 128, cfg.layers or 4, cfg.heads or 4, cfg.vocab or 256
+  local att = cfg.attention
+  if att == nil then att = cfg.kv_heads and {kind = "gqa", kv_heads = cfg.kv_heads} or {kind = "mha"} end
   local norm = cfg.norm == "rmsnorm" and 1 or 2      -- per norm: weight (and bias for LayerNorm)
   local bias = cfg.bias ~= false
+  local layout = cfg.layout or "S"
   local total = V * Dm + (cfg.tied == false and V * Dm or 0) + norm * Dm
+  if cfg.pos == "learned" then total = total + (cfg.max_len or 256) * Dm end
   for l = 0, L - 1 do
-    local letter = (cfg.layout or "S"):sub(l % #(cfg.layout or "S") + 1, l % #(cfg.layout or "S") + 1)
+    local letter = layout:sub(l % #layout + 1, l % #layout + 1)
     if letter == "L" then
-      total = total + 5 * Dm * h * dh + h * dh           -- qkv (3), gate, out; the norm over h*dh
+      total = total + attention_parameters({kind = "lightning", head_dim = cfg.head_dim}, Dm, h)
     else
-      local g = att.kind == "mqa" and 1 or (att.kind == "gqa" and att.kv_heads or h)
-      total = total + 2 * Dm * dh * (h + g)
+      local a = {}
+      for k, v in pairs(att) do a[k] = v end
+      if a.head_dim == nil then a.head_dim = cfg.head_dim end
+      total = total + attention_parameters(a, Dm, h)
     end
     total = total + 2 * norm * Dm
     local moe = cfg.moe
@@ -336,4 +370,4 @@ function tide.models.count_parameters(cfg)
   end
   return total
 end
-tide.doc(tide.models.count_parameters, "tide.models.count_parameters(cfg) -> the parameter count of a GPT config (mha/mqa/gqa softmax and lightning layers, dense or MoE MLPs) without building it.")
+tide.doc(tide.models.count_parameters, "tide.models.count_parameters(cfg) -> the parameter count of a GPT config (every attention kind, lightning layers, dense or MoE MLPs, learned positions; GPT's defaults for missing options) without building it.")

@@ -195,7 +195,10 @@ function Attention:__init(o)
     if slopes:numel() ~= h then error(("Attention: %d slopes for %d heads"):format(slopes:numel(), h), 2) end
     self:register_buffer("slopes", slopes:to("f64"), {persistent = false})
   end
-  if o.zero_init_output then tide.no_grad(function() self.wo.weight:zero_() end) end
+  if o.zero_init_output then
+    self.zero_init_output = true    -- GPT:reset_parameters keeps wo at zero for such layers
+    tide.no_grad(function() self.wo.weight:zero_() end)
+  end
 end
 
 function Attention:new_cache() return {len = 0} end

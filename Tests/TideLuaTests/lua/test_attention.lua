@@ -164,6 +164,11 @@ do
     {vocab = 50, dim = 16, layers = 3, heads = 4, layout = "LLS", attention = {kind = "gqa", kv_heads = 2}, norm = "rmsnorm", tied = false},
     {vocab = 40, dim = 16, layers = 2, heads = 2, attention = {kind = "mqa"}},
     {vocab = 30, dim = 8, layers = 4, heads = 2, layout = "LS", deepnorm = true},
+    {},                                                         -- GPT's defaults
+    {vocab = 30, dim = 16, layers = 2, heads = 4, kv_heads = 2, pos = "learned", max_len = 12},
+    {vocab = 30, dim = 16, layers = 2, heads = 2, attention = {kind = "mla"}},
+    {vocab = 30, dim = 16, layers = 2, heads = 2, attention = {kind = "tpa", q_rank = 3, k_rank = 2, v_rank = 1}},
+    {vocab = 30, dim = 16, layers = 2, heads = 2, head_dim = 6, layout = "LS", attention = {kind = "mha", bias = true}},
   }) do
     local m = tide.models.GPT(cfg)
     assert(m:num_parameters() == tide.models.count_parameters(cfg),
@@ -173,6 +178,13 @@ do
     attention = {kind = "gqa", kv_heads = 8}, layout = "LLLLLLLS", norm = "rmsnorm", tied = false, bias = false,
     moe = {experts = 32, top_k = 2, hidden = 9216}}
   assert(math.abs(full - 456.1e9) / 456.1e9 < 1e-3, "MiniMax-Text-01 parameters " .. full)
+  S.checkerror("expected a GPT config table", tide.models.count_parameters, 5)
+end
+
+-- attention = {zero_init_output = true} survives GPT's own init, in softmax and lightning layers
+do
+  local m = tide.models.GPT{vocab = 20, dim = 8, layers = 2, heads = 2, layout = "LS", attention = {zero_init_output = true}}
+  for _, blk in ipairs(m.blocks) do assert(blk.attn.wo.weight:abs():max():item() == 0) end
 end
 
 -- the hybrid GPT with DeepNorm decodes with its mixed caches exactly
