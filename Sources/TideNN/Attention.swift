@@ -181,10 +181,11 @@ func mat<T>(_ t: Tensor, _ b: Int, _ h: Int, _: T.Type) -> (UnsafeMutablePointer
 }
 
 /// Scores S (rows x cols, ld cols) of query rows i0..<i0+rows against keys j0..<j0+cols get
-/// the causal and user masks: hidden entries become -inf, float masks are added.
+/// the causal and user masks: hidden entries become -inf, float masks are added (times `unit`,
+/// log2(e) when the scores are in base-2 units).
 @inline(__always)
 func applyMasks<T: GemmScalar>(_ g: AttnGeometry, _ S: UnsafeMutablePointer<T>, _ b: Int, _ h: Int,
-                                       _ i0: Int, _ rows: Int, _ j0: Int, _ cols: Int) {
+                                       _ i0: Int, _ rows: Int, _ j0: Int, _ cols: Int, unit: T = 1) {
     if g.causal {
         for r in 0 ..< rows {
             let last = i0 + r + g.offset   // last visible key
@@ -206,7 +207,7 @@ func applyMasks<T: GemmScalar>(_ g: AttnGeometry, _ S: UnsafeMutablePointer<T>, 
         let p = m.pointer(T.self)
         for r in 0 ..< rows {
             let rb = base + (i0 + r) * st[2]
-            for c in 0 ..< cols { S[r * cols + c] += p[rb + (j0 + c) * st[3]] }
+            for c in 0 ..< cols { S[r * cols + c] += unit * p[rb + (j0 + c) * st[3]] }
         }
     }
 }

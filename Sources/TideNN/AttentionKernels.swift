@@ -10,6 +10,9 @@
 // and output O of every query row persist across chunks, so a chunk boundary changes nothing
 // but the size of the scratch.
 //
+// Scores are kept in base-2 units (s log2(e) Q K^T, masks times log2(e)) so the kernels'
+// exponential is 2^x; the saved log-sum-exp L is natural-log, as the BLAS path writes it.
+//
 //     forward:  S = s Q_i K_j^T (+ masks);  m, l, alpha <- online softmax;  O_i = alpha O_i + P V_j
 //     backward: P = exp(s Q_i K_j^T - L_i);  dV_j += P^T dO_i;  dS = P (dO_i V_j^T - D_i);
 //               dQ_i += s dS K_j;  dK_j += s dS^T Q_i        with D_i = rowsum(dO_i o O_i)
@@ -20,6 +23,9 @@ import Glibc
 #endif
 
 @inline(__always) func pad16(_ n: Int) -> Int { (n + 15) / 16 * 16 }
+
+/// log2(e): natural-log scores times this are base-2 scores.
+private let log2e = 1.4426950408889634
 
 /// The causal triangle of the block of query rows from i0 against keys j0..<j0+cols, as the
 /// microkernel's (TRI_OUT, TRI_KEND, TRI_KBEG) modes and d (row r sees column c when
@@ -52,7 +58,7 @@ extension F {
         let scratch = buffer.bytes.assumingMemoryBound(to: Float.self)
         defer { withExtendedLifetime(buffer) {} }
         let L = lse.pointer(Double.self)
-        let scale = Float(g.scale)
+        let scale = Float(g.scale * log2e), unit = Float(log2e)
         try parallelBLAS(workers) { w in
             let S = scratch + w * per, Ktp = S + bq * bk, Vp = Ktp + pad16(chunk) * g.D
             let mrow = Vp + pad16(g.Dv) * chunk, lrow = mrow + g.N
@@ -61,46 +67,53 @@ extension F {
                 let b = task / g.H, h = task % g.H, hk = h / g.group
                 let (q, ldq) = mat(Q, b, h, Float.self), (k, ldk) = mat(K, b, hk, Float.self)
                 let (v, ldv) = mat(V, b, hk, Float.self), (o, ldo) = mat(out, b, h, Float.self)
-                for r in 0 ..< g.N {
-                    mrow[r] = -.infinity; lrow[r] = 0
-                    let orow = o + r * ldo
-                    for c in 0 ..< g.Dv { orow[c] = 0 }
-                }
+                // Each query block's running state and output rows are set up when the first key
+                // chunk reaches them and normalized after the last one, while they are in cache
+                // (a separate pass over O at the end of the head was 3% of the forward). The chunk
+                // loop runs at least once, so rows that see no key still get zeros and L = -inf.
                 let visible = keyEnd(g, g.N)
                 var kc0 = 0
-                while kc0 < visible {
+                repeat {
                     let kc1 = Swift.min(kc0 + chunk, visible), nk = kc1 - kc0
                     tide_attn_pack_f32(k + kc0 * ldk, 1, ldk, g.D, nk, Ktp)    // K^T: (D, nk)
                     tide_attn_pack_f32(v + kc0 * ldv, ldv, 1, nk, g.Dv, Vp)    // V: (nk, Dv)
                     var i0 = 0
                     while i0 < g.N {
                         let rows = Swift.min(bq, g.N - i0)
+                        if kc0 == 0 {
+                            for r in i0 ..< i0 + rows {
+                                mrow[r] = -.infinity; lrow[r] = 0
+                                (o + r * ldo).update(repeating: 0, count: g.Dv)
+                            }
+                        }
                         let jEnd = Swift.min(keyEnd(g, i0 + rows), kc1)
                         var j0 = kc0
                         while j0 < jEnd {
                             let cols = Swift.min(bk, jEnd - j0)
                             let (out, kend, _, d) = triangle(g, i0, j0, cols)
-                            // S (rows, cols) = s Q_i K_j^T
+                            // S (rows, cols) = s log2(e) Q_i K_j^T
                             tide_attn_gemm_f32(rows, cols, g.D, scale, q + i0 * ldq, ldq, 1,
                                                Ktp + (j0 - kc0) * g.D, 16 * g.D, 0, nil, S, cols, out, d)
-                            applyMasks(g, S, b, h, i0, rows, j0, cols)
+                            applyMasks(g, S, b, h, i0, rows, j0, cols, unit: unit)
                             tide_attn_online_softmax_f32(S, rows, cols, cols, mrow + i0, lrow + i0, alpha)
                             // O_i (rows, Dv) = alpha O_i + P V_j
                             tide_attn_gemm_f32(rows, g.Dv, cols, 1, S, cols, 1, Vp + (j0 - kc0) * 16, 16 * nk, 1,
                                                alpha, o + i0 * ldo, ldo, kend, d)
                             j0 += cols
                         }
+                        if kc1 == visible {
+                            for r in i0 ..< i0 + rows {
+                                let orow = o + r * ldo
+                                let l = lrow[r]
+                                let inv: Float = l > 0 ? 1 / l : 0
+                                for c in 0 ..< g.Dv { orow[c] *= inv }
+                                L[(b * g.H + h) * g.N + r] = l > 0 ? Double(mrow[r]) / log2e + log(Double(l)) : -.infinity
+                            }
+                        }
                         i0 += rows
                     }
                     kc0 = kc1
-                }
-                for r in 0 ..< g.N {
-                    let orow = o + r * ldo
-                    let l = lrow[r]
-                    let inv: Float = l > 0 ? 1 / l : 0
-                    for c in 0 ..< g.Dv { orow[c] *= inv }
-                    L[(b * g.H + h) * g.N + r] = l > 0 ? Double(mrow[r]) + log(Double(l)) : -.infinity
-                }
+                } while kc0 < visible
             }
         }
     }
@@ -118,7 +131,7 @@ extension F {
         let scratch = buffer.bytes.assumingMemoryBound(to: Float.self)
         defer { withExtendedLifetime(buffer) {} }
         let L = UnsafePointer(lse.pointer(Double.self))
-        let s = Float(g.scale)
+        let s = Float(g.scale), s2 = Float(g.scale * log2e), unit = Float(log2e)
         try parallelBLAS(workers) { w in
             let P = scratch + w * per, dS = P + bq * bk
             let Ktp = dS + bq * bk, Vtp = Ktp + pad16(chunk) * g.D, Kp = Vtp + pad16(chunk) * g.Dv
@@ -157,7 +170,7 @@ extension F {
                             let rows = Swift.min(bq, g.N - i0)
                             let jEnd = Swift.min(keyEnd(g, i0 + rows), kc1)
                             if jEnd <= kc0 { i0 += rows; continue }
-                            for r in 0 ..< rows { shift[r] = Float(lrow[i0 + r]) }
+                            for r in 0 ..< rows { shift[r] = Float(lrow[i0 + r] * log2e) }
                             tide_attn_pack_f32(q + i0 * ldq, ldq, 1, rows, g.D, Qp)     // Q_i: (rows, D)
                             tide_attn_pack_f32(go + i0 * ldg, ldg, 1, rows, g.Dv, dOp)  // dO_i: (rows, Dv)
                             var j0 = kc0
@@ -165,9 +178,9 @@ extension F {
                                 let cols = Swift.min(bk, jEnd - j0)
                                 let jt = j0 - kc0
                                 let (out, kend, kbeg, d) = triangle(g, i0, j0, cols)
-                                // P (rows, cols) = exp(s Q_i K_j^T + masks - L_i)
-                                tide_attn_gemm_f32(rows, cols, g.D, s, q + i0 * ldq, ldq, 1, Ktp + jt * g.D, 16 * g.D, 0, nil, P, cols, out, d)
-                                applyMasks(g, P, b, h, i0, rows, j0, cols)
+                                // P (rows, cols) = 2^(log2(e) (s Q_i K_j^T + masks - L_i))
+                                tide_attn_gemm_f32(rows, cols, g.D, s2, q + i0 * ldq, ldq, 1, Ktp + jt * g.D, 16 * g.D, 0, nil, P, cols, out, d)
+                                applyMasks(g, P, b, h, i0, rows, j0, cols, unit: unit)
                                 tide_attn_exp_rows_f32(P, rows, cols, cols, shift)
                                 // dV_j (cols, Dv) += P^T dO_i
                                 tide_attn_gemm_f32(cols, g.Dv, rows, 1, P, 1, cols, dOp, 16 * rows, 1, nil,

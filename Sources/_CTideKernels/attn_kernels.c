@@ -1,5 +1,6 @@
 // Attention block kernels (see include/tide_attn.h): a register-blocked 6 x 16 GEMM
-// microkernel with strided A and unit-stride B, the online-softmax row step, and exp rows.
+// microkernel with strided A and unit-stride B, the online-softmax row step, and exp rows
+// (scores in base-2 units, so the exponential is a bare 2^x).
 // AVX2 + FMA versions with a portable fallback, picked by tide_kernel_level() like the other
 // kernels.
 #include "tide_attn.h"
@@ -42,8 +43,8 @@ static void online_softmax_portable(float *S, size_t rows, size_t cols, size_t l
       continue;
     }
     float sum = 0.0f;
-    for (size_t c = 0; c < cols; c++) { s[c] = expf(s[c] - mx); sum += s[c]; }
-    alpha[r] = expf(m[r] - mx);
+    for (size_t c = 0; c < cols; c++) { s[c] = exp2f(s[c] - mx); sum += s[c]; }
+    alpha[r] = exp2f(m[r] - mx);
     l[r] = l[r] * alpha[r] + sum;
     m[r] = mx;
   }
@@ -53,7 +54,7 @@ static void exp_rows_portable(float *S, size_t rows, size_t cols, size_t ld, con
   for (size_t r = 0; r < rows; r++) {
     float *s = S + r * ld;
     if (shift[r] == -INFINITY) { for (size_t c = 0; c < cols; c++) s[c] = 0.0f; continue; }
-    for (size_t c = 0; c < cols; c++) s[c] = expf(s[c] - shift[r]);
+    for (size_t c = 0; c < cols; c++) s[c] = exp2f(s[c] - shift[r]);
   }
 }
 
@@ -62,27 +63,25 @@ static void exp_rows_portable(float *S, size_t rows, size_t cols, size_t ld, con
 #if defined(__x86_64__)
 #define TGT __attribute__((target("avx2,fma")))
 
-// exp(x) for x <= ~0 (scores minus their running max): 2^n p(r) as in kernels_body.h's
-// expf_poly, without the overflow branch; below -87.3 (and -inf, the masked scores) gives 0,
-// NaN passes through.
-static inline TGT __m256 exp_nonpos(__m256 x) {
-  const __m256 lo = _mm256_set1_ps(-87.3f);
+// 2^x for x <= ~0 (base-2 scores minus their running max). x = n + r with n = round(x) and
+// |r| <= 1/2; 2^r is a degree-5 fit (relative error below 2.5e-7 in f32), and 2^n is added to
+// its exponent bits. Rounding uses the 1.5 * 2^23 shift, whose low mantissa bits then hold n.
+// Below -125 (and -inf, the masked scores) gives 0, so every result is a normal float; NaN
+// passes through.
+static inline TGT __m256 exp2_nonpos(__m256 x) {
+  const __m256 lo = _mm256_set1_ps(-125.0f), shifter = _mm256_set1_ps(12582912.0f);
   __m256 under = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
   __m256 xc = _mm256_max_ps(lo, x);  // the second operand is kept when it is NaN
-  __m256 n = _mm256_round_ps(_mm256_mul_ps(xc, _mm256_set1_ps(1.44269504088896341f)),
-                             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), xc);
-  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-  p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r);
-  p = _mm256_add_ps(p, _mm256_set1_ps(1.0f));
-  __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-  return _mm256_andnot_ps(under, _mm256_mul_ps(p, _mm256_castsi256_ps(e)));
+  __m256 t = _mm256_add_ps(xc, shifter);
+  __m256 r = _mm256_sub_ps(xc, _mm256_sub_ps(t, shifter));
+  __m256 p = _mm256_set1_ps(1.327644451521337e-3f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(9.67553723603487e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.550713464617729e-2f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(2.4022120237350464e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(6.931469440460205e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0000001192092896f));
+  __m256i e = _mm256_slli_epi32(_mm256_castps_si256(t), 23);
+  return _mm256_andnot_ps(under, _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p), e)));
 }
 
 // lanes below `left` set (left in 0...8)
@@ -105,13 +104,13 @@ static inline TGT float hsum(__m256 v) {
   return _mm_cvtss_f32(x);
 }
 
-// One row: s[c] = exp(s[c] - shift), returning the sum.
+// One row: s[c] = 2^(s[c] - shift), returning the sum.
 static inline TGT float exp_row(float *s, size_t cols, float shift) {
   __m256 sh = _mm256_set1_ps(shift), acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
   size_t c = 0;
   for (; c + 16 <= cols; c += 16) {
-    __m256 y0 = exp_nonpos(_mm256_sub_ps(_mm256_loadu_ps(s + c), sh));
-    __m256 y1 = exp_nonpos(_mm256_sub_ps(_mm256_loadu_ps(s + c + 8), sh));
+    __m256 y0 = exp2_nonpos(_mm256_sub_ps(_mm256_loadu_ps(s + c), sh));
+    __m256 y1 = exp2_nonpos(_mm256_sub_ps(_mm256_loadu_ps(s + c + 8), sh));
     _mm256_storeu_ps(s + c, y0);
     _mm256_storeu_ps(s + c + 8, y1);
     acc0 = _mm256_add_ps(acc0, y0);
@@ -120,7 +119,7 @@ static inline TGT float exp_row(float *s, size_t cols, float shift) {
   for (; c < cols; c += 8) {
     __m256i mk = lane_mask(cols - c);
     __m256 x = _mm256_blendv_ps(_mm256_set1_ps(-INFINITY), _mm256_maskload_ps(s + c, mk), _mm256_castsi256_ps(mk));
-    __m256 y = exp_nonpos(_mm256_sub_ps(x, sh));
+    __m256 y = exp2_nonpos(_mm256_sub_ps(x, sh));
     _mm256_maskstore_ps(s + c, mk, y);
     acc0 = _mm256_add_ps(acc0, y);
   }
@@ -148,7 +147,7 @@ static TGT void online_softmax_avx2(float *S, size_t rows, size_t cols, size_t l
       continue;
     }
     float sum = exp_row(s, cols, mx);
-    alpha[r] = m[r] == -INFINITY ? 0.0f : expf(m[r] - mx);
+    alpha[r] = m[r] == -INFINITY ? 0.0f : exp2f(m[r] - mx);
     l[r] = l[r] * alpha[r] + sum;
     m[r] = mx;
   }

@@ -36,15 +36,18 @@ void tide_attn_gemm_f32(size_t m, size_t n, size_t k, float alpha,
 // head-interleaved (B, N, H, D) layout whose power-of-two row stride would thrash L1).
 void tide_attn_pack_f32(const float *src, ptrdiff_t sp, ptrdiff_t sj, size_t k, size_t n, float *dst);
 
+// The two softmax kernels take scores in base-2 units (the caller folds log2(e) into the
+// score scale): 2^x costs fewer instructions than e^x, and e^(x - m) = 2^(x log2 e - m log2 e).
+//
 // Online-softmax step over a block of scores S (rows x cols, row stride ld): for each row r,
-// mnew = max(m[r], max_c S[r, c]); S[r, c] = exp(S[r, c] - mnew);
-// alpha[r] = exp(m[r] - mnew) (the factor for what was accumulated before);
+// mnew = max(m[r], max_c S[r, c]); S[r, c] = 2^(S[r, c] - mnew);
+// alpha[r] = 2^(m[r] - mnew) (the factor for what was accumulated before);
 // l[r] = l[r] * alpha[r] + sum_c S[r, c]; m[r] = mnew.
 // A row with no finite score so far becomes zeros with alpha[r] = 1.
 void tide_attn_online_softmax_f32(float *S, size_t rows, size_t cols, size_t ld,
                                   float *m, float *l, float *alpha);
 
-// P[r, c] = exp(S[r, c] - shift[r]) in place; a row whose shift is -inf becomes zeros.
+// P[r, c] = 2^(S[r, c] - shift[r]) in place; a row whose shift is -inf becomes zeros.
 void tide_attn_exp_rows_f32(float *S, size_t rows, size_t cols, size_t ld, const float *shift);
 
 #endif
