@@ -123,6 +123,9 @@ extension F {
         }
         var maskT: Tensor? = nil
         if let m = mask {
+            guard m.dtype == .bool || m.dtype.isFloatingPoint else {
+                throw TensorError("\(op): mask must be bool (true = attend) or a float tensor (added to the scores), got \(m.dtype.rawValue)")
+            }
             let target = [B, H, N, M]
             guard (try? Tensor.broadcastShape(m.shape, target, op: op)) == target else {
                 throw TensorError("\(op): mask of shape \(shapeString(m.shape)) does not broadcast to (B, H, N, M) = \(shapeString(target))")

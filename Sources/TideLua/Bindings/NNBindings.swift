@@ -63,7 +63,8 @@ enum NNBindings {
             return 1
         }
         vm.def(F, "scaled_dot_product_attention", "tide.F.scaled_dot_product_attention(q, k, v [, {causal = false, mask, scale = 1/sqrt(D)}]) -> softmax(q k^T scale + mask) v. q: (B, H, N, D); k, v: (B, Hk, M, D|Dv) with H a multiple of Hk (MQA/GQA); mask: bool (true = attend) or float (added), broadcastable to (B, H, N, M); causal aligns at the bottom right (key j visible to query i when j <= i + M - N). Fused and blocked: the N x M matrix is never formed.") { f in
-            let o = MathBindings.optionsArg(f, from: 4)
+            let o = try f.options(4)
+            try f.checkOptionKeys(o, ["causal", "mask", "scale"])
             let sc = try f.optField(o, "scale", .nan)
             f.push(try TideNN.F.scaledDotProductAttention(f.tensor(1), f.tensor(2), f.tensor(3), causal: f.optField(o, "causal", false),
                                                           mask: f.tensorOption(o, "mask"), scale: sc.isNaN ? nil : sc))
@@ -73,7 +74,8 @@ enum NNBindings {
             f.push(try TideNN.F.rope(f.tensor(1), cos: f.tensor(2), sin: f.tensor(3))); return 1
         }
         vm.def(F, "lightning_attention", "tide.F.lightning_attention(q, k, v, slopes [, {block = 64, state}]) -> o, final_state. Causal linear attention with per-head decay lam = exp(-slope) (MiniMax-01): o_t = q_t S_t, S_t = lam S_{t-1} + k_t^T v_t. q, k: (B, H, N, d); v: (B, H, N, e); slopes: (H); state: (B, H, d, e) to continue from; chunks: pieces of the sequence computed in parallel (A2.4; default: the core count when B*H is smaller and N >= 4 blocks). Blocked: every product is a GEMM, no negative decay powers.") { f in
-            let o = MathBindings.optionsArg(f, from: 5)
+            let o = try f.options(5)
+            try f.checkOptionKeys(o, ["block", "state", "chunks"])
             let q = try f.tensor(1)
             // chunks: pieces of the sequence run in parallel (A2.4); by default only when the
             // (batch, head) pairs alone cannot keep every core busy on a long sequence
@@ -91,7 +93,8 @@ enum NNBindings {
             return 2
         }
         vm.def(F, "moe_route", "tide.F.moe_route(probs [, {top_k = 2, capacity, groups = 1, global = false}]) -> index, keep, counts, dropped. probs: (T, E) router probabilities. index: (T, k) 1-based experts by falling probability (ties to the lowest index); keep: (T, k) bool after the capacity (first choices fill before second choices, in token order; per group of T/groups tokens, or on the summed count when global); counts: (E) kept per expert; dropped: the number of dropped assignments. No capacity: dropless.") { f in
-            let o = MathBindings.optionsArg(f, from: 2)
+            let o = try f.options(2)
+            try f.checkOptionKeys(o, ["top_k", "capacity", "groups", "global"])
             let cap = try f.optIntField(o, "capacity", -1)
             let r = try TideNN.F.moeRoute(f.tensor(1), topK: f.optIntField(o, "top_k", 2), capacity: cap < 0 ? nil : cap,
                                           groups: f.optIntField(o, "groups", 1), global: f.optField(o, "global", false))

@@ -288,6 +288,8 @@ local function tag(err)
   -- a position inside the library (tide/nn_layers.lua:40:) says nothing to the user
   local msg = err:gsub("^tide/[%w_]+%.lua:%d+: ", "")
   local cls = rawget(stack[depth], "__nn").class.__name
+  -- a message that already names the class ("Attention: expected ...") is not named twice
+  if msg:sub(1, #cls + 2) == cls .. ": " then msg = msg:sub(#cls + 3) end
   if #parts == 0 then return cls .. ": " .. msg end
   return table.concat(parts, ".") .. " (" .. cls .. "): " .. msg
 end

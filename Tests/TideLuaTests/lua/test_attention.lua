@@ -203,6 +203,19 @@ end
 -- bad input
 S.checkerror("kind must be mha, mqa, gqa, mla, tpa or lightning", nn.Attention, {kind = "sparse", dim = 8, heads = 2})
 S.checkerror("unknown option 'kv_head'", nn.Attention, {kind = "gqa", dim = 8, heads = 2, kv_head = 1})
+-- the functional forms reject misspelt options and non-table options (a silent non-causal run
+-- from {casual = true} would be worse than an error), and integer masks
+do
+  local q = tide.randn(1, 2, 4, 8)
+  S.checkerror("unknown option 'casual'", tide.F.scaled_dot_product_attention, q, q, q, {casual = true})
+  S.checkerror("options table", tide.F.scaled_dot_product_attention, q, q, q, 5)
+  S.checkerror("mask must be bool", tide.F.scaled_dot_product_attention, q, q, q, {mask = tide.ones(4, 4, {dtype = "i64"})})
+  S.checkerror("unknown option 'blocks'", tide.F.lightning_attention, q, q, q, tide.ones(2), {blocks = 3})
+  S.checkerror("unknown option 'topk'", tide.F.moe_route, tide.rand(4, 3):softmax(2), {topk = 1})
+end
 S.checkerror("dim 10 is not divisible by heads 4", nn.Attention, {dim = 10, heads = 4})
-S.checkerror("expected input (B, T, 8)", function() return nn.Attention{dim = 8, heads = 2}(tide.zeros(2, 8)) end)
+do
+  local e = S.checkerror("expected input (B, T, 8)", function() return nn.Attention{dim = 8, heads = 2}(tide.zeros(2, 8)) end)
+  assert(not e:find("Attention: Attention:", 1, true), "the class is named once: " .. e)
+end
 S.checkerror("layout must be a string of L", tide.models.GPT, {layout = "LX"})
