@@ -62,9 +62,57 @@ extension Tensor {
 extension Tensor {
     struct Labelled { var t: Tensor; var labels: [Character] }
 
+    /// The spec with each '...' spelled out in fresh labels. An operand's ellipsis stands for
+    /// its dims that no letter names; they are right-aligned against the longest one (NumPy
+    /// broadcasting: size-1 dims broadcast, as for any label). The output gets them where its
+    /// '...' stands, or first in implicit mode (then the labels used once, sorted).
+    static func ellipsisSpec(_ s: String, _ operands: [Tensor], _ spec: String) throws -> String {
+        guard s.contains(".") else { return s }
+        let parts = s.components(separatedBy: "->")
+        guard parts.count <= 2 else { throw TensorError("einsum: more than one '->' in '\(spec)'") }
+        let inputs = parts[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        guard inputs.count == operands.count else {
+            throw TensorError("einsum: '\(spec)' names \(inputs.count) operands but \(operands.count) were given")
+        }
+        func checkDots(_ term: String, _ what: String) throws -> Bool {
+            let pieces = term.components(separatedBy: "...")
+            guard pieces.count <= 2, !pieces.joined().contains(".") else {
+                throw TensorError("einsum: \(what) '\(term)' may hold one '...' and no other '.'")
+            }
+            return pieces.count == 2
+        }
+        var ranks: [Int] = []
+        for (k, term) in inputs.enumerated() {
+            let letters = term.filter { $0 != "." }.count
+            if try checkDots(term, "operand \(k + 1)") {
+                guard operands[k].dim >= letters else {
+                    throw TensorError("einsum: operand \(k + 1) has \(operands[k].dim) dims (shape \(shapeString(operands[k].shape))) but '\(term)' names \(letters) besides '...'")
+                }
+                ranks.append(operands[k].dim - letters)
+            } else {
+                ranks.append(0)
+            }
+        }
+        let used = Set(s.filter { $0.isLetter })
+        let fresh = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz").filter { !used.contains($0) }
+        let rank = ranks.max() ?? 0
+        guard rank <= fresh.count else { throw TensorError("einsum: '...' covers \(rank) dims, more than the free labels") }
+        let batch = String(fresh.prefix(rank))  // outermost first
+        let terms = zip(inputs, ranks).map { $0.replacingOccurrences(of: "...", with: String(batch.suffix($1))) }
+        var out: String
+        if parts.count == 2 {
+            _ = try checkDots(parts[1], "the output")
+            out = parts[1].replacingOccurrences(of: "...", with: batch)
+        } else {
+            var counts: [Character: Int] = [:]
+            for t in inputs { for c in t where c.isLetter { counts[c, default: 0] += 1 } }
+            out = batch + String(counts.filter { $0.value == 1 }.keys.sorted())
+        }
+        return terms.joined(separator: ",") + "->" + out
+    }
+
     public static func einsum(_ spec: String, _ operands: [Tensor]) throws -> Tensor {
-        let s = spec.filter { $0 != " " }
-        guard !s.contains(".") else { throw TensorError("einsum: '...' (ellipsis) is not supported yet in '\(spec)'") }
+        let s = try ellipsisSpec(spec.filter { $0 != " " }, operands, spec)
         let parts = s.components(separatedBy: "->")
         guard parts.count <= 2 else { throw TensorError("einsum: more than one '->' in '\(spec)'") }
         let inputs = parts[0].split(separator: ",", omittingEmptySubsequences: false).map { Array($0) }

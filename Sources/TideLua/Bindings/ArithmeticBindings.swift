@@ -34,6 +34,47 @@ enum ArithmeticBindings {
         return (try ta ?? operand(f, 1, other: tb), try tb ?? operand(f, 2, other: ta))
     }
 
+    /// div's rounding modes (PyTorch): nil is true division; "trunc" rounds toward zero and
+    /// "floor" toward -inf, keeping integer inputs integral.
+    static func divide(_ a: Tensor, _ b: Tensor, rounding mode: String?) throws -> Tensor {
+        switch mode {
+        case nil: return try Tensor.binary(.div, a, b)
+        case "floor": return try Tensor.binary(.floordiv, a, b)
+        default:
+            if a.dtype.isFloatingPoint || b.dtype.isFloatingPoint { return try Tensor.binary(.div, a, b).unary(.trunc) }
+            // integers: floor division, plus one where the remainder is nonzero and the signs differ
+            let q = try Tensor.binary(.floordiv, a, b), r = try Tensor.binary(.rem, a, b)
+            let zero = try Tensor.scalar(0, dtype: .i64)
+            let signs = try Tensor.logical(.xor, Tensor.compare(.lt, a, zero), Tensor.compare(.lt, b, zero))
+            let fix = try Tensor.logical(.and, signs, Tensor.compare(.ne, r, zero))
+            return try Tensor.binary(.add, q, fix.to(q.dtype))
+        }
+    }
+
+    /// The options a binary method takes (add/sub: alpha; div: rounding_mode), applied.
+    static func binaryWithOptions(_ f: LuaFrame, _ op: BinaryOp, _ name: String, _ a: Tensor, _ b: Tensor) throws -> Tensor {
+        let allowed = op == .add || op == .sub ? ["alpha"] : op == .div ? ["rounding_mode"] : []
+        let o = try MathBindings.options(f, from: 3, allowed)
+        if op == .div {
+            return try divide(a, b, rounding: f.choiceOption(o, "rounding_mode", ["trunc", "floor"]))
+        }
+        if let alpha = try f.numberOption(o, "alpha") {
+            // a + alpha b: alpha is a weak scalar like a Lua number operand
+            let w = try Tensor.scalar(alpha, dtype: DType.promote(b.dtype, scalarIsIntegral: alpha == alpha.rounded()))
+            return try Tensor.binary(op, a, Tensor.binary(.mul, b, w))
+        }
+        try checkPower(op, a, b)
+        return try Tensor.binary(op, a, b)
+    }
+
+    /// Integers to negative integer powers have no integer result (NumPy raises too).
+    static func checkPower(_ op: BinaryOp, _ a: Tensor, _ b: Tensor) throws {
+        guard op == .pow, a.dtype == .i64 || a.dtype == .bool, b.dtype == .i64 else { return }
+        if try Tensor.compare(.lt, b, Tensor.scalar(0, dtype: .i64)).reduce(.any, dims: nil).item() != 0 {
+            throw TensorError("pow: integers to negative integer powers are not allowed (use a float base or exponent)")
+        }
+    }
+
     static func open(_ vm: LuaVM, metatable mt: Int32, methods m: Int32, tide: Int32) {
         let ops: [(String, BinaryOp)] = [("add", .add), ("sub", .sub), ("mul", .mul), ("div", .div),
                                           ("pow", .pow), ("remainder", .rem),
@@ -45,15 +86,37 @@ enum ArithmeticBindings {
             let doc = "x:\(name)(y) / tide.\(name)(x, y): elementwise \(op.rawValue) with broadcasting; y may be a number."
             let fn: (LuaFrame) throws -> Int32 = { f in
                 let (a, b) = try operands(f)
+                f.push(try binaryWithOptions(f, op, name, a, b))
+                return 1
+            }
+            let metafn: (LuaFrame) throws -> Int32 = { f in
+                let (a, b) = try operands(f)
+                try checkPower(op, a, b)
                 f.push(try Tensor.binary(op, a, b))
                 return 1
             }
-            vm.def(m, name, doc, fn)
-            vm.def(tide, name, doc, fn)
-            if let mm = meta[op] { vm.def(mt, mm, "", fn) }
+            let extra = op == .add || op == .sub ? " Options: {alpha} (x + alpha y)." : op == .div ? " Options: {rounding_mode = 'trunc' | 'floor'}." : ""
+            vm.def(m, name, doc + extra, fn)
+            vm.def(tide, name, doc + extra, fn)
+            if let mm = meta[op] { vm.def(mt, mm, "", metafn) }
             vm.def(m, name + "_", "x:\(name)_(y): in-place \(op.rawValue); returns x.") { f in
                 let a = try f.tensor(1)
-                let b = try operand(f, 2, other: a)
+                var b = try operand(f, 2, other: a)
+                if f.count >= 3 {
+                    // alpha / rounding_mode: compute out of place, then write back
+                    let r = try binaryWithOptions(f, op, name, a, b)
+                    guard r.dtype == a.dtype || (r.dtype.isFloatingPoint && a.dtype.isFloatingPoint), r.shape == a.shape else {
+                        throw LuaError.message("\(name)_: the result (\(r.dtype.rawValue), shape \(shapeString(r.shape))) does not fit the in-place tensor (\(a.dtype.rawValue), shape \(shapeString(a.shape)))")
+                    }
+                    try a.apply_(name + "_") { try binaryWithOptions(f, op, name, $0, b) }
+                    lua_pushvalue(f.L, 1); return 1
+                }
+                try checkPower(op, a, b)
+                // a source that overlaps the destination in another layout would be read after
+                // parts of it were written: read a copy (NumPy's result, not an order-dependent one)
+                if b.storage === a.storage && (b.offset != a.offset || b.strides != a.strides || b.shape != a.shape) {
+                    b = try b.clone()
+                }
                 let rt = Tensor.resultType(op, a.dtype, b.dtype)
                 guard rt == a.dtype || (rt.isFloatingPoint && a.dtype.isFloatingPoint) else {
                     throw LuaError.message("\(name)_: result type \(rt.rawValue) can't be cast to the in-place tensor's type \(a.dtype.rawValue)")

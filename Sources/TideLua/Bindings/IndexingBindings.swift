@@ -24,6 +24,69 @@ enum IndexingBindings {
         return try Tensor.binary(.sub, t, Tensor.scalar(1, dtype: .i64))
     }
 
+    /// The 1-based coordinates of x's nonzero (true) elements in row-major order: an (n, dim)
+    /// i64 tensor, or with asTuple one (n) tensor per dim as separate results.
+    static func pushNonzero(_ f: LuaFrame, _ x: Tensor, asTuple: Bool) throws -> Int32 {
+        let mask = x.dtype == .bool ? x : try x.to(.bool)
+        let flat = try Tensor.arange(0, Double(x.numel), 1, dtype: .i64).reshaped(x.shape).maskedSelect(mask)
+        var coords: [Tensor] = []
+        var step = 1
+        for d in (0 ..< x.dim).reversed() {
+            let q = try Tensor.binary(.floordiv, flat, Tensor.scalar(Double(step), dtype: .i64))
+            coords.insert(try oneBased(Tensor.binary(.rem, q, Tensor.scalar(Double(Swift.max(x.shape[d], 1)), dtype: .i64))), at: 0)
+            step *= x.shape[d]
+        }
+        if asTuple {
+            for c in coords { f.push(c) }
+            return Int32(coords.count)
+        }
+        f.push(coords.isEmpty ? try Tensor.zeros([flat.numel, 0], dtype: .i64) : try Tensor.stack(coords, dim: 1))
+        return 1
+    }
+
+    /// The distinct slices of x along d in lexicographic order, with each slice's 0-based
+    /// group (inverse) and the group sizes (counts); NaN sorts last.
+    static func uniqueSlices(_ x: Tensor, dim d: Int) throws -> (Tensor, Tensor, Tensor) {
+        guard !x.dtype.isComplex else { throw TensorError("unique: dim is not supported for complex tensors (no order)") }
+        guard d >= 0 && d < x.dim else { throw TensorError("unique: dim \(d + 1) is out of range for a \(x.dim)-d tensor") }
+        let n = x.shape[d]
+        let rest = (0 ..< x.dim).filter { $0 != d }
+        let width = rest.reduce(1) { $0 * x.shape[$1] }
+        if n == 0 || width == 0 {
+            let idx = try Tensor.arange(0, Double(Swift.min(n, 1)), 1, dtype: .i64)
+            return (try x.indexSelect(d, idx), try Tensor.zeros([n], dtype: .i64), try Tensor.full([idx.numel], Double(n), dtype: .i64))
+        }
+        let rows = try x.permuted([d] + rest).reshaped([n, width])
+        let isInt = x.dtype == .i64
+        let data = try rows.to(isInt ? .i64 : .f64).contiguous(force: true)
+        func less(_ a: Int, _ b: Int) -> Bool {   // a's slice before b's
+            if isInt {
+                let p = data.pointer(Int64.self)
+                for j in 0 ..< width where p[a * width + j] != p[b * width + j] { return p[a * width + j] < p[b * width + j] }
+            } else {
+                let p = data.pointer(Double.self)
+                for j in 0 ..< width {
+                    let u = p[a * width + j], v = p[b * width + j]
+                    if u == v || (u.isNaN && v.isNaN) { continue }
+                    if u.isNaN { return false }
+                    if v.isNaN { return true }
+                    return u < v
+                }
+            }
+            return false
+        }
+        let order = (0 ..< n).sorted { less($0, $1) || (!less($1, $0) && $0 < $1) }
+        var firsts: [Double] = [], counts: [Double] = []
+        var inverse = [Double](repeating: 0, count: n)
+        for (k, i) in order.enumerated() {
+            if k == 0 || less(order[k - 1], i) { firsts.append(Double(i)); counts.append(0) }
+            counts[counts.count - 1] += 1
+            inverse[i] = Double(firsts.count - 1)
+        }
+        let values = try x.indexSelect(d, Tensor(array: firsts, shape: [firsts.count], dtype: .i64))
+        return (values, try Tensor(array: inverse, shape: [n], dtype: .i64), try Tensor(array: counts, shape: [counts.count], dtype: .i64))
+    }
+
     static func pushList(_ f: LuaFrame, _ ts: [Tensor]) {
         lua_createtable(f.L, Int32(ts.count), 0)
         for (k, t) in ts.enumerated() { f.push(t); lua_rawseti(f.L, -2, lua_Integer(k + 1)) }
@@ -65,10 +128,18 @@ enum IndexingBindings {
             let labels = try zeroBased(f, 1)
             f.push(try Tensor.oneHot(labels, classes: f.optInteger(2, -1))); return 1
         }
-        both("repeat_interleave", "repeat_interleave(repeats [, dim]) -> each slice repeated; repeats is a number or a table of counts; without dim the tensor is flattened.") { f in
+        both("repeat_interleave", "repeat_interleave(repeats [, dim]) -> each slice repeated; repeats is a number, a table of counts or an i64 tensor of them; without dim the tensor is flattened.") { f in
             let x = try f.tensor(1)
             let d = f.isNoneOrNil(3) ? nil : try luaDim(f.integer(3), rank: x.dim, op: "repeat_interleave")
-            if f.type(2) == LUA_TTABLE {
+            if f.type(2) == LUA_TUSERDATA {
+                let r = try f.tensor(2)
+                guard r.dtype == .i64, r.dim <= 1 else {
+                    throw f.argError(2, "expected repeats as an i64 tensor of 0 or 1 dims, got \(r.dtype.rawValue) of shape \(shapeString(r.shape))")
+                }
+                let c = try r.contiguous(force: true)
+                let counts = (0 ..< c.numel).map { Int(c.pointer(Int64.self)[$0]) }
+                f.push(r.dim == 0 ? try x.repeatInterleave(counts[0], dim: d) : try x.repeatInterleave(counts, dim: d))
+            } else if f.type(2) == LUA_TTABLE {
                 let (r, _) = try MathBindings.signedList(f, 2)
                 f.push(try x.repeatInterleave(r, dim: d))
             } else {
@@ -87,35 +158,65 @@ enum IndexingBindings {
             guard let ds = try MathBindings.dims(f, 2, rank: x.dim, op: "flip") else { throw f.typeError(2, "number or table of dims") }
             f.push(try x.flip(ds)); return 1
         }
-        both("roll", "roll(shift [, dim]) -> elements shifted along dim, wrapping around (flattened when dim is omitted).") { f in
+        both("roll", "roll(shift [, dim]) -> elements shifted along dim, wrapping around (flattened when dim is omitted); roll({s1, s2, ...}, {d1, d2, ...}) shifts several dims.") { f in
             let x = try f.tensor(1)
+            if f.type(2) == LUA_TTABLE {
+                let (shifts, _) = try MathBindings.signedList(f, 2)
+                guard f.type(3) == LUA_TTABLE else { throw f.argError(3, "expected a table of dims to go with the table of shifts, got \(f.typeName(3))") }
+                let (ds, _) = try MathBindings.signedList(f, 3)
+                guard ds.count == shifts.count else {
+                    throw f.argError(3, "expected as many dims as shifts (\(shifts.count)), got \(ds.count)")
+                }
+                var r = x
+                for (s, dd) in zip(shifts, ds) { r = try r.roll(s, dim: luaDim(dd, rank: x.dim, op: "roll")) }
+                f.push(r); return 1
+            }
             let d = f.isNoneOrNil(3) ? nil : try luaDim(f.integer(3), rank: x.dim, op: "roll")
             f.push(try x.roll(f.integer(2), dim: d)); return 1
         }
-        both("sort", "sort([dim = -1] [, {descending = false}]) -> values, 1-based indices (stable; NaN last).") { f in
+        both("nonzero", "nonzero([{as_tuple = false}]) -> (n, dim) i64 1-based coordinates of the nonzero elements in row-major order; as_tuple: one (n) tensor per dim instead.") { f in
+            let o = try MathBindings.options(f, from: 2, ["as_tuple"])
+            return try pushNonzero(f, f.tensor(1), asTuple: f.optField(o, "as_tuple", false))
+        }
+        both("argwhere", "argwhere() -> nonzero(): (n, dim) 1-based coordinates.") { f in
+            try pushNonzero(f, f.tensor(1), asTuple: false)
+        }
+        // sort(dim, descending) as PyTorch's positional form, or {descending, stable} (always stable)
+        func sortArgs(_ f: LuaFrame, _ x: Tensor, _ op: String) throws -> (Int, Bool) {
+            let d = f.type(2) == LUA_TNUMBER ? try luaDim(f.integer(2), rank: x.dim, op: op) : -1
+            let o = try MathBindings.options(f, from: 2, ["descending", "stable", "dim"])
+            if let od = try f.intOption(o, "dim") {
+                guard f.type(2) != LUA_TNUMBER else { throw LuaError.message("\(op): dim given twice") }
+                return (try luaDim(od, rank: x.dim, op: op), f.optField(o, "descending", false))
+            }
+            if f.type(3) == LUA_TBOOLEAN { return (d, f.boolean(3)) }
+            return (d, f.optField(o, "descending", false))
+        }
+        both("sort", "sort([dim = -1] [, descending] [, {descending = false, stable}]) -> values, 1-based indices (stable; NaN last).") { f in
             let x = try f.tensor(1)
-            let d = f.type(2) == LUA_TNUMBER ? try luaDim(f.integer(2), rank: x.dim, op: "sort") : -1
-            let desc = f.optField(MathBindings.optionsArg(f, from: 2), "descending", false)
+            let (d, desc) = try sortArgs(f, x, "sort")
             let (v, i) = try x.sort(dim: d, descending: desc)
             f.push(v); f.push(try oneBased(i)); return 2
         }
-        both("argsort", "argsort([dim = -1] [, {descending = false}]) -> 1-based indices that sort x along dim.") { f in
+        both("argsort", "argsort([dim = -1] [, descending] [, {descending = false, stable}]) -> 1-based indices that sort x along dim.") { f in
             let x = try f.tensor(1)
-            let d = f.type(2) == LUA_TNUMBER ? try luaDim(f.integer(2), rank: x.dim, op: "argsort") : -1
-            let desc = f.optField(MathBindings.optionsArg(f, from: 2), "descending", false)
+            let (d, desc) = try sortArgs(f, x, "argsort")
             f.push(try oneBased(x.sort(dim: d, descending: desc).1)); return 1
         }
-        both("topk", "topk(k [, dim = -1] [, {largest = true}]) -> values, 1-based indices of the k largest (smallest) along dim, in order.") { f in
+        both("topk", "topk(k [, dim = -1] [, largest = true [, sorted = true]] [, {largest, sorted}]) -> values, 1-based indices of the k largest (smallest) along dim, in order (always sorted).") { f in
             let x = try f.tensor(1)
             let d = f.type(3) == LUA_TNUMBER ? try luaDim(f.integer(3), rank: x.dim, op: "topk") : -1
-            let largest = f.optField(MathBindings.optionsArg(f, from: 3), "largest", true)
-            let (v, i) = try x.topk(f.integer(2), dim: d, largest: largest)
+            let o = try MathBindings.options(f, from: 3, ["largest", "sorted", "dim"])
+            var dim = d
+            if let od = try f.intOption(o, "dim") { dim = try luaDim(od, rank: x.dim, op: "topk") }
+            let largest = f.type(4) == LUA_TBOOLEAN ? f.boolean(4) : f.optField(o, "largest", true)
+            let (v, i) = try x.topk(f.integer(2), dim: dim, largest: largest)
             f.push(v); f.push(try oneBased(i)); return 2
         }
-        both("unique", "unique([{return_inverse = false, return_counts = false}]) -> sorted distinct values [, 1-based inverse] [, counts].") { f in
+        both("unique", "unique([{sorted = true, return_inverse = false, return_counts = false, dim}]) -> sorted distinct values (or, with dim, distinct slices along dim in lexicographic order) [, 1-based inverse] [, counts].") { f in
             let x = try f.tensor(1)
-            let o = MathBindings.optionsArg(f, from: 2)
-            let (v, inv, c) = try x.unique()
+            let o = try MathBindings.options(f, from: 2, ["sorted", "return_inverse", "return_counts", "dim"])
+            let (v, inv, c) = try f.intOption(o, "dim").map { try uniqueSlices(x, dim: luaDim($0, rank: x.dim, op: "unique")) } ?? x.unique()
             f.push(v)
             var n: Int32 = 1
             if f.optField(o, "return_inverse", false) { f.push(try oneBased(inv)); n += 1 }
@@ -123,8 +224,9 @@ enum IndexingBindings {
             return n
         }
         for (name, prod) in [("cumsum", false), ("cumprod", true)] {
-            both(name, "\(name)(dim) -> running \(prod ? "product" : "sum") along dim.") { f in
-                let x = try f.tensor(1)
+            both(name, "\(name)(dim [, {dtype}]) -> running \(prod ? "product" : "sum") along dim (dtype: cast first).") { f in
+                var x = try f.tensor(1)
+                if let dt = try MathBindings.dtypeField(f, MathBindings.options(f, from: 3, ["dtype"])) { x = try x.to(dt) }
                 f.push(try x.scan(dim: luaDim(f.integer(2), rank: x.dim, op: name), product: prod)); return 1
             }
         }
@@ -153,7 +255,7 @@ enum IndexingBindings {
             let x = try f.tensor(1)
             var p = 2.0
             let ds = try MathBindings.dims(f, 3, rank: x.dim, op: "norm")
-            let keep = f.optField(MathBindings.optionsArg(f, from: 3), "keepdim", false)
+            let keep = f.optField(try MathBindings.options(f, from: 3, ["keepdim"]), "keepdim", false)
             if f.type(2) == LUA_TSTRING {
                 let s = try f.string(2)
                 if s == "nuc" {
@@ -179,7 +281,7 @@ enum IndexingBindings {
         }
         both("multinomial", "multinomial(n [, {replacement = false, generator}]) -> n 1-based category draws per row from weights x ((k,) or (B, k)).") { f in
             let x = try f.tensor(1)
-            let o = MathBindings.optionsArg(f, from: 3)
+            let o = try MathBindings.options(f, from: 3, ["replacement", "generator"])
             let g = try MathBindings.generator(f, o)
             f.push(try oneBased(x.multinomial(f.integer(2), replacement: f.optField(o, "replacement", false), generator: g))); return 1
         }

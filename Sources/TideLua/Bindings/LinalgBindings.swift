@@ -19,7 +19,9 @@ enum LinalgBindings {
     /// options table at i.
     static func stringArg(_ f: LuaFrame, _ i: Int32, _ key: String, _ def: String) throws -> String {
         if f.type(i) == LUA_TSTRING { return try f.string(i) }
-        return try (f.stringOption(f.options(i), key) ?? def)
+        let o = try f.options(i)
+        try f.checkOptionKeys(o, [key])
+        return try (f.stringOption(o, key) ?? def)
     }
 
     static func uplo(_ f: LuaFrame, _ i: Int32) throws -> Linalg.Triangle {
@@ -68,12 +70,16 @@ enum LinalgBindings {
         }
         vm.def(t, "cholesky", "tide.linalg.cholesky(a [, {upper = false}]) -> L with a = L L^H (lower), or U with a = U^H U: a (..., n, n) Hermitian positive definite -> (..., n, n).") { f in
             let a = try f.tensor(1)
-            let upper = f.type(2) == LUA_TBOOLEAN ? f.boolean(2) : f.optField(try f.options(2), "upper", false)
+            let o = f.type(2) == LUA_TBOOLEAN ? nil : try f.options(2)
+            try f.checkOptionKeys(o, ["upper"])
+            let upper = f.type(2) == LUA_TBOOLEAN ? f.boolean(2) : f.optField(o, "upper", false)
             f.push(try Linalg.cholesky(a, upper: upper)); return 1
         }
         vm.def(t, "svd", "tide.linalg.svd(a [, {full_matrices = true}]) -> U, S, Vh with a = U diag(S) Vh: a (..., m, n) -> U (..., m, m), S (..., k) real descending, Vh (..., n, n); thin (full_matrices = false): U (..., m, k), Vh (..., k, n), k = min(m, n).") { f in
             let a = try f.tensor(1)
-            let full = f.type(2) == LUA_TBOOLEAN ? f.boolean(2) : f.optField(try f.options(2), "full_matrices", true)
+            let o = f.type(2) == LUA_TBOOLEAN ? nil : try f.options(2)
+            try f.checkOptionKeys(o, ["full_matrices"])
+            let full = f.type(2) == LUA_TBOOLEAN ? f.boolean(2) : f.optField(o, "full_matrices", true)
             let (u, s, vh) = try Linalg.svd(a, fullMatrices: full)
             f.push(u); f.push(s); f.push(vh); return 3
         }
@@ -100,20 +106,37 @@ enum LinalgBindings {
         }
         vm.def(t, "lstsq", "tide.linalg.lstsq(a, b [, {rcond}]) -> solution, rank, singular values: the minimum-norm x minimizing |a x - b| (SVD, gelsd). a (..., m, n), b (..., m, k) -> x (..., n, k) (b (..., m) -> x (..., n)), rank (...) i64, S (..., min(m, n)). rcond defaults to eps * max(m, n).") { f in
             let a = try f.tensor(1), b = try f.tensor(2)
-            let rcond = try f.numberOption(f.options(3), "rcond")
+            let o = try f.options(3)
+            try f.checkOptionKeys(o, ["rcond"])
+            let rcond = try f.numberOption(o, "rcond")
             let (x, rank, s) = try Linalg.lstsq(a, b, rcond: rcond)
             f.push(x); f.push(rank); f.push(s); return 3
         }
         vm.def(t, "pinv", "tide.linalg.pinv(a [, {rtol, atol}]) -> the Moore-Penrose pseudo-inverse: a (..., m, n) -> (..., n, m), by the SVD; singular values <= max(atol, rtol * max(S)) count as zero (rtol defaults to eps * max(m, n) when atol is not given).") { f in
             let a = try f.tensor(1)
             let o = try f.options(2)
+            try f.checkOptionKeys(o, ["atol", "rtol"])
             f.push(try Linalg.pinv(a, atol: f.numberOption(o, "atol"), rtol: f.numberOption(o, "rtol"))); return 1
         }
-        vm.def(t, "matrix_norm", "tide.linalg.matrix_norm(a [, ord = \"fro\"] [, {keepdim = false}]) -> a norm over the last two dims: (..., m, n) -> (...) real. ord: \"fro\", \"nuc\", 2, -2 (largest / smallest singular value), 1, -1 (max / min column sum of |a|), math.huge, -math.huge (max / min row sum).") { f in
+        vm.def(t, "matrix_norm", "tide.linalg.matrix_norm(a [, ord = \"fro\"] [, {dim = {-2, -1}, keepdim = false}]) -> a norm over two dims (the matrices' rows and columns, the last two by default): (..., m, n) -> (...) real. ord: \"fro\", \"nuc\", 2, -2 (largest / smallest singular value), 1, -1 (max / min column sum of |a|), math.huge, -math.huge (max / min row sum).") { f in
             let a = try f.tensor(1)
             let ord = try normOrder(f, 2)
-            let keep = f.optField(MathBindings.optionsArg(f, from: 2), "keepdim", false)
-            f.push(try Linalg.matrixNorm(a, ord: ord, keepdim: keep)); return 1
+            let o = try MathBindings.options(f, from: 2, ["dim", "keepdim"])
+            let keep = f.optField(o, "keepdim", false)
+            var given: [Int]? = nil
+            if let o {
+                if f.pushField(o, "dim") != LUA_TNIL { given = try MathBindings.signedList(f, lua_gettop(f.L)).0 }
+                tide_pop(f.L, 1)
+            }
+            guard let pair = given else { f.push(try Linalg.matrixNorm(a, ord: ord, keepdim: keep)); return 1 }
+            // dim = {r, c}: move that pair last (rows, then columns), reduce, then put kept dims back
+            guard pair.count == 2 else { throw LuaError.message("matrix_norm: option 'dim' must hold two dims, got \(pair.count)") }
+            let r = try luaDim(pair[0], rank: a.dim, op: "matrix_norm"), c = try luaDim(pair[1], rank: a.dim, op: "matrix_norm")
+            guard r != c else { throw LuaError.message("matrix_norm: option 'dim' names dim \(r + 1) twice") }
+            let rest = (0 ..< a.dim).filter { $0 != r && $0 != c }
+            var out = try Linalg.matrixNorm(a.permuted(rest + [r, c]), ord: ord)
+            if keep { for d in [r, c].sorted() { out = try out.unsqueeze(d) } }
+            f.push(out); return 1
         }
         lua_settop(L, t - 1)
     }

@@ -55,6 +55,69 @@ enum MathBindings {
         return nil
     }
 
+    /// The trailing options table (optionsArg) with its keys checked against `allowed`: a
+    /// misspelt or unsupported option is an error instead of being silently ignored.
+    static func options(_ f: LuaFrame, from i: Int32, _ allowed: [String]) throws -> Int32? {
+        let o = optionsArg(f, from: i)
+        try f.checkOptionKeys(o, allowed)
+        return o
+    }
+
+    /// A dtype named by option `key` ("f32", ...), or nil.
+    static func dtypeField(_ f: LuaFrame, _ o: Int32?, _ key: String = "dtype") throws -> DType? {
+        guard let s = try f.stringOption(o, key) else { return nil }
+        guard let d = DType.parse(s) else {
+            throw LuaError.message("\(f.name): option '\(key)' must be a dtype (f32, f64, i64, bool, c64 or c128), got '\(s)'")
+        }
+        return d
+    }
+
+    /// softplus(x; beta, threshold) = log(1 + exp(beta x)) / beta, and x itself where
+    /// beta x > threshold (PyTorch's definition; beta = 1, threshold = 20 by default).
+    static func softplus(_ x: Tensor, beta: Double, threshold: Double) throws -> Tensor {
+        guard beta != 0, beta.isFinite else { throw TensorError("softplus: expected a finite nonzero beta, got \(beta)") }
+        let bx = try Tensor.binary(.mul, x, Tensor.scalar(beta, dtype: x.dtype))
+        let y = try Tensor.binary(.div, bx.unary(.softplus), Tensor.scalar(beta, dtype: x.dtype))
+        return try Tensor.where(Tensor.compare(.gt, bx, Tensor.scalar(threshold, dtype: x.dtype)), x, y)
+    }
+
+    /// x rounded to `decimals` digits after the point (negative: before), half to even, as
+    /// round(x * 10^d) / 10^d (PyTorch's definition).
+    static func round(_ x: Tensor, decimals d: Int) throws -> Tensor {
+        if d == 0 || !x.dtype.isFloatingPoint { return try x.unary(.round) }
+        var p10 = 1.0
+        for _ in 0 ..< Swift.abs(d) { p10 *= 10 }
+        let scale = try Tensor.scalar(d < 0 ? 1 / p10 : p10, dtype: x.dtype)
+        return try Tensor.binary(.div, Tensor.binary(.mul, x, scale).unary(.round), scale)
+    }
+
+    /// x limited to [lo, hi]; each bound a number, a tensor (broadcast) or nil.
+    static func clamp(_ f: LuaFrame, _ x: Tensor, _ lo: Int32, _ hi: Int32) throws -> Tensor {
+        let tl = f.type(lo) == LUA_TUSERDATA, th = f.type(hi) == LUA_TUSERDATA
+        if !tl && !th {
+            return try x.clamp(min: f.isNoneOrNil(lo) ? nil : f.number(lo), max: f.isNoneOrNil(hi) ? nil : f.number(hi))
+        }
+        var r = x
+        if !f.isNoneOrNil(lo) { r = try Tensor.binary(.maximum, r, ArithmeticBindings.operand(f, lo, other: r)) }
+        if !f.isNoneOrNil(hi) { r = try Tensor.binary(.minimum, r, ArithmeticBindings.operand(f, hi, other: r)) }
+        return r
+    }
+
+    /// clamp's arguments from `i` on: (min, max) positionally or {min =, max =}.
+    static func clampArgs(_ f: LuaFrame, _ x: Tensor, from i: Int32) throws -> Tensor {
+        if f.isOptionsTable(i) {
+            // the bounds go to the stack slots after the table, where clamp reads arguments
+            try f.checkOptionKeys(i, ["min", "max"])
+            lua_settop(f.L, i)
+            f.pushField(i, "min"); f.pushField(i, "max")
+            return try clamp(f, x, i + 1, i + 2)
+        }
+        guard !(f.isNoneOrNil(i) && f.isNoneOrNil(i + 1)) else {
+            throw LuaError.message("\(f.name): expected at least one of min and max, got neither")
+        }
+        return try clamp(f, x, i, i + 1)
+    }
+
     static func generator(_ f: LuaFrame, _ o: Int32?) throws -> Generator {
         guard let o = o else { return .global }
         defer { tide_pop(f.L, 1) }
@@ -124,12 +187,21 @@ enum MathBindings {
             let doc = "x:\(op.rawValue)() / tide.\(op.rawValue)(x): elementwise \(op.rawValue)."
             let fn: (LuaFrame) throws -> Int32 = { f in
                 let t = try f.tensorLike(1)
-                var o = op
-                if op == .gelu, let opts = try f.options(2) {
-                    defer { tide_pop(f.L, 1) }
-                    if f.pushField(opts, "approximate") == LUA_TSTRING, try f.string(-1) == "tanh" { o = .gelu_tanh }
+                let allowed: [String] = op == .gelu ? ["approximate"] : op == .softplus ? ["beta", "threshold"]
+                    : op == .round ? ["decimals"] : []
+                let opts = try options(f, from: 2, allowed)
+                switch op {
+                case .gelu:
+                    let a = try f.choiceOption(opts, "approximate", ["none", "tanh"])
+                    f.push(try t.unary(a == "tanh" ? .gelu_tanh : .gelu))
+                case .softplus where opts != nil:
+                    f.push(try softplus(t, beta: f.optField(opts, "beta", 1), threshold: f.optField(opts, "threshold", 20)))
+                case .round where opts != nil:
+                    f.push(try round(t, decimals: f.optIntField(opts, "decimals", 0)))
+                default:
+                    f.push(try t.unary(op))
                 }
-                f.push(try t.unary(o)); return 1
+                return 1
             }
             if op != .neg { vm.def(m, op.rawValue, doc, fn) }
             vm.def(tide, op.rawValue, doc, fn)
@@ -138,9 +210,14 @@ enum MathBindings {
                 try t.apply_(op.rawValue + "_") { try $0.unary(op) }; lua_pushvalue(f.L, 1); return 1
             }
         }
-        vm.def(m, "clamp", "x:clamp(min, max) -> elements limited to [min, max]; either may be nil.") { f in
+        let clampDoc = "x:clamp(min, max) / x:clamp{min =, max =} / tide.clamp(x, min, max) -> elements limited to [min, max]; either may be nil, a number or a tensor (broadcast)."
+        let clampFn: (LuaFrame) throws -> Int32 = { f in f.push(try clampArgs(f, f.tensor(1), from: 2)); return 1 }
+        vm.def(m, "clamp", clampDoc, clampFn)
+        vm.def(tide, "clamp", clampDoc, clampFn)
+        vm.def(m, "clip", "x:clip(min, max): NumPy's name for clamp.", clampFn)
+        vm.def(m, "clamp_", "x:clamp_(min, max) / x:clamp_{min =, max =}: clamp in place; returns x.") { f in
             let t = try f.tensor(1)
-            f.push(try t.clamp(min: f.isNoneOrNil(2) ? nil : f.number(2), max: f.isNoneOrNil(3) ? nil : f.number(3))); return 1
+            try t.apply_("clamp_") { try clampArgs(f, $0, from: 2) }; lua_pushvalue(f.L, 1); return 1
         }
         for (name, fn) in [("real", { (t: Tensor) in try t.real() }), ("imag", { try $0.imag() }),
                            ("conj", { try $0.conj() }), ("angle", { try $0.angle() })] as [(String, (Tensor) throws -> Tensor)] {
@@ -175,33 +252,65 @@ enum MathBindings {
             vm.def(tide, "logical_" + op.rawValue, "tide.logical_\(op.rawValue)(x, y) -> bool tensor.", fn)
         }
         vm.def(m, "logical_not", "x:logical_not() -> bool tensor.") { f in f.push(try f.tensor(1).logicalNot()); return 1 }
-        vm.def(m, "isnan", "x:isnan() -> bool tensor.") { f in f.push(try f.tensor(1).isnan()); return 1 }
-        vm.def(m, "isfinite", "x:isfinite() -> bool tensor.") { f in f.push(try f.tensor(1).isfinite()); return 1 }
-        vm.def(tide, "where", "tide.where(cond, a, b) -> a where cond is true, else b (broadcasting; a, b may be numbers).") { f in
+        let isinf: (Tensor, Int) throws -> Tensor = { t, sign in
+            // not NaN and not finite; for one sign also compare with 0
+            let inf = try Tensor.logical(.and, t.isfinite().logicalNot(), t.isnan().logicalNot())
+            if sign == 0 || t.dtype.isComplex { return inf }
+            return try Tensor.logical(.and, inf, Tensor.compare(sign > 0 ? .gt : .lt, t, Tensor.scalar(0, dtype: t.dtype)))
+        }
+        let tests: [(String, String, (Tensor) throws -> Tensor)] = [
+            ("isnan", "NaN", { try $0.isnan() }), ("isfinite", "finite", { try $0.isfinite() }),
+            ("isinf", "+-inf", { try isinf($0, 0) }), ("isposinf", "+inf", { try isinf($0, 1) }),
+            ("isneginf", "-inf", { try isinf($0, -1) }),
+        ]
+        for (name, what, fn) in tests {
+            let g: (LuaFrame) throws -> Int32 = { f in f.push(try fn(f.tensor(1))); return 1 }
+            vm.def(m, name, "x:\(name)() -> bool tensor, true where x is \(what).", g)
+            vm.def(tide, name, "tide.\(name)(x) -> bool tensor, true where x is \(what).", g)
+        }
+        vm.def(tide, "where", "tide.where(cond, a, b) -> a where cond is true, else b (broadcasting; a, b may be numbers). tide.where(cond) -> one 1-based i64 index tensor per dim of the true elements (as x:nonzero{as_tuple = true}).") { f in
             let c = try f.tensor(1)
+            if f.count == 1 { return try IndexingBindings.pushNonzero(f, c, asTuple: true) }
             let a = f.type(2) == LUA_TNUMBER ? nil : try f.tensor(2)
             let b = f.type(3) == LUA_TNUMBER ? nil : try f.tensor(3)
             let A = try a ?? ArithmeticBindings.operand(f, 2, other: b)
             let B = try b ?? ArithmeticBindings.operand(f, 3, other: A)
             f.push(try Tensor.where(c, A, B)); return 1
         }
-        vm.def(m, "masked_fill", "x:masked_fill(mask, v) -> x with v where mask (bool, broadcast) is true.") { f in
-            f.push(try f.tensor(1).maskedFill(f.tensor(2), f.number(3))); return 1
+        // v: a number, a boolean or a one-element tensor (a 0-d tensor in PyTorch); a tensor v is
+        // cast to x's dtype, and its gradient flows through where().
+        func maskedFill(_ f: LuaFrame, _ t: Tensor, _ mask: Tensor) throws -> Tensor {
+            switch f.type(3) {
+            case LUA_TUSERDATA:
+                let v = try f.tensor(3)
+                guard v.numel == 1 else {
+                    throw f.argError(3, "expected a number or a one-element tensor, got a tensor of shape \(shapeString(v.shape))")
+                }
+                guard mask.dtype == .bool else { throw f.argError(2, "mask must be bool, got \(mask.dtype.rawValue)") }
+                return try Tensor.where(mask, v.reshaped([]).to(t.dtype), t)
+            case LUA_TBOOLEAN: return try t.maskedFill(mask, f.boolean(3) ? 1 : 0)
+            default: return try t.maskedFill(mask, f.number(3))
+            }
+        }
+        vm.def(m, "masked_fill", "x:masked_fill(mask, v) -> x with v where mask (bool, broadcast) is true; v a number, boolean or one-element tensor.") { f in
+            f.push(try maskedFill(f, f.tensor(1), f.tensor(2))); return 1
         }
         vm.def(m, "masked_fill_", "x:masked_fill_(mask, v): in place; returns x.") { f in
             let t = try f.tensor(1)
-            let mask = try f.tensor(2), v = try f.number(3)
-            try t.apply_("masked_fill_") { try $0.maskedFill(mask, v) }; lua_pushvalue(f.L, 1); return 1
+            let mask = try f.tensor(2)
+            try t.apply_("masked_fill_") { try maskedFill(f, $0, mask) }; lua_pushvalue(f.L, 1); return 1
         }
 
         // ---- reductions
         for op in [ReduceOp.sum, .mean, .prod, .amax, .amin, .any, .all, .count_nonzero] {
-            let doc = "x:\(op.rawValue)([dims] [, {keepdim = false}]) -> \(op.rawValue) over dims (a number or a table; all when omitted)."
+            let casts = op == .sum || op == .mean || op == .prod
+            let doc = "x:\(op.rawValue)([dims] [, {keepdim = false\(casts ? ", dtype" : "")}]) -> \(op.rawValue) over dims (a number or a table; all when omitted)\(casts ? "; dtype: the input is cast to it first" : "")."
             let fn: (LuaFrame) throws -> Int32 = { f in
-                let t = try f.tensor(1)
+                var t = try f.tensor(1)
                 let ds = try dims(f, 2, rank: t.dim, op: op.rawValue)
-                let keep = f.optField(optionsArg(f, from: 2), "keepdim", false)
-                f.push(try t.reduce(op, dims: ds, keepdim: keep)); return 1
+                let o = try options(f, from: 2, casts ? ["keepdim", "dtype"] : ["keepdim"])
+                if let d = try dtypeField(f, o) { t = try t.to(d) }
+                f.push(try t.reduce(op, dims: ds, keepdim: f.optField(o, "keepdim", false))); return 1
             }
             vm.def(m, op.rawValue, doc, fn)
             vm.def(tide, op.rawValue, doc, fn)
@@ -213,9 +322,15 @@ enum MathBindings {
                 if f.type(2) == LUA_TUSERDATA {  // elementwise form: tide.max(a, b)
                     f.push(try Tensor.binary(isMax ? .maximum : .minimum, t, f.tensor(2))); return 1
                 }
-                guard f.type(2) == LUA_TNUMBER else { f.push(try t.reduce(isMax ? .max : .min, dims: nil)); return 1 }
+                if f.type(2) == LUA_TTABLE && !f.isOptionsTable(2) {
+                    throw f.argError(2, "expected one dim (a number); amax/amin reduce over several, got a table")
+                }
+                guard f.type(2) == LUA_TNUMBER else {
+                    _ = try options(f, from: 2, [])
+                    f.push(try t.reduce(isMax ? .max : .min, dims: nil)); return 1
+                }
                 let d = try luaDim(f.integer(2), rank: t.dim, op: name)
-                let keep = f.optField(optionsArg(f, from: 3), "keepdim", false)
+                let keep = f.optField(try options(f, from: 3, ["keepdim"]), "keepdim", false)
                 let (v, i) = try t.extremeWithIndices(dim: d, max: isMax, keepdim: keep)
                 f.push(v)
                 f.push(try Tensor.binary(.add, i, Tensor.scalar(1, dtype: .i64)))
@@ -231,7 +346,7 @@ enum MathBindings {
                     f.push(try Tensor.binary(.add, i, Tensor.scalar(1, dtype: .i64))); return 1
                 }
                 let d = try luaDim(f.integer(2), rank: t.dim, op: "arg" + name)
-                let keep = f.optField(optionsArg(f, from: 3), "keepdim", false)
+                let keep = f.optField(try options(f, from: 3, ["keepdim"]), "keepdim", false)
                 let (_, i) = try t.extremeWithIndices(dim: d, max: isMax, keepdim: keep)
                 f.push(try Tensor.binary(.add, i, Tensor.scalar(1, dtype: .i64))); return 1
             }
@@ -253,9 +368,16 @@ enum MathBindings {
         func sizedRandom(_ name: String, _ doc: String, _ make: @escaping ([Int], DType, Generator) throws -> Tensor) {
             vm.def(tide, name, doc) { f in
                 let (shape, next) = try f.sizes(from: 1)
-                let o = optionsArg(f, from: next)
+                let o = try options(f, from: next, ["dtype", "generator"])
                 let d = try f.dtypeOption(f.type(next) == LUA_TSTRING ? next : (o ?? next), default: .f32)
                 f.push(try make(shape, d, generator(f, o))); return 1
+            }
+            vm.def(tide, name + "_like", "tide.\(name)_like(x [, {dtype, generator}]) -> tide.\(name) with x's shape (and dtype unless given).") { f in
+                let x = try f.tensor(1)
+                let o = try options(f, from: 2, ["dtype", "generator"])
+                let d = try f.type(2) == LUA_TSTRING ? f.dtypeOption(2, default: x.dtype) : (dtypeField(f, o) ?? x.dtype)
+                guard d.isFloatingPoint || d.isComplex else { throw LuaError.message("\(name)_like: expected a float dtype, got \(d.rawValue)") }
+                f.push(try make(x.shape, d, generator(f, o))); return 1
             }
         }
         sizedRandom("randn", "tide.randn(sizes... [, {dtype, generator}]) -> standard normal samples.") { try Tensor.randn($0, dtype: $1, generator: $2) }
@@ -263,16 +385,26 @@ enum MathBindings {
         vm.def(tide, "randint", "tide.randint(low, high, sizes [, {dtype, generator}]) -> integers uniform in [low, high) (high excluded, as in torch).") { f in
             let lo = try f.integer(1), hi = try f.integer(2)
             let (shape, next) = try f.sizes(from: 3)
-            let o = optionsArg(f, from: next)
+            let o = try options(f, from: next, ["dtype", "generator"])
             f.push(try Tensor.randint(lo, hi, shape, dtype: f.dtypeOption(o ?? next, default: .i64), generator: generator(f, o))); return 1
         }
         vm.def(tide, "randperm", "tide.randperm(n [, {generator}]) -> a random permutation of 1..n (i64).") { f in
-            let p = try Tensor.randperm(f.integer(1), generator: generator(f, optionsArg(f, from: 2)))
-            f.push(try Tensor.binary(.add, p, Tensor.scalar(1, dtype: .i64))); return 1
+            let o = try options(f, from: 2, ["generator", "dtype"])
+            let p = try Tensor.randperm(f.integer(1), generator: generator(f, o))
+            let r = try Tensor.binary(.add, p, Tensor.scalar(1, dtype: .i64))
+            f.push(try dtypeField(f, o).map { try r.to($0) } ?? r); return 1
         }
-        vm.def(tide, "bernoulli", "tide.bernoulli(p [, {generator}]) -> 0/1 draws with probabilities p.") { f in
-            f.push(try f.tensor(1).bernoulli(generator: generator(f, optionsArg(f, from: 2)))); return 1
+        let bern: (LuaFrame) throws -> Int32 = { f in
+            let x = try f.tensor(1)
+            if f.type(2) == LUA_TNUMBER {
+                // x:bernoulli(p): draws of probability p in x's shape (PyTorch's form)
+                let p = try Tensor.full(x.shape, f.number(2), dtype: x.dtype.isFloatingPoint ? x.dtype : .f32)
+                f.push(try p.bernoulli(generator: generator(f, options(f, from: 3, ["generator"])))); return 1
+            }
+            f.push(try x.bernoulli(generator: generator(f, options(f, from: 2, ["generator"])))); return 1
         }
+        vm.def(tide, "bernoulli", "tide.bernoulli(p [, {generator}]) -> 0/1 draws with probabilities p (same shape and float dtype); x:bernoulli([p]) draws with x's values (or the number p) as probabilities.", bern)
+        vm.def(m, "bernoulli", "x:bernoulli([p] [, {generator}]) -> 0/1 draws with probabilities x (or the number p) in x's shape.", bern)
     }
 }
 
@@ -364,13 +496,26 @@ enum JoinBindings {
         let split: (LuaFrame) throws -> Int32 = { f in
             let t = try f.tensor(1)
             let d = try luaDim(f.optInteger(3, 1), rank: t.dim, op: "split")
-            let parts = try t.split(size: f.integer(2), dim: d)
+            guard t.dim > 0 else { throw LuaError.message("split: expected a tensor with at least 1 dim, got a 0-d tensor") }
+            var parts: [Tensor] = []
+            if f.type(2) == LUA_TTABLE {
+                // a list of sizes (PyTorch's split_size_or_sections): they must add up to the dim
+                let (sizes, _) = try MathBindings.signedList(f, 2)
+                guard sizes.allSatisfy({ $0 >= 0 }), sizes.reduce(0, +) == t.shape[d] else {
+                    throw f.argError(2, "expected sizes >= 0 adding up to \(t.shape[d]) (dim \(d + 1)), got {\(sizes.map(String.init).joined(separator: ", "))}")
+                }
+                var at = 0
+                for n in sizes { parts.append(try t.narrow(d, at, n)); at += n }
+            } else {
+                parts = try t.split(size: f.integer(2), dim: d)
+            }
             lua_createtable(f.L, Int32(parts.count), 0)
             for (k, p) in parts.enumerated() { f.push(p); lua_rawseti(f.L, -2, lua_Integer(k + 1)) }
             return 1
         }
-        vm.def(m, "split", "x:split(size [, dim = 1]) -> a table of views of `size` along dim (the last may be shorter).", split)
-        vm.def(m, "chunk", "x:chunk(n [, dim = 1]) -> a table of n (or fewer) nearly equal views along dim.") { f in
+        vm.def(m, "split", "x:split(size | {sizes...} [, dim = 1]) -> a table of views along dim: of `size` each (the last may be shorter), or of the listed sizes.", split)
+        vm.def(tide, "split", "tide.split(x, size | {sizes...} [, dim = 1]): x:split.", split)
+        let chunk: (LuaFrame) throws -> Int32 = { f in
             let t = try f.tensor(1)
             let n = try f.integer(2)
             guard n > 0 else { throw f.argError(2, "expected a chunk count > 0, got \(n)") }
@@ -380,29 +525,63 @@ enum JoinBindings {
             for (k, p) in parts.enumerated() { f.push(p); lua_rawseti(f.L, -2, lua_Integer(k + 1)) }
             return 1
         }
+        vm.def(m, "chunk", "x:chunk(n [, dim = 1]) -> a table of n (or fewer) nearly equal views along dim.", chunk)
+        vm.def(tide, "chunk", "tide.chunk(x, n [, dim = 1]): x:chunk.", chunk)
         for (name, op) in [("softmax", 0), ("log_softmax", 1)] {
             let fn: (LuaFrame) throws -> Int32 = { f in
-                let t = try f.tensor(1)
-                let d = try luaDim(f.optInteger(2, -1), rank: t.dim, op: name)
+                var t = try f.tensor(1)
+                let d = try luaDim(f.type(2) == LUA_TNUMBER ? f.integer(2) : -1, rank: t.dim, op: name)
+                if let dt = try MathBindings.dtypeField(f, MathBindings.options(f, from: 2, ["dtype"])) { t = try t.to(dt) }
                 f.push(op == 0 ? try t.softmax(dim: d) : try t.logSoftmax(dim: d)); return 1
             }
-            vm.def(m, name, "x:\(name)([dim = -1]) -> \(name) over dim (numerically stable).", fn)
-            vm.def(tide, name, "tide.\(name)(x [, dim = -1]) -> \(name) over dim.", fn)
+            vm.def(m, name, "x:\(name)([dim = -1] [, {dtype}]) -> \(name) over dim (numerically stable; dtype: cast first).", fn)
+            vm.def(tide, name, "tide.\(name)(x [, dim = -1] [, {dtype}]) -> \(name) over dim.", fn)
         }
-        vm.def(m, "logsumexp", "x:logsumexp(dim [, {keepdim}]) -> log(sum(exp(x))) over dim, stably.") { f in
+        let lse: (LuaFrame) throws -> Int32 = { f in
             let t = try f.tensor(1)
-            let keep = f.optField(MathBindings.optionsArg(f, from: 3), "keepdim", false)
-            f.push(try t.logsumexp(dim: luaDim(f.integer(2), rank: t.dim, op: "logsumexp"), keepdim: keep)); return 1
+            guard let ds = try MathBindings.dims(f, 2, rank: t.dim, op: "logsumexp") else {
+                throw f.argError(2, "expected a dim or a table of dims, got \(f.typeName(2))")
+            }
+            let keep = f.optField(try MathBindings.options(f, from: 3, ["keepdim"]), "keepdim", false)
+            let uniq = Array(Set(ds)).sorted()
+            guard uniq.count == ds.count else { throw f.argError(2, "dims repeat: \(ds.map { $0 + 1 })") }
+            if uniq.count == 1 { f.push(try t.logsumexp(dim: uniq[0], keepdim: keep)); return 1 }
+            // several dims: move them last, merge them into one, reduce that
+            let rest = (0 ..< t.dim).filter { !uniq.contains($0) }
+            let merged = try t.permuted(rest + uniq).reshaped(rest.map { t.shape[$0] } + [uniq.reduce(1) { $0 * t.shape[$1] }])
+            var r = try merged.logsumexp(dim: rest.count, keepdim: false)
+            if keep { for d in uniq { r = try r.unsqueeze(d) } }
+            f.push(r); return 1
         }
+        vm.def(m, "logsumexp", "x:logsumexp(dims [, {keepdim}]) -> log(sum(exp(x))) over dims (a number or a table), stably.", lse)
+        vm.def(tide, "logsumexp", "tide.logsumexp(x, dims [, {keepdim}]): x:logsumexp.", lse)
         for name in ["var", "std"] {
-            vm.def(m, name, "x:\(name)([dims] [, {correction = 1, keepdim = false}]) -> \(name == "var" ? "variance" : "standard deviation") over dims (all when omitted).") { f in
+            let fn: (LuaFrame) throws -> Int32 = { f in
                 let t = try f.tensor(1)
                 let ds = try MathBindings.dims(f, 2, rank: t.dim, op: name)
-                let o = MathBindings.optionsArg(f, from: 2)
-                let corr = try f.optIntField(o, "correction", 1)
-                let v = try t.variance(dims: ds, correction: corr, keepdim: f.optField(o, "keepdim", false))
+                let o = try MathBindings.options(f, from: 2, ["correction", "unbiased", "keepdim"])
+                let keep = f.optField(o, "keepdim", false)
+                var corr = try f.optField(o, "correction", 1)
+                if let u = try f.boolOption(o, "unbiased") {
+                    guard try f.numberOption(o, "correction") == nil else {
+                        throw LuaError.message("\(name): give correction or unbiased, not both")
+                    }
+                    corr = u ? 1 : 0
+                }
+                var v: Tensor
+                if corr == corr.rounded() {
+                    v = try t.variance(dims: ds, correction: Int(corr), keepdim: keep)
+                } else {
+                    // a fractional correction (PyTorch allows one): the biased variance times N / (N - c)
+                    let n = (ds ?? Array(0 ..< t.dim)).reduce(1) { $0 * t.shape[$1] }
+                    let v0 = try t.variance(dims: ds, correction: 0, keepdim: keep)
+                    v = try Tensor.binary(.mul, v0, Tensor.scalar(Double(n) / Swift.max(Double(n) - corr, 0), dtype: v0.dtype))
+                }
                 f.push(name == "var" ? v : try v.unary(.sqrt)); return 1
             }
+            let doc = "\(name)([dims] [, {correction = 1, keepdim = false}]) -> \(name == "var" ? "variance" : "standard deviation") over dims (all when omitted); correction may be fractional; unbiased = false is correction = 0."
+            vm.def(m, name, "x:" + doc, fn)
+            vm.def(tide, name, "tide.\(name)(x, ...): x:" + doc, fn)
         }
     }
 }

@@ -1,0 +1,143 @@
+-- PyTorch/NumPy call forms and options: each must change the result as it does there, and an
+-- option Tide does not know must be an error (found by an oracle-style review: these were
+-- silently ignored, giving the plain op's values).
+local S = require "support"
+local function eq(a, b, tol, what)
+  local ok, err = pcall(S.close, a, b, tol or 1e-6)
+  assert(ok, (what or "") .. ": " .. tostring(err))
+end
+
+local x = tide.tensor({{1, 2, 3}, {4, 5, 9}}, "f64")
+
+-- var / std: unbiased, fractional correction
+eq(x:var(2, {unbiased = false}), tide.tensor({2 / 3, 14 / 3}, "f64"), 1e-12, "var unbiased=false")
+eq(x:var(2, {correction = 0}), tide.tensor({2 / 3, 14 / 3}, "f64"), 1e-12, "var correction 0")
+eq(x:var(2, {correction = 0.5}), tide.tensor({2 / 2.5, 14 / 2.5}, "f64"), 1e-12, "var correction 0.5")
+eq(x:std(), tide.tensor(math.sqrt(((1-4)^2 + (2-4)^2 + (3-4)^2 + 0 + 1 + 25) / 5), "f64"), 1e-12, "std")
+S.checkerror("unknown option 'unbiasd'", function() return x:var(2, {unbiasd = false}) end)
+S.checkerror("not both", function() return x:var(2, {unbiased = false, correction = 1}) end)
+
+-- div rounding modes, add/sub alpha
+local a = tide.tensor({-7, 7, -8, 9})
+eq(a:div(2, {rounding_mode = "floor"}), tide.tensor({-4, 3, -4, 4}), 0, "div floor")
+eq(a:div(2, {rounding_mode = "trunc"}), tide.tensor({-3, 3, -4, 4}), 0, "div trunc")
+assert(a:div(2, {rounding_mode = "trunc"}):dtype() == "i64")
+eq(a:div(-2, {rounding_mode = "trunc"}), tide.tensor({3, -3, 4, -4}), 0, "div trunc negative divisor")
+eq(tide.tensor({-7.5, 7.5}):div(2, {rounding_mode = "trunc"}), tide.tensor({-3, 3}), 0, "float trunc")
+eq(tide.div(a, 2), tide.tensor({-3.5, 3.5, -4, 4.5}), 0, "true div")
+S.checkerror("must be one of", function() return a:div(2, {rounding_mode = "ceil"}) end)
+eq(tide.tensor({1.0}):add(tide.tensor({2.0}), {alpha = 3}), tide.tensor({7.0}), 0, "add alpha")
+eq(tide.tensor({1.0}):sub(tide.tensor({2.0}), {alpha = 3}), tide.tensor({-5.0}), 0, "sub alpha")
+local y = tide.tensor({1.0, 2.0}); y:add_(tide.tensor({1.0, 1.0}), {alpha = 2})
+eq(y, tide.tensor({3.0, 4.0}), 0, "add_ alpha")
+S.checkerror("unknown option 'alpha'", function() return tide.tensor({1.0}):mul(2, {alpha = 3}) end)
+S.checkerror("negative integer powers", function() return tide.tensor({1, 2}) ^ -1 end)
+eq(tide.tensor({2.0}) ^ -1, tide.tensor({0.5}), 0, "float ^ -1")
+
+-- unary options
+eq(tide.tensor({1.2345, -2.5, 0.125}, "f64"):round({decimals = 2}), tide.tensor({1.23, -2.5, 0.12}, "f64"), 1e-12, "round decimals")
+eq(tide.tensor({1234.0}, "f64"):round({decimals = -2}), tide.tensor({1200.0}, "f64"), 1e-9, "round decimals -2")
+eq(tide.tensor({1.0, -1.0, 30.0}, "f64"):softplus({beta = 2}),
+   tide.tensor({math.log(1 + math.exp(2)) / 2, math.log(1 + math.exp(-2)) / 2, 30}, "f64"), 1e-12, "softplus beta")
+eq(tide.tensor({3.0}, "f64"):softplus({threshold = 2}), tide.tensor({3.0}, "f64"), 0, "softplus threshold")
+S.checkerror("must be one of", function() return tide.tensor({1.0}):gelu({approximate = "tan"}) end)
+S.checkerror("unknown option 'beta'", function() return tide.tensor({1.0}):exp({beta = 2}) end)
+
+-- reductions: dtype, several dims for logsumexp, max over a table is an error
+assert(x:sum(1, {dtype = "f32"}):dtype() == "f32")
+assert(tide.tensor({1, 2}):mean({dtype = "f64"}):dtype() == "f64")
+S.checkerror("unknown option 'keepdims'", function() return x:sum(1, {keepdims = true}) end)
+S.checkerror("amax/amin", function() return x:max({2}) end)
+local l3 = tide.randn(2, 3, 4, {dtype = "f64"})
+local ref = l3:exp():sum({1, 3}):log()
+eq(l3:logsumexp({1, 3}), ref, 1e-12, "logsumexp dims")
+eq(l3:logsumexp({1, 3}, {keepdim = true}):squeeze(3):squeeze(1), ref, 1e-12, "logsumexp keepdim")
+eq(tide.logsumexp(l3, 2), l3:exp():sum(2):log(), 1e-12, "tide.logsumexp")
+eq(l3:softmax(2, {dtype = "f32"}), l3:softmax(2):to("f32"), 1e-6, "softmax dtype")
+eq(tide.tensor({1, 2, 3}):cumsum(1, {dtype = "f64"}), tide.tensor({1, 3, 6}, "f64"), 0, "cumsum dtype")
+
+-- sort / argsort / topk positional forms
+local v = tide.tensor({{3, 1, 2}})
+eq(v:sort(2, true), tide.tensor({{3, 2, 1}}), 0, "sort descending positional")
+eq(v:argsort(2, true), tide.tensor({{1, 3, 2}}), 0, "argsort descending positional")
+eq(v:sort({descending = true, stable = true}), tide.tensor({{3, 2, 1}}), 0, "sort options")
+eq(v:topk(2, 2, false), tide.tensor({{1, 2}}), 0, "topk smallest positional")
+S.checkerror("unknown option 'descendng'", function() return v:sort(2, {descendng = true}) end)
+
+-- unique along a dim
+local u = tide.tensor({{1, 2}, {3, 4}, {1, 2}, {0, 9}})
+local uv, inv, cnt = u:unique({dim = 1, return_inverse = true, return_counts = true})
+eq(uv, tide.tensor({{0, 9}, {1, 2}, {3, 4}}), 0, "unique dim values")
+eq(inv, tide.tensor({2, 3, 2, 1}), 0, "unique dim inverse")
+eq(cnt, tide.tensor({1, 2, 1}), 0, "unique dim counts")
+eq(u:t():unique({dim = 2}), tide.tensor({{0, 9}, {1, 2}, {3, 4}}):t(), 0, "unique dim 2")
+
+-- clamp forms
+local c = tide.tensor({-2.0, 0.5, 3.0})
+eq(c:clamp({min = 0}), tide.tensor({0, 0.5, 3}), 0, "clamp{min}")
+eq(tide.clamp(c, nil, 1), tide.tensor({-2, 0.5, 1}), 0, "tide.clamp")
+eq(c:clamp(tide.tensor({-3.0, 1.0, 0.0}), tide.tensor({-1.0, 2.0, 2.0})), tide.tensor({-2, 1, 2}), 0, "clamp tensor bounds")
+local c2 = c:clone(); c2:clamp_(0, 1)
+eq(c2, tide.tensor({0, 0.5, 1}), 0, "clamp_")
+S.checkerror("expected at least one of min and max", function() return c:clamp() end)
+do -- gradient through clamp_ on a non-leaf
+  local p = tide.tensor({-2.0, 0.5, 3.0}):requires_grad_()
+  local q = p * 1
+  q:clamp_(0, 1)
+  q:sum():backward()
+  eq(p.grad, tide.tensor({0, 1, 0}), 0, "clamp_ grad")
+end
+
+-- isinf family, nonzero, one-argument where, masked_fill values
+local w = tide.tensor({1, math.huge, -math.huge, 0 / 0})
+eq(w:isinf(), tide.tensor({false, true, true, false}), 0, "isinf")
+eq(tide.isposinf(w), tide.tensor({false, true, false, false}), 0, "isposinf")
+eq(w:isneginf(), tide.tensor({false, false, true, false}), 0, "isneginf")
+eq(tide.isnan(w), tide.tensor({false, false, false, true}), 0, "tide.isnan")
+local nz = tide.tensor({{0, 1, 0}, {2, 0, 3}})
+eq(nz:nonzero(), tide.tensor({{1, 2}, {2, 1}, {2, 3}}), 0, "nonzero")
+local r1, r2 = tide.where(nz:gt(0))
+eq(r1, tide.tensor({1, 2, 2}), 0, "where rows"); eq(r2, tide.tensor({2, 1, 3}), 0, "where cols")
+assert(tide.zeros(3):nonzero():size(1) == 0 and tide.zeros(3):nonzero():size(2) == 1)
+local mf = tide.zeros(2, 2):masked_fill(tide.eye(2):to("bool"), tide.tensor(5.0))
+eq(mf, tide.tensor({{5, 0}, {0, 5}}), 0, "masked_fill tensor value")
+eq(tide.zeros(2, {dtype = "bool"}):masked_fill(tide.tensor({true, false}), true), tide.tensor({true, false}), 0, "masked_fill bool")
+
+-- split with sizes, tide.split / tide.chunk, several-dim roll, tensor repeats, *_like randoms
+local sp = tide.arange(1, 8):split({2, 5})
+assert(#sp == 2 and sp[2]:numel() == 5 and sp[2][1] == 3)
+S.checkerror("adding up to 7", function() return tide.arange(1, 8):split({2, 4}) end)
+assert(#tide.split(tide.arange(1, 8), 3) == 3 and #tide.chunk(tide.arange(1, 8), 2) == 2)
+local ro = tide.arange(1, 7):reshape(2, 3)
+eq(ro:roll({1, 1}, {1, 2}), tide.tensor({{6, 4, 5}, {3, 1, 2}}), 0, "roll several dims")
+eq(tide.tensor({1, 2, 3}):repeat_interleave(tide.tensor({1, 0, 2})), tide.tensor({1, 3, 3}), 0, "repeat_interleave tensor")
+tide.manual_seed(3)
+local rl = tide.randn_like(tide.zeros(2, 3, {dtype = "f64"}))
+assert(rl:dtype() == "f64" and rl:size(2) == 3)
+assert(tide.rand_like(tide.zeros(4)):max():item() < 1)
+local bern = tide.zeros(1000):bernoulli(0.25)
+assert(math.abs(bern:mean():item() - 0.25) < 0.06, "bernoulli(p)")
+
+-- einsum with '...'
+local ea, eb = tide.randn(2, 3, 4, 5, {dtype = "f64"}), tide.randn(3, 5, 6, {dtype = "f64"})
+eq(tide.einsum("...ij,...jk->...ik", ea, eb), ea:matmul(eb), 1e-12, "einsum ellipsis batch")
+eq(tide.einsum("...ii->...i", tide.eye(3):expand(2, 3, 3)), tide.ones(2, 3), 0, "einsum ellipsis diagonal")
+eq(tide.einsum("i...->...", tide.ones(4, 2)), tide.full({2}, 4), 0, "einsum ellipsis sum")
+eq(tide.einsum("...j,j", tide.ones(2, 3), tide.ones(3)), tide.full({2}, 3), 0, "einsum implicit ellipsis")
+
+-- matrix_norm over chosen dims
+local mn = tide.ones(2, 3, 4)
+eq(tide.linalg.matrix_norm(mn, "fro", {dim = {1, 2}}), tide.full({4}, math.sqrt(6)), 1e-6, "matrix_norm dim")
+assert(tide.linalg.matrix_norm(mn, "fro", {dim = {1, 2}, keepdim = true}):size(3) == 4)
+S.checkerror("unknown option 'upper_'", tide.linalg.cholesky, tide.eye(2), {upper_ = true})
+
+-- an in-place source overlapping its destination is read before it is written (NumPy)
+local ov = tide.arange(0, 6):to("f64")
+ov[{{2, 6}}]:add_(ov[{{1, 5}}])
+eq(ov, tide.tensor({0, 1, 3, 5, 7, 9}, "f64"), 0, "overlapping add_")
+local ov2 = tide.tensor({{1.0, 2.0}, {3.0, 5.0}})
+ov2:sub_(ov2[1])
+eq(ov2, tide.tensor({{0, 0}, {2, 3}}), 0, "sub_ of own row")
+
+-- randomness options are checked too
+S.checkerror("unknown option 'seed'", function() return tide.randn(3, {seed = 1}) end)
