@@ -6,8 +6,10 @@
 //     x[{{}, {2, 4}}]    -- columns 2..4 of every row, a (4, 3) view
 //     x[{-1, {1, -2}}]   -- last row, all but the last column
 //     x[{{1, -1, 2}}]    -- every second row ({start, end, step})
-//     x[mask]            -- a bool tensor of x's shape selects elements (a 1-d copy)
-//     x[{2, 3}] = 7; x[1] = tide.ones(5); x[mask] = 0
+//     x[mask]            -- a bool tensor of x's shape selects elements (a 1-d copy); a mask of
+//                           x's leading dims selects slices: (n, rest...)
+//     x[idx]             -- an i64 tensor of 1-based rows (negative from the end)
+//     x[{2, 3}] = 7; x[1] = tide.ones(5); x[mask] = 0; x[idx] = v (v broadcast to the rows)
 import CLua
 import _CTideShims
 import TideCore
@@ -76,11 +78,32 @@ enum TensorIndexing {
         }
     }
 
+    /// An i64 index tensor with negative entries counted from the end (-1 the last row), still
+    /// 1-based; x must have a dim to index.
+    static func rowIndex(_ t: Tensor, _ idx: Tensor) throws -> Tensor {
+        guard t.dim > 0 else { throw LuaError.message("index: cannot index a 0-d tensor with an index tensor") }
+        let neg = try Tensor.compare(.lt, idx, Tensor.scalar(0, dtype: .i64))
+        return try Tensor.where(neg, Tensor.binary(.add, idx, Tensor.scalar(Double(t.shape[0] + 1), dtype: .i64)), idx)
+    }
+
+    /// A bool mask over t's first k < t.dim dims (shape equal to them): the 0-based row-major
+    /// positions of its true entries, and t's leading dims merged into one.
+    static func leadingMask(_ t: Tensor, _ mask: Tensor) throws -> (rows: Tensor, merged: Tensor)? {
+        let k = mask.dim
+        guard mask.dtype == .bool, k >= 1, k < t.dim, Array(t.shape.prefix(k)) == mask.shape else { return nil }
+        let lead = mask.shape.reduce(1, *)
+        let rows = try Tensor.arange(0, Double(lead), 1, dtype: .i64).reshaped(mask.shape).maskedSelect(mask)
+        return (rows, try t.reshaped([lead] + Array(t.shape.dropFirst(k))))
+    }
+
     static func get(_ f: LuaFrame) throws -> Int32 {
         let t = try f.tensor(1)
         if f.type(2) == LUA_TUSERDATA {
             let idx = try f.tensor(2)
-            f.push(try t.indexWithTensor(idx))
+            if let (rows, merged) = try leadingMask(t, idx) {
+                f.push(try merged.indexSelect(0, rows)); return 1
+            }
+            f.push(try t.indexWithTensor(idx.dtype == .i64 ? rowIndex(t, idx) : idx))
             return 1
         }
         let v = try resolve(f, t)
@@ -101,8 +124,21 @@ enum TensorIndexing {
     static func set(_ f: LuaFrame) throws {
         let t = try f.tensor(1)
         if f.type(2) == LUA_TUSERDATA {
-            let idx = try f.tensor(2)
-            let v = f.type(3) == LUA_TUSERDATA ? try f.tensor(3) : try Tensor.scalar(f.number(3), dtype: t.dtype)
+            var idx = try f.tensor(2)
+            var v = f.type(3) == LUA_TUSERDATA ? try f.tensor(3)
+                : try Tensor.scalar(f.type(3) == LUA_TBOOLEAN ? (f.boolean(3) ? 1 : 0) : f.number(3), dtype: t.dtype)
+            if let (rows, _) = try leadingMask(t, idx) {
+                // slices under a leading-dims mask: the mask spread over the trailing dims, and
+                // the value broadcast to one slice per selected row
+                let rest = Array(t.shape.dropFirst(idx.dim))
+                if v.numel != 1 { v = try v.expand([rows.numel] + rest) }
+                idx = try idx.reshaped(idx.shape + rest.map { _ in 1 }).expand(t.shape)
+                if !Autograd.isRecording(t, v) { try t.indexPut(idx, v); return }
+            } else if idx.dtype == .i64 {
+                idx = try rowIndex(t, idx)
+                let rows = [idx.numel] + Array(t.shape.dropFirst())
+                if v.numel != 1 && v.shape != rows { v = try v.expand(rows) }   // broadcast the value over the rows
+            }
             if Autograd.isRecording(t, v) {
                 // a mask write is where(mask, v, x): differentiable when v broadcasts over x
                 guard idx.dtype == .bool, v.numel == 1 || (try? Tensor.broadcastShape(v.shape, t.shape, op: "index")) == t.shape else {
@@ -119,7 +155,13 @@ enum TensorIndexing {
         switch f.type(3) {
         case LUA_TNUMBER: try t.writeRegion_(key, value: nil, scalar: f.number(3))
         case LUA_TBOOLEAN: try t.writeRegion_(key, value: nil, scalar: f.boolean(3) ? 1 : 0)
-        case LUA_TUSERDATA: try t.writeRegion_(key, value: f.tensor(3))
+        case LUA_TUSERDATA:
+            // leading size-1 dims of the value beyond the region's rank are dropped (NumPy):
+            // x[{1, 1}] = tide.ones(1), x[1] = tide.ones(1, 5)
+            var v = try f.tensor(3)
+            let rank = try Autograd.noGrad { try key(t) }.dim
+            while v.dim > rank && v.shape[0] == 1 { v = try v.squeeze(0) }
+            try t.writeRegion_(key, value: v)
         case LUA_TTABLE: try t.writeRegion_(key, value: f.nestedTable(3, dtype: t.dtype))
         default: throw f.typeError(3, "number, tensor or table")
         }

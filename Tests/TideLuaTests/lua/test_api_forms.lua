@@ -141,3 +141,27 @@ eq(ov2, tide.tensor({{0, 0}, {2, 3}}), 0, "sub_ of own row")
 
 -- randomness options are checked too
 S.checkerror("unknown option 'seed'", function() return tide.randn(3, {seed = 1}) end)
+
+-- indexing forms NumPy and PyTorch accept: a mask over the leading dims, negative rows in an
+-- index tensor, values broadcast over the indexed rows, a one-element value in a scalar slot
+do
+  local x = tide.arange(0, 24):reshape(2, 3, 4):to("f64")
+  local m = tide.tensor({{true, false, true}, {false, false, true}})
+  local sel = x[m]
+  assert(sel:size(1) == 3 and sel:size(2) == 4 and sel[{3, 1}] == 20)
+  x[m] = 0
+  assert(x:sum():item() == 276 - (6 + 38 + 86))
+  local y = tide.zeros(2, 3, 4, {dtype = "f64"})
+  y[m] = tide.tensor({1, 2, 3, 4}, "f64")
+  eq(y[{2, 3}], tide.tensor({1, 2, 3, 4}, "f64"), 0, "leading mask write, broadcast value")
+  assert(y:sum():item() == 30)
+  local z = tide.zeros(4, 5, 6)
+  z[tide.tensor({3, 1})] = tide.ones(5, 6)
+  assert(z:sum():item() == 60 and z[{2, 1, 1}] == 0 and z[{3, 1, 1}] == 1)
+  eq(tide.arange(1, 6)[tide.tensor({-1, -2})], tide.tensor({5, 4}), 0, "negative index tensor")
+  local w = tide.zeros(3, 3)
+  w[{1, 1}] = tide.ones(1)
+  w[2] = tide.ones(1, 3) * 2
+  assert(w[{1, 1}] == 1 and w[{2, 3}] == 2 and w:sum():item() == 7)
+  S.checkerror("0-d tensor", function() return tide.tensor(1.5)[tide.tensor({1})] end)
+end
