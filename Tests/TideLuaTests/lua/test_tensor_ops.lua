@@ -172,3 +172,29 @@ do
   S.close(p.grad, {2, 2, 2}, 0)
   S.checkerror("in place", function() return p:copy_(tide.ones(3)) end)
 end
+
+-- printing summarizes with any threshold and edgeitems: fewer than 64 elements (used to trap
+-- building the probe range), edgeitems past the size, threshold 0, several dims
+do
+  tide.set_printoptions{threshold = 5}
+  assert(tostring(tide.arange(0, 10)) == "[0, 1, 2, ..., 7, 8, 9]\n[tide.Tensor i64 10]")
+  assert(tostring(tide.arange(0, 100)):find("^%[ 0,  1,  2, %.%.%., 97, 98, 99%]"))
+  assert(tostring(tide.arange(0, 6)) == "[0, 1, 2, 3, 4, 5]\n[tide.Tensor i64 6]")   -- 6 <= 2 edgeitems
+  assert(tostring(tide.arange(0, 12):reshape(2, 6)) == "[[ 0,  1,  2,  3,  4,  5],\n [ 6,  7,  8,  9, 10, 11]]\n[tide.Tensor i64 2x6]")
+  assert(tostring(tide.arange(0, 14):reshape(2, 7)) == "[[ 0,  1,  2, ...,  4,  5,  6],\n [ 7,  8,  9, ..., 11, 12, 13]]\n[tide.Tensor i64 2x7]")
+  tide.set_printoptions{threshold = 5, edgeitems = 20}
+  assert(tostring(tide.arange(0, 10)) == "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]\n[tide.Tensor i64 10]")
+  tide.set_printoptions{threshold = 0, edgeitems = 1}
+  assert(tostring(tide.tensor({7})) == "[7]\n[tide.Tensor i64 1]")
+  assert(tostring(tide.tensor(7)) == "7\n[tide.Tensor i64 scalar]")
+  assert(tostring(tide.arange(0, 27):reshape(3, 3, 3)):find("[[[ 0, ...,  2],\n  ...,\n  [ 6, ...,  8]],\n\n ...,\n\n [[18, ..., 20],", 1, true))
+  -- alignment comes from every printed element, also ones in the middle of a summarized tensor
+  tide.set_printoptions{threshold = 10, edgeitems = 2}
+  local z = tide.zeros(3, 200, "f64")
+  z[{1, 200}] = 12345
+  local lines = {}
+  for line in tostring(z):gmatch("[^\n]+") do lines[#lines + 1] = line end
+  assert(lines[1] == "[[    0.0000,     0.0000, ...,     0.0000, 12345.0000],", lines[1])
+  assert(lines[2] == " [    0.0000,     0.0000, ...,     0.0000,     0.0000],", lines[2])
+  tide.set_printoptions{threshold = 1000, edgeitems = 3}
+end
