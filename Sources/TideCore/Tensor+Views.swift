@@ -86,7 +86,7 @@ extension Tensor {
 
     public func transposed(_ a: Int, _ b: Int) throws -> Tensor {
         if Autograd.isRecording(self) { return try viewRecorded("transpose", { try transposed(a, b) }) { g, _ in try g.transposed(a, b) } }
-        if dim == 0 { return self }
+        if dim == 0 { try checkScalarDim(a, "transpose"); try checkScalarDim(b, "transpose"); return self }
         let a = try normDim(a, "transpose"), b = try normDim(b, "transpose")
         var sh = shape, st = strides
         sh.swapAt(a, b)
@@ -145,8 +145,9 @@ extension Tensor {
     public func squeeze(_ d: Int? = nil) throws -> Tensor {
         if Autograd.isRecording(self) { return try viewRecorded("squeeze", { try squeeze(d) }) { g, shp in try g.reshaped(shp) } }
         if let d = d {
+            if dim == 0 { try checkScalarDim(d, "squeeze"); return self }
             let r = try normDim(d, "squeeze")
-            if dim == 0 || shape[r] != 1 { return self }
+            if shape[r] != 1 { return self }
             var sh = shape, st = strides
             sh.remove(at: r)
             st.remove(at: r)
@@ -171,7 +172,7 @@ extension Tensor {
 
     /// Merges dims start...end into one.
     public func flatten(_ start: Int = 0, _ end: Int = -1) throws -> Tensor {
-        if dim == 0 { return try reshaped([1]) }
+        if dim == 0 { try checkScalarDim(start, "flatten"); try checkScalarDim(end, "flatten"); return try reshaped([1]) }
         let s = try normDim(start, "flatten"), e = try normDim(end, "flatten")
         guard s <= e else { throw TensorError("flatten: start dim \(start + 1) is after end dim \(end + 1)") }
         let merged = shape[s ... e].reduce(1, *)

@@ -198,3 +198,74 @@ do
   assert(lines[2] == " [    0.0000,     0.0000, ...,     0.0000,     0.0000],", lines[2])
   tide.set_printoptions{threshold = 1000, edgeitems = 3}
 end
+
+-- ops given dim 1 / -1 on a 0-d tensor (used to trap): PyTorch's result where PyTorch treats
+-- the tensor as one element along that dim, else an error naming the op
+do
+  local s, si = tide.tensor(1.5, "f64"), tide.tensor(2)
+  for _, d in ipairs({1, -1}) do
+    for _, op in ipairs({"sum", "mean", "prod", "amax", "amin", "logsumexp", "cumsum", "cumprod", "flip"}) do
+      local r = s[op](s, d)
+      assert(r:dim() == 0 and r:item() == 1.5, op)
+    end
+    assert(s:sum(d, {keepdim = true}):dim() == 0 and si:sum(d):item() == 2)
+    assert(s:any(d):item() == true and s:count_nonzero(d):item() == 1)
+    assert(s:var(d):item() ~= s:var(d):item() and s:std(d):item() ~= s:std(d):item())   -- nan, as torch
+    assert(s:var(d, {correction = 0}):item() == 0)
+    assert(s:softmax(d):item() == 1 and s:log_softmax(d):item() == 0)
+    local v, i = s:max(d)
+    assert(v:dim() == 0 and v:item() == 1.5 and i:item() == 1)
+    assert(s:argmin(d):item() == 1)
+    v, i = s:sort(d)
+    assert(v:dim() == 0 and v:item() == 1.5 and i:item() == 1)
+    v, i = s:topk(1, d)
+    assert(v:item() == 1.5 and i:item() == 1)
+    assert(s:roll(3, d):item() == 1.5 and s:squeeze(d):dim() == 0 and s:transpose(d, 1):dim() == 0)
+    assert(s:norm(2, d):item() == 1.5)
+    assert(s:gather(d, tide.tensor(1)):item() == 1.5 and s:gather(d, tide.tensor({1, 1})):numel() == 2)
+    assert(s:index_select(d, tide.tensor({1})):dim() == 0)
+    assert(s:scatter(d, tide.tensor(1), 4):item() == 4 and s:scatter_add(d, tide.tensor(1), s):item() == 3)
+    local c = s:clone()
+    c:scatter_(d, tide.tensor(1), 5)
+    assert(c:item() == 5)
+    for _, f in ipairs({
+      {"narrow", function() return s:narrow(d, 1, 0) end}, {"select", function() return s:select(d, 1) end},
+      {"split", function() return s:split(1, d) end}, {"chunk", function() return s:chunk(2, d) end},
+      {"repeat_interleave", function() return s:repeat_interleave(2, d) end},
+      {"size", function() return s:size(d) end}, {"stride", function() return s:stride(d) end},
+      {"permute", function() return s:permute(d) end},
+    }) do
+      S.checkerror(f[1] .. ": expected a tensor with at least 1 dim, got a 0-d tensor", f[2])
+    end
+    S.checkerror("out of range", s.sum, s, 2)
+    S.checkerror("index_select: an index into a 0-d tensor must have 1 element, got 2", s.index_select, s, d, tide.tensor({1, 1}))
+    S.checkerror("topk: k = 2 is out of range for a 0-d tensor", s.topk, s, 2, d)
+  end
+  S.checkerror("chunk: expected a tensor with at least 1 dim", s.chunk, s, 2)
+  S.checkerror("split: expected a tensor with at least 1 dim", s.split, s, 1)
+  S.checkerror("index: a 0-d tensor has no dim to index with an i64 tensor", function() return s[tide.tensor({1})] end)
+  S.checkerror("index: a 0-d tensor has no dim to index with an i64 tensor", function() s[tide.tensor({1})] = 1 end)
+  S.checkerror("cat: expected a tensor with at least 1 dim, got a 0-d tensor", tide.cat, {s, s})
+  S.checkerror("cat: expected a tensor with at least 1 dim, got a 0-d tensor", tide.cat, {s})
+  assert(s:repeat_interleave(2):numel() == 2 and s:roll(1):item() == 1.5 and tide.stack({s, s}):numel() == 2)
+  -- autograd through the 0-d forms
+  local p = tide.tensor(0.5, "f64"):requires_grad_()
+  local y = p:softmax(1) + p:logsumexp(1) + p:sum(1) + p:max(1) + p:sort(1) + p:cumsum(1) + p:gather(1, tide.tensor(1))
+  y:backward()
+  S.close(p.grad, {6}, 1e-12)   -- softmax of one element is constant; the other six pass 1
+end
+
+-- softmax / log_softmax over an empty dim are empty, logsumexp is -inf (torch)
+do
+  for _, dt in ipairs({"f32", "f64"}) do
+    local z = tide.zeros(2, 0, dt)
+    assert(z:softmax(2):size(1) == 2 and z:softmax(2):numel() == 0 and z:log_softmax(-1):numel() == 0)
+    local l = z:logsumexp(2)
+    assert(l:size(1) == 2 and l[1] == -math.huge and l[2] == -math.huge)
+    assert(z:logsumexp(2, {keepdim = true}):size(2) == 1)
+    assert(z:softmax(1):numel() == 0 and z:logsumexp(1):numel() == 0)
+  end
+  local p = tide.zeros(2, 0, "f64"):requires_grad_()
+  p:log_softmax(2):sum():backward()
+  assert(p.grad:numel() == 0)
+end
