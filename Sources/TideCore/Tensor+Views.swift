@@ -104,16 +104,21 @@ extension Tensor {
         return view(shape: o.map { shape[$0] }, strides: o.map { strides[$0] }, offset: offset)
     }
 
-    /// Elements start..<start+length of dim d.
+    /// Elements start..<start+length of dim d; a negative start counts from the end (as torch).
     public func narrow(_ d: Int, _ start: Int, _ length: Int) throws -> Tensor {
         if Autograd.isRecording(self) { return try viewRecorded("narrow", { try narrow(d, start, length) }) { g, shp in try Tensor.scatterGrad(g, shp) { try $0.narrow(d, start, length) } } }
         let d = try normDim(d, "narrow")
-        guard start >= 0, length >= 0, start + length <= shape[d] else {
-            throw TensorError("narrow: range \(start + 1)..\(start + length) out of bounds for dim \(d + 1) of size \(shape[d])")
+        let size = shape[d], s = start < 0 ? start + size : start
+        guard s >= 0 && s <= size else {
+            throw TensorError("narrow: start \(start) out of range for dim \(d + 1) of size \(size) (0-based)")
+        }
+        guard length >= 0 else { throw TensorError("narrow: expected a length >= 0, got \(length)") }
+        guard s + length <= size else {
+            throw TensorError("narrow: \(length) elements from element \(s + 1) go past the end of dim \(d + 1) of size \(size)")
         }
         var sh = shape
         sh[d] = length
-        return view(shape: sh, strides: strides, offset: offset + start * strides[d])
+        return view(shape: sh, strides: strides, offset: offset + s * strides[d])
     }
 
     /// Index i of dim d; the dim is removed.

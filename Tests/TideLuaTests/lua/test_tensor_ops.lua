@@ -255,6 +255,22 @@ do
   S.close(p.grad, {6}, 1e-12)   -- softmax of one element is constant; the other six pass 1
 end
 
+-- narrow: negative starts count from the end (-1 is the last element); errors name the right
+-- dim and size
+do
+  local a = tide.arange(1, 6)   -- 1..5
+  S.close(a:narrow(1, -2, 2), {4, 5}, 0)
+  S.close(a:narrow(1, -5, 1), {1}, 0)
+  assert(a:narrow(1, 6, 0):numel() == 0 and a:narrow(1, -1, 1)[1] == 5)
+  S.checkerror("narrow: start -6 out of range for dim 1 of size 5 (expected 1 to 6 or -5 to -1)", a.narrow, a, 1, -6, 1)
+  S.checkerror("narrow: start 0 out of range", a.narrow, a, 1, 0, 1)
+  local b = tide.randn(3, 4)
+  S.checkerror("narrow: start 5 out of range for dim 1 of size 3", b.narrow, b, 1, 5, 0)
+  S.checkerror("narrow: 2 elements from element 4 go past the end of dim 2 of size 4", b.narrow, b, -1, 4, 2)
+  S.checkerror("narrow: expected a length >= 0, got -1", b.narrow, b, 2, 1, -1)
+  S.close(b:narrow(2, -3, 2), b[{{}, {2, 3}}], 0)
+end
+
 -- softmax / log_softmax over an empty dim are empty, logsumexp is -inf (torch)
 do
   for _, dt in ipairs({"f32", "f64"}) do
