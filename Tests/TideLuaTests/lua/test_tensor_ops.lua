@@ -271,6 +271,10 @@ do
   S.close(b:narrow(2, -3, 2), b[{{}, {2, 3}}], 0)
 end
 
+-- linspace with one step is the start (NumPy, torch)
+S.close(tide.linspace(-1, 1, 1), {-1}, 0)
+S.close(tide.linspace(2, 7, 2), {2, 7}, 0)
+
 -- softmax / log_softmax over an empty dim are empty, logsumexp is -inf (torch)
 do
   for _, dt in ipairs({"f32", "f64"}) do
