@@ -114,7 +114,7 @@ extension Tensor {
             switch op {
             case .abs: return try to(.i64).mapElements(Int64.self, Int64.self) { $0 < 0 ? 0 &- $0 : $0 }  // wraps at Int64.min, as NumPy
             case .neg: return try to(.i64).mapElements(Int64.self, Int64.self) { 0 &- $0 }
-            case .sign: return try to(.i64).mapElements(Int64.self, Int64.self) { $0.signum() }
+            case .sign: return dtype == .bool ? try clone() : try to(.i64).mapElements(Int64.self, Int64.self) { $0.signum() }  // bool: itself (torch)
             case .floor, .ceil, .round, .trunc: return try to(.i64, copy: true)
             case .square: return try to(.i64).mapElements(Int64.self, Int64.self) { $0 &* $0 }
             case .relu: return try to(.i64).mapElements(Int64.self, Int64.self) { Swift.max($0, 0) }

@@ -255,6 +255,28 @@ do
   S.close(p.grad, {6}, 1e-12)   -- softmax of one element is constant; the other six pass 1
 end
 
+-- bool with bool stays bool for + * maximum minimum (or / and, as NumPy and torch); - is an error
+do
+  local p, q = tide.tensor({true, false, true, false}), tide.tensor({true, true, false, false})
+  local function bools(t) return table.concat(t:to("i64"):totable(), "") end
+  assert((p + q):dtype() == "bool" and bools(p + q) == "1110")
+  assert((p * q):dtype() == "bool" and bools(p * q) == "1000")
+  assert(bools(tide.maximum(p, q)) == "1110" and bools(tide.minimum(p, q)) == "1000")
+  assert(tide.maximum(p, q):dtype() == "bool")
+  S.checkerror("sub: expected a number or non-bool tensor operand, got two bool tensors", function() return p - q end)
+  assert((p / q):dtype() == "f32" and (p + 1):dtype() == "i64" and (p - tide.tensor({1, 1, 1, 1})):dtype() == "i64")
+  assert((p + tide.tensor({1, 2, 3, 4})):dtype() == "i64" and (p + 0.5):dtype() == "f32")
+  assert((p + true):dtype() == "bool" and (p ^ q):dtype() == "i64")
+  local c = p:clone()
+  c:add_(q)
+  assert(c:dtype() == "bool" and bools(c) == "1110")
+  c:mul_(tide.tensor(false))
+  assert(bools(c) == "0000")
+  assert(p:sign():dtype() == "bool" and bools(p:sign()) == "1010")
+  assert((p + q:reshape(4, 1)):dtype() == "bool" and (p + q:reshape(4, 1)):size(1) == 4)
+  assert((p + q):sum():item() == 3)    -- sums of bools count (i64)
+end
+
 -- narrow: negative starts count from the end (-1 is the last element); errors name the right
 -- dim and size
 do
