@@ -4,8 +4,9 @@
 //     try Tensor.binary(.pow, a, b)
 //     x + 1.0, 2 * x, -x                  (Swift operators; they trap on error, use binary() to catch)
 //
-// Result dtype: DType.promote(a, b); bool arithmetic is done in i64; `/` on integers gives f32
-// (true division, as in torch). Contiguous same-shape f32/f64 operands take the SIMD kernels;
+// Result dtype: DType.promote(a, b); bool with bool stays bool for + and maximum (logical or)
+// and * and minimum (logical and), subtracting two bools is an error, other bool arithmetic is
+// done in i64 (all as NumPy and torch); `/` on integers gives f32 (true division, as in torch). Contiguous same-shape f32/f64 operands take the SIMD kernels;
 // everything else takes the strided loop.
 import ComplexModule
 import _CTideKernels
@@ -19,7 +20,12 @@ extension Tensor {
     /// The result dtype of `op` on operands of types a and b.
     public static func resultType(_ op: BinaryOp, _ a: DType, _ b: DType) -> DType {
         var rt = DType.promote(a, b)
-        if rt == .bool { rt = .i64 }
+        if rt == .bool {
+            switch op {
+            case .add, .mul, .maximum, .minimum: return .bool
+            default: rt = .i64
+            }
+        }
         if op == .div && rt == .i64 { rt = .f32 }
         return rt
     }
@@ -34,7 +40,19 @@ extension Tensor {
             return try binaryRecorded(op, a, b)
         }
         let shape = try broadcastShape(a.shape, b.shape, op: op.rawValue)
+        if op == .sub && a.dtype == .bool && b.dtype == .bool {
+            throw TensorError("sub: expected a number or non-bool tensor operand, got two bool tensors (use logical_xor)")
+        }
         let rt = resultType(op, a.dtype, b.dtype)
+        if rt == .bool {  // bool with bool: or (+, maximum) / and (*, minimum)
+            let r = try logical(op == .add || op == .maximum ? .or : .and, a, b)
+            guard let out = out else { return r }
+            guard out.shape == shape else {
+                throw TensorError("\(op.rawValue): output has shape \(shapeString(out.shape)) but the result is \(shapeString(shape))")
+            }
+            try out.copy_(from: r)
+            return out
+        }
         if rt.isComplex && (op == .rem || op == .floordiv) {
             throw TensorError("\(op.rawValue): not defined for complex tensors")
         }
@@ -66,7 +84,7 @@ extension Tensor {
         case .i64: try runBinary(Int64.self, op, A, sa, B, sb, o)
         case .c64: try runBinary(C64.self, op, A, sa, B, sb, o)
         case .c128: try runBinary(C128.self, op, A, sa, B, sb, o)
-        case .bool: fatalError("bool arithmetic is promoted to i64 above")
+        case .bool: fatalError("bool with bool is handled above")
         }
         if let out = out, out !== o { try out.copy_(from: o) ; return out }
         return o

@@ -86,8 +86,9 @@ extension Tensor {
         var vals = [Double](repeating: 0, count: steps)
         let delta = steps > 1 ? (end - start) / Double(steps - 1) : 0
         for i in 0 ..< steps {
-            // the second half counts down from `end` so both endpoints are exact (as NumPy does)
-            vals[i] = i < steps / 2 ? start + Double(i) * delta : end - Double(steps - 1 - i) * delta
+            // the second half counts down from `end` so both endpoints are exact (as NumPy does);
+            // a single step is `start` (NumPy, torch)
+            vals[i] = i < steps / 2 || steps == 1 ? start + Double(i) * delta : end - Double(steps - 1 - i) * delta
         }
         return try Tensor(array: vals, shape: [steps], dtype: dtype)
     }

@@ -21,25 +21,44 @@ extension Tensor: CustomStringConvertible {
     public var description: String {
         let footer = "[tide.Tensor \(dtype.rawValue) \(shape.isEmpty ? "scalar" : shapeString(shape))]"
         guard let c = try? contiguous() else { return footer }
-        let opts = PrintOptions.current
+        var opts = PrintOptions.current
+        // PrintOptions is public and unchecked: out-of-range values must not trap here
+        opts.edgeitems = Swift.max(opts.edgeitems, 0)
+        opts.precision = Swift.min(Swift.max(opts.precision, 0), 30)
         let summarize = numel > opts.threshold
         // Collect the printed elements' texts first, so that columns can be aligned.
-        let fmt = ElementFormatter(c, opts: opts, summarize: summarize)
         var out = ""
         if shape.isEmpty {
-            out = fmt.text(0)
+            out = ElementFormatter(c, opts: opts, probe: [0]).text(0)
         } else if numel == 0 {
             out = "[]"
         } else {
+            let fmt = ElementFormatter(c, opts: opts, probe: Tensor.printedOffsets(shape, summarize: summarize, e: opts.edgeitems))
             out = render(c, dim: 0, base: 0, indent: 1, fmt: fmt, summarize: summarize, e: opts.edgeitems)
         }
         return out + "\n" + footer
     }
 
+    /// The indices printed along a dim of size n (nil stands for "..."): all of them, or the
+    /// first and last e when summarizing and n > 2e.
+    static func printedIndices(_ n: Int, summarize: Bool, e: Int) -> [Int?] {
+        summarize && n > 2 * e ? Array(0 ..< e) + [nil] + Array(n - e ..< n) : Array(0 ..< n)
+    }
+
+    /// Offsets (row-major, contiguous) of every element that prints: style and width come
+    /// from exactly these, so a summarized tensor is never converted whole.
+    static func printedOffsets(_ shape: [Int], summarize: Bool, e: Int) -> [Int] {
+        var offsets = [0]
+        for n in shape {
+            let idx = printedIndices(n, summarize: summarize, e: e).compactMap { $0 }
+            offsets = offsets.flatMap { o in idx.map { o * n + $0 } }
+        }
+        return offsets
+    }
+
     private func render(_ c: Tensor, dim d: Int, base: Int, indent: Int, fmt: ElementFormatter,
                         summarize: Bool, e: Int) -> String {
-        let n = c.shape[d]
-        let idx: [Int?] = (summarize && n > 2 * e) ? Array(0 ..< e) + [nil] + Array(n - e ..< n) : Array(0 ..< n)
+        let idx = Tensor.printedIndices(c.shape[d], summarize: summarize, e: e)
         if d == c.dim - 1 {
             let items = idx.map { i in i.map { fmt.padded(base + $0 * c.strides[d]) } ?? "..." }
             return "[" + items.joined(separator: ", ") + "]"
@@ -62,14 +81,11 @@ struct ElementFormatter {
     let integral: Bool
     var width = 0
 
-    init(_ t: Tensor, opts: PrintOptions, summarize: Bool) {
+    /// probe: the offsets of the elements that will print (style and width come from them).
+    init(_ t: Tensor, opts: PrintOptions, probe: [Int]) {
         self.t = t
         precision = opts.precision
         integral = t.dtype.isIntegral
-        // Style and width come from the elements that can be printed (the ends when
-        // summarized), so printing a huge tensor does not convert all of it.
-        let n = t.numel
-        let probe = summarize ? Array(0 ..< min(n, 64)) + Array(max(64, n - 64) ..< n) : Array(0 ..< n)
         var maxAbs = 0.0, minAbs = Double.infinity
         if !integral {
             for i in probe {

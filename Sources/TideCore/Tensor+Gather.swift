@@ -52,6 +52,13 @@ extension Tensor {
     }
 
     public func gather(_ d: Int, _ index: Tensor) throws -> Tensor {
+        if dim == 0 {  // as torch: one element along dim 0, read at a 0-d or 1-d index
+            try checkScalarDim(d, "gather")
+            guard index.dim <= 1 else {
+                throw TensorError("gather: index has \(index.dim) dims but the tensor is 0-d (expected a 0-d or 1-d index)")
+            }
+            return try reshaped([1]).gather(0, index.reshaped([index.numel])).reshaped(index.shape)
+        }
         if Autograd.isRecording(self) {
             let shp = shape, idx = index.alias()
             return try Autograd.op("gather", [self], forward: { try gather(d, index) }, backward: { g, _, _ in
@@ -74,6 +81,15 @@ extension Tensor {
 
     /// A copy of self with src's values written at the indexed places (add: accumulate).
     public func scatter(_ d: Int, _ index: Tensor, _ src: Tensor, add: Bool = false) throws -> Tensor {
+        if dim == 0 {  // as torch: one element along dim 0, written at a 0-d or 1-d index
+            let op = add ? "scatter_add" : "scatter"
+            try checkScalarDim(d, op)
+            guard index.dim <= 1, src.dim <= 1 else {
+                throw TensorError("\(op): index and src have \(index.dim) and \(src.dim) dims but the tensor is 0-d (expected 0 or 1 each)")
+            }
+            let s = src.dim == 0 ? src : try src.reshaped([src.numel])
+            return try reshaped([1]).scatter(0, index.reshaped([index.numel]), s, add: add).reshaped([])
+        }
         if Autograd.isRecording(self, src) {
             // out = self with src written (or added) at index: d self = g (zeroed where written),
             // d src = g gathered at index

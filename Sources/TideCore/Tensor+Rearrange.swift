@@ -44,6 +44,7 @@ extension Tensor {
 
     public func roll(_ shift: Int, dim d: Int?) throws -> Tensor {
         guard let d = d else { return try reshaped([-1]).roll(shift, dim: 0).reshaped(shape) }
+        if dim == 0 { try checkScalarDim(d, "roll"); return try clone() }  // one element: nothing moves
         let dn = try normDim(d, "roll")
         let n = shape[dn]
         if n == 0 { return try clone() }

@@ -17,6 +17,11 @@ extension Tensor {
     /// Normalized, sorted, unique dims (nil = all).
     func reduceDims(_ dims: [Int]?, _ op: String) throws -> [Int] {
         guard let dims = dims else { return Array(0 ..< dim) }
+        if dim == 0 {
+            // PyTorch reduces a 0-d tensor over dim 0 / -1 to itself
+            for d in dims { try checkScalarDim(d, op) }
+            return []
+        }
         let d = try dims.map { try normDim($0, op) }
         guard Set(d).count == d.count else { throw TensorError("\(op): dims \(dims) repeat a dim") }
         return d.sorted()
@@ -134,6 +139,10 @@ extension Tensor {
 
     /// Max or min over one dim: (values, 0-based i64 indices). Ties pick the first; NaN wins.
     public func extremeWithIndices(dim d: Int, max isMax: Bool, keepdim: Bool = false) throws -> (Tensor, Tensor) {
+        if dim == 0 {  // the value itself, at index 0
+            try checkScalarDim(d, isMax ? "max" : "min")
+            return try reshaped([1]).extremeWithIndices(dim: 0, max: isMax)
+        }
         if Autograd.isRecording(self) {
             let (v, i) = try Autograd.noGrad { try extremeWithIndices(dim: d, max: isMax, keepdim: keepdim) }
             let dn = try normDim(d, isMax ? "max" : "min"), shp = shape
@@ -146,7 +155,6 @@ extension Tensor {
         }
         guard !dtype.isComplex else { throw TensorError("\(isMax ? "max" : "min"): complex tensors have no order") }
         let dn = try normDim(d, isMax ? "max" : "min")
-        if dim == 0 { return (try clone(), try Tensor.zeros([], dtype: .i64)) }
         let (outer, inner, src, outShape) = try reduceLayout([dn], keepdim: keepdim)
         guard inner > 0 else { throw TensorError("\(isMax ? "argmax" : "argmin"): cannot reduce an empty dim") }
         let x = try src.to(.f64)

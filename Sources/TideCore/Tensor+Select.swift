@@ -40,6 +40,13 @@ extension Tensor {
     /// idx: i64 tensor of 0-based indices (any shape); result shape = x.shape with dim d
     /// replaced by idx's shape.
     public func indexSelect(_ d: Int, _ idx: Tensor) throws -> Tensor {
+        if dim == 0 {  // as torch: one element along dim 0, so the index holds one entry
+            try checkScalarDim(d, "index_select")
+            guard idx.numel == 1 else {
+                throw TensorError("index_select: an index into a 0-d tensor must have 1 element, got \(idx.numel)")
+            }
+            return try reshaped([1]).indexSelect(0, idx.reshaped([1])).reshaped([])
+        }
         if Autograd.isRecording(self) {
             let shp = shape, dn = try normDim(d, "index_select"), ids = idx.alias()
             return try Autograd.op("index_select", [self], forward: { try indexSelect(d, idx) }, backward: { g, _, _ in
@@ -73,6 +80,7 @@ extension Tensor {
     }
 
     public func indexWithTensor(_ idx: Tensor) throws -> Tensor {
+        if idx.dtype == .i64 && dim == 0 { throw TensorError("index: a 0-d tensor has no dim to index with an i64 tensor") }
         switch idx.dtype {
         case .bool: return try maskedSelect(idx)
         case .i64: return try indexSelect(0, Tensor.binary(.sub, idx, Tensor.scalar(1, dtype: .i64)))
@@ -83,6 +91,7 @@ extension Tensor {
     /// x[idx] = v: bool mask, or i64 1-based indices along dim 0.
     public func indexPut(_ idx: Tensor, _ v: Tensor) throws {
         if idx.dtype == .i64 {
+            guard dim > 0 else { throw TensorError("index: a 0-d tensor has no dim to index with an i64 tensor") }
             let ids = try idx.contiguous()
             let ip = ids.pointer(Int64.self)
             let vv = v.numel == 1 ? v : try v.reshaped([ids.numel] + Array(shape.dropFirst()))

@@ -15,8 +15,13 @@ extension Tensor {
 
     public func logsumexp(dim d: Int, keepdim: Bool = false) throws -> Tensor {
         let x = try floatInput("logsumexp")
+        if dim == 0 { try checkScalarDim(d, "logsumexp"); return try x.reshaped([1]).logsumexp(dim: 0).reshaped([]) }
         let dn = try x.normDim(d, "logsumexp")
-        let m = try x.reduce(.amax, dims: [dn], keepdim: true)
+        var kshape = x.shape
+        kshape[dn] = 1
+        // an empty dim has no max; its sum of no exps is 0, so logsumexp is -inf (as torch) and
+        // softmax over it is empty
+        let m = x.shape[dn] == 0 ? try Tensor.zeros(kshape, dtype: x.dtype) : try x.reduce(.amax, dims: [dn], keepdim: true)
         let finiteM = try Tensor.where(try m.isfinite(), m, Tensor.scalar(0, dtype: m.dtype))
         let s = try Tensor.binary(.sub, x, finiteM).unary(.exp).reduce(.sum, dims: [dn], keepdim: true)
         let r = try Tensor.binary(.add, s.unary(.log), finiteM)
@@ -33,6 +38,7 @@ extension Tensor {
     }
 
     public func logSoftmax(dim d: Int) throws -> Tensor {
+        if dim == 0 { try checkScalarDim(d, "log_softmax"); return try reshaped([1]).logSoftmax(dim: 0).reshaped([]) }
         if Autograd.isRecording(self) { return try softmaxRecorded(dim: d, log: true) }
         if let k = try softmaxKernel(dim: d, log: true) { return k }
         let x = try floatInput("log_softmax")
@@ -40,6 +46,7 @@ extension Tensor {
     }
 
     public func softmax(dim d: Int) throws -> Tensor {
+        if dim == 0 { try checkScalarDim(d, "softmax"); return try reshaped([1]).softmax(dim: 0).reshaped([]) }
         if Autograd.isRecording(self) { return try softmaxRecorded(dim: d, log: false) }
         if let k = try softmaxKernel(dim: d, log: false) { return k }
         return try logSoftmax(dim: d).unary(.exp)

@@ -14,7 +14,6 @@ extension Tensor {
     /// Moves dim d last and makes the result dense: (rows, n, moved tensor).
     func lastDimRows(_ d: Int, _ op: String) throws -> (Int, Int, Tensor, [Int]) {
         let dn = try normDim(d, op)
-        if dim == 0 { return (1, 1, try reshaped([1]), [0]) }
         var perm = Array(0 ..< dim)
         perm.remove(at: dn)
         perm.append(dn)
@@ -25,7 +24,6 @@ extension Tensor {
 
     /// Puts a (rows, n)-shaped result back in place of dim d.
     func restoreDim(_ t: Tensor, _ perm: [Int], newSize n: Int, dim d: Int) throws -> Tensor {
-        if dim == 0 { return try t.reshaped([]) }
         var movedShape = perm.map { shape[$0] }
         movedShape[movedShape.count - 1] = n
         var inverse = [Int](repeating: 0, count: perm.count)
@@ -40,11 +38,16 @@ extension Tensor {
     }
 
     public func sort(dim d: Int = -1, descending: Bool = false) throws -> (Tensor, Tensor) {
+        if dim == 0 {  // one element along dim 0 / -1
+            try checkScalarDim(d, "sort")
+            let (v, i) = try reshaped([1]).sort(dim: 0, descending: descending)
+            return (try v.reshaped([]), try i.reshaped([]))
+        }
         if Autograd.isRecording(self) {
             let (v, i) = try Autograd.noGrad { try sort(dim: d, descending: descending) }
-            let shp = shape, dn = dim == 0 ? 0 : try normDim(d, "sort")
+            let shp = shape, dn = try normDim(d, "sort")
             Autograd.attach(v, "sort", [self]) { g, _ in
-                [shp.isEmpty ? g : try Tensor.zeros(shp, dtype: g.dtype).scatter(dn, i, g)]
+                [try Tensor.zeros(shp, dtype: g.dtype).scatter(dn, i, g)]
             }
             return (v, i)
         }
@@ -76,11 +79,15 @@ extension Tensor {
     }
 
     public func topk(_ k: Int, dim d: Int = -1, largest: Bool = true) throws -> (Tensor, Tensor) {
+        if dim == 0 {  // as torch: k 0 or 1 gives the element itself
+            try checkScalarDim(d, "topk")
+            guard k == 0 || k == 1 else { throw TensorError("topk: k = \(k) is out of range for a 0-d tensor (expected 0 or 1)") }
+            return try sort(dim: d, descending: largest)
+        }
         let dn = try normDim(d, "topk")
-        let size = dim == 0 ? 1 : shape[dn]
+        let size = shape[dn]
         guard k >= 0 && k <= size else { throw TensorError("topk: k = \(k) is out of range for dim \(dn + 1) of size \(size)") }
         let (v, i) = try sort(dim: dn, descending: largest)
-        if dim == 0 { return (v, i) }
         return (try v.narrow(dn, 0, k).contiguous(), try i.narrow(dn, 0, k).contiguous())
     }
 
@@ -108,6 +115,10 @@ extension Tensor {
 
     /// Running sum (or product) along dim; integer inputs stay i64, bool becomes i64.
     public func scan(dim d: Int, product: Bool) throws -> Tensor {
+        if dim == 0 {  // one element along dim 0 / -1
+            try checkScalarDim(d, product ? "cumprod" : "cumsum")
+            return try reshaped([1]).scan(dim: 0, product: product).reshaped([])
+        }
         if Autograd.isRecording(self) {
             // cumsum: dx = reversed cumsum of g; cumprod: dx = reversed cumsum(g y) / x (x != 0)
             let dn = try normDim(d, product ? "cumprod" : "cumsum"), x = alias()

@@ -21,6 +21,15 @@ public protocol FloatScalar: ArithScalar, Real, BinaryFloatingPoint {}
 extension Float: FloatScalar {}
 extension Double: FloatScalar {}
 
+/// 1 + tanh(a) as 2 / (1 + e), e = e^(-2|a|), times e for a < 0: no cancellation where tanh
+/// is near -1 (the negative tail of GELU's tanh form).
+@inline(__always)
+func onePlusTanh<T: FloatScalar>(_ a: T) -> T {
+    let e = T.exp(-2 * Swift.abs(a))
+    let r = 2 / (1 + e)
+    return a < 0 ? r * e : r
+}
+
 @inline(__always)
 func applyUnary<T: FloatScalar>(_ op: UnaryOp, _ x: T) -> T {
     switch op {
@@ -38,10 +47,11 @@ func applyUnary<T: FloatScalar>(_ op: UnaryOp, _ x: T) -> T {
     case .tanh: return T.tanh(x)
     case .sigmoid: return x >= 0 ? 1 / (1 + T.exp(-x)) : T.exp(x) / (1 + T.exp(x))
     case .relu: return x > 0 ? x : (x.isNaN ? x : 0)
-    case .gelu: return x * (1 + T.erf(x / T(2).squareRoot())) / 2
+    // 1 + erf(x / sqrt 2) written erfc(-x / sqrt 2): accurate in the negative tail
+    case .gelu: return x * T.erfc(-x / T(2).squareRoot()) / 2
     case .gelu_tanh:
         let c = (2 / T.pi).squareRoot()
-        return x * (1 + T.tanh(c * (x + T(0.044715) * x * x * x))) / 2
+        return x * onePlusTanh(c * (x + T(0.044715) * x * x * x)) / 2
     case .silu: return x >= 0 ? x / (1 + T.exp(-x)) : x * T.exp(x) / (1 + T.exp(x))
     case .softplus: return x > 20 ? x : T.log(onePlus: T.exp(x))
     case .sign: return x > 0 ? 1 : (x < 0 ? -1 : x)
@@ -114,7 +124,7 @@ extension Tensor {
             switch op {
             case .abs: return try to(.i64).mapElements(Int64.self, Int64.self) { $0 < 0 ? 0 &- $0 : $0 }  // wraps at Int64.min, as NumPy
             case .neg: return try to(.i64).mapElements(Int64.self, Int64.self) { 0 &- $0 }
-            case .sign: return try to(.i64).mapElements(Int64.self, Int64.self) { $0.signum() }
+            case .sign: return dtype == .bool ? try clone() : try to(.i64).mapElements(Int64.self, Int64.self) { $0.signum() }  // bool: itself (torch)
             case .floor, .ceil, .round, .trunc: return try to(.i64, copy: true)
             case .square: return try to(.i64).mapElements(Int64.self, Int64.self) { $0 &* $0 }
             case .relu: return try to(.i64).mapElements(Int64.self, Int64.self) { Swift.max($0, 0) }
@@ -253,7 +263,7 @@ func unaryDerivative<T: FloatScalar>(_ op: UnaryOp, _ x: UnsafePointer<T>, _ y: 
     case .gelu:
         eachElement(n, o) { i in
             let v = x[i]
-            let cdf: T = (1 + T.erf(v * invSqrt2)) / 2
+            let cdf: T = T.erfc(-v * invSqrt2) / 2
             let pdf: T = invSqrt2Pi * T.exp(-v * v / 2)
             return g[i] * (cdf + v * pdf)
         }
@@ -262,9 +272,13 @@ func unaryDerivative<T: FloatScalar>(_ op: UnaryOp, _ x: UnsafePointer<T>, _ y: 
         eachElement(n, o) { i in
             let v = x[i]
             let v2: T = v * v
-            let th: T = T.tanh(c * (v + a * v2 * v))
-            let inner: T = c * (1 + 3 * a * v2)
-            let d: T = (1 + th) / 2 + v * (1 - th * th) * inner / 2
+            // 1 + tanh t and sech^2 t = 4e / (1 + e)^2 from e = e^(-2|t|): no cancellation in
+            // either tail; once sech^2 underflows the second term is 0 (not 0 * inf)
+            let t: T = c * (v + a * v2 * v)
+            let e: T = T.exp(-2 * Swift.abs(t)), r: T = 2 / (1 + e)
+            let p: T = t < 0 ? r * e : r
+            let vs: T = v * (r * r * e)
+            let d: T = p / 2 + (vs == 0 ? 0 : vs * c * (1 + 3 * a * v2) / 2)
             return g[i] * d
         }
     case .silu:

@@ -86,7 +86,7 @@ extension Tensor {
 
     public func transposed(_ a: Int, _ b: Int) throws -> Tensor {
         if Autograd.isRecording(self) { return try viewRecorded("transpose", { try transposed(a, b) }) { g, _ in try g.transposed(a, b) } }
-        if dim == 0 { return self }
+        if dim == 0 { try checkScalarDim(a, "transpose"); try checkScalarDim(b, "transpose"); return self }
         let a = try normDim(a, "transpose"), b = try normDim(b, "transpose")
         var sh = shape, st = strides
         sh.swapAt(a, b)
@@ -104,16 +104,21 @@ extension Tensor {
         return view(shape: o.map { shape[$0] }, strides: o.map { strides[$0] }, offset: offset)
     }
 
-    /// Elements start..<start+length of dim d.
+    /// Elements start..<start+length of dim d; a negative start counts from the end (as torch).
     public func narrow(_ d: Int, _ start: Int, _ length: Int) throws -> Tensor {
         if Autograd.isRecording(self) { return try viewRecorded("narrow", { try narrow(d, start, length) }) { g, shp in try Tensor.scatterGrad(g, shp) { try $0.narrow(d, start, length) } } }
         let d = try normDim(d, "narrow")
-        guard start >= 0, length >= 0, start + length <= shape[d] else {
-            throw TensorError("narrow: range \(start + 1)..\(start + length) out of bounds for dim \(d + 1) of size \(shape[d])")
+        let size = shape[d], s = start < 0 ? start + size : start
+        guard s >= 0 && s <= size else {
+            throw TensorError("narrow: start \(start) out of range for dim \(d + 1) of size \(size) (0-based)")
+        }
+        guard length >= 0 else { throw TensorError("narrow: expected a length >= 0, got \(length)") }
+        guard s + length <= size else {
+            throw TensorError("narrow: \(length) elements from element \(s + 1) go past the end of dim \(d + 1) of size \(size)")
         }
         var sh = shape
         sh[d] = length
-        return view(shape: sh, strides: strides, offset: offset + start * strides[d])
+        return view(shape: sh, strides: strides, offset: offset + s * strides[d])
     }
 
     /// Index i of dim d; the dim is removed.
@@ -145,8 +150,9 @@ extension Tensor {
     public func squeeze(_ d: Int? = nil) throws -> Tensor {
         if Autograd.isRecording(self) { return try viewRecorded("squeeze", { try squeeze(d) }) { g, shp in try g.reshaped(shp) } }
         if let d = d {
+            if dim == 0 { try checkScalarDim(d, "squeeze"); return self }
             let r = try normDim(d, "squeeze")
-            if dim == 0 || shape[r] != 1 { return self }
+            if shape[r] != 1 { return self }
             var sh = shape, st = strides
             sh.remove(at: r)
             st.remove(at: r)
@@ -171,7 +177,7 @@ extension Tensor {
 
     /// Merges dims start...end into one.
     public func flatten(_ start: Int = 0, _ end: Int = -1) throws -> Tensor {
-        if dim == 0 { return try reshaped([1]) }
+        if dim == 0 { try checkScalarDim(start, "flatten"); try checkScalarDim(end, "flatten"); return try reshaped([1]) }
         let s = try normDim(start, "flatten"), e = try normDim(end, "flatten")
         guard s <= e else { throw TensorError("flatten: start dim \(start + 1) is after end dim \(end + 1)") }
         let merged = shape[s ... e].reduce(1, *)

@@ -90,14 +90,26 @@ public final class Tensor: @unchecked Sendable {
     /// Raw pointer to element 0 of this view.
     public var rawPointer: UnsafeMutableRawPointer { storage.bytes + offset * dtype.itemSize }
 
-    /// Normalizes a possibly negative 0-based dim, or throws naming `op`.
+    /// Normalizes a possibly negative 0-based dim, or throws naming `op`. A 0-d tensor has no
+    /// dim to name, so this throws for it: ops that PyTorch defines on a 0-d tensor along dim
+    /// 0 / -1 (reductions, softmax, sort, gather, ...) handle it first with `checkScalarDim`.
     public func normDim(_ d: Int, _ op: String) throws -> Int {
-        let n = max(dim, 1)
-        let r = d < 0 ? d + n : d
-        guard r >= 0 && r < n else {
+        guard dim > 0 else {
+            throw TensorError("\(op): expected a tensor with at least 1 dim, got a 0-d tensor")
+        }
+        let r = d < 0 ? d + dim : d
+        guard r >= 0 && r < dim else {
             throw TensorError("\(op): dim \(d) out of range for a tensor with \(dim) dims")
         }
         return r
+    }
+
+    /// For a 0-d tensor, which PyTorch treats as one element along dim 0 (or -1): checks d
+    /// is one of those, or throws naming `op`.
+    func checkScalarDim(_ d: Int, _ op: String) throws {
+        guard d == 0 || d == -1 else {
+            throw TensorError("\(op): dim \(d) out of range for a 0-d tensor (expected 0 or -1)")
+        }
     }
 }
 

@@ -17,13 +17,33 @@ public func luaIndex(_ i: Int, size: Int, dim: Int, op: String) throws -> Int {
     return r
 }
 
+/// The ops that, as in PyTorch, take dim 1 or -1 on a 0-d tensor and treat it as one element
+/// along that dim (`x:sum(1)`, `x:softmax(-1)`, `x:gather(1, i)` on a 0-d x). Every other op
+/// refuses a dim on a 0-d tensor here, before its binding can index the missing dim
+/// (`x:size(1)`, `x:narrow(1, ...)`, `x:chunk(2)`, `tide.cat`).
+let scalarDimOps: Set<String> = [
+    "sum", "mean", "prod", "amax", "amin", "any", "all", "count_nonzero", "var", "std", "norm",
+    "max", "min", "argmax", "argmin", "logsumexp", "softmax", "log_softmax", "cumsum", "cumprod",
+    "sort", "argsort", "topk", "flip", "roll", "squeeze", "transpose", "flatten",
+    "gather", "scatter", "scatter_", "scatter_add", "scatter_add_", "index_select",
+]
+
 /// Converts a 1-based Lua dim (negatives from the end) for a tensor of rank `rank` into a
 /// 0-based dim. `extra` allows one more position (unsqueeze, stack).
 public func luaDim(_ d: Int, rank: Int, op: String, extra: Int = 0) throws -> Int {
     let n = rank + extra
+    if n == 0 {
+        guard scalarDimOps.contains(op) else {
+            throw LuaError.message("\(op): expected a tensor with at least 1 dim, got a 0-d tensor")
+        }
+        guard d == 1 || d == -1 else {
+            throw LuaError.message("\(op): dim \(d) out of range (expected 1 or -1 for a 0-d tensor)")
+        }
+        return 0
+    }
     let r = d < 0 ? n + d : d - 1
-    guard d != 0, r >= 0, r < max(n, 1) else {
-        throw LuaError.message("\(op): dim \(d) out of range (expected 1 to \(max(n, 1)) or -\(max(n, 1)) to -1 for a \(rank)-d tensor)")
+    guard d != 0, r >= 0, r < n else {
+        throw LuaError.message("\(op): dim \(d) out of range (expected 1 to \(n) or -\(n) to -1 for a \(rank)-d tensor)")
     }
     return r
 }

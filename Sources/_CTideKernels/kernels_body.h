@@ -31,26 +31,34 @@ static inline TIDE_TGT float TIDE_FN(expf_poly)(float x) {
   return x != x ? x : (x > 88.7f ? __builtin_inff() : y);
 }
 
-// The normal CDF Phi(x) for GELU, from erfc(|x|/sqrt 2) ~ (1 + a1 |x| + ... + a8 |x|^8)^-8 (the
-// form of Abramowitz-Stegun 7.1.28, coefficients fitted for Tide by scripts/fixtures/fit_gelu.py):
-// no exp and no cancellation in the negative tail (Phi = erfc/2 there), one reciprocal, eight
-// FMAs and three squarings. |gelu error| < 1.7e-7 (1 + |gelu|) on [-6, 6]; NaN passes through.
+// The normal CDF Phi(x) for GELU from erfc(z), z = |x| / sqrt 2, as u exp(P(u) - z^2) with
+// u = 1 / (1 + z/2) (Numerical Recipes' erfcc: a Chebyshev fit whose relative error is below
+// 1.2e-7 for every z >= 0). The error is relative in the whole negative tail, where Phi =
+// erfc/2 is tiny, so x Phi(x) stays accurate until it underflows to -0 (x < -13); Phi = 1 -
+// erfc/2 for x >= 0. z^2 is x*x/2 (one rounding). NaN passes through; Phi(-inf) = 0.
 static inline TIDE_TGT float TIDE_FN(gelu_phi)(float x) {
-  float ax = __builtin_fabsf(x);
-  ax = ax > 12.0f ? 12.0f : ax;
-  float p = 2.8938554806e-06f;
-  p = p * ax + -1.6250200133e-05f;
-  p = p * ax + 9.5008734206e-05f;
-  p = p * ax + 1.1825171532e-04f;
-  p = p * ax + 9.7040919354e-04f;
-  p = p * ax + 8.5999704897e-03f;
-  p = p * ax + 4.4785421342e-02f;
-  p = p * ax + 9.9733009934e-02f;
-  p = p * ax + 1.0f;
-  float r = 1.0f / p;
-  r = r * r; r = r * r; r = r * r;
-  float h = 0.5f * r;
+  float u = 1.0f / (1.0f + 0.35355339059327376f * __builtin_fabsf(x));
+  float p = 0.17087277f;
+  p = p * u + -0.82215223f;
+  p = p * u + 1.48851587f;
+  p = p * u + -1.13520398f;
+  p = p * u + 0.27886807f;
+  p = p * u + -0.18628806f;
+  p = p * u + 0.09678418f;
+  p = p * u + 0.37409196f;
+  p = p * u + 1.00002368f;
+  p = p * u + -1.26551223f;
+  float h = 0.5f * u * TIDE_FN(expf_poly)(p - 0.5f * x * x);
   return x < 0 ? h : 1.0f - h;
+}
+
+// 1 + tanh(a) for GELU's tanh form: 2 / (1 + e) with e = e^(-2|a|), times e for a < 0, so the
+// negative tail (tanh near -1) does not cancel. NaN passes through.
+static inline TIDE_TGT float TIDE_FN(one_plus_tanh)(float a, float *e_out) {
+  float e = TIDE_FN(expf_poly)(-2.0f * __builtin_fabsf(a));
+  float r = 2.0f / (1.0f + e);
+  *e_out = e;
+  return a < 0 ? r * e : r;
 }
 
 static inline TIDE_TGT float TIDE_FN(tanhf_poly)(float x) {
@@ -146,12 +154,14 @@ TIDE_TGT void TIDE_FN(unary_f32)(int op, const float *x, float *y, size_t n) {
       for (size_t i = 0; i < n; i++) y[i] = x[i] / (1.0f + TIDE_FN(expf_poly)(-x[i]));
       break;
     case TIDE_UN_GELU:
+      // four independent exp chains in flight: about 25% faster than one here
+#pragma clang loop interleave_count(4)
       for (size_t i = 0; i < n; i++) y[i] = x[i] * TIDE_FN(gelu_phi)(x[i]);
       break;
     case TIDE_UN_GELU_TANH:
       for (size_t i = 0; i < n; i++) {
-        float v = x[i];
-        y[i] = 0.5f * v * (1.0f + TIDE_FN(tanhf_poly)(0.79788456080286536f * (v + 0.044715f * v * v * v)));
+        float v = x[i], e;
+        y[i] = 0.5f * v * TIDE_FN(one_plus_tanh)(0.79788456080286536f * (v + 0.044715f * v * v * v), &e);
       }
       break;
     case TIDE_UN_RELU: for (size_t i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : (x[i] != x[i] ? x[i] : 0.0f); break;
@@ -287,9 +297,15 @@ TIDE_TGT void TIDE_FN(unary_grad_f32)(int op, const float *restrict x, const flo
       break;
     case TIDE_UN_GELU_TANH:
       for (size_t i = 0; i < n; i++) {
-        float v = x[i], v2 = v * v;
-        float th = TIDE_FN(tanhf_poly)(0.79788456080286536f * (v + 0.044715f * v2 * v));
-        out[i] = g[i] * (0.5f * (1.0f + th) + 0.5f * v * (1.0f - th * th) * 0.79788456080286536f * (1.0f + 0.134145f * v2));
+        // d/dv 0.5 v (1 + tanh a) = 0.5 (1 + tanh a) + 0.5 v sech^2(a) a'; sech^2 = 4e / (1 + e)^2
+        // has no cancellation either. Once it underflows the second term is 0 (not 0 * inf when
+        // v^2 overflows); v = +-inf still gives NaN, as torch.
+        float v = x[i], v2 = v * v, e;
+        float p = TIDE_FN(one_plus_tanh)(0.79788456080286536f * (v + 0.044715f * v2 * v), &e);
+        float q = 2.0f / (1.0f + e);
+        float vs = v * (q * q * e);
+        float t = vs == 0.0f ? 0.0f : 0.5f * vs * 0.79788456080286536f * (1.0f + 0.134145f * v2);
+        out[i] = g[i] * (0.5f * p + t);
       }
       break;
     default: break;

@@ -154,7 +154,14 @@ enum MathBindings {
         vm.def(m, "narrow", "x:narrow(dim, start, length) -> elements start..start+length-1 of dim (a view).") { f in
             let t = try f.tensor(1)
             let d = try luaDim(f.integer(2), rank: t.dim, op: "narrow")
-            let start = try luaIndex(f.integer(3), size: t.shape[d] + 1, dim: d, op: "narrow")
+            // 1-based start; size + 1 is allowed for an empty narrow at the end (torch's start ==
+            // size) and negatives count from the end (-1 is the last element)
+            let size = t.shape[d], s = try f.integer(3)
+            let start = s < 0 ? size + s : s - 1
+            guard s != 0, start >= 0, start <= size else {
+                let allowed = size == 0 ? "1" : "1 to \(size + 1) or -\(size) to -1"
+                throw LuaError.message("narrow: start \(s) out of range for dim \(d + 1) of size \(size) (expected \(allowed))")
+            }
             f.push(try t.narrow(d, start, f.integer(4))); return 1
         }
         vm.def(m, "select", "x:select(dim, i) -> index i of dim, the dim removed (a view).") { f in

@@ -35,3 +35,50 @@ for _, e in ipairs(names) do
 end
 local calls, errors = S.fuzz(targets, vals, {rounds = 13})
 print(calls, "calls,", errors, "errors, no crash")
+
+-- 0-d and empty tensors with dim-like arguments (dims 1 and -1 on a 0-d tensor used to trap in
+-- var, flip, narrow, select, chunk, gather, cat, size, ...): every method and tide function,
+-- receivers of each kind, arguments dims / indices / index tensors / sources; none may crash
+do
+  local recv = {
+    function() return tide.tensor(1.5, "f64") end, function() return tide.tensor(2) end,
+    function() return tide.tensor(true) end, function() return tide.tensor(1.5) end,
+    function() return tide.zeros(0) end, function() return tide.zeros(0, 3) end,
+    function() return tide.zeros(3, 0) end, function() return tide.ones(2, 0, 3) end,
+    function() return tide.zeros(0, 0) end, function() return tide.ones(1) end,
+  }
+  local i0, i1 = function() return tide.tensor(1) end, function() return tide.tensor({1}) end
+  local args = {
+    {}, {1}, {-1}, {2}, {-2}, {0}, {1, 1}, {-1, 1}, {1, -1}, {1, 1, 0}, {1, -1, 1}, {1, 0, 1}, {2, 1}, {1, 2},
+    {1, i0}, {-1, i1}, {1, function() return tide.tensor({1, 1}) end}, {1, function() return tide.ones(1, 1):to("i64") end},
+    {1, i0, 3}, {1, i0, function() return tide.tensor(2.5) end},
+    {1, function() return tide.zeros(0):to("i64") end, function() return tide.zeros(0) end},
+    {i0}, {i1}, {function() return tide.tensor(true) end}, {function() return tide.zeros(0) end},
+    {1, {keepdim = true}}, {-1, {keepdim = true}}, {{1}}, {{-1, 1}}, {2, 1, {keepdim = true}},
+  }
+  local function run(fn, first)
+    for _, a in ipairs(args) do
+      local vals = {}
+      for k, v in ipairs(a) do vals[k] = type(v) == "function" and v() or v end
+      local ok, err = pcall(fn, first(), table.unpack(vals, 1, #a))
+      assert(ok or (type(err) == "string" and #err > 0))
+    end
+  end
+  local n = 0
+  for k, fn in pairs(tide.Tensor) do
+    if type(fn) == "function" and k ~= "free" and k ~= "save" then
+      for _, r in ipairs(recv) do run(fn, r); n = n + 1 end
+    end
+  end
+  local skip = {set_num_threads = true, set_printoptions = true, set_kernel_level = true, save = true, help = true, empty_cache = true}
+  for k, fn in pairs(tide) do
+    if type(fn) == "function" and not skip[k] then
+      for _, r in ipairs(recv) do
+        run(fn, r)
+        run(fn, function() return {r(), r()} end)   -- cat, stack, ... take a list
+        n = n + 2
+      end
+    end
+  end
+  assert(n > 1000)
+end

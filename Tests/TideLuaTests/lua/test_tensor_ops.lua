@@ -172,3 +172,191 @@ do
   S.close(p.grad, {2, 2, 2}, 0)
   S.checkerror("in place", function() return p:copy_(tide.ones(3)) end)
 end
+
+-- printing summarizes with any threshold and edgeitems: fewer than 64 elements (used to trap
+-- building the probe range), edgeitems past the size, threshold 0, several dims
+do
+  tide.set_printoptions{threshold = 5}
+  assert(tostring(tide.arange(0, 10)) == "[0, 1, 2, ..., 7, 8, 9]\n[tide.Tensor i64 10]")
+  assert(tostring(tide.arange(0, 100)):find("^%[ 0,  1,  2, %.%.%., 97, 98, 99%]"))
+  assert(tostring(tide.arange(0, 6)) == "[0, 1, 2, 3, 4, 5]\n[tide.Tensor i64 6]")   -- 6 <= 2 edgeitems
+  assert(tostring(tide.arange(0, 12):reshape(2, 6)) == "[[ 0,  1,  2,  3,  4,  5],\n [ 6,  7,  8,  9, 10, 11]]\n[tide.Tensor i64 2x6]")
+  assert(tostring(tide.arange(0, 14):reshape(2, 7)) == "[[ 0,  1,  2, ...,  4,  5,  6],\n [ 7,  8,  9, ..., 11, 12, 13]]\n[tide.Tensor i64 2x7]")
+  tide.set_printoptions{threshold = 5, edgeitems = 20}
+  assert(tostring(tide.arange(0, 10)) == "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]\n[tide.Tensor i64 10]")
+  tide.set_printoptions{threshold = 0, edgeitems = 1}
+  assert(tostring(tide.tensor({7})) == "[7]\n[tide.Tensor i64 1]")
+  assert(tostring(tide.tensor(7)) == "7\n[tide.Tensor i64 scalar]")
+  assert(tostring(tide.arange(0, 27):reshape(3, 3, 3)):find("[[[ 0, ...,  2],\n  ...,\n  [ 6, ...,  8]],\n\n ...,\n\n [[18, ..., 20],", 1, true))
+  -- alignment comes from every printed element, also ones in the middle of a summarized tensor
+  tide.set_printoptions{threshold = 10, edgeitems = 2}
+  local z = tide.zeros(3, 200, "f64")
+  z[{1, 200}] = 12345
+  local lines = {}
+  for line in tostring(z):gmatch("[^\n]+") do lines[#lines + 1] = line end
+  assert(lines[1] == "[[    0.0000,     0.0000, ...,     0.0000, 12345.0000],", lines[1])
+  assert(lines[2] == " [    0.0000,     0.0000, ...,     0.0000,     0.0000],", lines[2])
+  tide.set_printoptions{threshold = 1000, edgeitems = 3}
+end
+
+-- ops given dim 1 / -1 on a 0-d tensor (used to trap): PyTorch's result where PyTorch treats
+-- the tensor as one element along that dim, else an error naming the op
+do
+  local s, si = tide.tensor(1.5, "f64"), tide.tensor(2)
+  for _, d in ipairs({1, -1}) do
+    for _, op in ipairs({"sum", "mean", "prod", "amax", "amin", "logsumexp", "cumsum", "cumprod", "flip"}) do
+      local r = s[op](s, d)
+      assert(r:dim() == 0 and r:item() == 1.5, op)
+    end
+    assert(s:sum(d, {keepdim = true}):dim() == 0 and si:sum(d):item() == 2)
+    assert(s:any(d):item() == true and s:count_nonzero(d):item() == 1)
+    assert(s:var(d):item() ~= s:var(d):item() and s:std(d):item() ~= s:std(d):item())   -- nan, as torch
+    assert(s:var(d, {correction = 0}):item() == 0)
+    assert(s:softmax(d):item() == 1 and s:log_softmax(d):item() == 0)
+    local v, i = s:max(d)
+    assert(v:dim() == 0 and v:item() == 1.5 and i:item() == 1)
+    assert(s:argmin(d):item() == 1)
+    v, i = s:sort(d)
+    assert(v:dim() == 0 and v:item() == 1.5 and i:item() == 1)
+    v, i = s:topk(1, d)
+    assert(v:item() == 1.5 and i:item() == 1)
+    assert(s:roll(3, d):item() == 1.5 and s:squeeze(d):dim() == 0 and s:transpose(d, 1):dim() == 0)
+    assert(s:norm(2, d):item() == 1.5)
+    assert(s:gather(d, tide.tensor(1)):item() == 1.5 and s:gather(d, tide.tensor({1, 1})):numel() == 2)
+    assert(s:index_select(d, tide.tensor({1})):dim() == 0)
+    assert(s:scatter(d, tide.tensor(1), 4):item() == 4 and s:scatter_add(d, tide.tensor(1), s):item() == 3)
+    local c = s:clone()
+    c:scatter_(d, tide.tensor(1), 5)
+    assert(c:item() == 5)
+    for _, f in ipairs({
+      {"narrow", function() return s:narrow(d, 1, 0) end}, {"select", function() return s:select(d, 1) end},
+      {"split", function() return s:split(1, d) end}, {"chunk", function() return s:chunk(2, d) end},
+      {"repeat_interleave", function() return s:repeat_interleave(2, d) end},
+      {"size", function() return s:size(d) end}, {"stride", function() return s:stride(d) end},
+      {"permute", function() return s:permute(d) end},
+    }) do
+      S.checkerror(f[1] .. ": expected a tensor with at least 1 dim, got a 0-d tensor", f[2])
+    end
+    S.checkerror("out of range", s.sum, s, 2)
+    S.checkerror("index_select: an index into a 0-d tensor must have 1 element, got 2", s.index_select, s, d, tide.tensor({1, 1}))
+    S.checkerror("topk: k = 2 is out of range for a 0-d tensor", s.topk, s, 2, d)
+  end
+  S.checkerror("chunk: expected a tensor with at least 1 dim", s.chunk, s, 2)
+  S.checkerror("split: expected a tensor with at least 1 dim", s.split, s, 1)
+  S.checkerror("index: a 0-d tensor has no dim to index with an i64 tensor", function() return s[tide.tensor({1})] end)
+  S.checkerror("index: a 0-d tensor has no dim to index with an i64 tensor", function() s[tide.tensor({1})] = 1 end)
+  S.checkerror("cat: expected a tensor with at least 1 dim, got a 0-d tensor", tide.cat, {s, s})
+  S.checkerror("cat: expected a tensor with at least 1 dim, got a 0-d tensor", tide.cat, {s})
+  assert(s:repeat_interleave(2):numel() == 2 and s:roll(1):item() == 1.5 and tide.stack({s, s}):numel() == 2)
+  -- autograd through the 0-d forms
+  local p = tide.tensor(0.5, "f64"):requires_grad_()
+  local y = p:softmax(1) + p:logsumexp(1) + p:sum(1) + p:max(1) + p:sort(1) + p:cumsum(1) + p:gather(1, tide.tensor(1))
+  y:backward()
+  S.close(p.grad, {6}, 1e-12)   -- softmax of one element is constant; the other six pass 1
+end
+
+-- bool with bool stays bool for + * maximum minimum (or / and, as NumPy and torch); - is an error
+do
+  local p, q = tide.tensor({true, false, true, false}), tide.tensor({true, true, false, false})
+  local function bools(t) return table.concat(t:to("i64"):totable(), "") end
+  assert((p + q):dtype() == "bool" and bools(p + q) == "1110")
+  assert((p * q):dtype() == "bool" and bools(p * q) == "1000")
+  assert(bools(tide.maximum(p, q)) == "1110" and bools(tide.minimum(p, q)) == "1000")
+  assert(tide.maximum(p, q):dtype() == "bool")
+  S.checkerror("sub: expected a number or non-bool tensor operand, got two bool tensors", function() return p - q end)
+  assert((p / q):dtype() == "f32" and (p + 1):dtype() == "i64" and (p - tide.tensor({1, 1, 1, 1})):dtype() == "i64")
+  assert((p + tide.tensor({1, 2, 3, 4})):dtype() == "i64" and (p + 0.5):dtype() == "f32")
+  assert((p + true):dtype() == "bool" and (p ^ q):dtype() == "i64")
+  local c = p:clone()
+  c:add_(q)
+  assert(c:dtype() == "bool" and bools(c) == "1110")
+  c:mul_(tide.tensor(false))
+  assert(bools(c) == "0000")
+  assert(p:sign():dtype() == "bool" and bools(p:sign()) == "1010")
+  assert((p + q:reshape(4, 1)):dtype() == "bool" and (p + q:reshape(4, 1)):size(1) == 4)
+  assert((p + q):sum():item() == 3)    -- sums of bools count (i64)
+end
+
+-- narrow: negative starts count from the end (-1 is the last element); errors name the right
+-- dim and size
+do
+  local a = tide.arange(1, 6)   -- 1..5
+  S.close(a:narrow(1, -2, 2), {4, 5}, 0)
+  S.close(a:narrow(1, -5, 1), {1}, 0)
+  assert(a:narrow(1, 6, 0):numel() == 0 and a:narrow(1, -1, 1)[1] == 5)
+  S.checkerror("narrow: start -6 out of range for dim 1 of size 5 (expected 1 to 6 or -5 to -1)", a.narrow, a, 1, -6, 1)
+  S.checkerror("narrow: start 0 out of range", a.narrow, a, 1, 0, 1)
+  local b = tide.randn(3, 4)
+  S.checkerror("narrow: start 5 out of range for dim 1 of size 3", b.narrow, b, 1, 5, 0)
+  S.checkerror("narrow: 2 elements from element 4 go past the end of dim 2 of size 4", b.narrow, b, -1, 4, 2)
+  S.checkerror("narrow: expected a length >= 0, got -1", b.narrow, b, 2, 1, -1)
+  S.close(b:narrow(2, -3, 2), b[{{}, {2, 3}}], 0)
+end
+
+-- linspace with one step is the start (NumPy, torch)
+S.close(tide.linspace(-1, 1, 1), {-1}, 0)
+S.close(tide.linspace(2, 7, 2), {2, 7}, 0)
+
+-- softmax / log_softmax over an empty dim are empty, logsumexp is -inf (torch)
+do
+  for _, dt in ipairs({"f32", "f64"}) do
+    local z = tide.zeros(2, 0, dt)
+    assert(z:softmax(2):size(1) == 2 and z:softmax(2):numel() == 0 and z:log_softmax(-1):numel() == 0)
+    local l = z:logsumexp(2)
+    assert(l:size(1) == 2 and l[1] == -math.huge and l[2] == -math.huge)
+    assert(z:logsumexp(2, {keepdim = true}):size(2) == 1)
+    assert(z:softmax(1):numel() == 0 and z:logsumexp(1):numel() == 0)
+  end
+  local p = tide.zeros(2, 0, "f64"):requires_grad_()
+  p:log_softmax(2):sum():backward()
+  assert(p.grad:numel() == 0)
+end
+
+-- f32 GELU (erf and tanh forms) matches f64 to np.allclose's tolerance (rtol 1e-5, atol 1e-8)
+-- on a dense sweep of [-14, 14] and magnitudes to 1e30, at every kernel level and on the
+-- strided (Swift) path; the negative tail used to be 2% off on [-6, -4] and gelu(-1e30) gave
+-- -430853. Its gradient matches to rtol 1e-5, atol 1e-7 (f32 rounding where the two terms of
+-- Phi(x) + x phi(x) cancel, near x = -0.75).
+do
+  local xs = {}
+  for i = 0, 28000 do xs[#xs + 1] = -14 + i * 0.001 end
+  for e = -30, 30, 0.25 do xs[#xs + 1] = 10 ^ e; xs[#xs + 1] = -(10 ^ e) end
+  local x = tide.tensor(xs, "f32")
+  local x64 = x:to("f64")                        -- the same points
+  local strided = tide.stack({x, x}, 2):select(2, 1)
+  local function allclose(got, ref, atol, what)
+    local err = (got:to("f64") - ref):abs()
+    local bad = err:gt(ref:abs() * 1e-5 + atol):logical_or(got:isnan())
+    local n = bad:sum():item()
+    if n > 0 then
+      local _, i = err:max(1)
+      error(("%s: %d points fail, worst at x = %.6g: got %.9g, want %.9g"):format(what, n, xs[i:item()], got[i:item()], ref[i:item()]))
+    end
+  end
+  local best = tide.kernel_level()
+  for _, ap in ipairs({"none", "tanh"}) do
+    local o = {approximate = ap}
+    local ref = x64:gelu(o)
+    local p64 = x64:clone():requires_grad_()
+    p64:gelu(o):sum():backward()
+    for level = 0, best do
+      tide.set_kernel_level(level)
+      allclose(x:gelu(o), ref, 1e-8, ap .. " level " .. level)
+      allclose(strided:gelu(o), ref, 1e-8, ap .. " strided")
+      local p = x:clone():requires_grad_()
+      p:gelu(o):sum():backward()
+      allclose(p.grad, p64.grad, 1e-7, ap .. " gradient level " .. level)
+    end
+    tide.set_kernel_level(-1)
+  end
+  -- values from torch f64 (true to the last digit); the far tail is -0 and -inf, as the
+  -- formula 0.5 x (1 + erf(x / sqrt 2)), gives nan (torch and NumPy too)
+  local function rel(a, b) return math.abs(a / b - 1) end
+  local t = tide.tensor({-5, -4, -10, -1e30, math.huge, -math.huge}, "f32")
+  for _, v in ipairs({t:gelu(), t:to("f64"):gelu()}) do
+    assert(rel(v[1], -1.4332578593401202e-06) < 1e-6 and rel(v[2], -1.2668496733247991e-04) < 1e-6)
+    assert(math.abs(v[3]) < 1e-21 and v[4] == 0 and 1 / v[4] < 0 and v[5] == math.huge and v[6] ~= v[6])
+  end
+  local g = t:gelu({approximate = "tanh"})
+  assert(rel(g[1], -2.2917961972623857e-07) < 1e-5 and rel(g[2], -7.024594819227126e-05) < 1e-5)
+end
