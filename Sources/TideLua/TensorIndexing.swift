@@ -81,7 +81,7 @@ enum TensorIndexing {
     /// An i64 index tensor with negative entries counted from the end (-1 the last row), still
     /// 1-based; x must have a dim to index.
     static func rowIndex(_ t: Tensor, _ idx: Tensor) throws -> Tensor {
-        guard t.dim > 0 else { throw LuaError.message("index: cannot index a 0-d tensor with an index tensor") }
+        guard t.dim > 0 else { throw LuaError.message("index: a 0-d tensor has no dim to index with an i64 tensor") }
         let neg = try Tensor.compare(.lt, idx, Tensor.scalar(0, dtype: .i64))
         return try Tensor.where(neg, Tensor.binary(.add, idx, Tensor.scalar(Double(t.shape[0] + 1), dtype: .i64)), idx)
     }
