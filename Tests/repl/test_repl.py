@@ -155,6 +155,7 @@ def t_ctrl_c_running():
     c.expect_exact("> ")
     c.sendline("'alive'")
     c.expect_exact("alive")
+    c.expect_exact("> ")  # Ctrl-D only once readline reads again: sent earlier, it can be lost
     c.sendeof()
     c.expect(pexpect.EOF)
 
@@ -171,6 +172,7 @@ def t_ctrl_c_kernel():
     c.expect_exact("> ")
     c.sendline("'alive'")
     c.expect_exact("alive")
+    c.expect_exact("> ")  # Ctrl-D only once readline reads again: sent earlier, it can be lost
     c.sendeof()
     c.expect(pexpect.EOF)
 
