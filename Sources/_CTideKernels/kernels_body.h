@@ -8,17 +8,31 @@
 // 1 ulp). expf_nonpos is the body for x <= 88.7: below -87.3 it gives 0 (the true result is
 // subnormal or zero, error < 1.2e-38), NaN passes through; softmax calls it directly, since
 // its inputs (values minus their row max) never reach the overflow branch.
+#ifndef TIDE_POLY_STEPS
+#define TIDE_POLY_STEPS
+// Horner steps shared by the scalar and the 8-lane forms (p starts at the first coefficient;
+// `+ c` on a vector splats c). EXP: e^r on [-ln2/2, ln2/2] less 1 + r, over r^2.
+// ERFC: Numerical Recipes' erfcc exponent P(u). CENTRAL: the (1 + ...)^-8 base for Phi.
+#define TIDE_EXP_STEPS(p, r)                                                                   \
+  p = p * r + 1.3981999507e-3f; p = p * r + 8.3334519073e-3f; p = p * r + 4.1665795894e-2f;   \
+  p = p * r + 1.6666665459e-1f; p = p * r + 5.0000001201e-1f
+#define TIDE_ERFC_STEPS(p, u)                                                                  \
+  p = p * u + -0.82215223f; p = p * u + 1.48851587f; p = p * u + -1.13520398f;                \
+  p = p * u + 0.27886807f; p = p * u + -0.18628806f; p = p * u + 0.09678418f;                 \
+  p = p * u + 0.37409196f; p = p * u + 1.00002368f; p = p * u + -1.26551223f
+#define TIDE_CENTRAL_STEPS(p, a)                                                               \
+  p = p * a + -1.6250200133e-05f; p = p * a + 9.5008734206e-05f; p = p * a + 1.1825171532e-04f; \
+  p = p * a + 9.7040919354e-04f; p = p * a + 8.5999704897e-03f; p = p * a + 4.4785421342e-02f; \
+  p = p * a + 9.9733009934e-02f; p = p * a + 1.0f
+#endif
+
 static inline TIDE_TGT float TIDE_FN(expf_nonpos)(float x) {
   float xc = x < -87.3f ? -87.3f : x;
   float n = __builtin_roundevenf(xc * 1.44269504088896341f);
   float r = xc - n * 0.693359375f;
   r = r - n * -2.12194440e-4f;
   float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
+  TIDE_EXP_STEPS(p, r);
   p = p * r * r + r + 1.0f;
   int32_t e = ((int32_t)n + 127) << 23;
   float scale;
@@ -39,58 +53,28 @@ static inline TIDE_TGT float TIDE_FN(expf_poly)(float x) {
 static inline TIDE_TGT float TIDE_FN(gelu_phi)(float x) {
   float u = 1.0f / (1.0f + 0.35355339059327376f * __builtin_fabsf(x));
   float p = 0.17087277f;
-  p = p * u + -0.82215223f;
-  p = p * u + 1.48851587f;
-  p = p * u + -1.13520398f;
-  p = p * u + 0.27886807f;
-  p = p * u + -0.18628806f;
-  p = p * u + 0.09678418f;
-  p = p * u + 0.37409196f;
-  p = p * u + 1.00002368f;
-  p = p * u + -1.26551223f;
+  TIDE_ERFC_STEPS(p, u);
   float h = 0.5f * u * TIDE_FN(expf_poly)(p - 0.5f * x * x);
   return x < 0 ? h : 1.0f - h;
 }
 
-// Phi(x) for x >= -3 only, cheaply: erfc(|x|/sqrt 2) ~ (1 + a1 |x| + ... + a8 |x|^8)^-8 (the
-// form of Abramowitz-Stegun 7.1.28, coefficients fitted for Tide): one reciprocal, eight FMAs,
+// Phi(x) on 8 lanes (clang vector extensions: SIMD at every level), for x >= -3 only, cheaply:
+// erfc(|x|/sqrt 2) ~ (1 + a1 |x| + ... + a8 |x|^8)^-8 (the form of Abramowitz-Stegun 7.1.28,
+// coefficients fitted for Tide): one reciprocal, eight FMAs,
 // three squarings, no exp. Its error is absolute (about 1e-7), so its relative error grows in
 // the negative tail: 9e-6 at -3 (under np.allclose's 1e-5), 1e-4 at -4. Below -3 gelu_phi's
 // erfc form takes over.
-static inline TIDE_TGT float TIDE_FN(gelu_phi_central)(float x) {
-  float ax = __builtin_fabsf(x);
-  ax = ax > 12.0f ? 12.0f : ax;
-  float p = 2.8938554806e-06f;
-  p = p * ax + -1.6250200133e-05f;
-  p = p * ax + 9.5008734206e-05f;
-  p = p * ax + 1.1825171532e-04f;
-  p = p * ax + 9.7040919354e-04f;
-  p = p * ax + 8.5999704897e-03f;
-  p = p * ax + 4.4785421342e-02f;
-  p = p * ax + 9.9733009934e-02f;
-  p = p * ax + 1.0f;
-  float r = 1.0f / p;
-  r = r * r; r = r * r; r = r * r;
-  float h = 0.5f * r;
-  return x < 0 ? h : 1.0f - h;
-}
-
-// gelu_phi_central on 8 lanes (clang vector extensions: SIMD at every level).
+// The 8-lane helpers are always inlined, so no call passes a vector across the ABI that the
+// portable level (no AVX) would use for it; clang's -Wpsabi note does not apply.
+#pragma clang diagnostic ignored "-Wpsabi"
 typedef float tide_v8f __attribute__((vector_size(32)));
 typedef float tide_v8fu __attribute__((vector_size(32), aligned(4)));
 typedef int tide_v8i __attribute__((vector_size(32)));
-static inline TIDE_TGT tide_v8f TIDE_FN(gelu_phi_central_v)(tide_v8f x) {
+static inline __attribute__((always_inline)) TIDE_TGT tide_v8f TIDE_FN(gelu_phi_central_v)(tide_v8f x) {
   const tide_v8f z = {0};
   tide_v8f ax = __builtin_elementwise_min(__builtin_elementwise_abs(x), z + 12.0f);
   tide_v8f p = z + 2.8938554806e-06f;
-  p = p * ax + -1.6250200133e-05f;
-  p = p * ax + 9.5008734206e-05f;
-  p = p * ax + 1.1825171532e-04f;
-  p = p * ax + 9.7040919354e-04f;
-  p = p * ax + 8.5999704897e-03f;
-  p = p * ax + 4.4785421342e-02f;
-  p = p * ax + 9.9733009934e-02f;
-  p = p * ax + 1.0f;
+  TIDE_CENTRAL_STEPS(p, ax);
   tide_v8f r = 1.0f / p;
   r = r * r; r = r * r; r = r * r;
   tide_v8f h = 0.5f * r;
@@ -99,7 +83,7 @@ static inline TIDE_TGT tide_v8f TIDE_FN(gelu_phi_central_v)(tide_v8f x) {
 }
 
 // expf_nonpos and gelu_phi on 8 lanes, for the vectors of GELU inputs that reach the tail.
-static inline TIDE_TGT tide_v8f TIDE_FN(expf_nonpos_v)(tide_v8f x) {
+static inline __attribute__((always_inline)) TIDE_TGT tide_v8f TIDE_FN(expf_nonpos_v)(tide_v8f x) {
   const tide_v8f z = {0};
   tide_v8i under = x < -87.3f;
   tide_v8f xc = __builtin_elementwise_max(x, z - 87.3f);
@@ -107,11 +91,7 @@ static inline TIDE_TGT tide_v8f TIDE_FN(expf_nonpos_v)(tide_v8f x) {
   tide_v8f r = xc - n * 0.693359375f;
   r = r - n * -2.12194440e-4f;
   tide_v8f p = z + 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
+  TIDE_EXP_STEPS(p, r);
   p = p * r * r + r + 1.0f;
   tide_v8i e = (__builtin_convertvector(n, tide_v8i) + 127) << 23;
   tide_v8f y = p * (tide_v8f)e;
@@ -119,19 +99,11 @@ static inline TIDE_TGT tide_v8f TIDE_FN(expf_nonpos_v)(tide_v8f x) {
   return (tide_v8f)((nan & (tide_v8i)x) | (~nan & ~under & (tide_v8i)y));
 }
 
-static inline TIDE_TGT tide_v8f TIDE_FN(gelu_phi_v)(tide_v8f x) {
+static inline __attribute__((always_inline)) TIDE_TGT tide_v8f TIDE_FN(gelu_phi_v)(tide_v8f x) {
   const tide_v8f z = {0};
   tide_v8f u = 1.0f / (1.0f + 0.35355339059327376f * __builtin_elementwise_abs(x));
   tide_v8f p = z + 0.17087277f;
-  p = p * u + -0.82215223f;
-  p = p * u + 1.48851587f;
-  p = p * u + -1.13520398f;
-  p = p * u + 0.27886807f;
-  p = p * u + -0.18628806f;
-  p = p * u + 0.09678418f;
-  p = p * u + 0.37409196f;
-  p = p * u + 1.00002368f;
-  p = p * u + -1.26551223f;
+  TIDE_ERFC_STEPS(p, u);
   // the exponent is at most ~0 (erfc(0) = 1), so expf_nonpos's range holds after the clamp
   tide_v8f a = __builtin_elementwise_min(p - 0.5f * x * x, z + 88.0f);
   tide_v8f h = 0.5f * u * TIDE_FN(expf_nonpos_v)(a);
