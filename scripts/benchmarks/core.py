@@ -45,11 +45,15 @@ def bench(name, n, np_fn, torch_fn=None):
 
 
 rng = np.random.default_rng(0)
+_w = rng.standard_normal((256, 256), dtype=np.float32)  # untimed warm-up, as in core.lua
+_w @ _w
+if torch:
+    torch.from_numpy(_w) @ torch.from_numpy(_w)
 for n in (512, 1024, 2048):
     a = rng.standard_normal((n, n), dtype=np.float32)
     b = rng.standard_normal((n, n), dtype=np.float32)
     ta, tb = (torch.from_numpy(a), torch.from_numpy(b)) if torch else (None, None)
-    bench(f"gemm_f32_{n}", 20 if n <= 1024 else 5, lambda: a @ b, lambda: ta @ tb)
+    bench(f"gemm_f32_{n}", 50 if n == 512 else 20 if n == 1024 else 5, lambda: a @ b, lambda: ta @ tb)
 x = rng.standard_normal(4194304, dtype=np.float32)
 y = rng.standard_normal(4194304, dtype=np.float32)
 tx, ty = (torch.from_numpy(x), torch.from_numpy(y)) if torch else (None, None)
