@@ -4,8 +4,9 @@
 //     try x.unary(.exp), try x.unary(.gelu), try x.clamp(min: 0, max: 1)
 //
 // Integer and bool inputs are computed in f32 for transcendental functions (as torch does);
-// abs, neg, sign, floor/ceil/round keep integer types. Complex supports abs (-> real), exp, log,
-// sqrt, sin, cos, tanh, neg.
+// abs, neg, sign, floor/ceil/round keep integer types. Complex supports abs (-> real), neg, exp,
+// expm1, log, log1p, log2, log10, sqrt, rsqrt, sigmoid, sin, cos, tan, sinh, cosh, tanh, asin,
+// acos, atan (principal branches, swift-numerics).
 import ComplexModule
 import RealModule
 import _CTideKernels
@@ -148,6 +149,18 @@ extension Tensor {
         case .tanh: return try mapElements(C.self, C.self) { C.tanh($0) }
         case .square: return try mapElements(C.self, C.self) { $0 * $0 }
         case .reciprocal: return try mapElements(C.self, C.self) { C(1, 0) / $0 }
+        case .rsqrt: return try mapElements(C.self, C.self) { C(1, 0) / C.sqrt($0) }
+        case .log1p: return try mapElements(C.self, C.self) { C.log(onePlus: $0) }
+        case .expm1: return try mapElements(C.self, C.self) { C.expMinusOne($0) }
+        case .sigmoid: return try mapElements(C.self, C.self) { C(1, 0) / (C(1, 0) + C.exp(-$0)) }
+        case .tan: return try mapElements(C.self, C.self) { C.tan($0) }
+        case .sinh: return try mapElements(C.self, C.self) { C.sinh($0) }
+        case .cosh: return try mapElements(C.self, C.self) { C.cosh($0) }
+        case .asin: return try mapElements(C.self, C.self) { C.asin($0) }
+        case .acos: return try mapElements(C.self, C.self) { C.acos($0) }
+        case .atan: return try mapElements(C.self, C.self) { C.atan($0) }
+        case .log2: return try mapElements(C.self, C.self) { C.log($0).divided(by: R.log(2)) }
+        case .log10: return try mapElements(C.self, C.self) { C.log($0).divided(by: R.log(10)) }
         default: throw TensorError("\(op.rawValue): not defined for complex tensors (\(dtype.rawValue))")
         }
     }

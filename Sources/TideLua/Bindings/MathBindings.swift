@@ -239,6 +239,16 @@ enum MathBindings {
         vm.def(tide, "polar", "tide.polar(abs, angle) -> abs * exp(i angle), complex.") { f in
             f.push(try Tensor.polar(f.tensor(1), f.tensor(2))); return 1
         }
+        vm.def(tide, "complex", "tide.complex(real, imag) -> real + i imag (broadcast): c64 from f32 parts, c128 from f64 (torch.complex); numbers are allowed next to a tensor.") { f in
+            let re = try f.type(1) == LUA_TUSERDATA ? f.tensor(1) : nil, im = try f.type(2) == LUA_TUSERDATA ? f.tensor(2) : nil
+            let r = try re ?? ArithmeticBindings.operand(f, 1, other: im), i = try im ?? ArithmeticBindings.operand(f, 2, other: re)
+            guard r.dtype.isFloatingPoint || r.dtype == .i64, i.dtype.isFloatingPoint || i.dtype == .i64 else {
+                throw LuaError.message("complex: expected real float parts, got \(r.dtype.rawValue) and \(i.dtype.rawValue)")
+            }
+            let c: DType = r.dtype == .f64 || i.dtype == .f64 ? .c128 : .c64
+            let unit = try Tensor.full([], complex: C128(0, 1), dtype: c)
+            f.push(try Tensor.binary(.add, r.to(c), Tensor.binary(.mul, i.to(c), unit))); return 1
+        }
 
         // ---- comparisons and logic
         for op in [CompareOp.eq, .ne, .lt, .le, .gt, .ge] {
@@ -575,15 +585,18 @@ enum JoinBindings {
                     }
                     corr = u ? 1 : 0
                 }
-                var v: Tensor
-                if corr == corr.rounded() {
-                    v = try t.variance(dims: ds, correction: Int(corr), keepdim: keep)
-                } else {
+                func variance(_ x: Tensor) throws -> Tensor {
+                    if x.dtype.isComplex {
+                        // PyTorch: the real variance of |z - mean|^2, the parts' variances summed
+                        return try Tensor.binary(.add, variance(x.real()), variance(x.imag()))
+                    }
+                    if corr == corr.rounded() { return try x.variance(dims: ds, correction: Int(corr), keepdim: keep) }
                     // a fractional correction (PyTorch allows one): the biased variance times N / (N - c)
-                    let n = (ds ?? Array(0 ..< t.dim)).reduce(1) { $0 * t.shape[$1] }
-                    let v0 = try t.variance(dims: ds, correction: 0, keepdim: keep)
-                    v = try Tensor.binary(.mul, v0, Tensor.scalar(Double(n) / Swift.max(Double(n) - corr, 0), dtype: v0.dtype))
+                    let n = (ds ?? Array(0 ..< x.dim)).reduce(1) { $0 * x.shape[$1] }
+                    let v0 = try x.variance(dims: ds, correction: 0, keepdim: keep)
+                    return try Tensor.binary(.mul, v0, Tensor.scalar(Double(n) / Swift.max(Double(n) - corr, 0), dtype: v0.dtype))
                 }
+                let v = try variance(t)
                 f.push(name == "var" ? v : try v.unary(.sqrt)); return 1
             }
             let doc = "\(name)([dims] [, {correction = 1, keepdim = false}]) -> \(name == "var" ? "variance" : "standard deviation") over dims (all when omitted); correction may be fractional; unbiased = false is correction = 0."
