@@ -46,9 +46,16 @@ private let dispatch: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) 
         e.push(on: L!)  // an original Lua error object: raised unchanged
         return TIDE_ERROR
     } catch {
-        // A Swift error: render it like luaL_error does, with the caller's position.
+        // A Swift error: render it like luaL_error does, with the caller's position. A tensor
+        // op's message from inside a binding that does not name it (lerp's "sub: shapes ...")
+        // gets the called function's name in front, so the error names what the user called.
+        // Other errors (an embedder's own) pass unchanged.
         var ar = lua_Debug()
         var message = "\(error)"
+        let name = binding.name
+        if error is TensorError, !name.hasPrefix("__"), !message.prefix(name.count + 48).contains(name) {
+            message = name + ": " + message
+        }
         if lua_getstack(L, 1, &ar) != 0, lua_getinfo(L, "Sl", &ar) != 0, ar.currentline > 0 {
             let src = withUnsafeBytes(of: &ar.short_src) { raw in
                 String(cString: raw.bindMemory(to: CChar.self).baseAddress!)

@@ -196,3 +196,7 @@ do
   assert(math.abs(v:item() - (re:var() + im:var()):item()) < 1e-12 and v:dtype() == "f64")
   assert(math.abs(z:std(1, {correction = 0}):item() - math.sqrt(re:var(1, {correction = 0}):item() + im:var(1, {correction = 0}):item())) < 1e-12)
 end
+
+-- an error from an op used inside another names the function that was called first
+S.checkerror("lerp: sub: shapes 5 and 3x4", function() return tide.randn(3, 4):lerp(tide.ones(5), 0.5) end)
+S.checkerror("eye: invalid shape", tide.eye, -1)
