@@ -103,12 +103,15 @@ enum ArithmeticBindings {
                 let a = try f.tensor(1)
                 var b = try operand(f, 2, other: a)
                 if f.count >= 3 {
-                    // alpha / rounding_mode: compute out of place, then write back
-                    let r = try binaryWithOptions(f, op, name, a, b)
-                    guard r.dtype == a.dtype || (r.dtype.isFloatingPoint && a.dtype.isFloatingPoint), r.shape == a.shape else {
-                        throw LuaError.message("\(name)_: the result (\(r.dtype.rawValue), shape \(shapeString(r.shape))) does not fit the in-place tensor (\(a.dtype.rawValue), shape \(shapeString(a.shape)))")
+                    // alpha / rounding_mode: computed out of place, then written back (apply_
+                    // checks the shape)
+                    try a.apply_(name + "_") { x in
+                        let r = try binaryWithOptions(f, op, name, x, b)
+                        guard r.dtype == a.dtype || (r.dtype.isFloatingPoint && a.dtype.isFloatingPoint) else {
+                            throw LuaError.message("\(name)_: result type \(r.dtype.rawValue) can't be cast to the in-place tensor's type \(a.dtype.rawValue)")
+                        }
+                        return r
                     }
-                    try a.apply_(name + "_") { try binaryWithOptions(f, op, name, $0, b) }
                     lua_pushvalue(f.L, 1); return 1
                 }
                 try checkPower(op, a, b)
