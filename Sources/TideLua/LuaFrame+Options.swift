@@ -106,6 +106,7 @@ extension LuaFrame {
             let key = try string(-1)
             if !allowed.contains(key) {
                 tide_pop(L, 1)
+                if allowed.isEmpty { throw LuaError.message("\(fn ?? name): takes no options here, got '\(key)'") }
                 throw LuaError.message("\(fn ?? name): unknown option '\(key)' (expected \(expected))")
             }
         }

@@ -82,6 +82,16 @@ enum TensorIndexing {
     /// 1-based; x must have a dim to index.
     static func rowIndex(_ t: Tensor, _ idx: Tensor) throws -> Tensor {
         guard t.dim > 0 else { throw LuaError.message("index: a 0-d tensor has no dim to index with an i64 tensor") }
+        if idx.numel > 0 {
+            // checked here, with the user's own numbers (the 0-based ones below would confuse)
+            let n = t.shape[0]
+            let lo = Int(try idx.reduce(.amin, dims: nil).item()), hi = Int(try idx.reduce(.amax, dims: nil).item())
+            let zero = try Tensor.compare(.eq, idx, Tensor.scalar(0, dtype: .i64)).reduce(.any, dims: nil).item() != 0
+            guard lo >= -n, hi <= n, !zero else {
+                let bad = zero ? 0 : (lo < -n ? lo : hi)
+                throw LuaError.message("index: index \(bad) is out of range for dim 1 of size \(n) (expected 1 to \(n) or -\(n) to -1)")
+            }
+        }
         let neg = try Tensor.compare(.lt, idx, Tensor.scalar(0, dtype: .i64))
         return try Tensor.where(neg, Tensor.binary(.add, idx, Tensor.scalar(Double(t.shape[0] + 1), dtype: .i64)), idx)
     }
@@ -131,13 +141,16 @@ enum TensorIndexing {
                 // slices under a leading-dims mask: the mask spread over the trailing dims, and
                 // the value broadcast to one slice per selected row
                 let rest = Array(t.shape.dropFirst(idx.dim))
-                if v.numel != 1 { v = try v.expand([rows.numel] + rest) }
                 idx = try idx.reshaped(idx.shape + rest.map { _ in 1 }).expand(t.shape)
-                if !Autograd.isRecording(t, v) { try t.indexPut(idx, v); return }
+                if !Autograd.isRecording(t, v) {   // (recorded: where() broadcasts v itself)
+                    if v.numel != 1 { v = try v.expand([rows.numel] + rest) }
+                    try t.indexPut(idx, v); return
+                }
             } else if idx.dtype == .i64 {
                 idx = try rowIndex(t, idx)
-                let rows = [idx.numel] + Array(t.shape.dropFirst())
-                if v.numel != 1 && v.shape != rows { v = try v.expand(rows) }   // broadcast the value over the rows
+                // broadcast the value to what x[idx] reads: idx's shape, then x's other dims
+                let rows = idx.shape + Array(t.shape.dropFirst())
+                if v.numel != 1 && v.shape != rows { v = try v.expand(rows) }
             }
             if Autograd.isRecording(t, v) {
                 // a mask write is where(mask, v, x): differentiable when v broadcasts over x

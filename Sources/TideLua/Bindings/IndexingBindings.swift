@@ -183,6 +183,7 @@ enum IndexingBindings {
         }
         // sort(dim, descending) as PyTorch's positional form, or {descending, stable} (always stable)
         func sortArgs(_ f: LuaFrame, _ x: Tensor, _ op: String) throws -> (Int, Bool) {
+            if f.type(2) == LUA_TBOOLEAN { return (-1, f.boolean(2)) }   // sort(descending): the last dim
             let d = f.type(2) == LUA_TNUMBER ? try luaDim(f.integer(2), rank: x.dim, op: op) : -1
             let o = try MathBindings.options(f, from: 2, ["descending", "stable", "dim"])
             if let od = try f.intOption(o, "dim") {
@@ -209,7 +210,9 @@ enum IndexingBindings {
             let o = try MathBindings.options(f, from: 3, ["largest", "sorted", "dim"])
             var dim = d
             if let od = try f.intOption(o, "dim") { dim = try luaDim(od, rank: x.dim, op: "topk") }
-            let largest = f.type(4) == LUA_TBOOLEAN ? f.boolean(4) : f.optField(o, "largest", true)
+            // topk(k, largest) without a dim, or topk(k, dim, largest)
+            let flag: Int32 = f.type(3) == LUA_TBOOLEAN ? 3 : 4
+            let largest = f.type(flag) == LUA_TBOOLEAN ? f.boolean(flag) : f.optField(o, "largest", true)
             let (v, i) = try x.topk(f.integer(2), dim: dim, largest: largest)
             f.push(v); f.push(try oneBased(i)); return 2
         }

@@ -243,11 +243,22 @@ enum MathBindings {
             let re = try f.type(1) == LUA_TUSERDATA ? f.tensor(1) : nil, im = try f.type(2) == LUA_TUSERDATA ? f.tensor(2) : nil
             let r = try re ?? ArithmeticBindings.operand(f, 1, other: im), i = try im ?? ArithmeticBindings.operand(f, 2, other: re)
             guard r.dtype.isFloatingPoint || r.dtype == .i64, i.dtype.isFloatingPoint || i.dtype == .i64 else {
-                throw LuaError.message("complex: expected real float parts, got \(r.dtype.rawValue) and \(i.dtype.rawValue)")
+                throw LuaError.message("complex: expected real parts (f32, f64 or i64), got \(r.dtype.rawValue) and \(i.dtype.rawValue)")
             }
-            let c: DType = r.dtype == .f64 || i.dtype == .f64 ? .c128 : .c64
-            let unit = try Tensor.full([], complex: C128(0, 1), dtype: c)
-            f.push(try Tensor.binary(.add, r.to(c), Tensor.binary(.mul, i.to(c), unit))); return 1
+            // the parts are written straight in (re + im * i would turn im = inf into nan + inf i)
+            let shape = try Tensor.broadcastShape(r.shape, i.shape, op: "complex")
+            let wide = r.dtype == .f64 || i.dtype == .f64
+            let rc = try r.to(.f64).expand(shape).contiguous(force: true), ic = try i.to(.f64).expand(shape).contiguous(force: true)
+            let out = try Tensor(uninitialized: shape, dtype: wide ? .c128 : .c64)
+            let pr = rc.pointer(Double.self), pi = ic.pointer(Double.self)
+            if wide {
+                let po = out.pointer(Double.self)
+                for k in 0 ..< out.numel { po[2 * k] = pr[k]; po[2 * k + 1] = pi[k] }
+            } else {
+                let po = out.pointer(Float.self)
+                for k in 0 ..< out.numel { po[2 * k] = Float(pr[k]); po[2 * k + 1] = Float(pi[k]) }
+            }
+            f.push(out); return 1
         }
 
         // ---- comparisons and logic
