@@ -44,6 +44,11 @@ extension Tensor {
             throw TensorError("sub: expected a number or non-bool tensor operand, got two bool tensors (use logical_xor)")
         }
         let rt = resultType(op, a.dtype, b.dtype)
+        if op == .pow, rt == .i64, b.dtype != .bool,
+           try Tensor.compare(.lt, b, Tensor.scalar(0, dtype: .i64)).reduce(.any, dims: nil).item() != 0 {
+            // no integer result (NumPy raises too); an integer loop would truncate to 0
+            throw TensorError("pow: integers to negative integer powers are not allowed (use a float base or exponent)")
+        }
         if rt == .bool {  // bool with bool: or (+, maximum) / and (*, minimum)
             let r = try logical(op == .add || op == .maximum ? .or : .and, a, b)
             guard let out = out else { return r }

@@ -52,7 +52,7 @@ enum ArithmeticBindings {
     }
 
     /// The options a binary method takes (add/sub: alpha; div: rounding_mode), applied.
-    static func binaryWithOptions(_ f: LuaFrame, _ op: BinaryOp, _ name: String, _ a: Tensor, _ b: Tensor) throws -> Tensor {
+    static func binaryWithOptions(_ f: LuaFrame, _ op: BinaryOp, _ a: Tensor, _ b: Tensor) throws -> Tensor {
         let allowed = op == .add || op == .sub ? ["alpha"] : op == .div ? ["rounding_mode"] : []
         let o = try MathBindings.options(f, from: 3, allowed)
         if op == .div {
@@ -63,16 +63,7 @@ enum ArithmeticBindings {
             let w = try Tensor.scalar(alpha, dtype: DType.promote(b.dtype, scalarIsIntegral: alpha == alpha.rounded()))
             return try Tensor.binary(op, a, Tensor.binary(.mul, b, w))
         }
-        try checkPower(op, a, b)
         return try Tensor.binary(op, a, b)
-    }
-
-    /// Integers to negative integer powers have no integer result (NumPy raises too).
-    static func checkPower(_ op: BinaryOp, _ a: Tensor, _ b: Tensor) throws {
-        guard op == .pow, a.dtype == .i64 || a.dtype == .bool, b.dtype == .i64 else { return }
-        if try Tensor.compare(.lt, b, Tensor.scalar(0, dtype: .i64)).reduce(.any, dims: nil).item() != 0 {
-            throw TensorError("pow: integers to negative integer powers are not allowed (use a float base or exponent)")
-        }
     }
 
     static func open(_ vm: LuaVM, metatable mt: Int32, methods m: Int32, tide: Int32) {
@@ -86,12 +77,11 @@ enum ArithmeticBindings {
             let doc = "x:\(name)(y) / tide.\(name)(x, y): elementwise \(op.rawValue) with broadcasting; y may be a number."
             let fn: (LuaFrame) throws -> Int32 = { f in
                 let (a, b) = try operands(f)
-                f.push(try binaryWithOptions(f, op, name, a, b))
+                f.push(try binaryWithOptions(f, op, a, b))
                 return 1
             }
             let metafn: (LuaFrame) throws -> Int32 = { f in
                 let (a, b) = try operands(f)
-                try checkPower(op, a, b)
                 f.push(try Tensor.binary(op, a, b))
                 return 1
             }
@@ -106,7 +96,7 @@ enum ArithmeticBindings {
                     // alpha / rounding_mode: computed out of place, then written back (apply_
                     // checks the shape)
                     try a.apply_(name + "_") { x in
-                        let r = try binaryWithOptions(f, op, name, x, b)
+                        let r = try binaryWithOptions(f, op, x, b)
                         guard r.dtype == a.dtype || (r.dtype.isFloatingPoint && a.dtype.isFloatingPoint) else {
                             throw LuaError.message("\(name)_: result type \(r.dtype.rawValue) can't be cast to the in-place tensor's type \(a.dtype.rawValue)")
                         }
@@ -114,7 +104,6 @@ enum ArithmeticBindings {
                     }
                     lua_pushvalue(f.L, 1); return 1
                 }
-                try checkPower(op, a, b)
                 // a source that overlaps the destination in another layout would be read after
                 // parts of it were written: read a copy (NumPy's result, not an order-dependent one)
                 if b.storage === a.storage && (b.offset != a.offset || b.strides != a.strides || b.shape != a.shape) {

@@ -48,7 +48,6 @@ enum IndexingBindings {
     /// group (inverse) and the group sizes (counts); NaN sorts last.
     static func uniqueSlices(_ x: Tensor, dim d: Int) throws -> (Tensor, Tensor, Tensor) {
         guard !x.dtype.isComplex else { throw TensorError("unique: dim is not supported for complex tensors (no order)") }
-        guard d >= 0 && d < x.dim else { throw TensorError("unique: dim \(d + 1) is out of range for a \(x.dim)-d tensor") }
         let n = x.shape[d]
         let rest = (0 ..< x.dim).filter { $0 != d }
         let width = rest.reduce(1) { $0 * x.shape[$1] }

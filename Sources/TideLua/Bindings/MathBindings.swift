@@ -63,13 +63,10 @@ enum MathBindings {
         return o
     }
 
-    /// A dtype named by option `key` ("f32", ...), or nil.
-    static func dtypeField(_ f: LuaFrame, _ o: Int32?, _ key: String = "dtype") throws -> DType? {
-        guard let s = try f.stringOption(o, key) else { return nil }
-        guard let d = DType.parse(s) else {
-            throw LuaError.message("\(f.name): option '\(key)' must be a dtype (f32, f64, i64, bool, c64 or c128), got '\(s)'")
-        }
-        return d
+    /// The dtype named by option `dtype` of the table at o, or nil.
+    static func dtypeField(_ f: LuaFrame, _ o: Int32?) throws -> DType? {
+        guard let o, let s = try f.stringOption(o, "dtype") else { return nil }
+        return try f.parseDType(s, arg: o)
     }
 
     /// softplus(x; beta, threshold) = log(1 + exp(beta x)) / beta, and x itself where
@@ -524,7 +521,6 @@ enum JoinBindings {
         let split: (LuaFrame) throws -> Int32 = { f in
             let t = try f.tensor(1)
             let d = try luaDim(f.optInteger(3, 1), rank: t.dim, op: "split")
-            guard t.dim > 0 else { throw LuaError.message("split: expected a tensor with at least 1 dim, got a 0-d tensor") }
             var parts: [Tensor] = []
             if f.type(2) == LUA_TTABLE {
                 // a list of sizes (PyTorch's split_size_or_sections): they must add up to the dim
