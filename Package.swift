@@ -31,6 +31,9 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CReadline", path: "Sources/CReadline", pkgConfig: "readline",
                        providers: [.apt(["libreadline-dev"])]),
+        // mimalloc, linked by the `tide` executable only (see Sources/CMimalloc/shim.h).
+        .systemLibrary(name: "CMimalloc", path: "Sources/CMimalloc",
+                       providers: [.apt(["libmimalloc-dev"])]),
 
         // C: the Lua call trampoline, allocator, cancel flag, macro wrappers.
         .target(name: "_CTideShims", dependencies: ["CLua", "_CTideKernels"], path: "Sources/_CTideShims"),
@@ -60,7 +63,7 @@ let package = Package(
         .target(name: "TideHost", dependencies: ["TideLua", "TideCore"],
                 path: "Sources/TideHost",
                 linkerSettings: [.linkedLibrary("lua5.4")]),
-        .executableTarget(name: "tide", dependencies: ["TideHost", "_CTideREPL"],
+        .executableTarget(name: "tide", dependencies: ["TideHost", "_CTideREPL", "CMimalloc"],
                           path: "Sources/tide"),
 
         .testTarget(name: "TideCoreTests", dependencies: ["TideCore"],

@@ -22,11 +22,11 @@ public final class Storage: @unchecked Sendable {
     private let capacity: Int
     /// Bumped by every in-place write; autograd compares it with the value it saw when it
     /// saved a tensor for backward.
-    public internal(set) var version = 0
+    @exclusivity(unchecked) public internal(set) var version = 0
 
     /// Refuse a single buffer above this many bytes (default: the physical memory), so a
     /// huge request fails with a message instead of the kernel's OOM killer.
-    nonisolated(unsafe) public static var maxBytes: Int = {
+    @exclusivity(unchecked) nonisolated(unsafe) public static var maxBytes: Int = {
         let pages = sysconf(Int32(_SC_PHYS_PAGES)), size = sysconf(Int32(_SC_PAGESIZE))
         return pages > 0 && size > 0 ? pages * size : 16 << 30
     }()

@@ -18,15 +18,17 @@ public final class Tensor: @unchecked Sendable {
     public let offset: Int
 
     // Autograd state (Autograd/Autograd.swift). Tensors outside a graph never set these.
+    // Every op reads requiresGrad, and no access to these fields is held across a call that
+    // could touch them again, so the runtime's dynamic exclusivity checks are left out.
     /// True for a leaf marked with requiresGrad_() and for every result computed from one.
-    public internal(set) var requiresGrad = false
+    @exclusivity(unchecked) public internal(set) var requiresGrad = false
     /// The accumulated gradient of a leaf (and of a non-leaf after retainGrad()).
-    public var grad: Tensor?
+    @exclusivity(unchecked) public var grad: Tensor?
     /// The node that computed this tensor; nil for leaves.
-    public internal(set) var gradFn: GradNode?
+    @exclusivity(unchecked) public internal(set) var gradFn: GradNode?
     /// For a differentiable view: the tensor it views (in-place writes through it are refused).
-    var viewBase: Tensor?
-    var retainsGrad = false
+    @exclusivity(unchecked) var viewBase: Tensor?
+    @exclusivity(unchecked) var retainsGrad = false
 
     /// Wraps existing storage (no copy). Callers guarantee the view fits.
     public init(storage: Storage, dtype: DType, shape: [Int], strides: [Int], offset: Int) {

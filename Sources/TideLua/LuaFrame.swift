@@ -24,7 +24,12 @@ public struct LuaFrame {
 
     /// The type name luaL_typeerror would use: __name of the metatable when set.
     public func typeName(_ i: Int32) -> String {
-        if let n = tide_metaname(L, i) { return String(cString: n) }
+        if let n = tide_metaname(L, i) {
+            let name = String(cString: n)
+            // a table given the tensor metatable is still a table ("tensor expected, got tensor"
+            // would hide what went wrong)
+            if name != "tensor" || TensorUserdata.slot(L, at: i) != nil { return name }
+        }
         if lua_type(L, i) == LUA_TLIGHTUSERDATA { return "light userdata" }
         if lua_type(L, i) == LUA_TNONE { return "no value" }
         return String(cString: tide_typename_at(L, i))
@@ -101,7 +106,7 @@ public struct LuaFrame {
     }
 
     public func tensor(_ i: Int32) throws -> Tensor {
-        guard lua_type(L, i) == LUA_TUSERDATA, let ud = TensorUserdata.slot(L, at: i) else {
+        guard let ud = TensorUserdata.slot(L, at: i) else {
             throw typeError(i, "tensor")
         }
         guard let p = ud.pointee else { throw argError(i, "use of a freed tensor") }

@@ -79,16 +79,17 @@ public final class LuaVM {
     let life: LuaLife
     private var bindings: [Binding] = []
     /// Registry references to the tensor metatable, the tide table and the docs table.
-    public internal(set) var tensorMetatable: Int32 = LUA_NOREF
+    // Read on every tensor push; the VM is single-threaded, so no dynamic exclusivity checks.
+    @exclusivity(unchecked) public internal(set) var tensorMetatable: Int32 = LUA_NOREF
     public internal(set) var tideTableRef: Int32 = LUA_NOREF
     /// The collector pause Tide last set (TensorUserdata.pace); 0 once the script has set the
     /// collector's mode or parameters itself.
-    var gcPause: Int32 = 0
+    @exclusivity(unchecked) var gcPause: Int32 = 0
     /// Tensor pushes since the pause was last checked.
-    var pushesSincePace = 0
+    @exclusivity(unchecked) var pushesSincePace = 0
     /// The lowest Lua heap count (KiB) over the current window of pace calls, and their number.
-    var heapLowKB = Int.max
-    var paceCalls = 0
+    @exclusivity(unchecked) var heapLowKB = Int.max
+    @exclusivity(unchecked) var paceCalls = 0
     var docsRef: Int32 = LUA_NOREF
     public internal(set) var generatorMetatable: Int32 = LUA_NOREF
     /// Bytes the Lua heap may grow to, and the largest single allocation it grants.

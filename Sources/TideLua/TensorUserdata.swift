@@ -1,8 +1,9 @@
 // TensorUserdata: how a Swift Tensor lives in Lua.
 //
-// The userdata block holds one pointer: a retained Unmanaged<Tensor>, or NULL once freed.
-// `__gc`, `__close` and `t:free()` release it and set NULL (never raising), so a later use
-// raises "use of a freed tensor". The tensor's bytes live outside the Lua heap; new storage
+// The userdata block holds a tag and one pointer: a retained Unmanaged<Tensor>, or NULL once
+// freed (layout and tag in _CTideShims/shims.c). The collector releases it when it frees the
+// block (through Tide's allocator: no __gc, see shims.c for why); `__close` and `t:free()`
+// release it early and set NULL (never raising), so a later use raises "use of a freed tensor". The tensor's bytes live outside the Lua heap; new storage
 // is reported to the collector in 1 MiB batches (LUA_GCSTEP), so a loop that makes big
 // temporaries still triggers collection.
 import CLua
@@ -12,15 +13,12 @@ import TideCore
 public enum TensorUserdata {
     /// Bytes allocated for tensors and not yet reported to the collector (carried over
     /// between pushes until a whole MiB has accumulated).
-    nonisolated(unsafe) static var pendingBytes = 0
+    @exclusivity(unchecked) nonisolated(unsafe) static var pendingBytes = 0
 
     /// Pushes `t` as a new userdata with the tensor metatable.
     public static func push(_ L: OpaquePointer, _ t: Tensor) {
-        let block = tide_newuserdata(L, MemoryLayout<UnsafeMutableRawPointer?>.size)!
-        let slot = block.assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
-        slot.pointee = nil  // closed first, then set: a memory error in between leaves a valid object
-        tide_getref(L, LuaVM.tensorMetatableRef(L))
-        lua_setmetatable(L, -2)
+        let slot = UnsafeMutableRawPointer(tide_push_tensor(L, LuaVM.tensorMetatableRef(L))!)
+            .assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
         slot.pointee = Unmanaged.passRetained(t).toOpaque()
         let fresh = Storage.takeAllocatedBytes()
         if fresh > 0 { pendingBytes += fresh }
@@ -88,7 +86,7 @@ public enum TensorUserdata {
 
     /// The pointer slot of a tensor userdata at `idx`, or nil for any other value.
     static func slot(_ L: OpaquePointer, at idx: Int32) -> UnsafeMutablePointer<UnsafeMutableRawPointer?>? {
-        guard let s = tide_tensor_slot(L, idx, LuaVM.tensorMetatableRef(L)) else { return nil }
+        guard let s = tide_tensor_slot(L, idx) else { return nil }
         return UnsafeMutableRawPointer(s).assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
     }
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 // ---- trampoline ------------------------------------------------------------------------
 
@@ -24,42 +25,71 @@ void tide_push_binding(lua_State *L, void *ctx) {
   lua_pushcclosure(L, tide_call, 1);
 }
 
-// ---- tensor finalizer ---------------------------------------------------------------------
+// ---- tensor userdata -------------------------------------------------------------------
+//
+// A tensor userdata is {tag, object}: `object` is a retained Swift Tensor (NULL once freed)
+// and `tag` marks the block as a tensor's. The tag is a per-process random word mixed with
+// the block's own address, so a stale copy of it in reused memory never matches, and Lua
+// code (which cannot read userdata bytes or choose a block's address) cannot forge one.
+//
+// Why not __gc: a Lua finalizer costs a protected call per object and keeps every tensor
+// alive for a second collector cycle; at a 16-element add that was a third of the op. The
+// tensor metatable has no __gc, and Tide's allocator releases the object when Lua frees the
+// block instead (tide_alloc, below). The release only drops Swift references: a Tensor never
+// holds a Lua reference, so nothing re-enters Lua from inside the allocator.
+
+typedef struct { uint64_t tag; void *obj; } tide_tensor_ud;
 
 static tide_release_fn tide_release = NULL;
+static uint64_t tide_tensor_secret = 0;
+
 void tide_set_release(tide_release_fn fn) { tide_release = fn; }
 
-static int tide_tensor_finalizer(lua_State *L) {
-  if (lua_type(L, 1) != LUA_TUSERDATA || !lua_getmetatable(L, 1)) return 0;
-  int same = lua_rawequal(L, -1, lua_upvalueindex(1));
-  lua_pop(L, 1);
-  if (!same) return 0;  /* not a tensor: nothing to release */
-  void **slot = (void **)lua_touserdata(L, 1);
+static inline uint64_t tide_tensor_tag(const tide_tensor_ud *u) {
+  return __atomic_load_n(&tide_tensor_secret, __ATOMIC_RELAXED) ^ (uint64_t)(uintptr_t)u;
+}
+
+void **tide_push_tensor(lua_State *L, int mtref) {
+  tide_tensor_ud *u = (tide_tensor_ud *)lua_newuserdatauv(L, sizeof *u, 0);
+  u->obj = NULL;
+  u->tag = tide_tensor_tag(u);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, mtref);
+  lua_setmetatable(L, -2);
+  return &u->obj;
+}
+
+void **tide_tensor_slot(lua_State *L, int idx) {
+  tide_tensor_ud *u = (tide_tensor_ud *)lua_touserdata(L, idx);
+  /* a light userdata has raw length 0 */
+  if (u == NULL || lua_rawlen(L, idx) != sizeof *u || u->tag != tide_tensor_tag(u)) return NULL;
+  return &u->obj;
+}
+
+static void tide_release_slot(void **slot) {
   void *obj = *slot;
   if (obj != NULL && tide_release != NULL) {
     *slot = NULL;
     tide_release(obj);
   }
+}
+
+static int tide_tensor_close(lua_State *L) {
+  void **slot = tide_tensor_slot(L, 1);
+  if (slot != NULL) tide_release_slot(slot);
   return 0;
 }
 
-void **tide_tensor_slot(lua_State *L, int idx, int mtref) {
-  if (lua_type(L, idx) != LUA_TUSERDATA || !lua_getmetatable(L, idx)) return NULL;
-  lua_rawgeti(L, LUA_REGISTRYINDEX, mtref);
-  int same = lua_rawequal(L, -1, -2);
-  lua_pop(L, 2);
-  return same ? (void **)lua_touserdata(L, idx) : NULL;
-}
-
-void tide_push_tensor_finalizer(lua_State *L, int mt) {
-  lua_pushvalue(L, mt);
-  lua_pushcclosure(L, tide_tensor_finalizer, 1);
-}
+void tide_push_tensor_close(lua_State *L) { lua_pushcfunction(L, tide_tensor_close); }
 
 // ---- allocator ----------------------------------------------------------------------------
 
 typedef struct {
   size_t used, heap_limit, max_single;
+  /* where a tensor's {tag, object} sits in the block Lua allocates for it, and that block's
+     size; measured once per state (tide_newstate) rather than assumed from Lua's headers */
+  size_t tensor_block, tensor_offset;
+  int probing;
+  void *probe_block;
 } tide_alloc_state;
 
 #define TIDE_ALWAYS_OK ((size_t)64 * 1024)
@@ -68,6 +98,13 @@ static void *tide_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   tide_alloc_state *st = (tide_alloc_state *)ud;
   size_t old = ptr ? osize : 0;
   if (nsize == 0) {
+    if (ptr != NULL && osize == st->tensor_block) {
+      tide_tensor_ud *u = (tide_tensor_ud *)((char *)ptr + st->tensor_offset);
+      if (u->tag == tide_tensor_tag(u)) {
+        u->tag = 0;
+        tide_release_slot(&u->obj);
+      }
+    }
     free(ptr);
     st->used -= old;
     return NULL;
@@ -78,6 +115,11 @@ static void *tide_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   }
   void *p = realloc(ptr, nsize);
   if (p == NULL) return NULL;
+  if (st->probing && ptr == NULL) {
+    st->probing = 0;
+    st->probe_block = p;
+    st->tensor_block = nsize;
+  }
   st->used = st->used - old + nsize;
   return p;
 }
@@ -106,14 +148,42 @@ static void tide_warnf(void *ud, const char *msg, int tocont) {
   continuing = tocont;
 }
 
+static void tide_init_tensor_secret(void) {
+  if (__atomic_load_n(&tide_tensor_secret, __ATOMIC_SEQ_CST) != 0) return;
+  uint64_t v = 0;
+  FILE *f = fopen("/dev/urandom", "rb");
+  if (f != NULL) {
+    if (fread(&v, sizeof v, 1, f) != 1) v = 0;
+    fclose(f);
+  }
+  /* fallback: a mix of addresses and the clock (still never a small or zero word) */
+  v ^= (uint64_t)(uintptr_t)&v * 0x9E3779B97F4A7C15ull ^ (uint64_t)time(NULL) << 32;
+  uint64_t expected = 0;  /* the first state's word wins: every state must agree on it */
+  __atomic_compare_exchange_n(&tide_tensor_secret, &expected, v | 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
 lua_State *tide_newstate(size_t heap_limit, size_t max_single) {
   tide_alloc_state *st = (tide_alloc_state *)malloc(sizeof *st);
   if (!st) return NULL;
-  st->used = 0;
+  memset(st, 0, sizeof *st);
   st->heap_limit = heap_limit;
   st->max_single = max_single;
+  st->tensor_block = (size_t)-1;  /* matches no block until measured */
   lua_State *L = lua_newstate(tide_alloc, st);
   if (!L) { free(st); return NULL; }
+  tide_init_tensor_secret();
+  /* the block of a tensor-sized userdata: lua_newuserdatauv makes exactly one allocation
+     (its collector step comes after) */
+  st->probing = 1;
+  void *probe = lua_newuserdatauv(L, sizeof(tide_tensor_ud), 0);
+  st->probing = 0;
+  if (st->probe_block == NULL || (char *)probe < (char *)st->probe_block) {
+    st->tensor_block = (size_t)-1;
+    lua_close(L); free(st); return NULL;
+  }
+  st->tensor_offset = (size_t)((char *)probe - (char *)st->probe_block);
+  memset(probe, 0, sizeof(tide_tensor_ud));
+  lua_pop(L, 1);
   lua_atpanic(L, tide_panic);
   lua_setwarnf(L, tide_warnf, NULL);
   return L;

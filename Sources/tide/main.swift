@@ -11,6 +11,7 @@ import TideCore
 import CLua
 import _CTideShims
 import _CTideREPL
+import CMimalloc
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -102,7 +103,12 @@ if !ignoreEnv, let initCode = getenv("TIDE_INIT") {
 }
 
 // -v prints the version; -i implies it (as in lua5.4), but the REPL banner already says it
-if version && !interactive { print("Tide \(TideVersion.string) (Lua 5.4)") }
+// (the mimalloc version is also the reference that keeps libmimalloc a needed library of this
+// executable, so its malloc serves the whole process; see Sources/CMimalloc/shim.h)
+let mimalloc = mi_version()
+if version && !interactive {
+    print("Tide \(TideVersion.string) (Lua 5.4, mimalloc \(mimalloc / 100).\(mimalloc / 10 % 10).\(mimalloc % 10))")
+}
 
 for act in actions {
     do {

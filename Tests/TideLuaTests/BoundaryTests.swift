@@ -61,12 +61,28 @@ final class BoundaryTests: XCTestCase {
             x:free()
             x:free()                                   -- idempotent
             local mt = getmetatable(x)
-            mt.__gc(x); mt.__close(x); mt.__gc(42)     -- never raise, whatever they get
+            assert(mt.__gc == nil)                     -- the allocator releases tensors
+            mt.__close(x); mt.__close(42); mt.__close({}); mt.__close(io.stdout)  -- never raise
             collectgarbage(); collectgarbage()
             return select(2, pcall(function() return x + 1 end))
             """, chunkName: "=gc")
         guard case .string(let msg) = r[0] else { return XCTFail("expected a message, got \(r)") }
         XCTAssertTrue(msg.contains("use of a freed tensor"), msg)
+    }
+
+    /// Tensors still referenced when a VM closes are released with it (the allocator frees
+    /// every block at lua_close), and tensors the collector frees are released as it sweeps.
+    func testClosingTheVMReleasesItsTensors() throws {
+        let before = Storage.liveBytes
+        var other: TideHost? = try TideHost(useEnvironment: false)
+        _ = try other!.run("keep = {tide.zeros(1000000), tide.ones(10)}; local y <close> = tide.zeros(7)", chunkName: "=keep")
+        XCTAssertGreaterThanOrEqual(Storage.liveBytes - before, 4_000_000)
+        _ = try other!.run("keep = nil; collectgarbage(); collectgarbage()", chunkName: "=drop")
+        XCTAssertLessThan(Storage.liveBytes - before, 4096)
+        _ = try other!.run("keep = {tide.zeros(1000000)}", chunkName: "=keep2")
+        XCTAssertGreaterThanOrEqual(Storage.liveBytes - before, 4_000_000)
+        other = nil
+        XCTAssertLessThan(Storage.liveBytes - before, 4096)
     }
 
     /// Rule 5: opening libraries, require and running a file run in protected mode.

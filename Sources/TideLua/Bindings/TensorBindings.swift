@@ -25,14 +25,12 @@ enum TensorBindings {
         vm.setDoc(forValueAt: methods, "Tensor methods. `x:method(...)`; dims are 1-based, negatives count from the end.")
         lua_pushstring(L, "__methods"); lua_pushvalue(L, methods); lua_rawset(L, mt)
 
-        // __gc and __close are C (tide_tensor_finalizer): the collector calls them for every
-        // tensor, and the trampoline into Swift cost more than the release itself
+        // no __gc: Tide's allocator releases a tensor when the collector frees its block
+        // (shims.c). __close is C, like that release: no trampoline into Swift.
         tide_set_release { p in if let p = p { Unmanaged<Tensor>.fromOpaque(p).release() } }
-        for name in ["__gc", "__close"] {
-            lua_pushstring(L, name)
-            tide_push_tensor_finalizer(L, mt)
-            lua_rawset(L, mt)
-        }
+        lua_pushstring(L, "__close")
+        tide_push_tensor_close(L)
+        lua_rawset(L, mt)
         vm.def(mt, "__tostring", "") { f in
             guard let s = TensorUserdata.slot(f.L, at: 1) else { f.push("tensor"); return 1 }
             guard let p = s.pointee else { f.push("[freed tensor]"); return 1 }

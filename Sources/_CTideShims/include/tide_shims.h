@@ -26,17 +26,19 @@ void tide_set_dispatcher(tide_dispatch_fn fn);
 // Pushes a C closure that calls the dispatcher with `ctx`.
 void tide_push_binding(lua_State *L, void *ctx);
 
-// ---- tensor finalizer ------------------------------------------------------------------
-// __gc / __close for tensor userdata, in C: the userdata holds one retained Swift object
-// pointer; the finalizer checks the value really has the tensor metatable (its upvalue 1),
-// clears the slot and hands the pointer to `release` (set once from Swift). Never raises.
+// ---- tensor userdata ------------------------------------------------------------------
+// A tensor userdata holds {tag, retained Swift object pointer}; see shims.c for why the
+// tensor metatable has no __gc and the allocator releases the object when Lua frees the
+// block. `release` is set once from Swift and never raises.
 typedef void (*tide_release_fn)(void *object);
 void tide_set_release(tide_release_fn fn);
-// The pointer slot of the tensor userdata at idx, or NULL when the value is not a tensor
-// (its metatable is not the one at registry[mtref]). One C call on every tensor argument.
-void **tide_tensor_slot(lua_State *L, int idx, int mtref);
-// Pushes the finalizer closure for the metatable at `mt` (an absolute index).
-void tide_push_tensor_finalizer(lua_State *L, int mt);
+// Pushes a new tensor userdata (object slot NULL) with the metatable at registry[mtref];
+// returns its object slot. Cannot raise under Tide's allocator (small requests always succeed).
+void **tide_push_tensor(lua_State *L, int mtref);
+// The object slot of the tensor userdata at idx, or NULL when the value is not a tensor.
+void **tide_tensor_slot(lua_State *L, int idx);
+// Pushes the __close function: releases the object and clears the slot. Never raises.
+void tide_push_tensor_close(lua_State *L);
 
 // ---- state, allocator -----------------------------------------------------------------
 // Creates a state with Tide's allocator. Policy: a request larger than `max_single` bytes, or

@@ -24,6 +24,27 @@ end
 assert(tide.memory_allocated() <= mid - 2^20 + 64)
 S.checkerror("use of a freed tensor", function() return x:sum() end)
 
+-- Only Tide's tensor blocks count as tensors (shims.c tags them): other userdata of the same
+-- size (a file handle is two words, like a tensor's block), light userdata, and tables given
+-- the tensor metatable are type errors, and freeing them releases nothing.
+local z = tide.ones(3)
+S.checkerror("tensor expected, got FILE*", function() return z:add(io.stdout) end)
+S.checkerror("tensor expected, got FILE*", function() return tide.sum(io.stdout) end)
+local fake = setmetatable({}, getmetatable(z))
+S.checkerror("tensor expected, got table", function() return fake:sum() end)
+S.checkerror("tensor or number expected, got table", function() return z + fake end)
+-- strings and tables of every small size come and go through the same allocator
+for n = 1, 64 do
+  local parts = {}
+  for i = 1, n do parts[i] = string.char((i * 37) % 256) end
+  local s = table.concat(parts)
+  local t = {}
+  for i = 1, n do t[i] = i end
+  parts, s, t = nil, nil, nil
+end
+collectgarbage(); collectgarbage()
+assert(z:sum():item() == 3)
+
 -- Collector pacing (TensorUserdata.pace): tensor pushes set the collector's pause from the
 -- live Lua heap. Small heap: the pause rises (small tensor ops then do not spend their time
 -- re-marking the heap) but garbage stays within tens of MiB. Big live heap: the pause comes
