@@ -31,6 +31,7 @@ extension Tensor {
     }
 
     public static func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, out: Tensor? = nil) throws -> Tensor {
+        if out == nil, let r = try flatBinary(op, a, b) { return r }
         if let o = out {
             if Autograd.isRecording(a, b, o) {
                 throw TensorError("\(op.rawValue)_: in-place op on tensors that require grad must go through apply_ (autograd)")
@@ -98,6 +99,56 @@ extension Tensor {
     /// The SIMD path: both operands dense in the same layout (or one a single element), so
     /// the op is one flat run over memory. The result keeps the operands' layout (a transposed
     /// input gives a transposed output, as in torch). nil when the layouts do not allow it.
+    /// The common cases, first and cheapest (same float dtype, nothing to record, contiguous
+    /// operands of one shape, or one of them 0-d as a Lua number becomes): no promotion,
+    /// broadcasting or casts to work out, which is most of the cost of an op on a small tensor.
+    /// nil when the general path is needed.
+    @inline(__always)
+    static func flatBinary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor) throws -> Tensor? {
+        guard a.dtype == b.dtype, a.dtype == .f32 || a.dtype == .f64, let kop = op.kernelOp,
+              !a.requiresGrad, !b.requiresGrad else { return nil }
+        let mode: Int32, lead: Tensor
+        if a.shape == b.shape && a.isContiguous && b.isContiguous { mode = Int32(TIDE_MODE_VV); lead = a }
+        else if b.shape.isEmpty && a.isContiguous { mode = Int32(TIDE_MODE_VS); lead = a }
+        else if a.shape.isEmpty && b.isContiguous { mode = Int32(TIDE_MODE_SV); lead = b }
+        else { return nil }
+        // a contiguous lead lends its shape and strides arrays (no allocation)
+        let o = Tensor(storage: try Storage(byteCount: lead.numel * a.dtype.itemSize), dtype: a.dtype,
+                       shape: lead.shape, strides: lead.strides, offset: 0)
+        if a.dtype == .f32 {
+            Kernels.binary(kop, a.pointer(Float.self), b.pointer(Float.self), o.pointer(Float.self), lead.numel, mode: mode)
+        } else {
+            Kernels.binary(kop, a.pointer(Double.self), b.pointer(Double.self), o.pointer(Double.self), lead.numel, mode: mode)
+        }
+        try Cancellation.check()
+        return o
+    }
+
+    /// `t op v` (or `v op t` when `scalarFirst`) for a number v next to a contiguous f32/f64
+    /// tensor with nothing to record: a weak scalar (it keeps t's dtype), read in place
+    /// instead of becoming a 0-d tensor. nil when the general path is needed.
+    public static func flatBinary(_ op: BinaryOp, _ t: Tensor, scalar v: Double, scalarFirst: Bool) throws -> Tensor? {
+        guard t.dtype == .f32 || t.dtype == .f64, let kop = op.kernelOp, !t.requiresGrad, t.isContiguous else { return nil }
+        let o = Tensor(storage: try Storage(byteCount: t.numel * t.dtype.itemSize), dtype: t.dtype,
+                       shape: t.shape, strides: t.strides, offset: 0)
+        let mode = Int32(scalarFirst ? TIDE_MODE_SV : TIDE_MODE_VS)
+        if t.dtype == .f32 {
+            var s = Float(v)
+            withUnsafeMutablePointer(to: &s) { sp in
+                Kernels.binary(kop, scalarFirst ? sp : t.pointer(Float.self), scalarFirst ? t.pointer(Float.self) : sp,
+                               o.pointer(Float.self), t.numel, mode: mode)
+            }
+        } else {
+            var s = v
+            withUnsafeMutablePointer(to: &s) { sp in
+                Kernels.binary(kop, scalarFirst ? sp : t.pointer(Double.self), scalarFirst ? t.pointer(Double.self) : sp,
+                               o.pointer(Double.self), t.numel, mode: mode)
+            }
+        }
+        try Cancellation.check()
+        return o
+    }
+
     static func denseBinary(_ kop: Int32, _ A: Tensor, _ B: Tensor, shape: [Int], out: Tensor?) throws -> Tensor? {
         let mode: Int32
         let lead: Tensor

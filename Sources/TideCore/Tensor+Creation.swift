@@ -127,7 +127,15 @@ extension Tensor {
 
     /// A 0-d tensor.
     public static func scalar(_ v: Double, dtype: DType = .f32) throws -> Tensor {
-        try full([], v, dtype: dtype)
+        // float scalars directly: every Lua number next to a tensor (x * 0.5) makes one
+        switch dtype {
+        case .f32, .f64:
+            let s = try Storage(byteCount: dtype.itemSize)
+            if dtype == .f32 { s.bytes.storeBytes(of: Float(v), as: Float.self) } else { s.bytes.storeBytes(of: v, as: Double.self) }
+            return Tensor(storage: s, dtype: dtype, shape: [], strides: [], offset: 0)
+        default:
+            return try full([], v, dtype: dtype)
+        }
     }
 
     static func wrapping(_ a: [Double]) -> Storage {

@@ -27,6 +27,20 @@ enum ArithmeticBindings {
         }
     }
 
+    /// tensor op number or number op tensor, when the number can be read in place
+    /// (Tensor.flatBinary(_:_:scalar:scalarFirst:)); nil otherwise.
+    @inline(__always)
+    static func numberOperand(_ f: LuaFrame, _ op: BinaryOp) throws -> Tensor? {
+        let t1 = f.type(1), t2 = f.type(2)
+        if t1 == LUA_TUSERDATA && t2 == LUA_TNUMBER {
+            return try Tensor.flatBinary(op, f.tensor(1), scalar: lua_tonumberx(f.L, 2, nil), scalarFirst: false)
+        }
+        if t1 == LUA_TNUMBER && t2 == LUA_TUSERDATA {
+            return try Tensor.flatBinary(op, f.tensor(2), scalar: lua_tonumberx(f.L, 1, nil), scalarFirst: true)
+        }
+        return nil
+    }
+
     static func operands(_ f: LuaFrame) throws -> (Tensor, Tensor) {
         let ta = f.type(1) == LUA_TUSERDATA ? try f.tensor(1) : nil
         let tb = f.type(2) == LUA_TUSERDATA ? try f.tensor(2) : nil
@@ -81,6 +95,7 @@ enum ArithmeticBindings {
                 return 1
             }
             let metafn: (LuaFrame) throws -> Int32 = { f in
+                if let r = try numberOperand(f, op) { f.push(r); return 1 }
                 let (a, b) = try operands(f)
                 f.push(try Tensor.binary(op, a, b))
                 return 1
