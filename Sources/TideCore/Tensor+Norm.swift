@@ -8,6 +8,15 @@
 // Complex inputs give real norms (of |x|).
 extension Tensor {
     public func norm(p: Double, dims: [Int]?, keepdim: Bool = false) throws -> Tensor {
+        if p == 2 && (dtype == .f32 || dtype == .f64) {
+            // real 2-norm: squares need no abs; a whole contiguous tensor in one fused pass
+            if dims == nil && !keepdim && isContiguous && !Autograd.isRecording(self) {
+                let s = dtype == .f32 ? Kernels.sumOfSquares(UnsafePointer(pointer(Float.self)), numel)
+                                      : Kernels.sumOfSquares(UnsafePointer(pointer(Double.self)), numel)
+                return try Tensor.scalar(s.squareRoot(), dtype: dtype)
+            }
+            return try unary(.square).reduce(.sum, dims: dims, keepdim: keepdim).unary(.sqrt)
+        }
         let a = try unary(.abs)
         let x = a.dtype.isFloatingPoint ? a : try a.to(.f32)
         switch p {

@@ -6,8 +6,11 @@
 //     try x.reduce(.sum, dims: nil)                    // 0-d: everything
 //     try x.maxWithIndices(dim: 2)                     // values and 0-based indices, (B, T)
 //
-// The reduced dims are moved to the end and made contiguous, so every output element reduces
-// one dense run. f32 sums accumulate in f64. Integer sums stay i64; mean of integers is f32.
+// f32/f64: adjacent reduced dims of a contiguous tensor are read in place as a dense
+// [outer][reduced][inner] block (Kernels+Reduce: SIMD along runs or across columns, split
+// over the cores); otherwise the reduced dims are first moved to the end in a dense copy.
+// f32 sums accumulate in f64 (per block of f32 partials). Integer sums stay i64; mean of
+// integers is f32.
 import ComplexModule
 import _CTideKernels
 
@@ -25,6 +28,45 @@ extension Tensor {
         let d = try dims.map { try normDim($0, op) }
         guard Set(d).count == d.count else { throw TensorError("\(op): dims \(dims) repeat a dim") }
         return d.sorted()
+    }
+
+    /// The reduction over sorted dims `ds` as a dense [O][R][I] block: this tensor read in
+    /// place when the dims are adjacent and it is contiguous (I counts the elements after
+    /// them), else a copy with the reduced dims moved last (I = 1). Also the output shape.
+    func reduceBlock(_ ds: [Int], keepdim: Bool) throws -> (o: Int, r: Int, i: Int, x: Tensor, outShape: [Int]) {
+        if let f = ds.first, let l = ds.last, l - f + 1 == ds.count, isContiguous {
+            var o = 1, r = 1, i = 1
+            for d in 0 ..< dim { if d < f { o *= shape[d] } else if d <= l { r *= shape[d] } else { i *= shape[d] } }
+            var outShape = shape
+            if keepdim { for d in ds { outShape[d] = 1 } } else { outShape.removeSubrange(f ... l) }
+            return (o, r, i, self, outShape)
+        }
+        let (outer, inner, src, outShape) = try reduceLayout(ds, keepdim: keepdim)
+        return (outer, inner, 1, src, outShape)
+    }
+
+    /// sum, mean, prod, max and min of f32/f64 through the block kernels (Kernels+Reduce).
+    func reduceFloat(_ op: ReduceOp, _ ds: [Int], keepdim: Bool) throws -> Tensor {
+        let b = try reduceBlock(ds, keepdim: keepdim)
+        let kop: Int32
+        switch op {
+        case .sum: kop = Int32(TIDE_RED_SUM)
+        case .mean: kop = Int32(TIDE_RED_MEAN)
+        case .prod: kop = Int32(TIDE_RED_PROD)
+        case .max, .amax: kop = Int32(TIDE_RED_MAX)
+        default: kop = Int32(TIDE_RED_MIN)
+        }
+        if b.r == 0 && (kop == Int32(TIDE_RED_MAX) || kop == Int32(TIDE_RED_MIN)) {
+            throw TensorError("\(op.rawValue): cannot reduce an empty dim (shape \(shapeString(shape)))")
+        }
+        let out = try Tensor(uninitialized: b.outShape, dtype: dtype)
+        if dtype == .f32 {
+            Kernels.reduce(kop, UnsafePointer(b.x.pointer(Float.self)), out.pointer(Float.self), b.o, b.r, b.i)
+        } else {
+            Kernels.reduce(kop, UnsafePointer(b.x.pointer(Double.self)), out.pointer(Double.self), b.o, b.r, b.i)
+        }
+        try Cancellation.check()
+        return out
     }
 
     /// (outer count, inner length, dense data with reduced dims last, output shape)
@@ -50,7 +92,10 @@ extension Tensor {
             // a whole dense tensor: the SIMD sum, split over the cores
             let s = dtype == .f32 ? Kernels.sum(UnsafePointer(pointer(Float.self)), numel) : Kernels.sum(UnsafePointer(pointer(Double.self)), numel)
             let v = op == .mean ? s / Double(numel) : s
-            return try Tensor.full(keepdim ? shape.map { _ in 1 } : [], v, dtype: dtype)
+            return keepdim ? try Tensor.full(shape.map { _ in 1 }, v, dtype: dtype) : try Tensor.scalar(v, dtype: dtype)
+        }
+        if dtype == .f32 || dtype == .f64, !ds.isEmpty, op != .any && op != .all && op != .count_nonzero {
+            return try reduceFloat(op, ds, keepdim: keepdim)
         }
         let (outer, inner, src, outShape) = try reduceLayout(ds, keepdim: keepdim)
         if inner == 0 && (op == .max || op == .min || op == .amax || op == .amin) {
@@ -155,6 +200,19 @@ extension Tensor {
         }
         guard !dtype.isComplex else { throw TensorError("\(isMax ? "max" : "min"): complex tensors have no order") }
         let dn = try normDim(d, isMax ? "max" : "min")
+        if dtype == .f32 || dtype == .f64 {
+            let b = try reduceBlock([dn], keepdim: keepdim)
+            guard b.r > 0 else { throw TensorError("\(isMax ? "argmax" : "argmin"): cannot reduce an empty dim") }
+            let out = try Tensor(uninitialized: b.outShape, dtype: dtype)
+            let idx = try Tensor(uninitialized: b.outShape, dtype: .i64)
+            if dtype == .f32 {
+                Kernels.argReduce(isMax, UnsafePointer(b.x.pointer(Float.self)), out.pointer(Float.self), idx.pointer(Int64.self), b.o, b.r, b.i)
+            } else {
+                Kernels.argReduce(isMax, UnsafePointer(b.x.pointer(Double.self)), out.pointer(Double.self), idx.pointer(Int64.self), b.o, b.r, b.i)
+            }
+            try Cancellation.check()
+            return (out, idx)
+        }
         let (outer, inner, src, outShape) = try reduceLayout([dn], keepdim: keepdim)
         guard inner > 0 else { throw TensorError("\(isMax ? "argmax" : "argmin"): cannot reduce an empty dim") }
         let x = try src.to(.f64)

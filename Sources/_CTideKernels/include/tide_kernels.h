@@ -46,6 +46,18 @@ double tide_sum_f64(const double *x, size_t n);
 // y[r, :] = softmax(x[r, :]) (or log_softmax when log != 0) for rows of length n.
 void tide_softmax_rows_f32(const float *x, float *y, size_t rows, size_t n, int log);
 
+// ---- reductions over one axis of a dense block (reduce_kernels.c) ----------------------
+// x[o][r][i] with element (o, r, i) at x[(o*R + r)*ld + i] (i < I <= ld), reduced over r into
+// out[o*ld + i]. I == 1 with ld == 1 reduces contiguous rows. max/min propagate NaN (the arg
+// forms give the first NaN's index); ties give the first index; R == 0 gives 0 for sums, 1 for
+// products and NaN otherwise (callers reject empty max/min).
+enum { TIDE_RED_SUM = 0, TIDE_RED_MEAN, TIDE_RED_PROD, TIDE_RED_MAX, TIDE_RED_MIN };
+void tide_reduce_f32(int op, const float *x, float *out, size_t O, size_t R, size_t I, size_t ld);
+void tide_reduce_f64(int op, const double *x, double *out, size_t O, size_t R, size_t I, size_t ld);
+// values and 0-based indices of the max (is_max) or min over r; R >= 1
+void tide_argreduce_f32(int is_max, const float *x, float *val, int64_t *idx, size_t O, size_t R, size_t I, size_t ld);
+void tide_argreduce_f64(int is_max, const double *x, double *val, int64_t *idx, size_t O, size_t R, size_t I, size_t ld);
+
 // Instruction-set level: 0 portable, 1 AVX2+FMA. Chosen once from the CPU; tests force each
 // level in turn to check the variants against each other.
 int tide_kernel_level(void);
