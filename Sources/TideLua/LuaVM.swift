@@ -56,7 +56,10 @@ private let dispatch: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) 
         if error is TensorError, !name.hasPrefix("__"), !message.prefix(name.count + 48).contains(name) {
             message = name + ": " + message
         }
-        if lua_getstack(L, 1, &ar) != 0, lua_getinfo(L, "Sl", &ar) != 0, ar.currentline > 0 {
+        // the calling line, as luaL_error gives it (level 1); tensor __index reaches its Swift
+        // fallback through a C function (tide_tensor_index), so that fallback looks one further
+        let level: Int32 = name == "__index" ? 2 : 1
+        if lua_getstack(L, level, &ar) != 0, lua_getinfo(L, "Sl", &ar) != 0, ar.currentline > 0 {
             let src = withUnsafeBytes(of: &ar.short_src) { raw in
                 String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
             }

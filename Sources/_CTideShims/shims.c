@@ -81,6 +81,29 @@ static int tide_tensor_close(lua_State *L) {
 
 void tide_push_tensor_close(lua_State *L) { lua_pushcfunction(L, tide_tensor_close); }
 
+// __index: a method name is a raw lookup in the methods table (upvalue 1) without leaving C;
+// anything else (properties, x[i]) goes to the Swift fallback (upvalue 2). A method call is
+// the commonest thing a script does with a tensor.
+static int tide_tensor_index(lua_State *L) {
+  if (lua_type(L, 2) == LUA_TSTRING) {
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
+    lua_pop(L, 1);
+  }
+  lua_settop(L, 2);
+  lua_pushvalue(L, lua_upvalueindex(2));
+  lua_insert(L, 1);
+  lua_call(L, 2, 1);
+  return 1;
+}
+
+void tide_push_tensor_index(lua_State *L, int methods) {
+  methods = lua_absindex(L, methods);
+  lua_pushvalue(L, methods);
+  lua_insert(L, -2);
+  lua_pushcclosure(L, tide_tensor_index, 2);
+}
+
 // ---- allocator ----------------------------------------------------------------------------
 
 typedef struct {

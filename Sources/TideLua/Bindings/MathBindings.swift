@@ -19,7 +19,8 @@ enum MathBindings {
         case LUA_TTABLE where !f.isOptionsTable(i):
             let (ds, _) = try signedList(f, i)
             return try ds.map { try luaDim($0, rank: rank, op: op) }
-        default: return nil
+        case LUA_TNONE, LUA_TNIL, LUA_TTABLE: return nil
+        default: throw f.typeError(i, "dims (a number or a table)")  // x:sum('a') must not sum everything
         }
     }
 

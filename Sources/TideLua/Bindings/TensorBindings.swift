@@ -38,20 +38,19 @@ enum TensorBindings {
             return 1
         }
         vm.def(mt, "__len", "") { f in f.push(try f.tensor(1).shape.first ?? 0); return 1 }
-        vm.def(mt, "__index", "") { f in
+        // __index: methods are found in C (tide_push_tensor_index); this is the rest
+        lua_pushstring(L, "__index")
+        vm.pushFunction(name: "__index") { f in
             if f.type(2) == LUA_TSTRING {
-                lua_pushvalue(f.L, 2)
-                tide_getref(f.L, LuaVM.tensorMetatableRef(f.L))
-                lua_pushstring(f.L, "__methods")
-                lua_rawget(f.L, -2)
-                lua_pushvalue(f.L, 2)
-                if lua_rawget(f.L, -2) == LUA_TNIL, let key = lua_tolstring(f.L, 2, nil) {
-                    if AutogradBindings.property(f, try f.tensor(1), String(cString: key)) { return 1 }
+                if let key = lua_tolstring(f.L, 2, nil), AutogradBindings.property(f, try f.tensor(1), String(cString: key)) {
+                    return 1
                 }
-                return 1
+                f.pushNil(); return 1
             }
             return try TensorIndexing.get(f)
         }
+        tide_push_tensor_index(L, methods)
+        lua_rawset(L, mt)
         vm.def(mt, "__newindex", "") { f in
             if f.type(2) == LUA_TSTRING {
                 let key = try f.string(2)

@@ -39,6 +39,9 @@ void **tide_push_tensor(lua_State *L, int mtref);
 void **tide_tensor_slot(lua_State *L, int idx);
 // Pushes the __close function: releases the object and clears the slot. Never raises.
 void tide_push_tensor_close(lua_State *L);
+// Replaces the function on top with the __index closure: string keys found in the methods
+// table at `methods` are returned from C; other keys go to that function (index, key).
+void tide_push_tensor_index(lua_State *L, int methods);
 
 // ---- state, allocator -----------------------------------------------------------------
 // Creates a state with Tide's allocator. Policy: a request larger than `max_single` bytes, or

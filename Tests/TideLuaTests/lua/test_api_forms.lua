@@ -225,3 +225,17 @@ do
   eq(v.grad, tide.tensor({2.0, 2.0}), 0, "masked write gradient")
   eq(b.grad, tide.tensor({{0, 0}, {1, 1}, {0, 0}}), 0, "masked write gradient to x")
 end
+
+-- Method lookup runs in C (shims.c tide_tensor_index); properties, indexing and their errors
+-- (with the caller's line) still go through the Swift fallback. Dims must be numbers or tables.
+do
+  local x = tide.ones(3, 4)
+  assert(x.sum == tide.Tensor.sum and x:sum():item() == 12)
+  assert(x.nonexistent == nil and x.grad == nil and x.requires_grad == false)
+  eq(x[2], tide.ones(4), 0, "x[i] through the fallback")
+  S.checkerror("test_api_forms.lua:", function() return x[9] end)
+  S.checkerror("index 9 out of range for dim 1 of size 3", function() return x[9] end)
+  S.checkerror("dims (a number or a table) expected, got string", function() return x:sum('a') end)
+  S.checkerror("dims (a number or a table) expected, got boolean", function() return x:mean(true) end)
+  eq(x:sum({}), x, 0, "an empty dims table reduces nothing (NumPy's axis=())")
+end
