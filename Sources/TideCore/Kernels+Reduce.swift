@@ -110,4 +110,32 @@ extension Kernels {
         for k in 0 ..< chunks { s += partial[k] }
         return s
     }
+
+    /// Running sum or product over r of a dense [O][R][I] block into y (same layout).
+    static func scan<T>(_ product: Bool, _ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ O: Int, _ R: Int, _ I: Int) {
+        func run(_ c0: Int, _ o0: Int, _ o: Int, _ w: Int) {
+            let off = o0 * R * I + c0
+            if T.self == Float.self {
+                tide_scan_f32(product ? 1 : 0, UnsafeRawPointer(x + off).assumingMemoryBound(to: Float.self),
+                              UnsafeMutableRawPointer(y + off).assumingMemoryBound(to: Float.self), o, R, w, I)
+            } else {
+                tide_scan_f64(product ? 1 : 0, UnsafeRawPointer(x + off).assumingMemoryBound(to: Double.self),
+                              UnsafeMutableRawPointer(y + off).assumingMemoryBound(to: Double.self), o, R, w, I)
+            }
+        }
+        if O * R * I < 2 * grain { run(0, 0, O, I); return }
+        if O >= 2 {
+            try? Threads.parallelFor(O, grain: Swift.max(1, grain / Swift.max(R * I, 1))) { lo, hi in
+                if tide_cancel_requested() == 0 { run(0, lo, hi - lo, I) }
+            }
+        } else if I >= 2 * columnStep {
+            let steps = (I + columnStep - 1) / columnStep
+            try? Threads.parallelFor(steps, grain: 1) { lo, hi in
+                let c0 = lo * columnStep, c1 = Swift.min(I, hi * columnStep)
+                if tide_cancel_requested() == 0 { run(c0, 0, O, c1 - c0) }
+            }
+        } else {
+            run(0, 0, O, I)
+        }
+    }
 }

@@ -129,6 +129,21 @@ extension Tensor {
             }, savesOutput: product, saved: product ? [x] : [])
         }
         let op = product ? "cumprod" : "cumsum"
+        if dtype == .f32 || dtype == .f64 {
+            // a dense [outer][n][inner] block, scanned over its middle axis in place
+            let dn = try normDim(d, op)
+            let src = isContiguous ? self : try contiguous()
+            var o = 1, i = 1
+            for k in 0 ..< dim { if k < dn { o *= shape[k] } else if k > dn { i *= shape[k] } }
+            let y = try Tensor(uninitialized: shape, dtype: dtype)
+            if dtype == .f32 {
+                Kernels.scan(product, UnsafePointer(src.pointer(Float.self)), y.pointer(Float.self), o, shape[dn], i)
+            } else {
+                Kernels.scan(product, UnsafePointer(src.pointer(Double.self)), y.pointer(Double.self), o, shape[dn], i)
+            }
+            try Cancellation.check()
+            return y
+        }
         let (rows, n, moved, perm) = try lastDimRows(d, op)
         let dn = try normDim(d, op)
         let rt: DType = dtype == .bool ? .i64 : dtype

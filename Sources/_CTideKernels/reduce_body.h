@@ -160,6 +160,39 @@ TIDE_TGT static void TIDE_RFN(arg_cols)(int is_max, const TIDE_T *restrict x, TI
   }
 }
 
+// Running sums (or products) over r, each in order (as a sequential loop computes them):
+// contiguous runs four at a time (four independent chains hide the add latency), columns
+// with SIMD across i.
+TIDE_TGT static void TIDE_RFN(scan_rows)(int product, const TIDE_T *restrict x, TIDE_T *restrict y, size_t O, size_t R) {
+  size_t o = 0;
+  for (; o + 4 <= O; o += 4) {
+    const TIDE_T *x0 = x + o * R, *x1 = x0 + R, *x2 = x1 + R, *x3 = x2 + R;
+    TIDE_T *y0 = y + o * R, *y1 = y0 + R, *y2 = y1 + R, *y3 = y2 + R;
+    TIDE_T a = product ? 1 : 0, b = a, c = a, d = a;
+    for (size_t r = 0; r < R; r++) {
+      if (product) { a *= x0[r]; b *= x1[r]; c *= x2[r]; d *= x3[r]; }
+      else { a += x0[r]; b += x1[r]; c += x2[r]; d += x3[r]; }
+      y0[r] = a; y1[r] = b; y2[r] = c; y3[r] = d;
+    }
+  }
+  for (; o < O; o++) {
+    TIDE_T a = product ? 1 : 0;
+    for (size_t r = 0; r < R; r++) { a = product ? a * x[o * R + r] : a + x[o * R + r]; y[o * R + r] = a; }
+  }
+}
+
+TIDE_TGT static void TIDE_RFN(scan_cols)(int product, const TIDE_T *restrict x, TIDE_T *restrict y, size_t R, size_t I, size_t ld) {
+  if (R == 0) return;
+  for (size_t i = 0; i < I; i++) y[i] = x[i];
+  for (size_t r = 1; r < R; r++) {
+    const TIDE_T *restrict xr = x + r * ld;
+    const TIDE_T *restrict prev = y + (r - 1) * ld;
+    TIDE_T *restrict yr = y + r * ld;
+    if (product) { for (size_t i = 0; i < I; i++) yr[i] = prev[i] * xr[i]; }
+    else { for (size_t i = 0; i < I; i++) yr[i] = prev[i] + xr[i]; }
+  }
+}
+
 #undef TIDE_RFN
 #undef TIDE_VT
 #undef TIDE_CHUNK

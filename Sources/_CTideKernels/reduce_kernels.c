@@ -72,6 +72,10 @@ double tide_k_sum_f64_avx2(const double *x, size_t n);
     if (I == 1 && ld == 1) { TIDE_RPICK(rows, TS, (op, x, out, O, R)) return; }                    \
     for (size_t o = 0; o < O; o++) TIDE_RPICK(cols, TS, (op, x + o * R * ld, out + o * ld, R, I, ld)) \
   }                                                                                                 \
+  void tide_scan##TS(int product, const T *x, T *y, size_t O, size_t R, size_t I, size_t ld) {        \
+    if (I == 1 && ld == 1) { TIDE_RPICK(scan_rows, TS, (product, x, y, O, R)) return; }             \
+    for (size_t o = 0; o < O; o++) TIDE_RPICK(scan_cols, TS, (product, x + o * R * ld, y + o * R * ld, R, I, ld)) \
+  }                                                                                                 \
   void tide_argreduce##TS(int is_max, const T *x, T *val, int64_t *idx, size_t O, size_t R, size_t I, size_t ld) { \
     if (I == 1 && ld == 1) { TIDE_RPICK(arg_rows, TS, (is_max, x, val, idx, O, R)) return; }       \
     for (size_t o = 0; o < O; o++)                                                                  \

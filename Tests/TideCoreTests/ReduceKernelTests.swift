@@ -126,3 +126,42 @@ final class ReduceKernelTests: XCTestCase {
         XCTAssertEqual(try Tensor.zeros([0, 4]).reduce(.amax, dims: [1]).shape, [0])
     }
 }
+
+extension ReduceKernelTests {
+    /// cumsum/cumprod through the scan kernels: each output in sequential order, so f32
+    /// results equal a plain Float loop exactly (runs four at a time, columns, splits, views).
+    func testScansMatchASequentialLoop() throws {
+        for (shape, d, permute) in [([5, 37], 1, nil), ([37, 5], 0, nil), ([3, 300, 2], 1, nil), ([300, 500], 1, nil),
+                                    ([700, 300], 0, nil), ([9, 6], 1, [1, 0] as [Int]?), ([6, 9], 0, [1, 0] as [Int]?)] as [([Int], Int, [Int]?)] {
+            for dtype in [DType.f32, .f64] {
+                var (x, _) = try data(shape, dtype: dtype, nans: [7], seed: 3)
+                if let p = permute { x = try x.permuted(p) }
+                let v = try x.contiguous().toDoubles(), sh = x.shape
+                let inner = sh[(d + 1)...].reduce(1, *), n = sh[d], outer = v.count / Swift.max(n * inner, 1)
+                for product in [false, true] {
+                    var want = v
+                    for o in 0 ..< outer {
+                        for i in 0 ..< inner {
+                            var a32: Float = product ? 1 : 0, a64: Double = product ? 1 : 0
+                            for r in 0 ..< n {
+                                let k = (o * n + r) * inner + i
+                                if dtype == .f32 { a32 = product ? a32 * Float(v[k]) : a32 + Float(v[k]); want[k] = Double(a32) }
+                                else { a64 = product ? a64 * v[k] : a64 + v[k]; want[k] = a64 }
+                            }
+                        }
+                    }
+                    for level in 0 ... Kernels.bestLevel {
+                        Kernels.level = level
+                        for threads in [1, 2] {
+                            Threads.count = threads
+                            let got = try x.scan(dim: d, product: product).toDoubles()
+                            for k in 0 ..< want.count where !(got[k] == want[k] || (got[k].isNaN && want[k].isNaN)) {
+                                XCTFail("\(product ? "cumprod" : "cumsum") dim \(d) of \(shape) \(dtype) level \(level) threads \(threads) at \(k): got \(got[k]), want \(want[k])"); break
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

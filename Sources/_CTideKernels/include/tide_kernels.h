@@ -54,6 +54,9 @@ void tide_softmax_rows_f32(const float *x, float *y, size_t rows, size_t n, int 
 enum { TIDE_RED_SUM = 0, TIDE_RED_MEAN, TIDE_RED_PROD, TIDE_RED_MAX, TIDE_RED_MIN };
 void tide_reduce_f32(int op, const float *x, float *out, size_t O, size_t R, size_t I, size_t ld);
 void tide_reduce_f64(int op, const double *x, double *out, size_t O, size_t R, size_t I, size_t ld);
+// y (laid out like x) = running sum, or product when `product`, over r, each in order
+void tide_scan_f32(int product, const float *x, float *y, size_t O, size_t R, size_t I, size_t ld);
+void tide_scan_f64(int product, const double *x, double *y, size_t O, size_t R, size_t I, size_t ld);
 // values and 0-based indices of the max (is_max) or min over r; R >= 1
 void tide_argreduce_f32(int is_max, const float *x, float *val, int64_t *idx, size_t O, size_t R, size_t I, size_t ld);
 void tide_argreduce_f64(int is_max, const double *x, double *val, int64_t *idx, size_t O, size_t R, size_t I, size_t ld);
