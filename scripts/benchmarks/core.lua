@@ -14,6 +14,10 @@ print(("gelu_f32_4M %.9f"):format(best(20, function() return x:gelu() end)))
 print(("sum_f32_4M %.9f"):format(best(100, function() return x:sum() end)))
 local xs = x:reshape(4096, 1024)
 print(("softmax_f32_4M %.9f"):format(best(20, function() return xs:softmax(2) end)))
+print(("sum_dim_rows_f32_4M %.9f"):format(best(20, function() return xs:sum(2) end)))
+print(("sum_dim_cols_f32_4M %.9f"):format(best(20, function() return xs:sum(1) end)))
+print(("max_dim_f32_4M %.9f"):format(best(20, function() return xs:max(2) end)))
+print(("cumsum_dim_f32_4M %.9f"):format(best(20, function() return xs:cumsum(2) end)))
 local s1, s2 = tide.randn(16), tide.randn(16)
 local reps = 100000
 -- amortized: each timing spans 1M adds, so it includes the collector's work on the tensors

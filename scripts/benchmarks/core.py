@@ -65,6 +65,11 @@ xs = x.reshape(4096, 1024)
 txs = tx.reshape(4096, 1024) if torch else None
 bench("softmax_f32_4M", 20, lambda: (lambda e: e / e.sum(1, keepdims=True))(np.exp(xs - xs.max(1, keepdims=True))),
       lambda: torch.softmax(txs, 1))
+# reductions over one dim of a (4096, 1024) f32 matrix: along rows, down columns, max with its index
+bench("sum_dim_rows_f32_4M", 20, lambda: xs.sum(1), lambda: txs.sum(1))
+bench("sum_dim_cols_f32_4M", 20, lambda: xs.sum(0), lambda: txs.sum(0))
+bench("max_dim_f32_4M", 20, lambda: (xs.max(1), xs.argmax(1)), lambda: txs.max(1))
+bench("cumsum_dim_f32_4M", 20, lambda: xs.cumsum(1), lambda: txs.cumsum(1))
 s1 = rng.standard_normal(16, dtype=np.float32)
 s2 = rng.standard_normal(16, dtype=np.float32)
 ts1, ts2 = (torch.from_numpy(s1), torch.from_numpy(s2)) if torch else (None, None)
