@@ -39,6 +39,19 @@ public enum Kernels {
         }
     }
 
+    /// y = (a op b) as 0/1 bytes over n elements (T is Float or Double), modes as for binary.
+    static func compare<T>(_ op: Int32, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ y: UnsafeMutablePointer<UInt8>, _ n: Int, mode: Int32) {
+        split(n) { lo, hi in
+            let x = mode == Int32(TIDE_MODE_SV) ? a : a + lo, z = mode == Int32(TIDE_MODE_VS) ? b : b + lo
+            let (rx, rz) = (UnsafeRawPointer(x), UnsafeRawPointer(z))
+            if T.self == Float.self {
+                tide_compare_f32(op, rx.assumingMemoryBound(to: Float.self), rz.assumingMemoryBound(to: Float.self), y + lo, hi - lo, mode)
+            } else {
+                tide_compare_f64(op, rx.assumingMemoryBound(to: Double.self), rz.assumingMemoryBound(to: Double.self), y + lo, hi - lo, mode)
+            }
+        }
+    }
+
     static func unaryGradF32(_ op: Int32, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ g: UnsafePointer<Float>,
                              _ out: UnsafeMutablePointer<Float>, _ n: Int) {
         split(n) { lo, hi in tide_unary_grad_f32(op, x + lo, y + lo, g + lo, out + lo, hi - lo) }

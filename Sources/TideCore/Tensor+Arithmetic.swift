@@ -105,6 +105,10 @@ extension Tensor {
     /// nil when the general path is needed.
     @inline(__always)
     static func flatBinary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor) throws -> Tensor? {
+        if op == .pow, a.dtype == b.dtype, b.shape.isEmpty, !b.requiresGrad {
+            if a.dtype == .f32 { return try powerByConstant(a, Double(b.pointer(Float.self).pointee)) }
+            if a.dtype == .f64 { return try powerByConstant(a, b.pointer(Double.self).pointee) }
+        }
         guard a.dtype == b.dtype, a.dtype == .f32 || a.dtype == .f64, let kop = op.kernelOp,
               !a.requiresGrad, !b.requiresGrad else { return nil }
         let mode: Int32, lead: Tensor
@@ -128,6 +132,7 @@ extension Tensor {
     /// tensor with nothing to record: a weak scalar (it keeps t's dtype), read in place
     /// instead of becoming a 0-d tensor. nil when the general path is needed.
     public static func flatBinary(_ op: BinaryOp, _ t: Tensor, scalar v: Double, scalarFirst: Bool) throws -> Tensor? {
+        if op == .pow && !scalarFirst { return try powerByConstant(t, v) }
         guard t.dtype == .f32 || t.dtype == .f64, let kop = op.kernelOp, !t.requiresGrad, t.isContiguous else { return nil }
         let o = Tensor(storage: try Storage(byteCount: t.numel * t.dtype.itemSize), dtype: t.dtype,
                        shape: t.shape, strides: t.strides, offset: 0)
@@ -147,6 +152,17 @@ extension Tensor {
         }
         try Cancellation.check()
         return o
+    }
+
+    /// x ^ c for the exponents scripts use most, through the SIMD kernels; each gives pow's
+    /// own result (x^2 = x*x and x^-1 = 1/x are correctly rounded, as pow is; x^0 = 1 even for
+    /// NaN). nil for other exponents and layouts.
+    static func powerByConstant(_ t: Tensor, _ c: Double) throws -> Tensor? {
+        guard t.dtype == .f32 || t.dtype == .f64, !t.requiresGrad, t.isContiguous, c == 2 || c == -1 || c == 1 || c == 0 else { return nil }
+        if c == 0 { return try Tensor.full(t.shape, 1, dtype: t.dtype) }
+        if c == 1 { return try t.clone() }
+        if c == 2 { return try flatBinary(.mul, t, t) }
+        return try flatBinary(.div, t, scalar: 1, scalarFirst: true)
     }
 
     static func denseBinary(_ kop: Int32, _ A: Tensor, _ B: Tensor, shape: [Int], out: Tensor?) throws -> Tensor? {

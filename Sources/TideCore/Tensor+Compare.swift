@@ -3,12 +3,44 @@
 //     a: (3, 1), b: (4,)  ->  try Tensor.compare(.lt, a, b): bool (3, 4)
 //     try x.isnan(), try Tensor.logical(.and, m1, m2), try Tensor.where(cond, a, b)
 //
-// Complex tensors support eq/ne only (an order is not defined).
+// Complex tensors support eq/ne only (an order is not defined). Contiguous f32/f64 operands
+// of one shape (or with a 0-d one) take the SIMD compare kernel.
+import _CTideKernels
 public enum CompareOp: String, Sendable { case eq, ne, lt, le, gt, ge }
 public enum LogicalOp: String, Sendable { case and, or, xor }
 
 extension Tensor {
+    /// Same float dtype, and contiguous operands of one shape or one of them 0-d: the SIMD
+    /// compare kernel over one flat run (split over the cores). nil otherwise.
+    static func flatCompare(_ op: CompareOp, _ a: Tensor, _ b: Tensor) throws -> Tensor? {
+        guard a.dtype == b.dtype, a.dtype == .f32 || a.dtype == .f64 else { return nil }
+        let mode: Int32, lead: Tensor
+        if a.shape == b.shape && a.isContiguous && b.isContiguous { mode = Int32(TIDE_MODE_VV); lead = a }
+        else if b.shape.isEmpty && a.isContiguous { mode = Int32(TIDE_MODE_VS); lead = a }
+        else if a.shape.isEmpty && b.isContiguous { mode = Int32(TIDE_MODE_SV); lead = b }
+        else { return nil }
+        let kop: Int32
+        switch op {
+        case .eq: kop = Int32(TIDE_CMP_EQ)
+        case .ne: kop = Int32(TIDE_CMP_NE)
+        case .lt: kop = Int32(TIDE_CMP_LT)
+        case .le: kop = Int32(TIDE_CMP_LE)
+        case .gt: kop = Int32(TIDE_CMP_GT)
+        case .ge: kop = Int32(TIDE_CMP_GE)
+        }
+        let out = Tensor(storage: try Storage(byteCount: lead.numel), dtype: .bool, shape: lead.shape, strides: lead.strides, offset: 0)
+        let y = out.storage.bytes.assumingMemoryBound(to: UInt8.self)
+        if a.dtype == .f32 {
+            Kernels.compare(kop, a.pointer(Float.self), b.pointer(Float.self), y, lead.numel, mode: mode)
+        } else {
+            Kernels.compare(kop, a.pointer(Double.self), b.pointer(Double.self), y, lead.numel, mode: mode)
+        }
+        try Cancellation.check()
+        return out
+    }
+
     public static func compare(_ op: CompareOp, _ a: Tensor, _ b: Tensor) throws -> Tensor {
+        if let r = try flatCompare(op, a, b) { return r }
         let shape = try broadcastShape(a.shape, b.shape, op: op.rawValue)
         let rt = DType.promote(a.dtype, b.dtype)
         if rt.isComplex && op != .eq && op != .ne {

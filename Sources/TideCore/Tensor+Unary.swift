@@ -118,6 +118,20 @@ extension Tensor {
             try Cancellation.check()
             return out
         }
+        if dtype == .f32 || dtype == .f64, numel >= 2 * Kernels.grain, let order = denseOrder() {
+            // no SIMD kernel for this op: the scalar function over one flat run, split over the
+            // cores (the result keeps this tensor's layout)
+            let out = try Tensor.uninitialized(shape: shape, dtype: dtype, order: order)
+            func run<T: FloatScalar>(_: T.Type) throws {
+                let src = pointer(T.self), dst = out.pointer(T.self)
+                try Threads.parallelFor(numel, grain: Kernels.grain) { lo, hi in
+                    try Cancellation.check()
+                    for i in lo ..< hi { dst[i] = applyUnary(op, src[i]) }
+                }
+            }
+            if dtype == .f32 { try run(Float.self) } else { try run(Double.self) }
+            return out
+        }
         switch dtype {
         case .f32: return try mapElements(Float.self, Float.self) { applyUnary(op, $0) }
         case .f64: return try mapElements(Double.self, Double.self) { applyUnary(op, $0) }

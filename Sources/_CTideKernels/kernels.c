@@ -80,3 +80,9 @@ double tide_sum_f64(const double *x, size_t n) {
 void tide_softmax_rows_f32(const float *x, float *y, size_t rows, size_t n, int log) {
   TIDE_DISPATCH(tide_k_softmax_rows_f32_portable(x, y, rows, n, log), tide_k_softmax_rows_f32_avx2(x, y, rows, n, log))
 }
+void tide_compare_f32(int op, const float *a, const float *b, uint8_t *y, size_t n, int mode) {
+  TIDE_DISPATCH(tide_k_compare_f32_portable(op, a, b, y, n, mode), tide_k_compare_f32_avx2(op, a, b, y, n, mode))
+}
+void tide_compare_f64(int op, const double *a, const double *b, uint8_t *y, size_t n, int mode) {
+  TIDE_DISPATCH(tide_k_compare_f64_portable(op, a, b, y, n, mode), tide_k_compare_f64_avx2(op, a, b, y, n, mode))
+}

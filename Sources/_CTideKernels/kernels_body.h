@@ -148,12 +148,30 @@ static inline TIDE_TGT float TIDE_FN(tanhf_poly)(float x) {
     for (; i < n; i++) y[i] = SA OP SB;                                                         \
     TIDE_SFENCE();                                                                              \
   } while (0)
+// maximum/minimum with NaN propagation (either NaN gives NaN: u + v), as in the loops below
+#define TIDE_BIN_NT_EXT(T, VEC, W, CMP, LA, LB, SA, SB)                                         \
+  do {                                                                                          \
+    size_t i = 0;                                                                               \
+    for (; i < n && ((uintptr_t)(y + i) & 31) != 0; i++) {                                      \
+      T u = SA, v = SB; y[i] = (u != u || v != v) ? u + v : (u CMP v ? u : v); }                \
+    for (; i + W <= n; i += W) {                                                                \
+      VEC u = (LA), v = (LB);                                                                   \
+      __typeof__(u CMP v) pick = u CMP v, nan = (u != u) | (v != v);                             \
+      __typeof__(u CMP v) r = (pick & (__typeof__(pick))u) | (~pick & (__typeof__(pick))v);     \
+      r = (nan & (__typeof__(pick))(u + v)) | (~nan & r);                                        \
+      __builtin_nontemporal_store((VEC)r, (VEC *)(y + i));                                      \
+    }                                                                                           \
+    for (; i < n; i++) { T u = SA, v = SB; y[i] = (u != u || v != v) ? u + v : (u CMP v ? u : v); } \
+    TIDE_SFENCE();                                                                              \
+  } while (0)
 #define TIDE_BIN_NT_OPS(T, VEC, W, LA, LB, SA, SB)                                              \
   switch (op) {                                                                                 \
     case TIDE_OP_ADD: TIDE_BIN_NT(T, VEC, W, +, LA, LB, SA, SB); return;                        \
     case TIDE_OP_SUB: TIDE_BIN_NT(T, VEC, W, -, LA, LB, SA, SB); return;                        \
     case TIDE_OP_MUL: TIDE_BIN_NT(T, VEC, W, *, LA, LB, SA, SB); return;                        \
     case TIDE_OP_DIV: TIDE_BIN_NT(T, VEC, W, /, LA, LB, SA, SB); return;                        \
+    case TIDE_OP_MAX: TIDE_BIN_NT_EXT(T, VEC, W, >, LA, LB, SA, SB); return;                    \
+    case TIDE_OP_MIN: TIDE_BIN_NT_EXT(T, VEC, W, <, LA, LB, SA, SB); return;                    \
     default: break;                                                                             \
   }
 #define TIDE_BIN_NT_MODES(T, VEC, VECU, W)                                                      \
@@ -200,6 +218,27 @@ TIDE_TGT void TIDE_FN(binary_f64)(int op, const double *a, const double *b,
   if (mode == TIDE_MODE_VV) { TIDE_BIN_LOOP(double, a[i], b[i]) }
   else if (mode == TIDE_MODE_VS) { const double s = b[0]; TIDE_BIN_LOOP(double, a[i], s) }
   else { const double s = a[0]; TIDE_BIN_LOOP(double, s, b[i]) }
+}
+
+// Comparisons into bytes (0/1, Swift Bool's layout); NaN compares unequal to everything.
+#define TIDE_CMP_LOOP(A, B)                                                                    \
+  switch (op) {                                                                                \
+    case TIDE_CMP_EQ: for (size_t i = 0; i < n; i++) y[i] = A == B; break;                    \
+    case TIDE_CMP_NE: for (size_t i = 0; i < n; i++) y[i] = A != B; break;                    \
+    case TIDE_CMP_LT: for (size_t i = 0; i < n; i++) y[i] = A < B; break;                     \
+    case TIDE_CMP_LE: for (size_t i = 0; i < n; i++) y[i] = A <= B; break;                    \
+    case TIDE_CMP_GT: for (size_t i = 0; i < n; i++) y[i] = A > B; break;                     \
+    case TIDE_CMP_GE: for (size_t i = 0; i < n; i++) y[i] = A >= B; break;                    \
+  }
+#define TIDE_CMP_BODY(T)                                                                       \
+  if (mode == TIDE_MODE_VV) { TIDE_CMP_LOOP(a[i], b[i]) }                                      \
+  else if (mode == TIDE_MODE_VS) { const T s = b[0]; TIDE_CMP_LOOP(a[i], s) }                 \
+  else { const T s = a[0]; TIDE_CMP_LOOP(s, b[i]) }
+TIDE_TGT void TIDE_FN(compare_f32)(int op, const float *restrict a, const float *restrict b, uint8_t *restrict y, size_t n, int mode) {
+  TIDE_CMP_BODY(float)
+}
+TIDE_TGT void TIDE_FN(compare_f64)(int op, const double *restrict a, const double *restrict b, uint8_t *restrict y, size_t n, int mode) {
+  TIDE_CMP_BODY(double)
 }
 
 TIDE_TGT void TIDE_FN(unary_f32)(int op, const float *x, float *y, size_t n) {
@@ -259,10 +298,12 @@ TIDE_TGT void TIDE_FN(unary_f32)(int op, const float *x, float *y, size_t n) {
         y[i] = 0.5f * v * TIDE_FN(one_plus_tanh)(0.79788456080286536f * (v + 0.044715f * v * v * v), &e);
       }
       break;
-    case TIDE_UN_RELU: for (size_t i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : (x[i] != x[i] ? x[i] : 0.0f); break;
+    case TIDE_UN_RELU:
+      for (size_t i = 0; i < n; i++) { float v = x[i]; y[i] = ((v > 0) | (v != v)) ? v : 0.0f; }
+      break;
     case TIDE_UN_NEG: for (size_t i = 0; i < n; i++) y[i] = -x[i]; break;
     case TIDE_UN_ABS: for (size_t i = 0; i < n; i++) y[i] = __builtin_fabsf(x[i]); break;
-    case TIDE_UN_SQRT: for (size_t i = 0; i < n; i++) y[i] = __builtin_sqrtf(x[i]); break;
+    case TIDE_UN_SQRT: for (size_t i = 0; i < n; i++) y[i] = __builtin_elementwise_sqrt(x[i]); break;  // no errno: vectorizes
     case TIDE_UN_SQUARE: for (size_t i = 0; i < n; i++) y[i] = x[i] * x[i]; break;
   }
 }

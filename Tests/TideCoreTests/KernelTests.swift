@@ -99,3 +99,56 @@ final class KernelTests: XCTestCase {
         }
     }
 }
+
+extension KernelTests {
+    /// Comparisons (the byte kernel, every mode), maximum/minimum on the streaming-store path
+    /// (1M+ elements) and the constant powers, each against a plain Swift loop, with NaNs.
+    func testCompareExtremaAndPowersEveryLevel() throws {
+        var g = SystemRandomNumberGenerator()
+        let n = (1 << 20) + 37
+        var av = (0 ..< n).map { _ in Double(Int.random(in: -8 ... 8, using: &g)) / 2 }
+        let bv = (0 ..< n).map { _ in Double(Int.random(in: -8 ... 8, using: &g)) / 2 }
+        for i in stride(from: 5, to: n, by: 9973) { av[i] = .nan }
+        for dtype in [DType.f32, .f64] {
+            let a = try Tensor(array: av, shape: [n], dtype: dtype), b = try Tensor(array: bv, shape: [n], dtype: dtype)
+            let s = try Tensor.scalar(0.5, dtype: dtype)
+            for level in 0 ... Kernels.bestLevel {
+                Kernels.level = level
+                let ops: [(CompareOp, (Double, Double) -> Bool)] = [(.eq, { $0 == $1 }), (.ne, { $0 != $1 }), (.lt, { $0 < $1 }),
+                                                                     (.le, { $0 <= $1 }), (.gt, { $0 > $1 }), (.ge, { $0 >= $1 })]
+                for (op, f) in ops {
+                    let vv = try Tensor.compare(op, a, b).toDoubles(), vs = try Tensor.compare(op, a, s).toDoubles()
+                    let sv = try Tensor.compare(op, s, b).toDoubles()
+                    for i in 0 ..< n {
+                        let w1: Double = f(av[i], bv[i]) ? 1 : 0, w2: Double = f(av[i], 0.5) ? 1 : 0, w3: Double = f(0.5, bv[i]) ? 1 : 0
+                        if vv[i] != w1 || vs[i] != w2 || sv[i] != w3 {
+                            XCTFail("\(op) \(dtype) level \(level) at \(i): \(av[i]) vs \(bv[i])"); break
+                        }
+                    }
+                }
+                let mx = try Tensor.binary(.maximum, a, b).toDoubles(), mn = try Tensor.binary(.minimum, a, b).toDoubles()
+                for i in 0 ..< n {
+                    let wantMax = av[i].isNaN ? Double.nan : Swift.max(av[i], bv[i])
+                    let wantMin = av[i].isNaN ? Double.nan : Swift.min(av[i], bv[i])
+                    if !(mx[i] == wantMax || (mx[i].isNaN && wantMax.isNaN)) || !(mn[i] == wantMin || (mn[i].isNaN && wantMin.isNaN)) {
+                        XCTFail("maximum/minimum \(dtype) level \(level) at \(i): \(av[i]), \(bv[i]) -> \(mx[i]), \(mn[i])"); break
+                    }
+                }
+                for c in [0.0, 1, 2, -1] {
+                    let p = try Tensor.binary(.pow, a, Tensor.scalar(c, dtype: dtype)).toDoubles()
+                    for i in 0 ..< n {
+                        let x = dtype == .f32 ? Double(Float(av[i])) : av[i]
+                        let want = dtype == .f32 ? Double(Float(Foundation.pow(x, c))) : Foundation.pow(x, c)
+                        if !(p[i] == want || (p[i].isNaN && want.isNaN)) { XCTFail("pow(\(x), \(c)) \(dtype): got \(p[i]), want \(want)"); break }
+                    }
+                }
+            }
+        }
+        // ops without a SIMD kernel run their scalar function split over the cores
+        let big = try Tensor(array: av, shape: [n], dtype: .f32)
+        let sines = try big.unary(.sin).toDoubles()
+        for i in stride(from: 0, to: n, by: 101) where !(sines[i] == Double(sinf(Float(av[i]))) || (sines[i].isNaN && av[i].isNaN)) {
+            XCTFail("sin at \(i)"); break
+        }
+    }
+}

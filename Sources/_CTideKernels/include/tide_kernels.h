@@ -36,6 +36,10 @@ enum { TIDE_UN_EXP = 0, TIDE_UN_TANH, TIDE_UN_SIGMOID, TIDE_UN_SILU, TIDE_UN_GEL
 void tide_binary_f32(int op, const float *a, const float *b, float *y, size_t n, int mode);
 void tide_binary_f64(int op, const double *a, const double *b, double *y, size_t n, int mode);
 void tide_unary_f32(int op, const float *x, float *y, size_t n);
+// y[i] = a[i] op b[i] as 0/1 bytes (modes as for binary); NaN is unequal to everything
+enum { TIDE_CMP_EQ = 0, TIDE_CMP_NE, TIDE_CMP_LT, TIDE_CMP_LE, TIDE_CMP_GT, TIDE_CMP_GE };
+void tide_compare_f32(int op, const float *a, const float *b, uint8_t *y, size_t n, int mode);
+void tide_compare_f64(int op, const double *a, const double *b, uint8_t *y, size_t n, int mode);
 // out = g * op'(x) for EXP TANH SIGMOID RELU SILU GELU GELU_TANH (y = op(x)).
 void tide_unary_grad_f32(int op, const float *x, const float *y, const float *g, float *out, size_t n);
 // x[i] = exp(x[i] - shift) in place, returning the sum; the max of x (NaN if any).
