@@ -119,6 +119,7 @@ extension UnaryOp {
         case .abs: return Int32(TIDE_UN_ABS)
         case .sqrt: return Int32(TIDE_UN_SQRT)
         case .square: return Int32(TIDE_UN_SQUARE)
+        case .log: return Int32(TIDE_UN_LOG)
         default: return nil
         }
     }

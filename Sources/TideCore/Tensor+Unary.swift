@@ -184,7 +184,11 @@ extension Tensor {
         guard !dtype.isComplex else { throw TensorError("clamp: not defined for complex tensors") }
         var r = self
         if let lo = lo { r = try Tensor.binary(.maximum, r, scalarLike(lo)) }
-        if let hi = hi { r = try Tensor.binary(.minimum, r, scalarLike(hi)) }
+        if let hi = hi {
+            // the second bound in place on the first one's fresh result (no second buffer)
+            let inPlace = r !== self && !Autograd.isRecording(r) && r.isContiguous
+            r = try Tensor.binary(.minimum, r, scalarLike(hi), out: inPlace ? r : nil)
+        }
         return r === self ? try clone() : r
     }
 

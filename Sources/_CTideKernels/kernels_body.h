@@ -45,6 +45,35 @@ static inline TIDE_TGT float TIDE_FN(expf_poly)(float x) {
   return x != x ? x : (x > 88.7f ? __builtin_inff() : y);
 }
 
+// Natural log for floats: x = 2^e m with m in [sqrt(1/2), sqrt(2)), log x = e ln2 + log m,
+// log m = f - f^2/2 + f^3 P(f) with f = m - 1 (Cephes' logf polynomial, about 1 ulp); ln2
+// in two parts so e ln2 adds no rounding. Subnormals are scaled by 2^23 first. log(0) = -inf,
+// log(x < 0) = NaN, log(inf) = inf, NaN passes through.
+static inline TIDE_TGT float TIDE_FN(logf_poly)(float x) {
+  const int sub = x < 1.17549435e-38f;
+  const float xs = sub ? x * 8388608.0f : x;
+  int32_t ix;
+  __builtin_memcpy(&ix, &xs, 4);
+  int32_t e = ((ix >> 23) & 0xff) - 126 - (sub ? 23 : 0);
+  const int32_t mi = (ix & 0x007fffff) | 0x3f000000;  // m in [0.5, 1)
+  float m;
+  __builtin_memcpy(&m, &mi, 4);
+  const int low = m < 0.70710678118654752f;
+  e -= low;
+  const float f = (low ? m + m : m) - 1.0f;
+  const float z = f * f;
+  float p = 7.0376836292e-2f;
+  p = p * f + -1.1514610310e-1f; p = p * f + 1.1676998740e-1f; p = p * f + -1.2420140846e-1f;
+  p = p * f + 1.4249322787e-1f;  p = p * f + -1.6668057665e-1f; p = p * f + 2.0000714765e-1f;
+  p = p * f + -2.4999993993e-1f; p = p * f + 3.3333331174e-1f;
+  const float fe = (float)e;
+  float r = f * z * p + fe * -2.12194440e-4f - 0.5f * z;
+  r = (f + r) + fe * 0.693359375f;
+  r = x == __builtin_inff() ? x : r;
+  r = x == 0.0f ? -__builtin_inff() : r;
+  return (x < 0.0f || x != x) ? __builtin_nanf("") + x : r;
+}
+
 // The normal CDF Phi(x) for GELU from erfc(z), z = |x| / sqrt 2, as u exp(P(u) - z^2) with
 // u = 1 / (1 + z/2) (Numerical Recipes' erfcc: a Chebyshev fit whose relative error is below
 // 1.2e-7 for every z >= 0). The error is relative in the whole negative tail, where Phi =
@@ -301,6 +330,7 @@ TIDE_TGT void TIDE_FN(unary_f32)(int op, const float *x, float *y, size_t n) {
     case TIDE_UN_RELU:
       for (size_t i = 0; i < n; i++) { float v = x[i]; y[i] = ((v > 0) | (v != v)) ? v : 0.0f; }
       break;
+    case TIDE_UN_LOG: for (size_t i = 0; i < n; i++) y[i] = TIDE_FN(logf_poly)(x[i]); break;
     case TIDE_UN_NEG: for (size_t i = 0; i < n; i++) y[i] = -x[i]; break;
     case TIDE_UN_ABS: for (size_t i = 0; i < n; i++) y[i] = __builtin_fabsf(x[i]); break;
     case TIDE_UN_SQRT: for (size_t i = 0; i < n; i++) y[i] = __builtin_elementwise_sqrt(x[i]); break;  // no errno: vectorizes

@@ -23,6 +23,7 @@ final class KernelTests: XCTestCase {
             for (i, v) in vals.enumerated() {
                 let xv = Double(Float(v))
                 let want = Double(Float(ref(xv)))  // the f32 result (overflow is inf)
+                if want.isNaN { XCTAssertTrue(y[i].isNaN, "\(op) level \(level) at x = \(xv): got \(y[i]), want NaN"); continue }
                 if want.isInfinite { XCTAssertEqual(y[i], want, "\(op) level \(level) at x = \(xv)"); continue }
                 XCTAssertLessThanOrEqual(abs(y[i] - want), tol * (1 + abs(want)),
                                          "\(op) level \(level) at x = \(xv): got \(y[i]), want \(want)")
@@ -38,6 +39,19 @@ final class KernelTests: XCTestCase {
         try check(.gelu, { 0.5 * $0 * (1 + erf($0 / 2.0.squareRoot())) }, tol: 4e-7)
         try check(.gelu_tanh, { 0.5 * $0 * (1 + tanh((2 / Double.pi).squareRoot() * ($0 + 0.044715 * $0 * $0 * $0))) }, tol: 4e-7)
         try check(.relu, { max($0, 0) }, tol: 0)
+        // log over negatives (NaN), zero (-inf), tiny and huge values; the whole float range
+        // was swept once against libm: at most 0.87 ulp
+        try check(.log, { log($0) }, tol: 2e-7, scale: 100)
+        let specials: [Double] = [1e-45, 1e-40, 1.17549435e-38, 3.4e38, .infinity, -.infinity, .nan, 0, -0.0, 1, 2, 0.5]
+        for level in 0 ... Kernels.bestLevel {
+            Kernels.level = level
+            let y = try Tensor(array: specials, shape: [specials.count], dtype: .f32).unary(.log).toDoubles()
+            for (i, v) in specials.enumerated() {
+                let want = Double(Float(log(Double(Float(v)))))
+                XCTAssertTrue(y[i] == want || (y[i].isNaN && want.isNaN) || abs(y[i] - want) <= 2e-7 * abs(want),
+                              "log(\(v)) level \(level): got \(y[i]), want \(want)")
+            }
+        }
     }
 
     func testExpSpecialValues() throws {
