@@ -120,6 +120,8 @@ extension UnaryOp {
         case .sqrt: return Int32(TIDE_UN_SQRT)
         case .square: return Int32(TIDE_UN_SQUARE)
         case .log: return Int32(TIDE_UN_LOG)
+        case .sin: return Int32(TIDE_UN_SIN)
+        case .cos: return Int32(TIDE_UN_COS)
         default: return nil
         }
     }

@@ -3,6 +3,7 @@
 // machine here has it to test on, and an untested kernel is not shipped.)
 #include "tide_kernels.h"
 #include <stdint.h>
+#include <math.h>
 
 #define TIDE_CAT2(a, b) a##b
 #define TIDE_CAT(a, b) TIDE_CAT2(a, b)

@@ -74,6 +74,23 @@ static inline TIDE_TGT float TIDE_FN(logf_poly)(float x) {
   return (x < 0.0f || x != x) ? __builtin_nanf("") + x : r;
 }
 
+// sin (or cos, quadrant + 1) for |x| <= TIDE_TRIG_MAX: x = j pi/2 + r with |r| <= pi/4,
+// reduced in double with pi/2 in two parts (the first 33 bits, so j * part 1 is exact for
+// j < 2^20 and the reduction loses nothing), then Cephes' sinf/cosf polynomials on r in
+// float (about 1 ulp). Larger |x| (and inf) are left to libm by the caller.
+#define TIDE_TRIG_MAX 1.0e6f
+static inline TIDE_TGT float TIDE_FN(sinf_poly)(float x, int cos_shift) {
+  const double xd = (double)x;
+  const double j = __builtin_roundeven(xd * 0.63661977236758134308);
+  const double rd = (xd - j * 1.57079632673412561417) - j * 6.07710050650619224932e-11;
+  const float r = (float)rd, z = r * r;
+  const int q = (int)(int64_t)j + cos_shift;
+  const float sn = r + r * z * (-1.6666654611e-1f + z * (8.3321608736e-3f + z * -1.9515295891e-4f));
+  const float cs = 1.0f - 0.5f * z + z * z * (4.166664568298827e-2f + z * (-1.388731625493765e-3f + z * 2.443315711809948e-5f));
+  const float v = (q & 1) ? cs : sn;
+  return (q & 2) ? -v : v;
+}
+
 // The normal CDF Phi(x) for GELU from erfc(z), z = |x| / sqrt 2, as u exp(P(u) - z^2) with
 // u = 1 / (1 + z/2) (Numerical Recipes' erfcc: a Chebyshev fit whose relative error is below
 // 1.2e-7 for every z >= 0). The error is relative in the whole negative tail, where Phi =
@@ -331,6 +348,18 @@ TIDE_TGT void TIDE_FN(unary_f32)(int op, const float *x, float *y, size_t n) {
       for (size_t i = 0; i < n; i++) { float v = x[i]; y[i] = ((v > 0) | (v != v)) ? v : 0.0f; }
       break;
     case TIDE_UN_LOG: for (size_t i = 0; i < n; i++) y[i] = TIDE_FN(logf_poly)(x[i]); break;
+    case TIDE_UN_SIN:
+    case TIDE_UN_COS: {
+      // blocks: the polynomial over all (vectorized), then libm for the rare huge or inf
+      const int shift = op == TIDE_UN_COS;
+      for (size_t b = 0; b < n; b += 1024) {
+        const size_t e = n - b < 1024 ? n : b + 1024;
+        for (size_t i = b; i < e; i++) y[i] = TIDE_FN(sinf_poly)(x[i], shift);
+        for (size_t i = b; i < e; i++)
+          if (__builtin_fabsf(x[i]) > TIDE_TRIG_MAX) y[i] = shift ? cosf(x[i]) : sinf(x[i]);
+      }
+      break;
+    }
     case TIDE_UN_NEG: for (size_t i = 0; i < n; i++) y[i] = -x[i]; break;
     case TIDE_UN_ABS: for (size_t i = 0; i < n; i++) y[i] = __builtin_fabsf(x[i]); break;
     case TIDE_UN_SQRT: for (size_t i = 0; i < n; i++) y[i] = __builtin_elementwise_sqrt(x[i]); break;  // no errno: vectorizes

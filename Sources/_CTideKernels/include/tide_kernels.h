@@ -31,7 +31,8 @@ enum { TIDE_OP_ADD = 0, TIDE_OP_SUB, TIDE_OP_MUL, TIDE_OP_DIV, TIDE_OP_MAX, TIDE
 // mode: both vectors, vector with scalar b[0], or scalar a[0] with vector
 enum { TIDE_MODE_VV = 0, TIDE_MODE_VS = 1, TIDE_MODE_SV = 2 };
 enum { TIDE_UN_EXP = 0, TIDE_UN_TANH, TIDE_UN_SIGMOID, TIDE_UN_SILU, TIDE_UN_GELU, TIDE_UN_GELU_TANH,
-       TIDE_UN_RELU, TIDE_UN_NEG, TIDE_UN_ABS, TIDE_UN_SQRT, TIDE_UN_SQUARE, TIDE_UN_LOG };
+       TIDE_UN_RELU, TIDE_UN_NEG, TIDE_UN_ABS, TIDE_UN_SQRT, TIDE_UN_SQUARE, TIDE_UN_LOG,
+       TIDE_UN_SIN, TIDE_UN_COS };
 
 void tide_binary_f32(int op, const float *a, const float *b, float *y, size_t n, int mode);
 void tide_binary_f64(int op, const double *a, const double *b, double *y, size_t n, int mode);
