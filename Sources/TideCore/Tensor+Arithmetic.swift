@@ -161,7 +161,7 @@ extension Tensor {
         guard t.dtype == .f32 || t.dtype == .f64, !t.requiresGrad, t.isContiguous, c == 2 || c == -1 || c == 1 || c == 0 else { return nil }
         if c == 0 { return try Tensor.full(t.shape, 1, dtype: t.dtype) }
         if c == 1 { return try t.clone() }
-        if c == 2 { return try flatBinary(.mul, t, t) }
+        if c == 2 { return t.dtype == .f32 ? try t.unary(.square) : try flatBinary(.mul, t, t) }  // f32: reads x once
         return try flatBinary(.div, t, scalar: 1, scalarFirst: true)
     }
 

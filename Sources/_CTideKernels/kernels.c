@@ -69,8 +69,27 @@ float tide_max_f32(const float *x, size_t n) {
 void tide_binary_f64(int op, const double *a, const double *b, double *y, size_t n, int mode) {
   TIDE_DISPATCH(tide_k_binary_f64_portable(op, a, b, y, n, mode), tide_k_binary_f64_avx2(op, a, b, y, n, mode))
 }
-void tide_unary_f32(int op, const float *x, float *y, size_t n) {
+static void tide_unary_f32_run(int op, const float *x, float *y, size_t n) {
   TIDE_DISPATCH(tide_k_unary_f32_portable(op, x, y, n), tide_k_unary_f32_avx2(op, x, y, n))
+}
+static void tide_stream_copy_f32(const float *src, float *y, size_t n) {
+  TIDE_DISPATCH(tide_k_stream_copy_f32_portable(src, y, n), tide_k_stream_copy_f32_avx2(src, y, n))
+}
+// The memory-bound ops' outputs of 1M+ elements (not in place) are computed into an L1
+// block and streamed out, so no output line is read first and the inputs stay in cache (as
+// binary's TIDE_BIN_NT); the transcendental ones are compute-bound and store plainly.
+void tide_unary_f32(int op, const float *x, float *y, size_t n) {
+  const int cheap = op == TIDE_UN_NEG || op == TIDE_UN_ABS || op == TIDE_UN_RELU || op == TIDE_UN_SQRT || op == TIDE_UN_SQUARE;
+  if (!cheap || n < ((size_t)1 << 20) || x == y) { tide_unary_f32_run(op, x, y, n); return; }
+  float block[2048] __attribute__((aligned(64)));
+  for (size_t b = 0; b < n; b += 2048) {
+    size_t m = n - b < 2048 ? n - b : 2048;
+    tide_unary_f32_run(op, x + b, block, m);
+    tide_stream_copy_f32(block, y + b, m);
+  }
+#if defined(__x86_64__)
+  __builtin_ia32_sfence();
+#endif
 }
 double tide_sum_f32(const float *x, size_t n) {
   TIDE_DISPATCH_RET(tide_k_sum_f32_portable(x, n), tide_k_sum_f32_avx2(x, n))

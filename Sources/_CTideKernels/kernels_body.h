@@ -266,6 +266,17 @@ TIDE_TGT void TIDE_FN(binary_f64)(int op, const double *a, const double *b,
   else { const double s = a[0]; TIDE_BIN_LOOP(double, s, b[i]) }
 }
 
+// Copies n floats from an L1 block to y with streaming stores (aligned head and tail by
+// plain stores): the unary ops' big outputs, for the same reason as TIDE_BIN_NT.
+TIDE_TGT void TIDE_FN(stream_copy_f32)(const float *restrict src, float *restrict y, size_t n) {
+  typedef float v8f __attribute__((vector_size(32)));
+  typedef float v8fu __attribute__((vector_size(32), aligned(4)));
+  size_t i = 0;
+  for (; i < n && ((uintptr_t)(y + i) & 31) != 0; i++) y[i] = src[i];
+  for (; i + 8 <= n; i += 8) __builtin_nontemporal_store(*(const v8fu *)(src + i), (v8f *)(y + i));
+  for (; i < n; i++) y[i] = src[i];
+}
+
 // Comparisons into bytes (0/1, Swift Bool's layout); NaN compares unequal to everything.
 #define TIDE_CMP_LOOP(A, B)                                                                    \
   switch (op) {                                                                                \

@@ -172,3 +172,31 @@ extension KernelTests {
         }
     }
 }
+
+extension KernelTests {
+    /// The cheap unary ops stream outputs of 1M+ elements (kernels.c tide_unary_f32); the
+    /// result must not change, whatever the output's alignment.
+    func testStreamedUnaryOutputs() throws {
+        let n = (1 << 20) + 77
+        var g = SystemRandomNumberGenerator()
+        var v = (0 ..< n + 3).map { _ in Double(Float.random(in: -4 ... 4, using: &g)) }
+        v[100] = .nan; v[n / 2] = -0.0
+        let base = try Tensor(array: v, shape: [n + 3], dtype: .f32)
+        for start in [0, 1, 3] {
+            let x = try base.narrow(0, start, n).contiguous()  // a fresh buffer; outputs land at varied offsets
+            let xs = try x.toDoubles()
+            for level in 0 ... Kernels.bestLevel {
+                Kernels.level = level
+                let cases: [(UnaryOp, (Float) -> Float)] = [(.neg, { -$0 }), (.abs, { Swift.abs($0) }), (.relu, { $0 > 0 || $0.isNaN ? $0 : 0 }),
+                                                            (.sqrt, { $0.squareRoot() }), (.square, { $0 * $0 })]
+                for (op, f) in cases {
+                    let y = try x.unary(op).toDoubles()
+                    for i in 0 ..< n {
+                        let want = Double(f(Float(xs[i])))
+                        if !(y[i] == want || (y[i].isNaN && want.isNaN)) { XCTFail("\(op) level \(level) at \(i): \(xs[i]) -> \(y[i]), want \(want)"); break }
+                    }
+                }
+            }
+        }
+    }
+}

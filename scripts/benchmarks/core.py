@@ -57,10 +57,20 @@ for n in (512, 1024, 2048):
 x = rng.standard_normal(4194304, dtype=np.float32)
 y = rng.standard_normal(4194304, dtype=np.float32)
 tx, ty = (torch.from_numpy(x), torch.from_numpy(y)) if torch else (None, None)
+ya = np.abs(y) + np.float32(0.5)  # positive, for log
+tya = torch.from_numpy(ya) if torch else None
 bench("add_f32_4M", 20, lambda: x + y, lambda: tx + ty)
 bench("gelu_f32_4M", 20, lambda: 0.5 * x * (1 + np_erf(x / np.float32(math.sqrt(2)))),
       lambda: torch.nn.functional.gelu(tx))
 bench("sum_f32_4M", 100, lambda: x.sum(), lambda: tx.sum())
+# more elementwise ops over the same 4M f32 vectors
+bench("mul_f32_4M", 20, lambda: x * y, lambda: tx * ty)
+bench("maximum_f32_4M", 20, lambda: np.maximum(x, y), lambda: torch.maximum(tx, ty))
+bench("lt_f32_4M", 20, lambda: x < y, lambda: tx < ty)
+bench("square_f32_4M", 20, lambda: x ** 2, lambda: tx ** 2)
+bench("exp_f32_4M", 20, lambda: np.exp(x), lambda: tx.exp())
+bench("log_f32_4M", 20, lambda: np.log(ya), lambda: tya.log())
+bench("sin_f32_4M", 20, lambda: np.sin(x), lambda: tx.sin())
 xs = x.reshape(4096, 1024)
 txs = tx.reshape(4096, 1024) if torch else None
 bench("softmax_f32_4M", 20, lambda: (lambda e: e / e.sum(1, keepdims=True))(np.exp(xs - xs.max(1, keepdims=True))),
