@@ -13,55 +13,54 @@ extension Kernels {
     /// Columns per range when a block is split by columns (a multiple of the vector width).
     static let columnStep = 64
 
+    /// One C call: out = op over r of x ([o][r][w], rows ld apart).
+    static func reduceCall<T>(_ op: Int32, _ x: UnsafePointer<T>, _ out: UnsafeMutablePointer<T>, _ o: Int, _ r: Int, _ w: Int, _ ld: Int) {
+        if T.self == Float.self {
+            tide_reduce_f32(op, UnsafeRawPointer(x).assumingMemoryBound(to: Float.self),
+                            UnsafeMutableRawPointer(out).assumingMemoryBound(to: Float.self), o, r, w, ld)
+        } else {
+            tide_reduce_f64(op, UnsafeRawPointer(x).assumingMemoryBound(to: Double.self),
+                            UnsafeMutableRawPointer(out).assumingMemoryBound(to: Double.self), o, r, w, ld)
+        }
+    }
+
     static func reduce<T>(_ op: Int32, _ x: UnsafePointer<T>, _ out: UnsafeMutablePointer<T>, _ O: Int, _ R: Int, _ I: Int) {
-        func run(_ x: UnsafePointer<T>, _ out: UnsafeMutablePointer<T>, _ o: Int, _ w: Int) {
-            if T.self == Float.self {
-                tide_reduce_f32(op, UnsafeRawPointer(x).assumingMemoryBound(to: Float.self),
-                                UnsafeMutableRawPointer(out).assumingMemoryBound(to: Float.self), o, R, w, I)
-            } else {
-                tide_reduce_f64(op, UnsafeRawPointer(x).assumingMemoryBound(to: Double.self),
-                                UnsafeMutableRawPointer(out).assumingMemoryBound(to: Double.self), o, R, w, I)
+        if splitBlock(O, R, I, { c0, o0, o, w in reduceCall(op, x + o0 * R * I + c0, out + o0 * I + c0, o, R, w, I) }) { return }
+        guard I == 1 && (op == Int32(TIDE_RED_MAX) || op == Int32(TIDE_RED_MIN)) else {
+            reduceCall(op, x, out, O, R, I, I)
+            return
+        }
+        // one long run: chunk extremes, then the extreme of those (NaN if any chunk has one)
+        let chunks = Swift.max(1, Swift.min(Threads.count * 4, R / grain))
+        let part = UnsafeMutablePointer<T>.allocate(capacity: chunks)
+        defer { part.deallocate() }
+        try? Threads.parallelFor(chunks, grain: 1) { lo, hi in
+            for k in lo ..< hi {
+                let r0 = R * k / chunks, r1 = R * (k + 1) / chunks
+                reduceCall(op, x + r0, part + k, 1, r1 - r0, 1, 1)
             }
         }
-        let work = O * R * I
-        if work < 2 * grain { run(x, out, O, I); return }
+        reduceCall(op, UnsafePointer(part), out, 1, chunks, 1, 1)
+    }
+
+    /// Runs body(c0, o0, o, w) (columns c0 ..< c0 + w of outer rows o0 ..< o0 + o) over a
+    /// dense [O][R][I] block: small work inline, else outer rows split over the cores, else
+    /// columns. false (nothing run) when big work fits neither split.
+    static func splitBlock(_ O: Int, _ R: Int, _ I: Int, _ body: (Int, Int, Int, Int) -> Void) -> Bool {
+        if O * R * I < 2 * grain { body(0, 0, O, I); return true }
         if O >= 2 {
             try? Threads.parallelFor(O, grain: Swift.max(1, grain / Swift.max(R * I, 1))) { lo, hi in
-                if tide_cancel_requested() == 0 { run(x + lo * R * I, out + lo * I, hi - lo, I) }
+                if tide_cancel_requested() == 0 { body(0, lo, hi - lo, I) }
             }
-        } else if I >= 2 * columnStep {
-            let steps = (I + columnStep - 1) / columnStep
-            try? Threads.parallelFor(steps, grain: 1) { lo, hi in
-                let c0 = lo * columnStep, c1 = Swift.min(I, hi * columnStep)
-                if tide_cancel_requested() == 0 { run(x + c0, out + c0, O, c1 - c0) }
-            }
-        } else if I == 1 && (op == Int32(TIDE_RED_MAX) || op == Int32(TIDE_RED_MIN)) {
-            // one long run: chunk extremes, then the extreme of those (NaN if any chunk has one)
-            let chunks = Swift.max(1, Swift.min(Threads.count * 4, R / grain))
-            let part = UnsafeMutablePointer<T>.allocate(capacity: chunks)
-            defer { part.deallocate() }
-            try? Threads.parallelFor(chunks, grain: 1) { lo, hi in
-                for k in lo ..< hi {
-                    let r0 = R * k / chunks, r1 = R * (k + 1) / chunks
-                    if T.self == Float.self {
-                        tide_reduce_f32(op, UnsafeRawPointer(x + r0).assumingMemoryBound(to: Float.self),
-                                        UnsafeMutableRawPointer(part + k).assumingMemoryBound(to: Float.self), 1, r1 - r0, 1, 1)
-                    } else {
-                        tide_reduce_f64(op, UnsafeRawPointer(x + r0).assumingMemoryBound(to: Double.self),
-                                        UnsafeMutableRawPointer(part + k).assumingMemoryBound(to: Double.self), 1, r1 - r0, 1, 1)
-                    }
-                }
-            }
-            if T.self == Float.self {
-                tide_reduce_f32(op, UnsafeRawPointer(part).assumingMemoryBound(to: Float.self),
-                                UnsafeMutableRawPointer(out).assumingMemoryBound(to: Float.self), 1, chunks, 1, 1)
-            } else {
-                tide_reduce_f64(op, UnsafeRawPointer(part).assumingMemoryBound(to: Double.self),
-                                UnsafeMutableRawPointer(out).assumingMemoryBound(to: Double.self), 1, chunks, 1, 1)
-            }
-        } else {
-            run(x, out, O, I)
+            return true
         }
+        guard I >= 2 * columnStep else { return false }
+        let steps = (I + columnStep - 1) / columnStep
+        try? Threads.parallelFor(steps, grain: 1) { lo, hi in
+            let c0 = lo * columnStep, c1 = Swift.min(I, hi * columnStep)
+            if tide_cancel_requested() == 0 { body(c0, 0, O, c1 - c0) }
+        }
+        return true
     }
 
     static func argReduce<T>(_ isMax: Bool, _ x: UnsafePointer<T>, _ val: UnsafeMutablePointer<T>, _ idx: UnsafeMutablePointer<Int64>,
@@ -76,21 +75,7 @@ extension Kernels {
                                    UnsafeMutableRawPointer(vs).assumingMemoryBound(to: Double.self), ix, o, R, w, I)
             }
         }
-        let work = O * R * I
-        if work < 2 * grain { run(0, 0, O, I); return }
-        if O >= 2 {
-            try? Threads.parallelFor(O, grain: Swift.max(1, grain / Swift.max(R * I, 1))) { lo, hi in
-                if tide_cancel_requested() == 0 { run(0, lo, hi - lo, I) }
-            }
-        } else if I >= 2 * columnStep {
-            let steps = (I + columnStep - 1) / columnStep
-            try? Threads.parallelFor(steps, grain: 1) { lo, hi in
-                let c0 = lo * columnStep, c1 = Swift.min(I, hi * columnStep)
-                if tide_cancel_requested() == 0 { run(c0, 0, O, c1 - c0) }
-            }
-        } else {
-            run(0, 0, O, I)
-        }
+        if !splitBlock(O, R, I, run) { run(0, 0, O, I) }
     }
 
     /// Sum of squares of n contiguous elements, in fixed chunks added in order (like sum).
@@ -123,19 +108,6 @@ extension Kernels {
                               UnsafeMutableRawPointer(y + off).assumingMemoryBound(to: Double.self), o, R, w, I)
             }
         }
-        if O * R * I < 2 * grain { run(0, 0, O, I); return }
-        if O >= 2 {
-            try? Threads.parallelFor(O, grain: Swift.max(1, grain / Swift.max(R * I, 1))) { lo, hi in
-                if tide_cancel_requested() == 0 { run(0, lo, hi - lo, I) }
-            }
-        } else if I >= 2 * columnStep {
-            let steps = (I + columnStep - 1) / columnStep
-            try? Threads.parallelFor(steps, grain: 1) { lo, hi in
-                let c0 = lo * columnStep, c1 = Swift.min(I, hi * columnStep)
-                if tide_cancel_requested() == 0 { run(c0, 0, O, c1 - c0) }
-            }
-        } else {
-            run(0, 0, O, I)
-        }
+        if !splitBlock(O, R, I, run) { run(0, 0, O, I) }
     }
 }

@@ -13,25 +13,14 @@ double tide_k_sum_f32_avx2(const float *x, size_t n);
 double tide_k_sum_f64_avx2(const double *x, size_t n);
 #endif
 
+// reduce_levels.h instantiates reduce_body.h at each level for the type set here; a level's
+// row sum is tide_k_sum<TS><level>
+#define TIDE_ROWSUM_AT(level) TIDE_CAT(TIDE_CAT(tide_k_sum, TIDE_TS), level)
+
 #define TIDE_T float
 #define TIDE_TS _f32
 #define TIDE_LANES 8
-#define TIDE_SFX _portable
-#define TIDE_TGT
-#define TIDE_ROWSUM tide_k_sum_f32_portable
-#include "reduce_body.h"
-#undef TIDE_SFX
-#undef TIDE_TGT
-#undef TIDE_ROWSUM
-#if defined(__x86_64__)
-#define TIDE_SFX _avx2
-#define TIDE_TGT __attribute__((target("avx2,fma")))
-#define TIDE_ROWSUM tide_k_sum_f32_avx2
-#include "reduce_body.h"
-#undef TIDE_SFX
-#undef TIDE_TGT
-#undef TIDE_ROWSUM
-#endif
+#include "reduce_levels.h"
 #undef TIDE_T
 #undef TIDE_TS
 #undef TIDE_LANES
@@ -39,22 +28,7 @@ double tide_k_sum_f64_avx2(const double *x, size_t n);
 #define TIDE_T double
 #define TIDE_TS _f64
 #define TIDE_LANES 4
-#define TIDE_SFX _portable
-#define TIDE_TGT
-#define TIDE_ROWSUM tide_k_sum_f64_portable
-#include "reduce_body.h"
-#undef TIDE_SFX
-#undef TIDE_TGT
-#undef TIDE_ROWSUM
-#if defined(__x86_64__)
-#define TIDE_SFX _avx2
-#define TIDE_TGT __attribute__((target("avx2,fma")))
-#define TIDE_ROWSUM tide_k_sum_f64_avx2
-#include "reduce_body.h"
-#undef TIDE_SFX
-#undef TIDE_TGT
-#undef TIDE_ROWSUM
-#endif
+#include "reduce_levels.h"
 #undef TIDE_T
 #undef TIDE_TS
 #undef TIDE_LANES
