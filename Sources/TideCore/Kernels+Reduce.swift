@@ -80,20 +80,10 @@ extension Kernels {
 
     /// Sum of squares of n contiguous elements, in fixed chunks added in order (like sum).
     static func sumOfSquares<T>(_ p: UnsafePointer<T>, _ n: Int) -> Double {
-        func chunk(_ s: Int, _ e: Int) -> Double {
+        chunkedSum(n) { s, e in
             T.self == Float.self ? tide_sumsq_f32(UnsafeRawPointer(p + s).assumingMemoryBound(to: Float.self), e - s)
                                  : tide_sumsq_f64(UnsafeRawPointer(p + s).assumingMemoryBound(to: Double.self), e - s)
         }
-        let chunks = (n + sumChunk - 1) / sumChunk
-        if chunks <= 1 { return chunk(0, n) }
-        let partial = UnsafeMutablePointer<Double>.allocate(capacity: chunks)
-        defer { partial.deallocate() }
-        try? Threads.parallelFor(chunks, grain: 1) { lo, hi in
-            for k in lo ..< hi { partial[k] = chunk(k * sumChunk, Swift.min(n, (k + 1) * sumChunk)) }
-        }
-        var s = 0.0
-        for k in 0 ..< chunks { s += partial[k] }
-        return s
     }
 
     /// Running sum or product over r of a dense [O][R][I] block into y (same layout).

@@ -67,20 +67,24 @@ public enum Kernels {
     static let sumChunk = 1 << 16
 
     static func sum<T>(_ p: UnsafePointer<T>, _ n: Int) -> Double {
-        func chunkSum(_ s: Int, _ e: Int) -> Double {
+        chunkedSum(n) { s, e in
             T.self == Float.self ? tide_sum_f32(UnsafeRawPointer(p + s).assumingMemoryBound(to: Float.self), e - s)
                                  : tide_sum_f64(UnsafeRawPointer(p + s).assumingMemoryBound(to: Double.self), e - s)
         }
+    }
+
+    /// chunk(s, e) over fixed chunks of [0, n) split over the cores, added in chunk order.
+    static func chunkedSum(_ n: Int, _ chunk: (Int, Int) -> Double) -> Double {
         let chunks = (n + sumChunk - 1) / sumChunk
-        if chunks <= 1 { return chunkSum(0, n) }
-        var partial = [Double](repeating: 0, count: chunks)
-        partial.withUnsafeMutableBufferPointer { out in
-            let o = out.baseAddress!
-            try? Threads.parallelFor(chunks, grain: 1) { lo, hi in
-                for k in lo ..< hi { o[k] = chunkSum(k * sumChunk, Swift.min(n, (k + 1) * sumChunk)) }
-            }
+        if chunks <= 1 { return chunk(0, n) }
+        let partial = UnsafeMutablePointer<Double>.allocate(capacity: chunks)
+        defer { partial.deallocate() }
+        try? Threads.parallelFor(chunks, grain: 1) { lo, hi in
+            for k in lo ..< hi { partial[k] = chunk(k * sumChunk, Swift.min(n, (k + 1) * sumChunk)) }
         }
-        return partial.reduce(0, +)
+        var s = 0.0
+        for k in 0 ..< chunks { s += partial[k] }
+        return s
     }
 
     static func softmaxRowsF32(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, n: Int, log: Bool) {
