@@ -110,12 +110,7 @@ extension Tensor {
             if a.dtype == .f64 { return try powerByConstant(a, b.pointer(Double.self).pointee) }
         }
         guard a.dtype == b.dtype, a.dtype == .f32 || a.dtype == .f64, let kop = op.kernelOp,
-              !a.requiresGrad, !b.requiresGrad else { return nil }
-        let mode: Int32, lead: Tensor
-        if a.shape == b.shape && a.isContiguous && b.isContiguous { mode = Int32(TIDE_MODE_VV); lead = a }
-        else if b.shape.isEmpty && a.isContiguous { mode = Int32(TIDE_MODE_VS); lead = a }
-        else if a.shape.isEmpty && b.isContiguous { mode = Int32(TIDE_MODE_SV); lead = b }
-        else { return nil }
+              !a.requiresGrad, !b.requiresGrad, let (mode, lead) = flatLayout(a, b) else { return nil }
         // a contiguous lead lends its shape and strides arrays (no allocation)
         let o = Tensor(storage: try Storage(byteCount: lead.numel * a.dtype.itemSize), dtype: a.dtype,
                        shape: lead.shape, strides: lead.strides, offset: 0)
@@ -126,6 +121,16 @@ extension Tensor {
         }
         try Cancellation.check()
         return o
+    }
+
+    /// The kernel mode and the operand whose shape the result takes, when a and b can be read
+    /// as one flat run each: contiguous and of one shape, or one of them 0-d. nil otherwise.
+    @inline(__always)
+    static func flatLayout(_ a: Tensor, _ b: Tensor) -> (Int32, Tensor)? {
+        if a.shape == b.shape && a.isContiguous && b.isContiguous { return (Int32(TIDE_MODE_VV), a) }
+        if b.shape.isEmpty && a.isContiguous { return (Int32(TIDE_MODE_VS), a) }
+        if a.shape.isEmpty && b.isContiguous { return (Int32(TIDE_MODE_SV), b) }
+        return nil
     }
 
     /// `t op v` (or `v op t` when `scalarFirst`) for a number v next to a contiguous f32/f64

@@ -13,12 +13,7 @@ extension Tensor {
     /// Same float dtype, and contiguous operands of one shape or one of them 0-d: the SIMD
     /// compare kernel over one flat run (split over the cores). nil otherwise.
     static func flatCompare(_ op: CompareOp, _ a: Tensor, _ b: Tensor) throws -> Tensor? {
-        guard a.dtype == b.dtype, a.dtype == .f32 || a.dtype == .f64 else { return nil }
-        let mode: Int32, lead: Tensor
-        if a.shape == b.shape && a.isContiguous && b.isContiguous { mode = Int32(TIDE_MODE_VV); lead = a }
-        else if b.shape.isEmpty && a.isContiguous { mode = Int32(TIDE_MODE_VS); lead = a }
-        else if a.shape.isEmpty && b.isContiguous { mode = Int32(TIDE_MODE_SV); lead = b }
-        else { return nil }
+        guard a.dtype == b.dtype, a.dtype == .f32 || a.dtype == .f64, let (mode, lead) = flatLayout(a, b) else { return nil }
         let kop: Int32
         switch op {
         case .eq: kop = Int32(TIDE_CMP_EQ)

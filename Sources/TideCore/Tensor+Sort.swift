@@ -132,14 +132,12 @@ extension Tensor {
         if dtype == .f32 || dtype == .f64 {
             // a dense [outer][n][inner] block, scanned over its middle axis in place
             let dn = try normDim(d, op)
-            let src = isContiguous ? self : try contiguous()
-            var o = 1, i = 1
-            for k in 0 ..< dim { if k < dn { o *= shape[k] } else if k > dn { i *= shape[k] } }
+            let b = try (isContiguous ? self : try contiguous()).reduceBlock([dn], keepdim: true)
             let y = try Tensor(uninitialized: shape, dtype: dtype)
             if dtype == .f32 {
-                Kernels.scan(product, UnsafePointer(src.pointer(Float.self)), y.pointer(Float.self), o, shape[dn], i)
+                Kernels.scan(product, UnsafePointer(b.x.pointer(Float.self)), y.pointer(Float.self), b.o, b.r, b.i)
             } else {
-                Kernels.scan(product, UnsafePointer(src.pointer(Double.self)), y.pointer(Double.self), o, shape[dn], i)
+                Kernels.scan(product, UnsafePointer(b.x.pointer(Double.self)), y.pointer(Double.self), b.o, b.r, b.i)
             }
             try Cancellation.check()
             return y

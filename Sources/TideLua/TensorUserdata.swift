@@ -3,9 +3,10 @@
 // The userdata block holds a tag and one pointer: a retained Unmanaged<Tensor>, or NULL once
 // freed (layout and tag in _CTideShims/shims.c). The collector releases it when it frees the
 // block (through Tide's allocator: no __gc, see shims.c for why); `__close` and `t:free()`
-// release it early and set NULL (never raising), so a later use raises "use of a freed tensor". The tensor's bytes live outside the Lua heap; new storage
-// is reported to the collector in 1 MiB batches (LUA_GCSTEP), so a loop that makes big
-// temporaries still triggers collection.
+// release it early and set NULL (never raising), so a later use raises "use of a freed
+// tensor". The tensor's bytes live outside the Lua heap; new storage is reported to the
+// collector in 1 MiB batches (LUA_GCSTEP), so a loop that makes big temporaries still
+// triggers collection.
 import CLua
 import _CTideShims
 import TideCore
