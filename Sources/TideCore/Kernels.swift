@@ -39,6 +39,29 @@ public enum Kernels {
         }
     }
 
+    /// y[i, j] = a[i, j] op b[j, i] over a rows x cols tile (T is Float or Double; leading
+    /// dimensions in elements); a == nil copies b transposed. Split over the cores in
+    /// 16-row panels, the kernel's block height.
+    static func binaryTransposed<T>(_ op: Int32, _ a: UnsafePointer<T>?, lda: Int, _ b: UnsafePointer<T>, ldb: Int,
+                                    _ y: UnsafeMutablePointer<T>, ldy: Int, rows: Int, cols: Int) {
+        let panels = (rows + 15) / 16
+        let run = { (lo: Int, hi: Int) in
+            let r0 = lo * 16, r1 = Swift.min(rows, hi * 16)
+            let pa = a.map { UnsafeRawPointer($0 + r0 * lda) }, pb = UnsafeRawPointer(b + r0), py = UnsafeMutableRawPointer(y + r0 * ldy)
+            if T.self == Float.self {
+                tide_binary_tr_f32(op, pa?.assumingMemoryBound(to: Float.self), lda, pb.assumingMemoryBound(to: Float.self), ldb,
+                                   py.assumingMemoryBound(to: Float.self), ldy, r1 - r0, cols)
+            } else {
+                tide_binary_tr_f64(op, pa?.assumingMemoryBound(to: Double.self), lda, pb.assumingMemoryBound(to: Double.self), ldb,
+                                   py.assumingMemoryBound(to: Double.self), ldy, r1 - r0, cols)
+            }
+        }
+        if rows * cols < 2 * grain { run(0, panels); return }
+        try? Threads.parallelFor(panels, grain: Swift.max(1, grain / Swift.max(16 * cols, 1))) { lo, hi in
+            if tide_cancel_requested() == 0 { run(lo, hi) }
+        }
+    }
+
     /// y = (a op b) as 0/1 bytes over n elements (T is Float or Double), modes as for binary.
     static func compare<T>(_ op: Int32, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ y: UnsafeMutablePointer<UInt8>, _ n: Int, mode: Int32) {
         split(n) { lo, hi in

@@ -65,8 +65,16 @@ extension Tensor {
         let A = try a.to(rt), B = try b.to(rt)
         if let kop = op.kernelOp, rt == .f32 || rt == .f64 {
             if let r = try denseBinary(kop, A, B, shape: shape, out: out) { return r }
-            // same shape, both dense but in different layouts (x + y:t()): one blocked copy of
-            // b into a's layout, then the flat SIMD run
+            // same shape, b laid out as a's transpose (x + y:t()): one fused pass
+            if A.shape == shape, B.shape == shape, A.strides != B.strides {
+                if let o = out {
+                    if o.dtype == rt, o.shape == shape, transposedRun(kop, A, B, bStrides: B.strides, into: o) { try Cancellation.check(); return o }
+                } else if let order = A.denseOrder() {
+                    let o = try Tensor.uninitialized(shape: shape, dtype: rt, order: order)
+                    if transposedRun(kop, A, B, bStrides: B.strides, into: o) { try Cancellation.check(); return o }
+                }
+            }
+            // other mixed dense layouts: one blocked copy of b into a's layout, then the flat run
             if A.shape == shape, B.shape == shape, A.strides != B.strides, let order = A.denseOrder(), B.denseOrder() != nil {
                 let B2 = try Tensor.uninitialized(shape: shape, dtype: rt, order: order)
                 try B2.copy_(from: B)

@@ -20,7 +20,7 @@ extension Tensor {
         // Overlap with another view of the same storage: go through a temporary.
         let source = (src.storage === storage) ? try src.contiguous(force: true) : src
         let sstr = source === src ? bstrides : try source.broadcastStrides(to: shape, op: "copy_")
-        if source.dtype == dtype, transposeCopy(from: source, sstr) { return }
+        if source.dtype == dtype, Tensor.transposedRun(0, nil, source, bStrides: sstr, into: self) || transposeCopy(from: source, sstr) { return }
         struct Outer: DTypeVisitor {
             let dst: Tensor, src: Tensor, sstr: [Int]
             func visit<D: TideScalar>(_: D.Type) throws {

@@ -12,6 +12,7 @@
 #define TIDE_SFX _portable
 #define TIDE_TGT
 #include "kernels_body.h"
+#include "transpose_body.h"
 #undef TIDE_SFX
 #undef TIDE_TGT
 
@@ -19,6 +20,7 @@
 #define TIDE_SFX _avx2
 #define TIDE_TGT __attribute__((target("avx2,fma")))
 #include "kernels_body.h"
+#include "transpose_body.h"
 #undef TIDE_SFX
 #undef TIDE_TGT
 #endif
@@ -105,4 +107,10 @@ void tide_compare_f32(int op, const float *a, const float *b, uint8_t *y, size_t
 }
 void tide_compare_f64(int op, const double *a, const double *b, uint8_t *y, size_t n, int mode) {
   TIDE_DISPATCH(tide_k_compare_f64_portable(op, a, b, y, n, mode), tide_k_compare_f64_avx2(op, a, b, y, n, mode))
+}
+void tide_binary_tr_f32(int op, const float *a, size_t lda, const float *b, size_t ldb, float *y, size_t ldy, size_t rows, size_t cols) {
+  TIDE_DISPATCH(tide_k_binary_tr_f32_portable(op, a, lda, b, ldb, y, ldy, rows, cols), tide_k_binary_tr_f32_avx2(op, a, lda, b, ldb, y, ldy, rows, cols))
+}
+void tide_binary_tr_f64(int op, const double *a, size_t lda, const double *b, size_t ldb, double *y, size_t ldy, size_t rows, size_t cols) {
+  TIDE_DISPATCH(tide_k_binary_tr_f64_portable(op, a, lda, b, ldb, y, ldy, rows, cols), tide_k_binary_tr_f64_avx2(op, a, lda, b, ldb, y, ldy, rows, cols))
 }

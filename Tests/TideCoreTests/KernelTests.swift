@@ -200,3 +200,63 @@ extension KernelTests {
         }
     }
 }
+
+extension KernelTests {
+    /// Elementwise ops where one operand is the other's transpose (transpose_body.h): every op,
+    /// f32 and f64, both operand orders, tile edges, batch dims, NaN, in place and the
+    /// transposed copies of every 4- and 8-byte dtype, at every level, against index math.
+    func testTransposedOperandEveryLevel() throws {
+        var g = SystemRandomNumberGenerator()
+        let ops: [(BinaryOp, (Double, Double) -> Double)] = [
+            (.add, { $0 + $1 }), (.sub, { $0 - $1 }), (.mul, { $0 * $1 }), (.div, { $0 / $1 }),
+            (.maximum, { $0.isNaN || $1.isNaN ? .nan : Swift.max($0, $1) }),
+            (.minimum, { $0.isNaN || $1.isNaN ? .nan : Swift.min($0, $1) })]
+        for level in 0 ... Kernels.bestLevel {
+            Kernels.level = level
+            for (B, R, C) in [(1, 8, 8), (1, 13, 29), (2, 9, 17), (1, 130, 270), (1, 1030, 1030)] {
+                for dtype in [DType.f32, .f64] {
+                    let n = B * R * C
+                    var av = (0 ..< n).map { _ in Double(Float.random(in: -3 ... 3, using: &g)) }
+                    let bv = (0 ..< n).map { _ in Double(Float.random(in: -3 ... 3, using: &g)) }
+                    av[n / 3] = .nan
+                    let a = try Tensor(array: av, shape: [B, R, C], dtype: dtype)
+                    // bt is (B, R, C) with element (k, i, j) at bv[(k*C + j)*R + i]
+                    let bt = try Tensor(array: bv, shape: [B, C, R], dtype: dtype).transposed(1, 2)
+                    let want = { (op: (Double, Double) -> Double, k: Int, i: Int, j: Int, swap: Bool) -> Double in
+                        let x = av[(k * R + i) * C + j], y = bv[(k * C + j) * R + i]
+                        return swap ? op(y, x) : op(x, y)
+                    }
+                    for (op, f) in (n > 100_000 ? Array(ops.prefix(1)) : ops) {
+                        for swap in [false, true] {
+                            let y = try (swap ? Tensor.binary(op, bt, a) : Tensor.binary(op, a, bt)).contiguous().toDoubles()
+                            var bad = 0
+                            for k in 0 ..< B { for i in 0 ..< R { for j in 0 ..< C {
+                                let w = want(f, k, i, j, swap), got = y[(k * R + i) * C + j]
+                                let ok = got == w || (got.isNaN && w.isNaN) || abs(got - w) <= 1e-6 * abs(w)
+                                if !ok && bad < 3 { bad += 1; XCTFail("\(op) swap \(swap) \(dtype) level \(level) (\(B),\(R),\(C)) at \(k),\(i),\(j): \(got) want \(w)") }
+                            } } }
+                        }
+                    }
+                    // in place: a += bt
+                    let inPlace = try a.clone()
+                    _ = try Tensor.binary(.add, inPlace, bt, out: inPlace)
+                    let ip = try inPlace.toDoubles()
+                    for q in stride(from: 0, to: n, by: 7) {
+                        let k = q / (R * C), i = (q / C) % R, j = q % C, w = want({ $0 + $1 }, k, i, j, false)
+                        if !(ip[q] == w || (ip[q].isNaN && w.isNaN) || abs(ip[q] - w) <= 1e-6 * abs(w)) { XCTFail("add_ \(dtype) at \(q)"); break }
+                    }
+                }
+                // transposed copies move bits, whatever the dtype
+                for dtype in [DType.f32, .f64, .i64, .c64, .c128] {
+                    let src = try Tensor(array: (0 ..< B * C * R).map { Double($0) - 7 }, shape: [B, C, R], dtype: dtype)
+                    let c = try src.transposed(1, 2).contiguous()
+                    XCTAssertEqual(c.shape, [B, R, C])
+                    let cv = try c.toComplex(), sv = try src.toComplex()
+                    var ok = true
+                    for k in 0 ..< B { for i in 0 ..< R { for j in 0 ..< C where cv[(k * R + i) * C + j] != sv[(k * C + j) * R + i] { ok = false } } }
+                    XCTAssertTrue(ok, "transposed copy \(dtype) level \(level) (\(B),\(R),\(C))")
+                }
+            }
+        }
+    }
+}

@@ -37,6 +37,10 @@ enum { TIDE_UN_EXP = 0, TIDE_UN_TANH, TIDE_UN_SIGMOID, TIDE_UN_SILU, TIDE_UN_GEL
 void tide_binary_f32(int op, const float *a, const float *b, float *y, size_t n, int mode);
 void tide_binary_f64(int op, const double *a, const double *b, double *y, size_t n, int mode);
 void tide_unary_f32(int op, const float *x, float *y, size_t n);
+// y[i*ldy + j] = a[i*lda + j] op b[j*ldb + i] over rows x cols (b read transposed; binary ops
+// only); a == NULL copies b transposed. y must not overlap b.
+void tide_binary_tr_f32(int op, const float *a, size_t lda, const float *b, size_t ldb, float *y, size_t ldy, size_t rows, size_t cols);
+void tide_binary_tr_f64(int op, const double *a, size_t lda, const double *b, size_t ldb, double *y, size_t ldy, size_t rows, size_t cols);
 // y[i] = a[i] op b[i] as 0/1 bytes (modes as for binary); NaN is unequal to everything
 enum { TIDE_CMP_EQ = 0, TIDE_CMP_NE, TIDE_CMP_LT, TIDE_CMP_LE, TIDE_CMP_GT, TIDE_CMP_GE };
 void tide_compare_f32(int op, const float *a, const float *b, uint8_t *y, size_t n, int mode);
