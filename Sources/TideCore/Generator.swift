@@ -101,33 +101,52 @@ public final class Generator: @unchecked Sendable {
 @inline(__always) func _sin(_ x: Double) -> Double { Double.sin(x) }
 
 extension Tensor {
-    static func randomFill(_ shape: [Int], dtype: DType, _ gen: (inout [Double], Int) -> Void) throws -> Tensor {
-        let n = try Tensor.checkedCount(shape)
-        var vals = [Double](repeating: 0, count: n)
-        gen(&vals, n)
-        return try Tensor(array: vals, shape: shape, dtype: dtype)
+    /// A new tensor of `shape` whose elements, in row-major order, are `draw()`'s results
+    /// (complex: real then imaginary part). The size is checked before anything is drawn.
+    static func randomFill(_ shape: [Int], dtype: DType, _ draw: () -> Double) throws -> Tensor {
+        let t = try Tensor(uninitialized: shape, dtype: dtype)
+        let n = t.numel * (dtype.isComplex ? 2 : 1)
+        switch dtype {
+        case .f32, .c64:
+            let p = t.storage.bytes.assumingMemoryBound(to: Float.self)
+            for i in 0 ..< n { p[i] = Float(draw()) }
+        case .f64, .c128:
+            let p = t.storage.bytes.assumingMemoryBound(to: Double.self)
+            for i in 0 ..< n { p[i] = draw() }
+        default: throw TensorError("random: expected a float or complex dtype, got \(dtype.rawValue)")
+        }
+        return t
     }
 
+    /// Standard normal values; complex ones have independent real and imaginary parts of
+    /// variance 1/2 each, so E|z|^2 = 1 (torch).
     public static func randn(_ shape: [Int], dtype: DType = .f32, generator g: Generator = .global) throws -> Tensor {
         guard dtype.isFloatingPoint || dtype.isComplex else { throw TensorError("randn: expected a float dtype, got \(dtype.rawValue)") }
-        return try randomFill(shape, dtype: dtype) { v, n in
-            v.withUnsafeMutableBufferPointer { b in if let p = b.baseAddress { g.fillNormal(p, count: n) } }
+        let scale = dtype.isComplex ? 0.5.squareRoot() : 1
+        var spare: Double? = nil  // Box-Muller gives pairs: the second value is the next draw
+        return try randomFill(shape, dtype: dtype) {
+            if let s = spare { spare = nil; return s * scale }
+            let (a, b) = g.normalPair()
+            spare = b
+            return a * scale
         }
     }
 
+    /// Uniform in [0, 1). f32 values take 24 random bits, so 1.0 cannot come out of rounding;
+    /// complex ones have independent uniform real and imaginary parts (torch).
     public static func rand(_ shape: [Int], dtype: DType = .f32, generator g: Generator = .global) throws -> Tensor {
-        guard dtype.isFloatingPoint else { throw TensorError("rand: expected a float dtype, got \(dtype.rawValue)") }
-        return try randomFill(shape, dtype: dtype) { v, n in for i in 0 ..< n { v[i] = g.uniform() } }
+        guard dtype.isFloatingPoint || dtype.isComplex else { throw TensorError("rand: expected a float dtype, got \(dtype.rawValue)") }
+        if dtype == .f32 || dtype == .c64 { return try randomFill(shape, dtype: dtype) { Double(g.next() >> 40) * 0x1.0p-24 } }
+        return try randomFill(shape, dtype: dtype) { g.uniform() }
     }
 
-    /// Integers uniform in [low, high).
+    /// Integers uniform in [low, high); any i64 range, even one wider than Int64.max.
     public static func randint(_ low: Int, _ high: Int, _ shape: [Int], dtype: DType = .i64, generator g: Generator = .global) throws -> Tensor {
         guard high > low else { throw TensorError("randint: expected low < high, got low=\(low), high=\(high)") }
-        let span = UInt64(high - low)
-        let n = try checkedCount(shape)
+        let span = UInt64(bitPattern: Int64(high) &- Int64(low))  // exact: high - low < 2^64
         let t = try Tensor(uninitialized: shape, dtype: .i64)
         let p = t.pointer(Int64.self)
-        for i in 0 ..< n { p[i] = Int64(low) + Int64(g.below(span)) }
+        for i in 0 ..< t.numel { p[i] = Int64(low) &+ Int64(bitPattern: g.below(span)) }
         return dtype == .i64 ? t : try t.to(dtype)
     }
 

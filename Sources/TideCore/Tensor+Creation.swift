@@ -9,8 +9,9 @@
 import ComplexModule
 
 extension Tensor {
+    /// Uninitialized, except bool: a byte other than 0 or 1 is not a Bool, so those start false.
     public static func empty(_ shape: [Int], dtype: DType = .f32) throws -> Tensor {
-        try Tensor(uninitialized: shape, dtype: dtype)
+        dtype == .bool ? try zeros(shape, dtype: dtype) : try Tensor(uninitialized: shape, dtype: dtype)
     }
 
     public static func zeros(_ shape: [Int], dtype: DType = .f32) throws -> Tensor {
@@ -113,6 +114,17 @@ extension Tensor {
         try copy_(from: Tensor(storage: src, dtype: .f64, shape: shape, strides: Tensor.contiguousStrides(shape), offset: 0))
     }
 
+    /// A contiguous i64 tensor holding `int64s` (row-major) in `shape`: exact, with no trip
+    /// through Double (which rounds beyond 2^53).
+    public convenience init(int64s: [Int64], shape: [Int]) throws {
+        let n = try Tensor.checkedCount(shape)
+        guard n == int64s.count else {
+            throw TensorError("tensor: \(int64s.count) values do not fill shape \(shapeString(shape)) (\(n) elements)")
+        }
+        try self.init(uninitialized: shape, dtype: .i64)
+        int64s.withUnsafeBufferPointer { b in if let p = b.baseAddress { pointer(Int64.self).update(from: p, count: n) } }
+    }
+
     /// A contiguous complex tensor from `array`.
     public convenience init(complex array: [C128], shape: [Int], dtype: DType = .c128) throws {
         let n = try Tensor.checkedCount(shape)
@@ -150,6 +162,12 @@ extension Tensor {
     public func toDoubles() throws -> [Double] {
         let c = try to(.f64, copy: !(dtype == .f64 && isContiguous)).contiguous()
         return Array(UnsafeBufferPointer(start: c.pointer(Double.self), count: c.numel))
+    }
+
+    /// The elements in row-major order as exact integers (floats truncate, as a cast to i64).
+    public func toInt64s() throws -> [Int64] {
+        let c = try to(.i64, copy: !(dtype == .i64 && isContiguous)).contiguous()
+        return Array(UnsafeBufferPointer(start: c.pointer(Int64.self), count: c.numel))
     }
 
     /// The elements in row-major order as complex doubles.

@@ -26,7 +26,7 @@ extension Tensor {
             return []
         }
         let d = try dims.map { try normDim($0, op) }
-        guard Set(d).count == d.count else { throw TensorError("\(op): dims \(dims) repeat a dim") }
+        guard Set(d).count == d.count else { throw TensorError("\(op): dims \(d.map { $0 + 1 }) repeat a dim") }
         return d.sorted()
     }
 

@@ -100,7 +100,7 @@ extension Tensor {
             throw TensorError("permute: expected \(dim) dims, got \(order.count)")
         }
         let o = try order.map { try normDim($0, "permute") }
-        guard Set(o).count == dim else { throw TensorError("permute: dims \(order) repeat a dim") }
+        guard Set(o).count == dim else { throw TensorError("permute: dims \(o.map { $0 + 1 }) repeat a dim") }
         return view(shape: o.map { shape[$0] }, strides: o.map { strides[$0] }, offset: offset)
     }
 

@@ -49,6 +49,13 @@ public func luaDim(_ d: Int, rank: Int, op: String, extra: Int = 0) throws -> In
 }
 
 extension LuaFrame {
+    /// A 0-d i64 tensor holding the Lua integer at i exactly, when `dtype` is i64 (a Double
+    /// on the way would round integers beyond 2^53); nil for any other value or dtype.
+    public func exactInteger(_ i: Int32, dtype: DType) -> Tensor? {
+        guard dtype == .i64, lua_type(L, i) == LUA_TNUMBER, tide_isinteger(L, i) != 0 else { return nil }
+        return try? Tensor(int64s: [Int64(lua_tointegerx(L, i, nil))], shape: [])
+    }
+
     /// Reads sizes starting at argument `i`: numbers, or one table of numbers. Returns the
     /// sizes and the index of the first argument after them.
     public func sizes(from i: Int32, allowEmpty: Bool = true) throws -> ([Int], Int32) {

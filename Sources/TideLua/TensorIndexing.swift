@@ -58,9 +58,10 @@ enum TensorIndexing {
                     if rl >= 2 { b = try num(2) }
                     if rl >= 3 { step = try num(3) }
                     guard step >= 1 else { throw LuaError.message("index: step must be >= 1, got \(step)") }
-                    let s0 = a < 0 ? size + a : a - 1
-                    let e0 = b < 0 ? size + b : b - 1
-                    guard a != 0, b != 0, s0 >= 0, s0 <= size, e0 < size, e0 >= -1 else {
+                    // {} is the whole dim, even an empty one (where {1, 0} would be out of bounds)
+                    let s0 = rl == 0 ? 0 : a < 0 ? size + a : a - 1
+                    let e0 = rl == 0 ? size - 1 : b < 0 ? size + b : b - 1
+                    guard rl == 0 || (a != 0 && b != 0), s0 >= 0, s0 <= size, e0 < size, e0 >= -1 else {
                         throw LuaError.message("index: range {\(a), \(b)} out of bounds for dim \(origDim + 1) of size \(size)")
                     }
                     let span = e0 >= s0 ? e0 - s0 + 1 : 0   // elements a..b inclusive
@@ -135,8 +136,8 @@ enum TensorIndexing {
         let t = try f.tensor(1)
         if f.type(2) == LUA_TUSERDATA {
             var idx = try f.tensor(2)
-            var v = f.type(3) == LUA_TUSERDATA ? try f.tensor(3)
-                : try Tensor.scalar(f.type(3) == LUA_TBOOLEAN ? (f.boolean(3) ? 1 : 0) : f.number(3), dtype: t.dtype)
+            var v = f.type(3) == LUA_TUSERDATA ? try f.tensor(3) : try f.exactInteger(3, dtype: t.dtype) ??
+                Tensor.scalar(f.type(3) == LUA_TBOOLEAN ? (f.boolean(3) ? 1 : 0) : f.number(3), dtype: t.dtype)
             if let (rows, _) = try leadingMask(t, idx) {
                 // slices under a leading-dims mask: the mask spread over the trailing dims, and
                 // the value broadcast to one slice per selected row
@@ -166,7 +167,7 @@ enum TensorIndexing {
         // resolve the addressed view on any tensor of t's shape (replayed on gradients)
         let key = try keyRegion(f, t)
         switch f.type(3) {
-        case LUA_TNUMBER: try t.writeRegion_(key, value: nil, scalar: f.number(3))
+        case LUA_TNUMBER: try t.writeRegion_(key, value: f.exactInteger(3, dtype: t.dtype), scalar: f.number(3))
         case LUA_TBOOLEAN: try t.writeRegion_(key, value: nil, scalar: f.boolean(3) ? 1 : 0)
         case LUA_TUSERDATA:
             // leading size-1 dims of the value beyond the region's rank are dropped (NumPy):

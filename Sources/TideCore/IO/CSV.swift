@@ -22,46 +22,59 @@ public enum CSV {
             }
             s += h.joined(separator: delimiter) + "\n"
         }
-        let vals = try m.toDoubles()
         let cols = m.shape[1]
         let fmt = t.dtype == .f32 ? "%.9g" : "%.17g"
+        // integers straight from i64 (a double would round values beyond 2^53)
+        let ints: [Int64]? = t.dtype == .i64 || t.dtype == .bool ? try m.to(.i64).contiguous().toInt64s() : nil
+        let vals = ints == nil ? try m.toDoubles() : []
         for r in 0 ..< m.shape[0] {
             var line: [String] = []
             for c in 0 ..< cols {
+                if let iv = ints { line.append(String(iv[r * cols + c])); continue }
                 let v = vals[r * cols + c]
-                switch t.dtype {
-                case .i64, .bool: line.append(String(Int64(v)))
-                default: line.append(v.isNaN ? "nan" : (v.isInfinite ? (v < 0 ? "-inf" : "inf") : String(format: fmt, v)))
-                }
+                line.append(v.isNaN ? "nan" : (v.isInfinite ? (v < 0 ? "-inf" : "inf") : String(format: fmt, v)))
             }
             s += line.joined(separator: delimiter) + "\n"
         }
         return Array(s.utf8)
     }
 
+    /// Lines end in LF or CRLF; lines whose first non-blank character is '#' are comments (as
+    /// np.loadtxt); blank lines are skipped. i64 columns are parsed as integers, exactly.
     public static func decode(_ bytes: [UInt8], file: String, delimiter: Character = ",", skipHeader: Int = 0, dtype: DType = .f64) throws -> Tensor {
-        let text = String(decoding: bytes, as: UTF8.self)
-        var rows: [[Double]] = []
-        var cols = -1
-        for (ln, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        var values: [Double] = [], ints: [Int64] = []
+        let exact = dtype == .i64
+        var rows = 0, cols = -1
+        for (ln, raw) in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
             if ln < skipHeader { continue }
-            let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
-            if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
+            let body = raw.last == UInt8(ascii: "\r") ? raw.dropLast() : raw
+            let line = String(decoding: body, as: UTF8.self)
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             let fields = line.split(separator: delimiter, omittingEmptySubsequences: false)
             if cols < 0 { cols = fields.count } else if fields.count != cols {
                 throw TensorError("load_csv: \(file) line \(ln + 1) has \(fields.count) fields, expected \(cols) (as on the first data line)")
             }
-            var row: [Double] = []
             for (c, f) in fields.enumerated() {
                 let s = f.trimmingCharacters(in: .whitespaces)
-                if s.isEmpty || s.lowercased() == "nan" { row.append(.nan); continue }
-                guard let v = Double(s) ?? (s.lowercased() == "inf" ? .infinity : (s.lowercased() == "-inf" ? -.infinity : nil)) else {
-                    throw TensorError("load_csv: \(file) line \(ln + 1), column \(c + 1): '\(s)' is not a number")
+                if exact, let i = Int64(s) { ints.append(i); values.append(0); continue }
+                let v: Double
+                if s.isEmpty || s.lowercased() == "nan" { v = .nan } else {
+                    guard let d = Double(s) ?? (s.lowercased() == "inf" ? .infinity : (s.lowercased() == "-inf" ? -.infinity : nil)) else {
+                        throw TensorError("load_csv: \(file) line \(ln + 1), column \(c + 1): '\(s)' is not a number")
+                    }
+                    v = d
                 }
-                row.append(v)
+                if exact {
+                    guard v.isFinite else { throw TensorError("load_csv: \(file) line \(ln + 1), column \(c + 1): '\(s)' is not an integer (dtype i64)") }
+                    ints.append(Int64(exactly: v.rounded(.towardZero)) ?? (v < 0 ? .min : .max))
+                }
+                values.append(v)
             }
-            rows.append(row)
+            rows += 1
         }
-        return try Tensor(array: rows.flatMap { $0 }, shape: [rows.count, max(cols, 0)], dtype: dtype)
+        let shape = [rows, max(cols, 0)]
+        if exact { return try Tensor(int64s: ints, shape: shape) }
+        return try Tensor(array: values, shape: shape, dtype: dtype)
     }
 }

@@ -72,7 +72,7 @@ public enum NPY {
             }
             return rest.prefix { $0.isLetter }
         }
-        guard let d = field("descr"), !d.hasPrefix("[") else {
+        guard let d = field("descr"), !d.isEmpty, !d.hasPrefix("[") else {  // a list: structured
             throw TensorError("\(op): \(file): unsupported or missing 'descr' in the header (structured and object arrays are not supported): \(text)")
         }
         guard let fo = field("fortran_order"), let sh = field("shape") else {

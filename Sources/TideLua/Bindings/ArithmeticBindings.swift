@@ -18,10 +18,8 @@ enum ArithmeticBindings {
         case LUA_TUSERDATA: return try f.tensor(i)
         case LUA_TNUMBER:
             let v = try f.number(i)
-            if let o = other {
-                return try Tensor.scalar(v, dtype: DType.promote(o.dtype, scalarIsIntegral: tide_isinteger(f.L, i) != 0))
-            }
-            return try Tensor.scalar(v, dtype: tide_isinteger(f.L, i) != 0 ? .i64 : .f32)
+            let d = other.map { DType.promote($0.dtype, scalarIsIntegral: tide_isinteger(f.L, i) != 0) } ?? (tide_isinteger(f.L, i) != 0 ? .i64 : .f32)
+            return try f.exactInteger(i, dtype: d) ?? Tensor.scalar(v, dtype: d)
         case LUA_TBOOLEAN: return try Tensor.scalar(f.boolean(i) ? 1 : 0, dtype: .bool)
         default: throw f.typeError(i, "tensor or number")
         }

@@ -57,6 +57,7 @@ enum CoreBindings {
         }
         vm.def(tide, "set_printoptions", "tide.set_printoptions{precision =, threshold =, edgeitems =}: how tensors print.") { f in
             let o = try f.table(1)
+            try f.checkOptionKeys(o, ["precision", "threshold", "edgeitems"])
             var p = PrintOptions.current
             p.precision = try f.optIntField(o, "precision", p.precision)
             p.threshold = try f.optIntField(o, "threshold", p.threshold)

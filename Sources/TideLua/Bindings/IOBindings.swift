@@ -84,6 +84,9 @@ enum IOBindings {
         let opts = try f.options(3)
         let fmt = try forced ?? format(f, path: path, opts: opts)
         let op = f.name
+        // a misspelt option would otherwise be ignored
+        let allowed = ["npy": [], "npz": ["compressed"], "safetensors": ["metadata"], "csv": ["delimiter", "header"]][fmt] ?? []
+        try f.checkOptionKeys(opts, (forced == nil ? ["format"] : []) + allowed)
         switch fmt {
         case "npy": try FileBytes.writeAtomically(path, NPY.encode(f.tensor(2)), op: op)
         case "npz": try FileBytes.writeAtomically(path, NPZ.encode(namedTensors(f, 2), compressed: f.optField(opts, "compressed", false)), op: op)
@@ -102,6 +105,7 @@ enum IOBindings {
         let opts = try f.options(2)
         let fmt = try forced ?? format(f, path: path, opts: opts)
         let op = f.name
+        try f.checkOptionKeys(opts, (forced == nil ? ["format"] : []) + (fmt == "csv" ? ["delimiter", "skip_header", "dtype"] : []))
         let bytes = try FileBytes.read(path, op: op)
         switch fmt {
         case "npy": f.push(try NPY.decode(bytes, file: path, op: op)); return 1

@@ -100,21 +100,50 @@ enum IndexingBindings {
             let x = try f.tensor(1)
             f.push(try x.gather(luaDim(f.integer(2), rank: x.dim, op: "gather"), zeroBased(f, 3))); return 1
         }
+        // scatter's reduce= option (torch): "add" or "multiply" at places hit more than once
+        func scatterOp(_ f: LuaFrame, _ name: String, _ add: Bool, _ x: Tensor, _ d: Int, _ idx: Tensor, _ src: Tensor) throws -> Tensor {
+            let o = try MathBindings.options(f, from: 5, add ? [] : ["reduce"])
+            switch try f.stringOption(o, "reduce") {
+            case nil: return try x.scatter(d, idx, src, add: add)
+            case "add": return try x.scatter(d, idx, src, add: true)
+            case "multiply": return try x.scatterReduce(d, idx, src, .prod)
+            case let r?: throw LuaError.message("\(name): unknown reduce '\(r)' (expected add or multiply)")
+            }
+        }
         for (name, add) in [("scatter", false), ("scatter_add", true)] {
-            both(name, "\(name)(dim, index, src) -> a copy of x with src \(add ? "added" : "written") at 1-based index along dim (src may be a number).") { f in
+            both(name, "\(name)(dim, index, src\(add ? "" : " [, {reduce = \"add\" | \"multiply\"}]")) -> a copy of x with src \(add ? "added" : "written") at 1-based index along dim (src may be a number).") { f in
                 let x = try f.tensor(1)
                 let d = try luaDim(f.integer(2), rank: x.dim, op: name)
                 let src = try ArithmeticBindings.operand(f, 4, other: x)
-                f.push(try x.scatter(d, zeroBased(f, 3), src, add: add)); return 1
+                f.push(try scatterOp(f, name, add, x, d, zeroBased(f, 3), src)); return 1
             }
-            vm.def(m, name + "_", "x:\(name)_(dim, index, src): in place; returns x.") { f in
+            vm.def(m, name + "_", "x:\(name)_(dim, index, src\(add ? "" : " [, {reduce =}]")): in place; returns x.") { f in
                 let x = try f.tensor(1)
                 let d = try luaDim(f.integer(2), rank: x.dim, op: name + "_")
                 let src = try ArithmeticBindings.operand(f, 4, other: x)
                 let idx = try zeroBased(f, 3)
-                try x.apply_(name + "_") { try $0.scatter(d, idx, src, add: add) }
+                try x.apply_(name + "_") { try scatterOp(f, name + "_", add, $0, d, idx, src) }
                 lua_pushvalue(f.L, 1); return 1
             }
+        }
+        // torch.scatter_reduce(input, dim, index, src, reduce, *, include_self=True)
+        func scatterReduce(_ f: LuaFrame, _ name: String, _ x: Tensor) throws -> Tensor {
+            let d = try luaDim(f.integer(2), rank: x.dim, op: name)
+            let src = try ArithmeticBindings.operand(f, 4, other: x)
+            let r = try f.string(5)
+            guard let reduce = ScatterReduction(rawValue: r) else {
+                throw LuaError.message("\(name): unknown reduce '\(r)' (expected sum, prod, mean, amax or amin)")
+            }
+            let o = try MathBindings.options(f, from: 6, ["include_self"])
+            return try x.scatterReduce(d, zeroBased(f, 3), src, reduce, includeSelf: f.optField(o, "include_self", true))
+        }
+        both("scatter_reduce", "scatter_reduce(dim, index, src, reduce [, {include_self = true}]) -> a copy of x with src reduced (\"sum\", \"prod\", \"mean\", \"amax\", \"amin\") into the places at 1-based index along dim.") { f in
+            f.push(try scatterReduce(f, "scatter_reduce", f.tensor(1))); return 1
+        }
+        vm.def(m, "scatter_reduce_", "x:scatter_reduce_(dim, index, src, reduce [, {include_self = true}]): in place; returns x.") { f in
+            let x = try f.tensor(1)
+            try x.apply_("scatter_reduce_") { try scatterReduce(f, "scatter_reduce_", $0) }
+            lua_pushvalue(f.L, 1); return 1
         }
         both("index_select", "index_select(dim, index) -> the slices of dim at 1-based i64 index (any shape).") { f in
             let x = try f.tensor(1)
@@ -281,11 +310,14 @@ enum IndexingBindings {
             let w = try ArithmeticBindings.operand(f, 3, other: a)
             f.push(try Tensor.lerp(a, b, w)); return 1
         }
-        both("multinomial", "multinomial(n [, {replacement = false, generator}]) -> n 1-based category draws per row from weights x ((k,) or (B, k)).") { f in
+        both("multinomial", "multinomial(n [, replacement] [, {replacement = false, generator}]) -> n 1-based category draws per row from weights x ((k,) or (B, k)).") { f in
             let x = try f.tensor(1)
             let o = try MathBindings.options(f, from: 3, ["replacement", "generator"])
             let g = try MathBindings.generator(f, o)
-            f.push(try oneBased(x.multinomial(f.integer(2), replacement: f.optField(o, "replacement", false), generator: g))); return 1
+            // torch.multinomial(input, n, replacement=False): a positional boolean works too
+            let positional = f.type(3) == LUA_TBOOLEAN ? f.boolean(3) : nil
+            let replacement = positional ?? f.optField(o, "replacement", false)
+            f.push(try oneBased(x.multinomial(f.integer(2), replacement: replacement, generator: g))); return 1
         }
     }
 }

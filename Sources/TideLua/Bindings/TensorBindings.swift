@@ -135,14 +135,15 @@ enum TensorBindings {
         }
         vm.def(m, "fill_", "x:fill_(v) -> x with every element set to v.") { f in
             let t = try f.tensor(1)
-            if f.type(2) == LUA_TBOOLEAN { try t.fill_(f.boolean(2) ? 1 : 0) } else { try t.fill_(f.number(2)) }
+            if f.type(2) == LUA_TBOOLEAN { try t.fill_(f.boolean(2) ? 1 : 0) }
+            else if let v = f.exactInteger(2, dtype: t.dtype) { try t.copy_(from: v) } else { try t.fill_(f.number(2)) }
             lua_pushvalue(f.L, 1)
             return 1
         }
         vm.def(m, "copy_", "x:copy_(src) -> x with src's values written in (src broadcast to x's shape and cast to its dtype; a number fills).") { f in
             let t = try f.tensor(1)
             switch f.type(2) {
-            case LUA_TNUMBER: try t.fill_(f.number(2))
+            case LUA_TNUMBER: if let v = f.exactInteger(2, dtype: t.dtype) { try t.copy_(from: v) } else { try t.fill_(f.number(2)) }
             case LUA_TBOOLEAN: try t.fill_(f.boolean(2) ? 1 : 0)
             default: try t.copy_(from: f.tensor(2))
             }
@@ -217,7 +218,10 @@ enum TensorBindings {
             let (shape, next) = try f.sizes(from: 1)
             let v = f.type(next) == LUA_TBOOLEAN ? (f.boolean(next) ? 1 : 0) : try f.number(next)
             let def: DType = f.type(next) == LUA_TBOOLEAN ? .bool : .f32
-            f.push(try Tensor.full(shape, v, dtype: f.dtypeOption(next + 1, default: def)))
+            let d = try f.dtypeOption(next + 1, default: def)
+            let t = try Tensor.full(shape, v, dtype: d)
+            if let exact = f.exactInteger(next, dtype: d) { try t.copy_(from: exact) }
+            f.push(t)
             return 1
         }
         for (name, fill) in [("zeros_like", 0.0), ("ones_like", 1.0), ("empty_like", .nan)] {

@@ -105,6 +105,23 @@ S.checkerror("larger than the file", tide.io.load, base .. ".hdr.safetensors")
 S.checkerror("cannot open", tide.io.load, base .. ".missing.npy")
 S.checkerror("cannot tell the format", tide.io.load, base .. ".bin")
 
+-- CSV: CRLF lines, '#' comments, exact i64 beyond 2^53, unknown options
+f = assert(io.open(base .. ".crlf.csv", "wb")); f:write("a,b\r\n# note\r\n1,2\r\n3,4\r\n"); f:close()
+local crlf = tide.io.load(base .. ".crlf.csv", {skip_header = 1})
+assert(crlf:size(1) == 2 and crlf:size(2) == 2 and crlf[{2, 2}] == 4, "CRLF csv")
+local big = tide.tensor({{9007199254740993, -9007199254740993}}, "i64")
+tide.io.save(base .. ".i64.csv", big)
+local bigback = tide.io.load(base .. ".i64.csv", {dtype = "i64"})
+assert(bigback[{1, 1}] == 9007199254740993 and bigback[{1, 2}] == -9007199254740993, "i64 csv is exact")
+S.checkerror("unknown option 'bogus'", tide.io.save, base .. ".x.npy", big, {bogus = 1})
+S.checkerror("unknown option 'delimitr'", tide.io.load, base .. ".i64.csv", {delimitr = ";"})
+S.checkerror("unknown option 'precison'", tide.set_printoptions, {precison = 2})
+-- a structured .npy names what it cannot read
+write_bytes(base .. ".struct.npy", "\147NUMPY\1\0" .. string.pack("<I2", 70) ..
+  ("{'descr': [('a', '<f8')], 'fortran_order': False, 'shape': (1,), }"):rep(1) .. (" "):rep(70 - 67) .. "\n")
+S.checkerror("structured", tide.io.load, base .. ".struct.npy")
+
+for _, ext in ipairs({".crlf.csv", ".i64.csv", ".struct.npy"}) do os.remove(base .. ext) end
 for _, ext in ipairs({".npy", ".npz", ".safetensors", ".csv", ".bad.csv", ".bad2.csv", ".trunc.npy",
                       ".junk.npy", ".trunc.npz", ".crc.npz", ".trunc.safetensors", ".hdr.safetensors"}) do
   os.remove(base .. ext)

@@ -360,3 +360,64 @@ do
   local g = t:gelu({approximate = "tanh"})
   assert(rel(g[1], -2.2917961972623857e-07) < 1e-5 and rel(g[2], -7.024594819227126e-05) < 1e-5)
 end
+
+-- random creation: bool empty is valid, complex normals split the variance, f32 rand < 1,
+-- any i64 range, huge sizes fail before drawing
+do
+  local e = tide.empty(1000, {dtype = "bool"})
+  assert(e:sum():item() == 0 and tostring(e):find("bool"), "empty bool starts false")
+  tide.manual_seed(3)
+  local z = tide.randn(200000, {dtype = "c128"})
+  assert(math.abs(z:real():var():item() - 0.5) < 0.02 and math.abs(z:imag():var():item() - 0.5) < 0.02, "complex randn variance")
+  local u = tide.rand(100000, {dtype = "c64"})
+  assert(u:real():min():item() >= 0 and u:imag():max():item() < 1 and u:imag():mean():item() > 0.45, "complex rand")
+  assert(tide.rand(2000000):max():item() < 1, "f32 rand stays below 1")
+  local r = tide.randint(math.mininteger, math.maxinteger, {1000})
+  assert(r:min():item() < -2^61 and r:max():item() > 2^61, "full-range randint")
+  S.checkerror("cannot allocate", tide.rand, 1e12)
+  S.checkerror("cannot allocate", tide.randn, 1e12)
+  -- multinomial's positional replacement flag (torch)
+  local mn = tide.multinomial(tide.tensor({0, 1}), 3, true)
+  assert(mn[1] == 2 and mn[2] == 2 and mn[3] == 2)
+end
+
+-- scatter with reduce, scatter_reduce (sum, prod, mean, amax, amin; include_self)
+do
+  local idx, src = tide.tensor({1, 1, 3, 3}), tide.tensor({10.0, 20.0, 30.0, 40.0}, "f64")
+  S.close(tide.zeros(3, "f64"):scatter(1, tide.tensor({1, 1}), tide.tensor({1.0, 2.0}, "f64"), {reduce = "add"}), {3, 0, 0})
+  S.close(tide.ones(3, "f64"):scatter(1, tide.tensor({1, 1}), tide.tensor({3.0, 2.0}, "f64"), {reduce = "multiply"}), {6, 1, 1})
+  S.checkerror("unknown option 'bogus'", function() return tide.zeros(3):scatter(1, tide.tensor({1}), 1, {bogus = 1}) end)
+  S.checkerror("unknown reduce 'max'", function() return tide.zeros(3):scatter(1, tide.tensor({1}), 1, {reduce = "max"}) end)
+  local want = {sum = {{31, 2, 73, 4}, {30, 2, 70, 4}}, prod = {{200, 2, 3600, 4}, {200, 2, 1200, 4}},
+                mean = {{31 / 3, 2, 73 / 3, 4}, {15, 2, 35, 4}}, amax = {{20, 2, 40, 4}, {20, 2, 40, 4}},
+                amin = {{1, 2, 3, 4}, {10, 2, 30, 4}}}
+  for r, w in pairs(want) do
+    local base = tide.tensor({1.0, 2.0, 3.0, 4.0}, "f64")
+    S.close(base:scatter_reduce(1, idx, src, r), w[1], 1e-12)
+    S.close(base:scatter_reduce(1, idx, src, r, {include_self = false}), w[2], 1e-12)
+  end
+  local nanv = tide.tensor({0 / 0, 1.0}, "f64")
+  local am = tide.zeros(1, "f64"):scatter_reduce(1, tide.tensor({1, 1}), nanv, "amax")
+  assert(am[1] ~= am[1], "amax propagates NaN")
+  -- integer mean rounds toward minus infinity; in place form
+  local iv = tide.tensor({1, 2, 3, 4})
+  iv:scatter_reduce_(1, tide.tensor({1, 1, 2, 2}), tide.tensor({-3, 4, 5, 6}), "mean")
+  assert(iv[1] == 0 and iv[2] == 4 and iv[3] == 3, "i64 scatter_reduce mean")
+  S.checkerror("unknown reduce", function() return iv:scatter_reduce(1, tide.tensor({1}), tide.tensor({1}), "median") end)
+  local w = tide.ones(4, "f64"):requires_grad_()
+  S.checkerror("not differentiable", function() return w:scatter_reduce(1, idx, src, "prod") end)
+end
+
+-- Lua integers beyond 2^53 stay exact in i64 writes, fills and arithmetic
+do
+  local n = 9007199254740993
+  local x = tide.zeros(2, "i64"); x[1] = n
+  assert(x[1] == n and tide.full({1}, n, "i64")[1] == n and (tide.zeros(1, "i64") + n)[1] == n)
+  x:fill_(n - 2); assert(x[2] == n - 2)
+  x[{{1}}] = math.maxinteger - 1; assert(x[1] == math.maxinteger - 1)
+  x:copy_(n); assert(x[1] == n)
+end
+
+-- {} on an empty dim, 1-based dims in errors
+assert(tide.zeros(0, 3)[{{}, 2}]:size(1) == 0)
+S.checkerror("dims [2, 2] repeat", function() return tide.zeros(2, 3):permute(2, 2) end)
