@@ -39,6 +39,7 @@ extension LuaVM {
 enum LuaLibrary {
     static let files: [(String, [UInt8])] = [
         ("autograd", PackageResources.autograd_lua),
+        ("tensor_api", PackageResources.tensor_api_lua),
         ("nn", PackageResources.nn_lua),
         ("nn_containers", PackageResources.nn_containers_lua),
         ("nn_init", PackageResources.nn_init_lua),

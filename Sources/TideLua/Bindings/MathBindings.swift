@@ -167,9 +167,18 @@ enum MathBindings {
             let d = try luaDim(f.integer(2), rank: t.dim, op: "select")
             f.push(try t.select(d, luaIndex(f.integer(3), size: t.shape[d], dim: d, op: "select"))); return 1
         }
-        vm.def(m, "squeeze", "x:squeeze([dim]) -> size-1 dims removed (only dim when given).") { f in
+        vm.def(m, "squeeze", "x:squeeze([dim | {dims...}]) -> size-1 dims removed (only the given dims, when given; others of them stay).") { f in
             let t = try f.tensor(1)
-            f.push(f.isNoneOrNil(2) ? try t.squeeze() : try t.squeeze(luaDim(f.integer(2), rank: t.dim, op: "squeeze"))); return 1
+            if f.isNoneOrNil(2) { f.push(try t.squeeze()); return 1 }
+            if f.type(2) == LUA_TTABLE {
+                // several dims (torch 2.0): squeeze from the last so earlier positions hold
+                let ds = try dims(f, 2, rank: t.dim, op: "squeeze") ?? []
+                guard Set(ds).count == ds.count else { throw LuaError.message("squeeze: dims \(ds.map { $0 + 1 }) repeat a dim") }
+                var r = t
+                for d in ds.sorted(by: >) { r = try r.squeeze(d) }
+                f.push(r); return 1
+            }
+            f.push(try t.squeeze(luaDim(f.integer(2), rank: t.dim, op: "squeeze"))); return 1
         }
         vm.def(m, "unsqueeze", "x:unsqueeze(dim) -> a size-1 dim inserted at dim.") { f in
             let t = try f.tensor(1)
@@ -408,9 +417,11 @@ enum MathBindings {
         }
         sizedRandom("randn", "tide.randn(sizes... [, {dtype, generator}]) -> standard normal samples.") { try Tensor.randn($0, dtype: $1, generator: $2) }
         sizedRandom("rand", "tide.rand(sizes... [, {dtype, generator}]) -> uniform samples in [0, 1).") { try Tensor.rand($0, dtype: $1, generator: $2) }
-        vm.def(tide, "randint", "tide.randint(low, high, sizes [, {dtype, generator}]) -> integers uniform in [low, high) (high excluded, as in torch).") { f in
-            let lo = try f.integer(1), hi = try f.integer(2)
-            let (shape, next) = try f.sizes(from: 3)
+        vm.def(tide, "randint", "tide.randint([low,] high, sizes [, {dtype, generator}]) -> integers uniform in [low, high) (high excluded; low 0 when left out, as in torch).") { f in
+            // torch.randint(high, size): a table in the second place means low was left out
+            let short = f.type(2) == LUA_TTABLE && !f.isOptionsTable(2)
+            let lo = short ? 0 : try f.integer(1), hi = try f.integer(short ? 1 : 2)
+            let (shape, next) = try f.sizes(from: short ? 2 : 3)
             let o = try options(f, from: next, ["dtype", "generator"])
             f.push(try Tensor.randint(lo, hi, shape, dtype: f.dtypeOption(o ?? next, default: .i64), generator: generator(f, o))); return 1
         }
@@ -509,15 +520,23 @@ enum JoinBindings {
     }
 
     static func open(_ vm: LuaVM, methods m: Int32, tide: Int32) {
-        vm.def(tide, "cat", "tide.cat({a, b, ...} [, dim = 1]) -> tensors joined along dim (other dims must match).") { f in
+        // the dim as a number or as {dim = d} (torch's keyword)
+        func joinDim(_ f: LuaFrame) throws -> Int {
+            if f.isOptionsTable(2) {
+                let o = try MathBindings.options(f, from: 2, ["dim"])
+                return try f.optIntField(o, "dim", 1)
+            }
+            return try f.optInteger(2, 1)
+        }
+        vm.def(tide, "cat", "tide.cat({a, b, ...} [, dim = 1 | {dim =}]) -> tensors joined along dim (other dims must match).") { f in
             let ts = try tensorList(f, 1)
             let rank = ts.first?.dim ?? 1
-            f.push(try Tensor.cat(ts, dim: luaDim(f.optInteger(2, 1), rank: rank, op: "cat"))); return 1
+            f.push(try Tensor.cat(ts, dim: luaDim(joinDim(f), rank: rank, op: "cat"))); return 1
         }
-        vm.def(tide, "stack", "tide.stack({a, b, ...} [, dim = 1]) -> tensors of one shape stacked along a new dim.") { f in
+        vm.def(tide, "stack", "tide.stack({a, b, ...} [, dim = 1 | {dim =}]) -> tensors of one shape stacked along a new dim.") { f in
             let ts = try tensorList(f, 1)
             let rank = ts.first?.dim ?? 0
-            f.push(try Tensor.stack(ts, dim: luaDim(f.optInteger(2, 1), rank: rank, op: "stack", extra: 1))); return 1
+            f.push(try Tensor.stack(ts, dim: luaDim(joinDim(f), rank: rank, op: "stack", extra: 1))); return 1
         }
         let split: (LuaFrame) throws -> Int32 = { f in
             let t = try f.tensor(1)

@@ -1,0 +1,586 @@
+-- tensor_api.lua: the rest of PyTorch's everyday tensor API, written in Lua over the core ops.
+--
+--   local a, b = tide.meshgrid(tide.arange(3), tide.arange(2))     -- (3, 2) each, 'ij'
+--   x:tile({2, 1}); x["repeat"](x, 2, 1); x:unbind(1); x:movedim(1, -1); x:mT()
+--   x:diagonal(); x:trace(); x:index_add_(1, idx, src); tide.isclose(a, b); tide.tensordot(a, b, 2)
+--
+-- Everything here is a composition of ops that are tested against NumPy on their own (views,
+-- gather/scatter, where, matmul, ...), so gradients flow wherever those ops carry them. Dims
+-- are 1-based with negatives from the end, and indices given or returned are 1-based, as in
+-- the rest of Tide. Each name is also a function, tide.name(x, ...), as torch.name is.
+local tide = ...
+local T = tide.Tensor
+
+local function fail(fn, msg) error(fn .. ": " .. msg, 3) end
+
+-- a 1-based dim (negatives from the end) as a positive 1-based dim of a rank-r tensor
+local function dim_of(fn, d, r)
+  if math.type(d) ~= "integer" then fail(fn, "expected an integer dim, got " .. tostring(d)) end
+  local p = d < 0 and r + d + 1 or d
+  if p < 1 or p > r then fail(fn, ("dim %d out of range for a %d-d tensor"):format(d, r)) end
+  return p
+end
+
+-- sizes given as numbers or as one table
+local function size_list(...)
+  local first = ...
+  if type(first) == "table" then return first end
+  return {...}
+end
+
+-- defines x:name(...) and tide.name(x, ...)
+local function def(name, fn, doc)
+  T[name] = fn
+  tide[name] = fn
+  if doc then tide.doc(fn, doc) end
+end
+
+-- ---- shape and layout ---------------------------------------------------------------------
+
+local function tile(x, ...)
+  local reps = size_list(...)
+  local shp = x:shape()
+  -- pad the shorter of the two with leading 1s (torch.tile / Tensor.repeat)
+  while #shp < #reps do table.insert(shp, 1, 1) end
+  local r = {}
+  for i = 1, #shp - #reps do r[i] = 1 end
+  for _, v in ipairs(reps) do r[#r + 1] = v end
+  -- view as (1, s1, 1, s2, ...), expand to (r1, s1, r2, s2, ...), then merge the pairs
+  local inter, big, out = {}, {}, {}
+  for i = 1, #shp do
+    if math.type(r[i]) ~= "integer" or r[i] < 0 then fail("tile", "expected non-negative integer repeats, got " .. tostring(r[i])) end
+    inter[#inter + 1] = 1; inter[#inter + 1] = shp[i]
+    big[#big + 1] = r[i]; big[#big + 1] = shp[i]
+    out[i] = r[i] * shp[i]
+  end
+  return x:reshape(inter):expand(big):contiguous():reshape(out)
+end
+def("tile", tile, "x:tile(reps) -> x repeated reps[i] times along each dim (reps padded with leading 1s; torch.tile).")
+T["repeat"] = function(x, ...)
+  local reps = size_list(...)
+  if #reps < x:dim() then fail("repeat", ("expected at least %d repeats (one per dim), got %d"):format(x:dim(), #reps)) end
+  return tile(x, reps)
+end
+tide.doc(T["repeat"], "x[\"repeat\"](x, sizes...) -> x tiled sizes[i] times along each dim (torch.Tensor.repeat; `repeat` is a Lua keyword, so call it by name or use x:tile).")
+
+def("unbind", function(x, d)
+  d = dim_of("unbind", d or 1, x:dim())
+  local out = {}
+  for i = 1, x:size(d) do out[i] = x:select(d, i) end
+  return out
+end, "x:unbind([dim = 1]) -> a table of the slices along dim (each with dim removed).")
+
+def("expand_as", function(x, o) return x:expand(o:shape()) end, "x:expand_as(o) -> x expanded to o's shape.")
+def("view_as", function(x, o) return x:view(o:shape()) end, "x:view_as(o) -> x viewed with o's shape.")
+def("reshape_as", function(x, o) return x:reshape(o:shape()) end, "x:reshape_as(o) -> x reshaped to o's shape.")
+def("type_as", function(x, o) return x:to(o:dtype()) end, "x:type_as(o) -> x cast to o's dtype.")
+
+local function as_list(v) return type(v) == "table" and v or {v} end
+local function movedim(x, src, dst)
+  local r = x:dim()
+  src, dst = as_list(src), as_list(dst)
+  if #src ~= #dst then fail("movedim", ("expected as many destinations as sources, got %d and %d"):format(#src, #dst)) end
+  local order, used, placed = {}, {}, {}
+  for i = 1, #src do
+    local s, t = dim_of("movedim", src[i], r), dim_of("movedim", dst[i], r)
+    if used[s] or order[t] then fail("movedim", "repeated dim") end
+    order[t], used[s] = s, true
+  end
+  -- the remaining dims keep their order in the free places
+  local rest = {}
+  for d = 1, r do if not used[d] then rest[#rest + 1] = d end end
+  local k = 1
+  for t = 1, r do if not order[t] then order[t] = rest[k]; k = k + 1 end end
+  return x:permute(order)
+end
+def("movedim", movedim, "x:movedim(src, dst) -> x with dims src (a dim or a table) moved to dst; the rest keep their order.")
+def("moveaxis", movedim)
+def("swapaxes", function(x, a, b) return x:transpose(a, b) end, "x:swapaxes(a, b) -> x:transpose(a, b).")
+def("swapdims", function(x, a, b) return x:transpose(a, b) end)
+T.mT = function(x)
+  if x:dim() < 2 then fail("mT", "expected at least 2 dims, got " .. x:dim()) end
+  return x:transpose(-2, -1)
+end
+tide.doc(T.mT, "x:mT() -> the last two dims swapped (a view).")
+T.T = function(x)
+  local order = {}
+  for d = x:dim(), 1, -1 do order[#order + 1] = d end
+  return x:permute(order)
+end
+tide.doc(T.T, "x:T() -> every dim reversed (a view).")
+
+for name, dt in pairs({float = "f32", double = "f64", long = "i64", int = "i64", bool = "bool", cfloat = "c64", cdouble = "c128"}) do
+  T[name] = function(x) return x:to(dt) end
+  tide.doc(T[name], ("x:%s() -> x:to(%q)."):format(name, dt))
+end
+T.tolist = T.totable
+
+-- new_* take x's dtype unless opts.dtype says otherwise
+local function new_opts(x, ...)
+  local args = {...}
+  local o = type(args[#args]) == "table" and (args[#args].dtype or next(args[#args]) == nil) and table.remove(args) or {}
+  local opts = {dtype = o.dtype or x:dtype()}
+  return args, opts
+end
+T.new_zeros = function(x, ...) local a, o = new_opts(x, ...); return tide.zeros(size_list(table.unpack(a)), o) end
+T.new_ones = function(x, ...) local a, o = new_opts(x, ...); return tide.ones(size_list(table.unpack(a)), o) end
+T.new_empty = function(x, ...) local a, o = new_opts(x, ...); return tide.empty(size_list(table.unpack(a)), o) end
+T.new_full = function(x, size, v, o) return tide.full(size, v, {dtype = (o and o.dtype) or x:dtype()}) end
+T.new_tensor = function(x, v, o) return tide.tensor(v, (o and o.dtype) or x:dtype()) end
+tide.doc(T.new_zeros, "x:new_zeros(sizes... [, {dtype}]) -> zeros of x's dtype (new_ones, new_empty, new_full(size, v), new_tensor(values) alike).")
+
+function tide.atleast_1d(x) return x:dim() >= 1 and x or x:reshape(1) end
+function tide.atleast_2d(x)
+  if x:dim() >= 2 then return x end
+  return x:reshape(1, x:numel())
+end
+function tide.atleast_3d(x)
+  if x:dim() >= 3 then return x end
+  if x:dim() == 2 then return x:unsqueeze(3) end
+  return x:reshape(1, x:numel(), 1)
+end
+local function mapped(ts, f) local o = {}; for i, t in ipairs(ts) do o[i] = f(t) end; return o end
+function tide.hstack(ts)
+  ts = mapped(ts, tide.atleast_1d)
+  return tide.cat(ts, ts[1]:dim() == 1 and 1 or 2)
+end
+function tide.vstack(ts) return tide.cat(mapped(ts, tide.atleast_2d), 1) end
+tide.row_stack = tide.vstack
+function tide.dstack(ts) return tide.cat(mapped(ts, tide.atleast_3d), 3) end
+function tide.column_stack(ts)
+  return tide.cat(mapped(ts, function(t) return t:dim() <= 1 and t:reshape(t:numel(), 1) or t end), 2)
+end
+tide.doc(tide.hstack, "tide.hstack / vstack / dstack / column_stack({tensors}) -> joined along dim 2 (1 for 1-d) / 1 / 3 / 2 after atleast_1d/2d/3d, as NumPy.")
+
+function tide.meshgrid(...)
+  local ts, o = {...}, {}
+  if type(ts[1]) == "table" and not tide.is_tensor(ts[1]) then ts = ts[1] end
+  if type(ts[#ts]) == "table" and not tide.is_tensor(ts[#ts]) then o = table.remove(ts) end
+  local indexing = o.indexing or "ij"
+  if indexing ~= "ij" and indexing ~= "xy" then fail("meshgrid", "expected indexing 'ij' or 'xy', got " .. tostring(indexing)) end
+  local n = #ts
+  local sizes = {}
+  for i, t in ipairs(ts) do
+    if t:dim() > 1 then fail("meshgrid", ("expected 0-d or 1-d tensors, got %d dims at %d"):format(t:dim(), i)) end
+    sizes[i] = t:numel()
+  end
+  -- 'xy' swaps the first two output dims (NumPy's default)
+  local swap = indexing == "xy" and n >= 2
+  local full = {table.unpack(sizes)}
+  if swap then full[1], full[2] = full[2], full[1] end
+  local out = {}
+  for i, t in ipairs(ts) do
+    local shp = {}
+    for k = 1, n do shp[k] = 1 end
+    local at = i
+    if swap and i <= 2 then at = 3 - i end
+    shp[at] = sizes[i]
+    out[i] = t:reshape(shp):expand(full)
+  end
+  return table.unpack(out)
+end
+tide.doc(tide.meshgrid, "tide.meshgrid(a, b, ... [, {indexing = 'ij' | 'xy'}]) -> one expanded grid per input (as separate return values).")
+
+-- ---- diagonals and index updates -----------------------------------------------------------
+
+local function diagonal(x, offset, d1, d2)
+  offset = offset or 0
+  local r = x:dim()
+  if r < 2 then fail("diagonal", "expected at least 2 dims, got " .. r) end
+  d1, d2 = dim_of("diagonal", d1 or 1, r), dim_of("diagonal", d2 or 2, r)
+  if d1 == d2 then fail("diagonal", "dim1 and dim2 must differ") end
+  -- move the two dims last, flatten them, and pick positions i*(m+1) + offset
+  local y = movedim(x, {d1, d2}, {r - 1, r})
+  local n, m = y:size(-2), y:size(-1)
+  local len = offset >= 0 and math.max(0, math.min(n, m - offset)) or math.max(0, math.min(n + offset, m))
+  local start = offset >= 0 and offset or -offset * m
+  local lead = y:shape()
+  lead[r - 1], lead[r] = n * m, nil
+  local flat = y:reshape(lead)
+  if len == 0 then return flat:narrow(-1, 1, 0) end
+  local idx = tide.arange(0, len) * (m + 1) + (start + 1)
+  return flat:index_select(-1, idx)
+end
+def("diagonal", diagonal, "x:diagonal([offset = 0, dim1 = 1, dim2 = 2]) -> the diagonal as the last dim (a copy; offset > 0 above the main one).")
+def("diag", function(x, k)
+  k = k or 0
+  if x:dim() == 1 then
+    local n = x:numel() + math.abs(k)
+    local out = tide.zeros({n, n}, {dtype = x:dtype()})
+    if x:numel() == 0 then return out end
+    local rows = tide.arange(1, x:numel() + 1) + (k < 0 and -k or 0)
+    local cols = tide.arange(1, x:numel() + 1) + (k > 0 and k or 0)
+    local flat = (rows - 1) * n + cols
+    return out:reshape(n * n):scatter(1, flat, x):reshape(n, n)
+  elseif x:dim() == 2 then
+    return diagonal(x, k)
+  end
+  fail("diag", "expected a 1-d or 2-d tensor, got " .. x:dim() .. " dims")
+end, "x:diag([k = 0]) -> a 1-d x on the k-th diagonal of a square matrix, or a matrix's k-th diagonal.")
+def("trace", function(x)
+  if x:dim() ~= 2 then fail("trace", "expected a 2-d tensor, got " .. x:dim() .. " dims") end
+  return diagonal(x):sum()
+end, "x:trace() -> the sum of a matrix's main diagonal.")
+
+local function tri_indices(fn, rows, cols, offset, upper)
+  offset = offset or 0
+  local r, c = {}, {}
+  for i = 1, rows do
+    for j = 1, cols do
+      local keep = upper and (j - i >= offset) or (not upper and j - i <= offset)
+      if keep then r[#r + 1] = i; c[#c + 1] = j end
+    end
+  end
+  if #r == 0 then return tide.zeros({2, 0}, {dtype = "i64"}) end
+  return tide.tensor({r, c})
+end
+function tide.tril_indices(rows, cols, offset) return tri_indices("tril_indices", rows, cols, offset, false) end
+function tide.triu_indices(rows, cols, offset) return tri_indices("triu_indices", rows, cols, offset, true) end
+tide.doc(tide.tril_indices, "tide.tril_indices(rows, cols [, offset = 0]) -> (2, n) i64 1-based row and column indices of the lower triangle (triu_indices: the upper).")
+
+-- an index along dim d spread over src's shape, for scatter
+local function spread(fn, x, d, index, src)
+  if index:dim() ~= 1 then fail(fn, "expected a 1-d i64 index, got " .. index:dim() .. " dims") end
+  local shp = src:shape()
+  if #shp ~= x:dim() or shp[d] ~= index:numel() then
+    fail(fn, ("expected src of x's rank with %d slices along dim %d, got shape (%s)"):format(index:numel(), d, table.concat(shp, ", ")))
+  end
+  local view = {}
+  for k = 1, #shp do view[k] = k == d and index:numel() or 1 end
+  return index:reshape(view):expand(shp)
+end
+local function index_add(x, d, index, src, o)
+  d = dim_of("index_add", d, x:dim())
+  if o and o.alpha then src = src * o.alpha end
+  return x:scatter_add(d, spread("index_add", x, d, index, src), src)
+end
+local function index_copy(x, d, index, src)
+  d = dim_of("index_copy", d, x:dim())
+  return x:scatter(d, spread("index_copy", x, d, index, src), src)
+end
+local function index_fill(x, d, index, v)
+  d = dim_of("index_fill", d, x:dim())
+  local shp = x:shape()
+  shp[d] = index:numel()
+  return x:scatter(d, spread("index_fill", x, d, index, tide.zeros(shp)), v)
+end
+def("index_add", index_add, "x:index_add(dim, index, src [, {alpha}]) -> x with src's slices added at the 1-based index along dim (repeats accumulate).")
+def("index_copy", index_copy, "x:index_copy(dim, index, src) -> x with src's slices written at the 1-based index along dim.")
+def("index_fill", index_fill, "x:index_fill(dim, index, value) -> x with the slices at the 1-based index along dim set to value.")
+for name, f in pairs({index_add_ = index_add, index_copy_ = index_copy, index_fill_ = index_fill}) do
+  T[name] = function(x, ...) return x:copy_(f(x, ...)) end
+  tide.doc(T[name], "x:" .. name .. "(...): in place; returns x.")
+end
+
+def("take_along_dim", function(x, index, d)
+  if d == nil then return x:reshape(-1):gather(1, index:reshape(-1)) end
+  d = dim_of("take_along_dim", d, x:dim())
+  -- broadcast x and index against each other except along dim
+  local xs, is = x:shape(), index:shape()
+  if #xs ~= #is then fail("take_along_dim", ("expected index of x's rank %d, got %d"):format(#xs, #is)) end
+  local xe, ie = {}, {}
+  for k = 1, #xs do
+    if k == d then xe[k], ie[k] = xs[k], is[k] else
+      local b = math.max(xs[k], is[k])
+      if (xs[k] ~= b and xs[k] ~= 1) or (is[k] ~= b and is[k] ~= 1) then
+        fail("take_along_dim", ("shapes do not broadcast in dim %d: %d and %d"):format(k, xs[k], is[k]))
+      end
+      xe[k], ie[k] = b, b
+    end
+  end
+  return x:expand(xe):gather(d, index:expand(ie))
+end, "x:take_along_dim(index [, dim]) -> values at the 1-based index along dim (index broadcast over the other dims; flat when dim is nil).")
+
+-- ---- order statistics --------------------------------------------------------------------
+
+local function keep_or_squeeze(v, d, keep) if keep then return v end return v:squeeze(d) end
+def("kthvalue", function(x, k, d, keepdim)
+  if type(keepdim) == "table" then keepdim = keepdim.keepdim end
+  d = dim_of("kthvalue", d or -1, math.max(x:dim(), 1))
+  local n = x:dim() == 0 and 1 or x:size(d)
+  if k < 1 or k > n then fail("kthvalue", ("k = %d out of range for a dim of size %d"):format(k, n)) end
+  local v, i = x:sort(d)
+  return keep_or_squeeze(v:narrow(d, k, 1), d, keepdim), keep_or_squeeze(i:narrow(d, k, 1), d, keepdim)
+end, "x:kthvalue(k [, dim = -1, keepdim]) -> the k-th smallest values along dim and their 1-based indices.")
+def("median", function(x, d, keepdim)
+  if type(keepdim) == "table" then keepdim = keepdim.keepdim end
+  if d == nil then
+    local f = x:reshape(-1)
+    local n = f:numel()
+    if n == 0 then fail("median", "expected a non-empty tensor") end
+    local v = f:sort()
+    -- torch: the lower of the two middle values; NaN when any value is NaN (sort puts it last)
+    return v[n] ~= v[n] and v:narrow(1, n, 1):reshape({}) or v:narrow(1, (n - 1) // 2 + 1, 1):reshape({})
+  end
+  d = dim_of("median", d, x:dim())
+  return T.kthvalue(x, (x:size(d) - 1) // 2 + 1, d, keepdim)
+end, "x:median([dim, keepdim]) -> the lower median (a 0-d tensor, or values and 1-based indices along dim).")
+def("msort", function(x) return (x:sort(1)) end, "x:msort() -> x sorted along dim 1.")
+
+-- ---- NaN-aware and paired reductions -------------------------------------------------------
+
+local function nan_zeroed(x) return tide.where(x:isnan(), tide.zeros({}, {dtype = x:dtype()}), x) end
+def("nansum", function(x, ...) return nan_zeroed(x):sum(...) end, "x:nansum([dims, opts]) -> sum treating NaN as 0.")
+def("nanmean", function(x, ...)
+  local ok = x:isnan():logical_not():to(x:dtype())
+  return nan_zeroed(x):sum(...) / ok:sum(...)
+end, "x:nanmean([dims, opts]) -> mean over the non-NaN values.")
+def("aminmax", function(x, o)
+  local d = o and o.dim
+  local keep = o and o.keepdim
+  if d then return x:amin(d, {keepdim = keep}), x:amax(d, {keepdim = keep}) end
+  return x:amin(), x:amax()
+end, "x:aminmax([{dim, keepdim}]) -> min, max.")
+def("var_mean", function(x, ...) return x:var(...), x:mean(...) end, "x:var_mean(dims, opts) -> var, mean.")
+def("std_mean", function(x, ...) return x:std(...), x:mean(...) end, "x:std_mean(dims, opts) -> std, mean.")
+
+-- ---- elementwise -------------------------------------------------------------------------
+
+local function tens(v, like)
+  if tide.is_tensor(v) then return v end
+  return tide.full({}, v, {dtype = like:dtype()})
+end
+local function float_of(x) if x:dtype() == "i64" or x:dtype() == "bool" then return x:to("f32") end return x end
+
+def("fmod", function(x, y)
+  -- C's fmod: the remainder takes the dividend's sign (remainder takes the divisor's)
+  y = tens(y, x)
+  local r = x:remainder(y)
+  local fix = r:ne(0):logical_and(r:lt(0):logical_xor(x:lt(0)))
+  return tide.where(fix, r - y, r)
+end, "x:fmod(y) -> x - trunc(x / y) * y (the sign of x, as C fmod and torch.fmod).")
+def("atan2", function(y, x)
+  y = float_of(y)
+  x = tens(x, y)
+  return tide.complex(float_of(x), y):angle()
+end, "y:atan2(x) -> the angle of (x, y) in (-pi, pi].")
+T.arctan2 = T.atan2; tide.arctan2 = tide.atan2
+def("hypot", function(x, y)
+  x = float_of(x)
+  return tide.complex(x, float_of(tens(y, x))):abs()
+end, "x:hypot(y) -> sqrt(x^2 + y^2) without overflow.")
+def("logaddexp", function(a, b)
+  a = float_of(a); b = tens(b, a)
+  local m = tide.maximum(a, b)
+  local d = (a - b):abs()
+  -- equal infinities give d = NaN: the result is m itself
+  return tide.where(d:isnan():logical_and(m:isinf()), m, m + (-d):exp():log1p())
+end, "a:logaddexp(b) -> log(exp(a) + exp(b)) without overflow.")
+def("exp2", function(x) return tide.pow(2, float_of(x)) end, "x:exp2() -> 2^x.")
+def("clamp_min", function(x, lo) return x:clamp({min = lo}) end, "x:clamp_min(lo) -> x:clamp{min = lo}.")
+def("clamp_max", function(x, hi) return x:clamp({max = hi}) end, "x:clamp_max(hi) -> x:clamp{max = hi}.")
+local function signbit(x)
+  if x:dtype() == "i64" or x:dtype() == "bool" then return x:lt(0) end
+  -- -0.0 has its sign bit set: 1 / -0 = -inf
+  return x:lt(0):logical_or(x:eq(0):logical_and(x:reciprocal():lt(0)))
+end
+def("signbit", signbit, "x:signbit() -> true where the sign bit is set (including -0.0).")
+def("copysign", function(x, y)
+  x = float_of(x)
+  return tide.where(signbit(tens(y, x)), -x:abs(), x:abs())
+end, "x:copysign(y) -> |x| with y's sign (-0.0 counts as negative).")
+def("sgn", function(x)
+  if x:dtype() == "c64" or x:dtype() == "c128" then
+    local a = x:abs()
+    return tide.where(a:eq(0), x * 0, x / a:to(x:dtype()))
+  end
+  return x:sign()
+end, "x:sgn() -> x / |x| for complex (0 at 0), sign(x) otherwise.")
+def("nan_to_num", function(x, o)
+  o = o or {}
+  if x:dtype() ~= "f32" and x:dtype() ~= "f64" then return x:clone() end
+  local big = x:dtype() == "f32" and 3.4028234663852886e38 or 1.7976931348623157e308
+  local r = tide.where(x:isnan(), tens(o.nan or 0, x), x)
+  r = tide.where(r:isposinf(), tens(o.posinf or big, x), r)
+  return tide.where(r:isneginf(), tens(o.neginf or -big, x), r)
+end, "x:nan_to_num([{nan = 0, posinf, neginf}]) -> NaN and infinities replaced (by default with 0 and the dtype's largest finite values).")
+tide.logical_not = T.logical_not
+
+local function isclose(a, b, o)
+  o = o or {}
+  local rtol, atol = o.rtol or 1e-5, o.atol or 1e-8
+  b = tens(b, a)
+  local af, bf = float_of(a), float_of(b)
+  local close = (af - bf):abs():le((bf:abs() * rtol) + atol):logical_and(af:isfinite()):logical_and(bf:isfinite())
+  close = close:logical_or(a:eq(b))   -- equal infinities
+  if o.equal_nan then close = close:logical_or(af:isnan():logical_and(bf:isnan())) end
+  return close
+end
+def("isclose", isclose, "a:isclose(b [, {rtol = 1e-5, atol = 1e-8, equal_nan = false}]) -> |a - b| <= atol + rtol |b| elementwise.")
+def("allclose", function(a, b, o) return isclose(a, b, o):all():item() end, "a:allclose(b [, opts]) -> whether every element isclose.")
+def("equal", function(a, b)
+  local sa, sb = a:shape(), b:shape()
+  if #sa ~= #sb then return false end
+  for i = 1, #sa do if sa[i] ~= sb[i] then return false end end
+  return a:eq(b):all():item()
+end, "a:equal(b) -> true when a and b have one shape and equal elements.")
+
+-- ---- products ------------------------------------------------------------------------------
+
+def("mm", function(a, b)
+  if a:dim() ~= 2 or b:dim() ~= 2 then fail("mm", ("expected two 2-d tensors, got %d-d and %d-d"):format(a:dim(), b:dim())) end
+  return a:matmul(b)
+end, "a:mm(b) -> a matrix product of two 2-d tensors.")
+def("bmm", function(a, b)
+  if a:dim() ~= 3 or b:dim() ~= 3 then fail("bmm", ("expected two 3-d tensors, got %d-d and %d-d"):format(a:dim(), b:dim())) end
+  if a:size(1) ~= b:size(1) then fail("bmm", ("batch sizes differ: %d and %d"):format(a:size(1), b:size(1))) end
+  return a:matmul(b)
+end, "a:bmm(b) -> batched matrix products of (B, n, k) and (B, k, m).")
+
+local function tensordot(a, b, dims)
+  dims = dims == nil and 2 or dims
+  local da, db = {}, {}
+  if type(dims) == "number" then
+    for i = 1, dims do da[i] = a:dim() - dims + i; db[i] = i end
+  else
+    for i, d in ipairs(as_list(dims[1])) do da[i] = dim_of("tensordot", d, a:dim()) end
+    for i, d in ipairs(as_list(dims[2])) do db[i] = dim_of("tensordot", d, b:dim()) end
+  end
+  if #da ~= #db then fail("tensordot", "expected as many dims of a as of b") end
+  local ina, inb = {}, {}
+  for _, d in ipairs(da) do ina[d] = true end
+  for _, d in ipairs(db) do inb[d] = true end
+  -- a as (free, contracted), b as (contracted, free): one matmul
+  local pa, pb, fa, fb, k = {}, {}, {}, {}, 1
+  for d = 1, a:dim() do if not ina[d] then pa[#pa + 1] = d; fa[#fa + 1] = a:size(d) end end
+  for i, d in ipairs(da) do
+    pa[#pa + 1] = d
+    if a:size(d) ~= b:size(db[i]) then fail("tensordot", ("contracted sizes differ: %d and %d"):format(a:size(d), b:size(db[i]))) end
+    k = k * a:size(d)
+  end
+  for _, d in ipairs(db) do pb[#pb + 1] = d end
+  for d = 1, b:dim() do if not inb[d] then pb[#pb + 1] = d; fb[#fb + 1] = b:size(d) end end
+  local m, n = 1, 1
+  for _, s in ipairs(fa) do m = m * s end
+  for _, s in ipairs(fb) do n = n * s end
+  local r = a:permute(pa):reshape(m, k):matmul(b:permute(pb):reshape(k, n))
+  local out = {}
+  for _, s in ipairs(fa) do out[#out + 1] = s end
+  for _, s in ipairs(fb) do out[#out + 1] = s end
+  return r:reshape(out)
+end
+def("tensordot", tensordot, "tide.tensordot(a, b [, dims = 2 | {dims_a, dims_b}]) -> a and b contracted over the last dims of a and the first of b (or the listed 1-based dims), through one matmul.")
+def("inner", function(a, b)
+  if a:dim() == 0 or b:dim() == 0 then return a * b end
+  return tensordot(a, b, {{-1}, {-1}})
+end, "a:inner(b) -> the sum over the last dims of a and b of their products.")
+def("cross", function(a, b, o)
+  local d = o and (type(o) == "table" and o.dim or o)
+  if d == nil then
+    d = nil
+    for k = 1, a:dim() do if a:size(k) == 3 then d = k; break end end
+    if d == nil then fail("cross", "no dim of size 3") end
+  end
+  d = dim_of("cross", d, a:dim())
+  if a:size(d) ~= 3 then fail("cross", ("expected size 3 along dim %d, got %d"):format(d, a:size(d))) end
+  local function c(t, i) return t:select(d, i) end
+  return tide.stack({c(a, 2) * c(b, 3) - c(a, 3) * c(b, 2), c(a, 3) * c(b, 1) - c(a, 1) * c(b, 3),
+                     c(a, 1) * c(b, 2) - c(a, 2) * c(b, 1)}, d)
+end, "a:cross(b [, dim | {dim}]) -> the cross product of 3-vectors along dim (the first size-3 dim by default).")
+
+-- ---- sequences and search -----------------------------------------------------------------
+
+function tide.logspace(a, b, steps, o)
+  o = o or {}
+  local base = o.base or 10
+  local e = tide.linspace(a, b, steps, {dtype = "f64"})
+  return tide.pow(base, e):to(o.dtype or "f32")
+end
+tide.doc(tide.logspace, "tide.logspace(start, end, steps [, {base = 10, dtype}]) -> base^linspace(start, end, steps).")
+
+function tide.searchsorted(sorted, values, o)
+  local right = type(o) == "table" and (o.right or o.side == "right") or false
+  local v = tide.is_tensor(values) and values or tide.tensor(values, sorted:dtype())
+  local scalar = v:dim() == 0
+  if scalar then v = v:reshape(1) end
+  -- counts of sorted values below (or not above) each value: the 1-based insertion point - 1
+  local s = sorted:dim() == 1 and sorted or sorted
+  local cmp
+  if sorted:dim() == 1 then
+    cmp = right and s:reshape(1, -1):le(v:reshape(-1, 1)) or s:reshape(1, -1):lt(v:reshape(-1, 1))
+    local r = cmp:to("i64"):sum(2):reshape(v:shape()) + 1
+    return scalar and r:reshape({}) or r
+  end
+  cmp = right and s:unsqueeze(-2):le(v:unsqueeze(-1)) or s:unsqueeze(-2):lt(v:unsqueeze(-1))
+  return cmp:to("i64"):sum(-1) + 1
+end
+tide.doc(tide.searchsorted, "tide.searchsorted(sorted, values [, {right = false}]) -> the 1-based insertion points keeping each row sorted (torch's index + 1).")
+function tide.bucketize(values, boundaries, o)
+  return tide.searchsorted(boundaries, values, o) - 1
+end
+tide.doc(tide.bucketize, "tide.bucketize(values, boundaries [, {right = false}]) -> torch.bucketize's bucket numbers (0 .. #boundaries).")
+
+-- ---- function forms of methods -----------------------------------------------------------
+
+for _, name in ipairs({"reshape", "transpose", "permute", "t", "narrow", "select", "squeeze", "unsqueeze",
+                       "flatten", "clone", "masked_fill", "numel", "clip", "square", "trunc", "erf"}) do
+  if tide[name] == nil and T[name] ~= nil then
+    local m = T[name]
+    tide[name] = function(x, ...) return m(x, ...) end
+  end
+end
+
+-- ---- tide.linalg additions -----------------------------------------------------------------
+
+local linalg = tide.linalg
+function linalg.vector_norm(x, ord, o)
+  o = o or {}
+  return x:norm(ord or 2, o.dim, {keepdim = o.keepdim})
+end
+tide.doc(linalg.vector_norm, "tide.linalg.vector_norm(x [, ord = 2, {dim, keepdim}]) -> the vector norm over dim (all elements by default).")
+function linalg.norm(x, ord, o)
+  o = o or {}
+  if type(ord) == "string" or (o.dim and type(o.dim) == "table" and #o.dim == 2) or (ord ~= nil and o.dim == nil and x:dim() == 2) then
+    return linalg.matrix_norm(x, ord or "fro", o.dim and {dim = o.dim, keepdim = o.keepdim} or nil)
+  end
+  return linalg.vector_norm(x, ord, o)
+end
+tide.doc(linalg.norm, "tide.linalg.norm(x [, ord, {dim, keepdim}]) -> a matrix norm for string ords, 2-d x with an ord, or two dims; a vector norm otherwise (torch.linalg.norm).")
+function linalg.matrix_rank(a, o)
+  o = o or {}
+  local s = linalg.svdvals(a)
+  local eps = (a:dtype() == "f32" or a:dtype() == "c64") and 1.1920928955078125e-07 or 2.220446049250313e-16
+  local smax = s:amax(-1, {keepdim = true})
+  local tol = o.atol or o.tol
+  local bound = tol and tens(tol, s) or smax * (o.rtol or (math.max(a:size(-1), a:size(-2)) * eps))
+  return s:gt(bound):to("i64"):sum(-1)
+end
+tide.doc(linalg.matrix_rank, "tide.linalg.matrix_rank(a [, {atol, rtol}]) -> the number of singular values above max(s) * max(m, n) * eps (or the given tolerances).")
+function linalg.cond(a, p)
+  if p == nil or p == 2 then
+    local s = linalg.svdvals(a)
+    return s:amax(-1) / s:amin(-1)
+  end
+  return linalg.matrix_norm(a, p) * linalg.matrix_norm(linalg.inv(a), p)
+end
+tide.doc(linalg.cond, "tide.linalg.cond(a [, p = 2]) -> the condition number (ratio of extreme singular values for p = 2).")
+function linalg.matrix_power(a, n)
+  if math.type(n) ~= "integer" then fail("matrix_power", "expected an integer power, got " .. tostring(n)) end
+  if a:dim() < 2 or a:size(-1) ~= a:size(-2) then fail("matrix_power", "expected square matrices") end
+  if n < 0 then a, n = linalg.inv(a), -n end
+  local r = nil
+  local p = a
+  while n > 0 do
+    if n % 2 == 1 then r = r and r:matmul(p) or p end
+    n = n // 2
+    if n > 0 then p = p:matmul(p) end
+  end
+  if r == nil then
+    local e = tide.eye(a:size(-1), {dtype = a:dtype()})
+    return e:expand(a:shape()):contiguous()
+  end
+  return r
+end
+tide.doc(linalg.matrix_power, "tide.linalg.matrix_power(a, n) -> a^n by repeated squaring (n < 0 inverts first; n = 0 the identity).")
+function linalg.multi_dot(ts)
+  local r = ts[1]
+  for i = 2, #ts do r = r:matmul(ts[i]) end
+  return r
+end
+tide.doc(linalg.multi_dot, "tide.linalg.multi_dot({a, b, c, ...}) -> a @ b @ c ... (left to right).")
+function linalg.vecdot(a, b, o)
+  local d = o and o.dim or -1
+  return (a:conj() * b):sum(d)
+end
+tide.doc(linalg.vecdot, "tide.linalg.vecdot(a, b [, {dim = -1}]) -> sum of conj(a) * b over dim.")
+linalg.cross = tide.cross
