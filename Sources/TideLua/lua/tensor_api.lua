@@ -224,15 +224,15 @@ end, "x:trace() -> the sum of a matrix's main diagonal.")
 
 local function tri_indices(fn, rows, cols, offset, upper)
   offset = offset or 0
-  local r, c = {}, {}
-  for i = 1, rows do
-    for j = 1, cols do
-      local keep = upper and (j - i >= offset) or (not upper and j - i <= offset)
-      if keep then r[#r + 1] = i; c[#c + 1] = j end
-    end
+  for _, v in ipairs({rows, cols, offset}) do
+    if math.type(v) ~= "integer" then fail(fn, "expected integer rows, cols and offset, got " .. tostring(v)) end
   end
-  if #r == 0 then return tide.zeros({2, 0}, {dtype = "i64"}) end
-  return tide.tensor({r, c})
+  if rows < 0 or cols < 0 then fail(fn, ("expected non-negative sizes, got %d and %d"):format(rows, cols)) end
+  -- the positions of a (rows, cols) mask, row by row (nonzero's order); tensors, not Lua loops,
+  -- so a huge size fails to allocate instead of looping for ever
+  local diff = tide.arange(1, cols + 1):reshape(1, cols) - tide.arange(1, rows + 1):reshape(rows, 1)
+  local mask = upper and diff:ge(offset) or diff:le(offset)
+  return mask:nonzero():t():contiguous()
 end
 function tide.tril_indices(rows, cols, offset) return tri_indices("tril_indices", rows, cols, offset, false) end
 function tide.triu_indices(rows, cols, offset) return tri_indices("triu_indices", rows, cols, offset, true) end
@@ -431,6 +431,9 @@ local function tensordot(a, b, dims)
   dims = dims == nil and 2 or dims
   local da, db = {}, {}
   if type(dims) == "number" then
+    if math.type(dims) ~= "integer" or dims < 0 or dims > math.min(a:dim(), b:dim()) then
+      fail("tensordot", ("expected 0 to %d dims to contract, got %s"):format(math.min(a:dim(), b:dim()), tostring(dims)))
+    end
     for i = 1, dims do da[i] = a:dim() - dims + i; db[i] = i end
   else
     for i, d in ipairs(as_list(dims[1])) do da[i] = dim_of("tensordot", d, a:dim()) end
