@@ -123,11 +123,13 @@ extension Tensor {
     /// Integers uniform in [low, high).
     public static func randint(_ low: Int, _ high: Int, _ shape: [Int], dtype: DType = .i64, generator g: Generator = .global) throws -> Tensor {
         guard high > low else { throw TensorError("randint: expected low < high, got low=\(low), high=\(high)") }
-        let span = UInt64(high - low)
+        // high - low can exceed Int64.max (randint(math.mininteger, math.maxinteger)): the span
+        // and the sum in wrapping arithmetic, exact modulo 2^64 since the result lies in range
+        let span = UInt64(bitPattern: Int64(high &- low))
         let n = try checkedCount(shape)
         let t = try Tensor(uninitialized: shape, dtype: .i64)
         let p = t.pointer(Int64.self)
-        for i in 0 ..< n { p[i] = Int64(low) + Int64(g.below(span)) }
+        for i in 0 ..< n { p[i] = Int64(low) &+ Int64(bitPattern: g.below(span)) }
         return dtype == .i64 ? t : try t.to(dtype)
     }
 
