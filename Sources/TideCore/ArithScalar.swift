@@ -12,6 +12,8 @@ public protocol ArithScalar: TideScalar, Numeric {
     static func tideSub(_ a: Self, _ b: Self) -> Self
     static func tideMul(_ a: Self, _ b: Self) -> Self
     static func tideDiv(_ a: Self, _ b: Self) -> Self
+    /// Floor division as Python and NumPy define it (`//`, torch.floor_divide).
+    static func tideFloorDiv(_ a: Self, _ b: Self) -> Self
     /// Python-style modulo: the result has the sign of the divisor (NumPy, torch `%`).
     static func tideRem(_ a: Self, _ b: Self) -> Self
     static func tidePow(_ a: Self, _ b: Self) -> Self
@@ -25,8 +27,24 @@ extension ArithScalar {
     @inline(__always) public static func tideMul(_ a: Self, _ b: Self) -> Self { a * b }
 }
 
+/// Python's float floor division (NumPy's npy_divmod, torch's div_floor_floating): from fmod,
+/// so 1 // 0.1 is 9 (floor(1 / 0.1) would round up to 10) and inf // 2 is NaN (fmod(inf, 2) is
+/// NaN), as NumPy gives; a zero divisor gives a / b.
+@inline(__always)
+func floatFloorDiv<T: BinaryFloatingPoint>(_ a: T, _ b: T) -> T {
+    if b == 0 { return a / b }
+    let mod = a.truncatingRemainder(dividingBy: b)
+    var div = (a - mod) / b
+    if mod != 0 && (b < 0) != (mod < 0) { div -= 1 }
+    guard div != 0 else { return (a / b).sign == .minus ? -0.0 : 0 }
+    var q = div.rounded(.down)
+    if div - q > 0.5 { q += 1 }
+    return q
+}
+
 extension Float: ArithScalar {
     @inline(__always) public static func tideDiv(_ a: Float, _ b: Float) -> Float { a / b }
+    @inline(__always) public static func tideFloorDiv(_ a: Float, _ b: Float) -> Float { floatFloorDiv(a, b) }
     @inline(__always) public static func tideRem(_ a: Float, _ b: Float) -> Float {
         let r = a.truncatingRemainder(dividingBy: b)
         return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r
@@ -38,6 +56,7 @@ extension Float: ArithScalar {
 
 extension Double: ArithScalar {
     @inline(__always) public static func tideDiv(_ a: Double, _ b: Double) -> Double { a / b }
+    @inline(__always) public static func tideFloorDiv(_ a: Double, _ b: Double) -> Double { floatFloorDiv(a, b) }
     @inline(__always) public static func tideRem(_ a: Double, _ b: Double) -> Double {
         let r = a.truncatingRemainder(dividingBy: b)
         return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r
@@ -52,13 +71,17 @@ extension Int64: ArithScalar {
     @inline(__always) public static func tideSub(_ a: Int64, _ b: Int64) -> Int64 { a &- b }
     @inline(__always) public static func tideMul(_ a: Int64, _ b: Int64) -> Int64 { a &* b }
     /// Floor division (used only by `//`-style callers; `/` promotes integers to float).
+    /// b = -1 is special-cased: Int64.min / -1 and Int64.min % -1 trap in Swift, and NumPy
+    /// gives the wrapped quotient (Int64.min) and remainder 0.
     @inline(__always) public static func tideDiv(_ a: Int64, _ b: Int64) -> Int64 {
         if b == 0 { return 0 }
+        if b == -1 { return 0 &- a }
         let q = a / b
         return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q
     }
+    @inline(__always) public static func tideFloorDiv(_ a: Int64, _ b: Int64) -> Int64 { tideDiv(a, b) }
     @inline(__always) public static func tideRem(_ a: Int64, _ b: Int64) -> Int64 {
-        if b == 0 { return 0 }
+        if b == 0 || b == -1 { return 0 }
         let r = a % b
         return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r
     }
@@ -79,6 +102,7 @@ extension Int64: ArithScalar {
 extension Complex: ArithScalar where RealType: TideScalar & BinaryFloatingPoint {
     @inline(__always) public static func tideDiv(_ a: Complex, _ b: Complex) -> Complex { a / b }
     public static func tideRem(_ a: Complex, _ b: Complex) -> Complex { Complex(.nan, .nan) }
+    public static func tideFloorDiv(_ a: Complex, _ b: Complex) -> Complex { Complex(.nan, .nan) }  // rejected before any loop
     @inline(__always) public static func tidePow(_ a: Complex, _ b: Complex) -> Complex {
         if a == .zero { return b == .zero ? Complex(1, 0) : .zero }
         return Complex.exp(b * Complex.log(a))

@@ -67,6 +67,13 @@ public enum DType: String, CaseIterable, Sendable {
         return a.rank >= b.rank ? a : b
     }
 
+    /// Whether an in-place op may store a result of type `from` in a tensor of type `to`
+    /// (torch's can_cast): only toward a wider kind, bool < integer < float < complex.
+    public static func canCast(_ from: DType, to: DType) -> Bool {
+        func kind(_ d: DType) -> Int { d == .bool ? 0 : d == .i64 ? 1 : d.isFloatingPoint ? 2 : 3 }
+        return kind(from) <= kind(to)
+    }
+
     /// The result type of a tensor of type `a` with a Lua number.
     public static func promote(_ a: DType, scalarIsIntegral: Bool) -> DType {
         if a.isIntegral && !scalarIsIntegral { return .f32 }

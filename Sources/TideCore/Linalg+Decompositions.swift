@@ -22,6 +22,7 @@ extension Linalg {
     /// s is real, descending; the columns of u and the rows of vh are orthonormal.
     public static func svd(_ a: Tensor, fullMatrices: Bool = true) throws -> (u: Tensor, s: Tensor, vh: Tensor) {
         let m = try matrices(a, "svd")
+        try requireFinite(m.data, "svd")
         let r = try m.data.dtype.visitLapack(SVD(m: m, jobz: fullMatrices ? 65 : 83, op: "svd"))  // "A" / "S"
         return (r.u!, r.s, r.vh!)
     }
@@ -29,6 +30,7 @@ extension Linalg {
     /// The singular values alone: a (..., m, n) -> (..., min(m, n)) real, descending.
     public static func svdvals(_ a: Tensor) throws -> Tensor {
         let m = try matrices(a, "svdvals")
+        try requireFinite(m.data, "svdvals")
         return try m.data.dtype.visitLapack(SVD(m: m, jobz: 78, op: "svdvals")).s  // "N"
     }
 
@@ -150,6 +152,7 @@ extension Linalg {
     /// orthonormal columns.
     public static func eigh(_ a: Tensor, uplo: Triangle = .lower) throws -> (eigenvalues: Tensor, eigenvectors: Tensor) {
         let m = try matrices(a, "eigh", square: true)
+        try requireFinite(m.data, "eigh")
         let r = try m.data.dtype.visitLapack(Eigh(m: m, vectors: true, uplo: uplo, op: "eigh"))
         return (r.w, r.v!)
     }
@@ -157,6 +160,7 @@ extension Linalg {
     /// The eigenvalues alone: a (..., n, n) -> (..., n) real ascending (syevd / heevd).
     public static func eigvalsh(_ a: Tensor, uplo: Triangle = .lower) throws -> Tensor {
         let m = try matrices(a, "eigvalsh", square: true)
+        try requireFinite(m.data, "eigvalsh")
         return try m.data.dtype.visitLapack(Eigh(m: m, vectors: false, uplo: uplo, op: "eigvalsh")).w
     }
 
@@ -199,6 +203,8 @@ extension Linalg {
     /// eps * max(m, n) (torch's and NumPy's default). Batch dims broadcast.
     public static func lstsq(_ a: Tensor, _ b: Tensor, rcond: Double? = nil) throws -> (solution: Tensor, rank: Tensor, singularValues: Tensor) {
         let (A, B, vector) = try leftRight(a, b, "lstsq", square: false)
+        try requireFinite(A.data, "lstsq")
+        try requireFinite(B.data, "lstsq")
         struct V: LapackVisitor {
             let a: Matrices, b: Matrices, rcond: Double?
             func visit<T: LapackScalar>(_: T.Type) throws -> (Tensor, Tensor, Tensor) {
@@ -242,6 +248,7 @@ extension Linalg {
     /// rtol defaults to eps * max(m, n) when atol is not given (or is 0), and to 0 otherwise.
     public static func pinv(_ a: Tensor, atol: Double? = nil, rtol: Double? = nil) throws -> Tensor {
         let (batch, m, n) = try matrixShape(a, "pinv")
+        try requireFinite(a, "pinv")
         let dt = computeType(a.dtype)
         if min(m, n) == 0 { return try Tensor.zeros(batch + [n, m], dtype: dt) }
         let eps = dt.realType == .f32 ? Double(Float.ulpOfOne) : Double.ulpOfOne

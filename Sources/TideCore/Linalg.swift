@@ -44,6 +44,15 @@ public enum Linalg {
         return Matrices(data: data, batch: batch, rows: m, cols: n)
     }
 
+    /// The iterative LAPACK routines (gesdd, gelsd, syevd/heevd) fail on NaN or inf with a
+    /// bogus "illegal argument" and print to stderr; this names the op instead (as torch does).
+    static func requireFinite(_ t: Tensor, _ op: String) throws {
+        guard t.numel > 0, !t.dtype.isIntegral else { return }
+        if try t.isfinite().reduce(.all, dims: nil).item() == 0 {
+            throw TensorError("\(op): expected finite values, got NaN or inf in the input")
+        }
+    }
+
     /// (batch dims, rows, cols) of a (..., m, n) tensor, or throws naming the op and the shape.
     static func matrixShape(_ a: Tensor, _ op: String, square: Bool = false) throws -> ([Int], Int, Int) {
         guard a.dim >= 2 else {
@@ -274,6 +283,7 @@ public enum Linalg {
     public static func matrixNorm(_ a: Tensor, ord: NormOrder = .fro, keepdim: Bool = false) throws -> Tensor {
         let m = try matrices(a, "matrix_norm")
         let x = m.data
+        if ord == .nuc || ord == .p(2) || ord == .p(-2) { try requireFinite(x, "matrix_norm") }  // the SVD ones
         let r: Tensor
         switch ord {
         case .fro:

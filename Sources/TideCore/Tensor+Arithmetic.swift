@@ -248,13 +248,7 @@ extension Tensor {
         case .rem: try apply { T.tideRem($0, $1) }
         case .maximum: try apply { T.tideMax($0, $1) }
         case .minimum: try apply { T.tideMin($0, $1) }
-        case .floordiv:
-            if T.dtype == .i64 { try apply { T.tideDiv($0, $1) } } else {
-                try apply { x, y in
-                    let q = T.tideDiv(x, y)
-                    return T(tideDouble: q.tideDouble.rounded(.down))
-                }
-            }
+        case .floordiv: try apply { T.tideFloorDiv($0, $1) }
         }
     }
 

@@ -12,6 +12,7 @@ extension Tensor {
     /// Copies `src` (broadcast to this shape, cast to this dtype) into this view.
     /// x: any shape broadcastable to self.shape.
     public func copy_(from src: Tensor) throws {
+        try checkNoInternalOverlap("copy_")
         if Autograd.isRecording(self, src) { return try copyRecorded(src) }
         bumpVersion()
         let bstrides = try src.broadcastStrides(to: shape, op: "copy_")
@@ -173,14 +174,33 @@ extension Tensor {
     /// x <- f(x) in place, recorded: `f` gets a copy of x that carries x's history (so a
     /// backward that needs x's old values still has them), and x takes the result's history.
     /// Without recording, f(x) is computed and copied back.
+    /// The result must have this tensor's shape and a type it can hold (torch's can_cast: an
+    /// f32 result does not go into an i64 tensor, exp_ on i64 is an error, not a truncation).
     public func apply_(_ op: String, _ f: (Tensor) throws -> Tensor) throws {
-        guard Autograd.isEnabled else { try copy_(from: f(self)); return }
-        if requiresGrad { try Autograd.checkInPlace(self, op) }
-        let src = requiresGrad ? try clone() : self
-        let r = try f(src)
+        try checkNoInternalOverlap(op)
+        let recording = Autograd.isEnabled && requiresGrad
+        if recording { try Autograd.checkInPlace(self, op) }
+        let r = try f(recording ? clone() : self)
         guard r.shape == shape else {
             throw TensorError("\(op): the result shape \(shapeString(r.shape)) does not match the in-place tensor's shape \(shapeString(shape))")
         }
+        guard DType.canCast(r.dtype, to: dtype) else {
+            throw TensorError("\(op): result type \(r.dtype.rawValue) can't be cast to the in-place tensor's type \(dtype.rawValue)")
+        }
         try copy_(from: r)
+    }
+
+    /// Whether two elements of this view share memory: a dim of size > 1 with stride 0 (an
+    /// expand). Writing such a view in place would apply an op once per alias.
+    public var hasInternalOverlap: Bool {
+        for (n, s) in zip(shape, strides) where s == 0 && n > 1 { return true }
+        return false
+    }
+
+    /// The error PyTorch raises for an in-place write into an expanded view; every in-place
+    /// entry point (apply_, copy_, the in-place binary ops, mask writes) calls this.
+    public func checkNoInternalOverlap(_ op: String) throws {
+        guard hasInternalOverlap else { return }
+        throw TensorError("\(op): unsupported operation: more than one element of the written-to tensor refers to a single memory location (an expanded view of shape \(shapeString(shape)), strides \(strides)); clone() it first")
     }
 }

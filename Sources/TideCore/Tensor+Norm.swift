@@ -31,8 +31,17 @@ extension Tensor {
         }
     }
 
+    /// PyTorch's stable form: a + w (b - a) for |w| < 0.5, else b - (b - a)(1 - w), so both
+    /// ends are exact (w = 1 gives b even next to a huge a, where a + (b - a) loses b).
     public static func lerp(_ a: Tensor, _ b: Tensor, _ w: Tensor) throws -> Tensor {
-        try binary(.add, a, binary(.mul, w, binary(.sub, b, a)))
+        let d = try binary(.sub, b, a)
+        func low() throws -> Tensor { try binary(.add, a, binary(.mul, w, d)) }
+        func high() throws -> Tensor { try binary(.sub, b, binary(.mul, d, binary(.sub, Tensor.scalar(1, dtype: w.dtype), w))) }
+        if w.dim == 0, !w.requiresGrad, !w.dtype.isComplex {
+            return try Swift.abs(w.item()) < 0.5 ? low() : high()   // one weight: one branch
+        }
+        let small = try compare(.lt, w.unary(.abs), Tensor.scalar(0.5, dtype: w.dtype.isComplex ? .f64 : w.dtype))
+        return try Tensor.where(small, low(), high())
     }
 
     /// Draws `n` category indices per row from non-negative weights (normalized per row).

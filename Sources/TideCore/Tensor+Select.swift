@@ -90,6 +90,7 @@ extension Tensor {
 
     /// x[idx] = v: bool mask, or i64 1-based indices along dim 0.
     public func indexPut(_ idx: Tensor, _ v: Tensor) throws {
+        try checkNoInternalOverlap("index assignment")
         if idx.dtype == .i64 {
             guard dim > 0 else { throw TensorError("index: a 0-d tensor has no dim to index with an i64 tensor") }
             let ids = try idx.contiguous()

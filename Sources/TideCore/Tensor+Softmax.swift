@@ -42,7 +42,10 @@ extension Tensor {
         if Autograd.isRecording(self) { return try softmaxRecorded(dim: d, log: true) }
         if let k = try softmaxKernel(dim: d, log: true) { return k }
         let x = try floatInput("log_softmax")
-        return try Tensor.binary(.sub, x, x.logsumexp(dim: d, keepdim: true))
+        // lse + (lse - lse): NaN where lse is +inf (a +inf in the row), so the whole row is NaN
+        // as in PyTorch (x - max has inf - inf), not [nan, -inf, ...]; finite lse is unchanged
+        let lse = try x.logsumexp(dim: d, keepdim: true)
+        return try Tensor.binary(.sub, x, Tensor.binary(.add, lse, Tensor.binary(.sub, lse, lse)))
     }
 
     public func softmax(dim d: Int) throws -> Tensor {

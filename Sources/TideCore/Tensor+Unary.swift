@@ -49,10 +49,10 @@ func applyUnary<T: FloatScalar>(_ op: UnaryOp, _ x: T) -> T {
     case .sigmoid: return x >= 0 ? 1 / (1 + T.exp(-x)) : T.exp(x) / (1 + T.exp(x))
     case .relu: return x > 0 ? x : (x.isNaN ? x : 0)
     // 1 + erf(x / sqrt 2) written erfc(-x / sqrt 2): accurate in the negative tail
-    case .gelu: return x * T.erfc(-x / T(2).squareRoot()) / 2
+    case .gelu: return x * (T.erfc(-x / T(2).squareRoot()) / 2)  // Phi first: x * 2 would overflow at 1e308
     case .gelu_tanh:
         let c = (2 / T.pi).squareRoot()
-        return x * onePlusTanh(c * (x + T(0.044715) * x * x * x)) / 2
+        return x * (onePlusTanh(c * (x + T(0.044715) * x * x * x)) / 2)
     case .silu: return x >= 0 ? x / (1 + T.exp(-x)) : x * T.exp(x) / (1 + T.exp(x))
     case .softplus: return x > 20 ? x : T.log(onePlus: T.exp(x))
     case .sign: return x > 0 ? 1 : (x < 0 ? -1 : x)
@@ -88,6 +88,10 @@ extension Tensor {
         }
         return out
     }
+
+    /// torch's message for -x on a bool tensor.
+    /// (No function name: the binding that raises it adds the one the user called.)
+    public static let boolNegationMessage = "unary minus (the `-` operator) on a bool tensor is not supported; to invert a mask, use logical_not()"
 
     public func unary(_ op: UnaryOp) throws -> Tensor {
         if Autograd.isRecording(self) { return try unaryRecorded(op) }
@@ -138,7 +142,9 @@ extension Tensor {
         case .i64, .bool:
             switch op {
             case .abs: return try to(.i64).mapElements(Int64.self, Int64.self) { $0 < 0 ? 0 &- $0 : $0 }  // wraps at Int64.min, as NumPy
-            case .neg: return try to(.i64).mapElements(Int64.self, Int64.self) { 0 &- $0 }
+            case .neg:
+                if dtype == .bool { throw TensorError(Tensor.boolNegationMessage) }
+                return try mapElements(Int64.self, Int64.self) { 0 &- $0 }
             case .sign: return dtype == .bool ? try clone() : try to(.i64).mapElements(Int64.self, Int64.self) { $0.signum() }  // bool: itself (torch)
             case .floor, .ceil, .round, .trunc: return try to(.i64, copy: true)
             case .square: return try to(.i64).mapElements(Int64.self, Int64.self) { $0 &* $0 }

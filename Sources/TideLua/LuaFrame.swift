@@ -53,6 +53,24 @@ public struct LuaFrame {
 
     // MARK: checks
 
+    /// Throws when a non-nil argument follows position `m` (trailing nils are ignored, as
+    /// Lua's own functions do): `bad argument #2 to 'exp' (no more arguments expected, got number)`.
+    public func checkMaxArgs(_ m: Int32) throws {
+        var top = count
+        while top > m && type(top) <= LUA_TNIL { top -= 1 }
+        if top > m { throw argError(m + 1, "no more arguments expected, got \(typeName(m + 1))") }
+    }
+
+    /// A positional boolean flag at `i` (torch's keepdim / unbiased), or nil when absent; a
+    /// value of another kind (but an options table) is an error naming `what`.
+    public func optFlag(_ i: Int32, _ what: String) throws -> Bool? {
+        switch type(i) {
+        case LUA_TBOOLEAN: return boolean(i)
+        case LUA_TNONE, LUA_TNIL, LUA_TTABLE: return nil
+        default: throw typeError(i, "boolean (\(what)) or options table")
+        }
+    }
+
     public func number(_ i: Int32) throws -> Double {
         var ok: Int32 = 0
         let d = lua_tonumberx(L, i, &ok)

@@ -69,11 +69,12 @@ extension LuaVM {
         lua_rawset(L, abs)
     }
 
-    /// Registers a documented function `name` in the table at `t`.
-    public func def(_ t: Int32, _ name: String, _ doc: String, _ fn: @escaping (LuaFrame) throws -> Int32) {
+    /// Registers a documented function `name` in the table at `t`; with `maxArgs`, a call
+    /// with more non-nil arguments (self included) is an error naming the function.
+    public func def(_ t: Int32, _ name: String, _ doc: String, maxArgs: Int32? = nil, _ fn: @escaping (LuaFrame) throws -> Int32) {
         let abs = lua_absindex(L, t)
         lua_pushstring(L, name)
-        pushFunction(name: name, fn)
+        pushFunction(name: name, maxArgs: maxArgs, fn)
         setDoc(forValueAt: -1, doc)
         lua_rawset(L, abs)
     }

@@ -29,9 +29,14 @@ import Glibc
 /// A Swift function exposed to Lua. `fn` returns how many values it pushed.
 public final class Binding {
     public let name: String
+    /// The most arguments (self included) the function reads; more non-nil ones are an error
+    /// raised before `fn` runs (nil: any number). A typo'd or misplaced argument would
+    /// otherwise be silently ignored (x:exp(5)).
+    let maxArgs: Int32?
     let fn: (LuaFrame) throws -> Int32
-    init(name: String, fn: @escaping (LuaFrame) throws -> Int32) {
+    init(name: String, maxArgs: Int32? = nil, fn: @escaping (LuaFrame) throws -> Int32) {
         self.name = name
+        self.maxArgs = maxArgs
         self.fn = fn
     }
 }
@@ -41,6 +46,7 @@ private let dispatch: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) 
     let binding = Unmanaged<Binding>.fromOpaque(ctx!).takeUnretainedValue()
     let frame = LuaFrame(L!, binding)
     do {
+        if let m = binding.maxArgs { try frame.checkMaxArgs(m) }
         return try binding.fn(frame)
     } catch let e as LuaError where e.value != nil {
         e.push(on: L!)  // an original Lua error object: raised unchanged
@@ -161,8 +167,8 @@ public final class LuaVM {
     // MARK: bindings
 
     /// Pushes a Lua function backed by `fn` (the VM keeps `fn` alive).
-    public func pushFunction(name: String, _ fn: @escaping (LuaFrame) throws -> Int32) {
-        let b = Binding(name: name, fn: fn)
+    public func pushFunction(name: String, maxArgs: Int32? = nil, _ fn: @escaping (LuaFrame) throws -> Int32) {
+        let b = Binding(name: name, maxArgs: maxArgs, fn: fn)
         bindings.append(b)
         tide_push_binding(L, Unmanaged.passUnretained(b).toOpaque())
     }

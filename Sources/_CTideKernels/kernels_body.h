@@ -5,8 +5,11 @@
 // level's target. Transcendentals are branch-free polynomials so they vectorize too.
 
 // exp for floats: 2^n * p(r), r = x - n ln2 in [-ln2/2, ln2/2], degree-6 polynomial (about
-// 1 ulp). expf_nonpos is the body for x <= 88.7: below -87.3 it gives 0 (the true result is
-// subnormal or zero, error < 1.2e-38), NaN passes through; softmax calls it directly, since
+// 1 ulp). n runs from -150 to 128, past the normal exponents, so 2^n is applied as two normal
+// factors 2^(n>>1) and 2^(n - (n>>1)): p * 2^h is exact and the second product rounds once, so
+// results below 2^-126 come out subnormal (exp(-100) = 3.78e-44, as libm and NumPy; exp(-104)
+// and below round to 0) and results up to FLT_MAX (x <= 88.7228) do not overflow early.
+// expf_nonpos is the body for x <= 89 (NaN passes through); softmax calls it directly, since
 // its inputs (values minus their row max) never reach the overflow branch.
 #ifndef TIDE_POLY_STEPS
 #define TIDE_POLY_STEPS
@@ -27,22 +30,33 @@
 #endif
 
 static inline TIDE_TGT float TIDE_FN(expf_nonpos)(float x) {
-  float xc = x < -87.3f ? -87.3f : x;
+  float xc = x < -104.0f ? -104.0f : x;  // exp(-104) rounds to 0 like everything below it
   float n = __builtin_roundevenf(xc * 1.44269504088896341f);
   float r = xc - n * 0.693359375f;
   r = r - n * -2.12194440e-4f;
   float p = 1.9875691500e-4f;
   TIDE_EXP_STEPS(p, r);
   p = p * r * r + r + 1.0f;
-  int32_t e = ((int32_t)n + 127) << 23;
-  float scale;
-  __builtin_memcpy(&scale, &e, 4);
-  return x < -87.3f ? 0.0f : p * scale;
+  // unsigned: NaN's conversion gives INT_MIN, and a signed shift of that would be UB
+  uint32_t ni = (uint32_t)(int32_t)n, h = (uint32_t)((int32_t)ni >> 1);
+  uint32_t e1 = (h + 127u) << 23, e2 = (ni - h + 127u) << 23;
+  float s1, s2;
+  __builtin_memcpy(&s1, &e1, 4);
+  __builtin_memcpy(&s2, &e2, 4);
+  return p * s1 * s2;
 }
 
 static inline TIDE_TGT float TIDE_FN(expf_poly)(float x) {
-  float y = TIDE_FN(expf_nonpos)(x > 88.7f ? 88.7f : x);  // clamped: n stays a valid int
-  return x != x ? x : (x > 88.7f ? __builtin_inff() : y);
+  float y = TIDE_FN(expf_nonpos)(x > 89.0f ? 89.0f : x);  // clamped: n stays a valid int
+  return x != x ? x : (x > 89.0f ? __builtin_inff() : y);
+}
+
+// The logistic function: e = exp(-|x|) never overflows; 1 / (1 + e) for x >= 0, e / (1 + e)
+// below (no 1 / (1 + inf) = 0 in the negative tail). NaN passes through.
+static inline TIDE_TGT float TIDE_FN(sigmoidf_poly)(float x) {
+  float e = TIDE_FN(expf_nonpos)(-__builtin_fabsf(x));
+  float s = 1.0f / (1.0f + e);
+  return x < 0.0f ? e * s : s;
 }
 
 // Natural log for floats: x = 2^e m with m in [sqrt(1/2), sqrt(2)), log x = e ln2 + log m,
@@ -88,7 +102,8 @@ static inline TIDE_TGT float TIDE_FN(sinf_poly)(float x, int cos_shift) {
   const float sn = r + r * z * (-1.6666654611e-1f + z * (8.3321608736e-3f + z * -1.9515295891e-4f));
   const float cs = 1.0f - 0.5f * z + z * z * (4.166664568298827e-2f + z * (-1.388731625493765e-3f + z * 2.443315711809948e-5f));
   const float v = (q & 1) ? cs : sn;
-  return (q & 2) ? -v : v;
+  const float w = (q & 2) ? -v : v;
+  return (x == 0.0f && !cos_shift) ? x : w;  // sin(-0) = -0 (the reduction gives +0)
 }
 
 // The normal CDF Phi(x) for GELU from erfc(z), z = |x| / sqrt 2, as u exp(P(u) - z^2) with
@@ -131,18 +146,19 @@ static inline __attribute__((always_inline)) TIDE_TGT tide_v8f TIDE_FN(gelu_phi_
 // expf_nonpos and gelu_phi on 8 lanes, for the vectors of GELU inputs that reach the tail.
 static inline __attribute__((always_inline)) TIDE_TGT tide_v8f TIDE_FN(expf_nonpos_v)(tide_v8f x) {
   const tide_v8f z = {0};
-  tide_v8i under = x < -87.3f;
-  tide_v8f xc = __builtin_elementwise_max(x, z - 87.3f);
+  tide_v8f xc = __builtin_elementwise_max(x, z - 104.0f);  // NaN lanes are restored below
   tide_v8f n = __builtin_elementwise_roundeven(xc * 1.44269504088896341f);
   tide_v8f r = xc - n * 0.693359375f;
   r = r - n * -2.12194440e-4f;
   tide_v8f p = z + 1.9875691500e-4f;
   TIDE_EXP_STEPS(p, r);
   p = p * r * r + r + 1.0f;
-  tide_v8i e = (__builtin_convertvector(n, tide_v8i) + 127) << 23;
-  tide_v8f y = p * (tide_v8f)e;
+  // 2^n as two normal factors, as in expf_nonpos (subnormal results, no early overflow)
+  tide_v8i ni = __builtin_convertvector(n, tide_v8i), h = ni >> 1;
+  tide_v8i e1 = (h + 127) << 23, e2 = (ni - h + 127) << 23;
+  tide_v8f y = p * (tide_v8f)e1 * (tide_v8f)e2;
   tide_v8i nan = x != x;
-  return (tide_v8f)((nan & (tide_v8i)x) | (~nan & ~under & (tide_v8i)y));
+  return (tide_v8f)((nan & (tide_v8i)x) | (~nan & (tide_v8i)y));
 }
 
 static inline __attribute__((always_inline)) TIDE_TGT tide_v8f TIDE_FN(gelu_phi_v)(tide_v8f x) {
@@ -302,11 +318,13 @@ TIDE_TGT void TIDE_FN(unary_f32)(int op, const float *x, float *y, size_t n) {
   switch (op) {
     case TIDE_UN_EXP: for (size_t i = 0; i < n; i++) y[i] = TIDE_FN(expf_poly)(x[i]); break;
     case TIDE_UN_TANH: for (size_t i = 0; i < n; i++) y[i] = TIDE_FN(tanhf_poly)(x[i]); break;
+    // sigmoid from e = exp(-|x|) <= 1: 1 / (1 + e), or e / (1 + e) for x < 0, so the negative
+    // tail stays accurate down to subnormals (sigmoid(-100) = 3.78e-44, not 1 / (1 + inf) = 0)
     case TIDE_UN_SIGMOID:
-      for (size_t i = 0; i < n; i++) y[i] = 1.0f / (1.0f + TIDE_FN(expf_poly)(-x[i]));
+      for (size_t i = 0; i < n; i++) y[i] = TIDE_FN(sigmoidf_poly)(x[i]);
       break;
     case TIDE_UN_SILU:
-      for (size_t i = 0; i < n; i++) y[i] = x[i] / (1.0f + TIDE_FN(expf_poly)(-x[i]));
+      for (size_t i = 0; i < n; i++) y[i] = x[i] * TIDE_FN(sigmoidf_poly)(x[i]);
       break;
     case TIDE_UN_GELU: {
       // The exp-free form on four vectors at a time (independent chains: the reciprocal and
@@ -457,14 +475,14 @@ TIDE_TGT void TIDE_FN(softmax_rows_f32)(const float *restrict x, float *restrict
     const float *xr = x + r * n;
     float *yr = y + r * n;
     float m = TIDE_FN(max_f32)(xr, n);
-    int reset = m != m || m == __builtin_inff() || m == -__builtin_inff();
-    if (reset) m = 0;  // keep inf/NaN rows honest
+    if (m != m || m == __builtin_inff() || m == -__builtin_inff()) {
+      // a NaN or +inf in the row, or all -inf: x - max has a NaN (inf - inf) and so has the
+      // sum, so every element is NaN (as PyTorch's softmax([inf, 1]) = [nan, nan])
+      for (size_t i = 0; i < n; i++) yr[i] = __builtin_nanf("");
+      continue;
+    }
     float s = 0;
-    if (reset) {
-      // m was reset: x - m may be positive (+inf in the row), so the full exp
-#pragma clang fp reassociate(on)
-      for (size_t i = 0; i < n; i++) { float e = TIDE_FN(expf_poly)(xr[i]); yr[i] = e; s += e; }
-    } else {
+    {
 #pragma clang fp reassociate(on)
 #pragma clang loop vectorize(enable) interleave_count(2)
       for (size_t i = 0; i < n; i++) { float e = TIDE_FN(expf_nonpos)(xr[i] - m); yr[i] = e; s += e; }
@@ -489,7 +507,7 @@ TIDE_TGT void TIDE_FN(unary_grad_f32)(int op, const float *restrict x, const flo
     case TIDE_UN_RELU: for (size_t i = 0; i < n; i++) out[i] = x[i] > 0.0f ? g[i] : 0.0f; break;
     case TIDE_UN_SILU:
       for (size_t i = 0; i < n; i++) {
-        float s = 1.0f / (1.0f + TIDE_FN(expf_poly)(-x[i]));
+        float s = TIDE_FN(sigmoidf_poly)(x[i]);
         out[i] = g[i] * s * (1.0f + x[i] * (1.0f - s));
       }
       break;

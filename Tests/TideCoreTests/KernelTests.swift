@@ -73,6 +73,60 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// exp near the overflow boundary (finite up to ln(FLT_MAX) = 88.7228) and in the
+    /// subnormal range (down to 2^-149 near -103.3), within 1 ulp of libm at the result's own
+    /// scale (2^-149 below 2^-126), in vector bodies and tails; the activations built on exp
+    /// keep their subnormal negative tails; softmax (expf_nonpos) too.
+    func testExpOverflowAndSubnormalsEveryLevel() throws {
+        var vals: [Double] = [88.5, 88.72, 88.7228, 88.7229, 88.73, -88, -100, -103, -103.97, -104, -110]
+        for k in 0 ..< 200 { vals.append(88.0 + 0.0036 * Double(k)) }     // 88 ... 88.72
+        for k in 0 ..< 300 { vals.append(-87.0 - 0.056 * Double(k)) }      // -87 ... -103.8
+        let x = try Tensor(array: vals, shape: [vals.count], dtype: .f32)
+        func ulp(_ w: Double) -> Double { w == 0 ? 0x1p-149 : max(Double(Float(w).ulp), 0x1p-149) }
+        for level in 0 ... Kernels.bestLevel {
+            Kernels.level = level
+            let y = try x.unary(.exp).toDoubles()
+            for (i, v) in vals.enumerated() {
+                let want = Double(Float(exp(Double(Float(v)))))
+                if want.isInfinite { XCTAssertEqual(y[i], want, "exp level \(level) at \(v)"); continue }
+                XCTAssertLessThanOrEqual(abs(y[i] - want), ulp(want), "exp level \(level) at \(Float(v)): got \(y[i]), want \(want)")
+            }
+            XCTAssertEqual(Float(y[0]), 2.7231e38, accuracy: 0.0001e38)
+            XCTAssertTrue(y[2].isFinite && y[3].isInfinite, "exp overflows at 88.7228 (level \(level))")
+            XCTAssertEqual(Float(y[5]), 6.0546e-39, accuracy: 0.0001e-39)
+            XCTAssertEqual(Float(y[6]), 3.7835e-44, accuracy: 0.01e-44)
+            XCTAssertEqual(y[10], 0)
+            let neg = try Tensor(array: [Double](repeating: -100, count: 37), shape: [37], dtype: .f32)
+            // silu = x sigmoid(x): the subnormal sigmoid's rounding (half of 2^-149) times |x|
+            for (op, want, tol) in [(UnaryOp.sigmoid, exp(-100.0), 0x1p-149), (.silu, -100 * exp(-100.0), 100 * 0x1p-150)] {
+                let r = try neg.unary(op).toDoubles()
+                XCTAssertTrue(r.allSatisfy { abs($0 - Double(Float(want))) <= tol && $0 != 0 },
+                              "\(op)(-100) level \(level): got \(r[0]), want \(Float(want))")
+            }
+            let sm = try Tensor(array: [0, -100], shape: [1, 2], dtype: .f32).softmax(dim: 1).toDoubles()
+            XCTAssertEqual(sm[0], 1)
+            XCTAssertEqual(Float(sm[1]), 3.7835e-44, accuracy: 0.01e-44)
+        }
+    }
+
+    /// softmax of a row holding +inf is NaN everywhere (inf - inf in x - max), as PyTorch; a
+    /// row of -inf too; sin(-0) keeps its sign.
+    func testSoftmaxInfRowsAndSignedZero() throws {
+        for level in 0 ... Kernels.bestLevel {
+            Kernels.level = level
+            for vals: [Double] in [[.infinity, 1, 2], [-.infinity, -.infinity, -.infinity]] {
+                let x = try Tensor(array: vals, shape: [1, 3], dtype: .f32)
+                XCTAssertTrue(try x.softmax(dim: 1).toDoubles().allSatisfy { $0.isNaN }, "softmax \(vals) level \(level)")
+                XCTAssertTrue(try x.logSoftmax(dim: 1).toDoubles().allSatisfy { $0.isNaN }, "log_softmax \(vals) level \(level)")
+            }
+            let z = try Tensor(array: [Double](repeating: -0.0, count: 19), shape: [19], dtype: .f32).unary(.sin).toDoubles()
+            XCTAssertTrue(z.allSatisfy { $0 == 0 && $0.sign == .minus }, "sin(-0) level \(level)")
+        }
+        let d = try Tensor(array: [.infinity, 1], shape: [2], dtype: .f64)
+        XCTAssertTrue(try d.softmax(dim: 0).toDoubles().allSatisfy { $0.isNaN })
+        XCTAssertTrue(try d.logSoftmax(dim: 0).toDoubles().allSatisfy { $0.isNaN })
+    }
+
     func testBinaryAndSumAgreeAcrossLevels() throws {
         let n = 100_003  // several ranges per thread and a ragged tail
         let a = try Tensor.randn([n]), b = try Tensor.randn([n]).unary(.exp)

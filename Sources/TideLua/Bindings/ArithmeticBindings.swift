@@ -99,11 +99,12 @@ enum ArithmeticBindings {
                 return 1
             }
             let extra = op == .add || op == .sub ? " Options: {alpha} (x + alpha y)." : op == .div ? " Options: {rounding_mode = 'trunc' | 'floor'}." : ""
-            vm.def(m, name, doc + extra, fn)
-            vm.def(tide, name, doc + extra, fn)
+            vm.def(m, name, doc + extra, maxArgs: 3, fn)
+            vm.def(tide, name, doc + extra, maxArgs: 3, fn)
             if let mm = meta[op] { vm.def(mt, mm, "", metafn) }
-            vm.def(m, name + "_", "x:\(name)_(y): in-place \(op.rawValue); returns x.") { f in
+            vm.def(m, name + "_", "x:\(name)_(y): in-place \(op.rawValue); returns x.", maxArgs: 3) { f in
                 let a = try f.tensor(1)
+                try a.checkNoInternalOverlap(name + "_")
                 var b = try operand(f, 2, other: a)
                 if f.count >= 3 {
                     // alpha / rounding_mode: computed out of place, then written back (apply_
@@ -139,15 +140,14 @@ enum ArithmeticBindings {
                 return 1
             }
         }
-        vm.def(mt, "__unm", "") { f in
+        // -x on bool is an error, as in torch (it is not the logical not a mask wants)
+        let negate: (LuaFrame) throws -> Int32 = { f in
             let a = try f.tensor(1)
-            f.push(try Tensor.binary(.sub, Tensor.scalar(0, dtype: a.dtype == .bool ? .i64 : a.dtype), a))
+            if a.dtype == .bool { throw TensorError(Tensor.boolNegationMessage) }
+            f.push(try Tensor.binary(.sub, Tensor.scalar(0, dtype: a.dtype), a))
             return 1
         }
-        vm.def(m, "neg", "x:neg() -> -x.") { f in
-            let a = try f.tensor(1)
-            f.push(try Tensor.binary(.sub, Tensor.scalar(0, dtype: a.dtype == .bool ? .i64 : a.dtype), a))
-            return 1
-        }
+        vm.def(mt, "__unm", "", negate)
+        vm.def(m, "neg", "x:neg() -> -x.", maxArgs: 1, negate)
     }
 }

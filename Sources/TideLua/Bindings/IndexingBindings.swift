@@ -92,9 +92,9 @@ enum IndexingBindings {
     }
 
     static func open(_ vm: LuaVM, methods m: Int32, tide: Int32) {
-        func both(_ name: String, _ doc: String, _ fn: @escaping (LuaFrame) throws -> Int32) {
-            vm.def(m, name, "x:" + doc, fn)
-            vm.def(tide, name, "tide." + doc.replacingOccurrences(of: name + "(", with: name + "(x, ").replacingOccurrences(of: "(x, )", with: "(x)"), fn)
+        func both(_ name: String, _ doc: String, maxArgs: Int32? = nil, _ fn: @escaping (LuaFrame) throws -> Int32) {
+            vm.def(m, name, "x:" + doc, maxArgs: maxArgs, fn)
+            vm.def(tide, name, "tide." + doc.replacingOccurrences(of: name + "(", with: name + "(x, ").replacingOccurrences(of: "(x, )", with: "(x)"), maxArgs: maxArgs, fn)
         }
         both("gather", "gather(dim, index) -> out[..i..] = x[..index[..i..]..] along dim; index: i64, 1-based.") { f in
             let x = try f.tensor(1)
@@ -282,11 +282,11 @@ enum IndexingBindings {
             }
             f.push(try Tensor.einsum(spec, ops)); return 1
         }
-        both("norm", "norm([p = 2 | 'fro' | 'nuc' | math.huge | -math.huge] [, dims] [, {keepdim}]) -> the vector p-norm over dims (all when omitted); 'nuc' is the nuclear norm of the matrices over two dims (default the last two).") { f in
+        both("norm", "norm([p = 2 | 'fro' | 'nuc' | math.huge | -math.huge] [, dims] [, keepdim] [, {keepdim}]) -> the vector p-norm over dims (all when omitted); 'nuc' is the nuclear norm of the matrices over two dims (default the last two).", maxArgs: 5) { f in
             let x = try f.tensor(1)
             var p = 2.0
             let ds = try MathBindings.dims(f, 3, rank: x.dim, op: "norm")
-            let keep = f.optField(try MathBindings.options(f, from: 3, ["keepdim"]), "keepdim", false)
+            let keep = try MathBindings.keepdim(f, 4, MathBindings.options(f, from: 3, ["keepdim"]))  // torch.norm(x, p, dim, keepdim)
             if f.type(2) == LUA_TSTRING {
                 let s = try f.string(2)
                 if s == "nuc" {
@@ -304,7 +304,7 @@ enum IndexingBindings {
             } else if !f.isNoneOrNil(2) { p = try f.number(2) }
             f.push(try x.norm(p: p, dims: ds, keepdim: keep)); return 1
         }
-        both("lerp", "lerp(end, weight) -> x + weight * (end - x); weight a number or tensor.") { f in
+        both("lerp", "lerp(end, weight) -> x + weight * (end - x) (as b - (b - x)(1 - weight) for |weight| >= 0.5, exact at weight = 1); weight a number or tensor.", maxArgs: 3) { f in
             let a = try f.tensor(1)
             let b = try ArithmeticBindings.operand(f, 2, other: a)
             let w = try ArithmeticBindings.operand(f, 3, other: a)

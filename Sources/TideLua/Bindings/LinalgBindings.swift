@@ -65,8 +65,17 @@ enum LinalgBindings {
         vm.def(t, "inv", "tide.linalg.inv(a) -> the inverse: a (..., n, n) -> (..., n, n); errors when a is singular.") { f in
             f.push(try Linalg.inv(f.tensor(1))); return 1
         }
-        vm.def(t, "solve", "tide.linalg.solve(a, b) -> x with a x = b: a (..., n, n), b (..., n, k) -> (..., n, k); b (n) or (..., n) with a's batch dims -> (..., n). Batch dims broadcast.") { f in
-            f.push(try Linalg.solve(f.tensor(1), f.tensor(2))); return 1
+        vm.def(t, "solve", "tide.linalg.solve(a, b [, {left = true}]) -> x with a x = b: a (..., n, n), b (..., n, k) -> (..., n, k); b (n) or (..., n) with a's batch dims -> (..., n). Batch dims broadcast. left = false solves x a = b: b (..., k, n) -> x (..., k, n) (torch).", maxArgs: 3) { f in
+            let a = try f.tensor(1), b = try f.tensor(2)
+            let o = try f.options(3)
+            try f.checkOptionKeys(o, ["left"])
+            if try f.boolOption(o, "left") == false {
+                // x a = b is a^T x^T = b^T (plain transposes, also for complex)
+                let at = try a.transposed(-2, -1)
+                f.push(b.dim == 1 ? try Linalg.solve(at, b) : try Linalg.solve(at, b.transposed(-2, -1)).transposed(-2, -1))
+                return 1
+            }
+            f.push(try Linalg.solve(a, b)); return 1
         }
         vm.def(t, "cholesky", "tide.linalg.cholesky(a [, {upper = false}]) -> L with a = L L^H (lower), or U with a = U^H U: a (..., n, n) Hermitian positive definite -> (..., n, n).") { f in
             let a = try f.tensor(1)

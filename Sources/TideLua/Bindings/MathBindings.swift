@@ -64,6 +64,17 @@ enum MathBindings {
         return o
     }
 
+    /// keepdim from a positional boolean at `i` (PyTorch's x.sum(dim, keepdim)) or from option
+    /// `keepdim` of the table at o (false when neither); both at once is an error.
+    static func keepdim(_ f: LuaFrame, _ i: Int32, _ o: Int32?) throws -> Bool {
+        guard let k = try f.optFlag(i, "keepdim") else { return f.optField(o, "keepdim", false) }
+        if let o, f.pushField(o, "keepdim") != LUA_TNIL {
+            tide_pop(f.L, 1)
+            throw LuaError.message("\(f.name): keepdim given twice (argument #\(i - 1) and the options table)")
+        } else if o != nil { tide_pop(f.L, 1) }
+        return k
+    }
+
     /// The dtype named by option `dtype` of the table at o, or nil.
     static func dtypeField(_ f: LuaFrame, _ o: Int32?) throws -> DType? {
         guard let o, let s = try f.stringOption(o, "dtype") else { return nil }
@@ -82,11 +93,30 @@ enum MathBindings {
     /// x rounded to `decimals` digits after the point (negative: before), half to even, as
     /// round(x * 10^d) / 10^d (PyTorch's definition).
     static func round(_ x: Tensor, decimals d: Int) throws -> Tensor {
+        if d < 0 && (x.dtype == .i64 || x.dtype == .bool) { return try roundInteger(x.to(.i64), decimals: d) }
         if d == 0 || !x.dtype.isFloatingPoint { return try x.unary(.round) }
         var p10 = 1.0
         for _ in 0 ..< Swift.abs(d) { p10 *= 10 }
         let scale = try Tensor.scalar(d < 0 ? 1 / p10 : p10, dtype: x.dtype)
         return try Tensor.binary(.div, Tensor.binary(.mul, x, scale).unary(.round), scale)
+    }
+
+    /// Integers rounded to a multiple of 10^-d (d < 0), half to even, exactly (NumPy's
+    /// np.round(int_array, d)): 25 -> 20, 35 -> 40, -15 -> -20. Past 10^18 every value rounds to 0.
+    static func roundInteger(_ x: Tensor, decimals d: Int) throws -> Tensor {
+        guard d >= -18 else { return try Tensor.zeros(x.shape, dtype: .i64) }
+        var p: Int64 = 1
+        for _ in 0 ..< -d { p *= 10 }
+        let src = try x.contiguous(), out = try Tensor(uninitialized: x.shape, dtype: .i64)
+        let a = src.pointer(Int64.self), o = out.pointer(Int64.self)
+        for i in 0 ..< x.numel {
+            let v = a[i]
+            var q = v / p, r = v % p          // truncated; no overflow (p >= 10)
+            if r < 0 { q -= 1; r += p }        // floor: 0 <= r < p
+            if 2 * r > p || (2 * r == p && q & 1 != 0) { q += 1 }
+            o[i] = q &* p                      // wraps like NumPy near Int64's ends
+        }
+        return out
     }
 
     /// x limited to [lo, hi]; each bound a number, a tensor (broadcast) or nil.
@@ -199,37 +229,43 @@ enum MathBindings {
         // ---- unary math
         for op in UnaryOp.allCases {
             let doc = "x:\(op.rawValue)() / tide.\(op.rawValue)(x): elementwise \(op.rawValue)."
-            let fn: (LuaFrame) throws -> Int32 = { f in
-                let t = try f.tensorLike(1)
+            // op(t) with its options from argument 2 on (gelu also takes approximate as a string
+            // there: x:gelu('tanh'))
+            let compute: (LuaFrame, Tensor) throws -> Tensor = { f, t in
                 let allowed: [String] = op == .gelu ? ["approximate"] : op == .softplus ? ["beta", "threshold"]
                     : op == .round ? ["decimals"] : []
                 let opts = try options(f, from: 2, allowed)
                 switch op {
                 case .gelu:
-                    let a = try f.choiceOption(opts, "approximate", ["none", "tanh"])
-                    f.push(try t.unary(a == "tanh" ? .gelu_tanh : .gelu))
+                    let a = f.type(2) == LUA_TSTRING ? try f.string(2) : try f.choiceOption(opts, "approximate", ["none", "tanh"])
+                    guard a == nil || a == "none" || a == "tanh" else {
+                        throw f.argError(2, "approximate must be 'none' or 'tanh', got '\(a!)'")
+                    }
+                    return try t.unary(a == "tanh" ? .gelu_tanh : .gelu)
                 case .softplus where opts != nil:
-                    f.push(try softplus(t, beta: f.optField(opts, "beta", 1), threshold: f.optField(opts, "threshold", 20)))
+                    return try softplus(t, beta: f.optField(opts, "beta", 1), threshold: f.optField(opts, "threshold", 20))
                 case .round where opts != nil:
-                    f.push(try round(t, decimals: f.optIntField(opts, "decimals", 0)))
+                    return try round(t, decimals: f.optIntField(opts, "decimals", 0))
                 default:
-                    f.push(try t.unary(op))
+                    if !f.isNoneOrNil(2) && opts == nil { throw f.typeError(2, allowed.isEmpty ? "no more arguments" : "options table") }
+                    return try t.unary(op)
                 }
-                return 1
             }
-            if op != .neg { vm.def(m, op.rawValue, doc, fn) }
-            vm.def(tide, op.rawValue, doc, fn)
-            vm.def(m, op.rawValue + "_", "x:\(op.rawValue)_(): in place; returns x.") { f in
+            let fn: (LuaFrame) throws -> Int32 = { f in f.push(try compute(f, f.tensorLike(1))); return 1 }
+            if op != .neg { vm.def(m, op.rawValue, doc, maxArgs: 2, fn) }
+            vm.def(tide, op.rawValue, doc, maxArgs: 2, fn)
+            // apply_ rejects a result type the tensor cannot hold (exp_ on i64), as torch does
+            vm.def(m, op.rawValue + "_", "x:\(op.rawValue)_(): in place; returns x.", maxArgs: 2) { f in
                 let t = try f.tensor(1)
-                try t.apply_(op.rawValue + "_") { try $0.unary(op) }; lua_pushvalue(f.L, 1); return 1
+                try t.apply_(op.rawValue + "_") { try compute(f, $0) }; lua_pushvalue(f.L, 1); return 1
             }
         }
         let clampDoc = "x:clamp(min, max) / x:clamp{min =, max =} / tide.clamp(x, min, max) -> elements limited to [min, max]; either may be nil, a number or a tensor (broadcast)."
         let clampFn: (LuaFrame) throws -> Int32 = { f in f.push(try clampArgs(f, f.tensor(1), from: 2)); return 1 }
-        vm.def(m, "clamp", clampDoc, clampFn)
-        vm.def(tide, "clamp", clampDoc, clampFn)
-        vm.def(m, "clip", "x:clip(min, max): NumPy's name for clamp.", clampFn)
-        vm.def(m, "clamp_", "x:clamp_(min, max) / x:clamp_{min =, max =}: clamp in place; returns x.") { f in
+        vm.def(m, "clamp", clampDoc, maxArgs: 3, clampFn)
+        vm.def(tide, "clamp", clampDoc, maxArgs: 3, clampFn)
+        vm.def(m, "clip", "x:clip(min, max): NumPy's name for clamp.", maxArgs: 3, clampFn)
+        vm.def(m, "clamp_", "x:clamp_(min, max) / x:clamp_{min =, max =}: clamp in place; returns x.", maxArgs: 3) { f in
             let t = try f.tensor(1)
             try t.apply_("clamp_") { try clampArgs(f, $0, from: 2) }; lua_pushvalue(f.L, 1); return 1
         }
@@ -339,16 +375,18 @@ enum MathBindings {
         // ---- reductions
         for op in [ReduceOp.sum, .mean, .prod, .amax, .amin, .any, .all, .count_nonzero] {
             let casts = op == .sum || op == .mean || op == .prod
-            let doc = "x:\(op.rawValue)([dims] [, {keepdim = false\(casts ? ", dtype" : "")}]) -> \(op.rawValue) over dims (a number or a table; all when omitted)\(casts ? "; dtype: the input is cast to it first" : "")."
+            let doc = "x:\(op.rawValue)([dims] [, keepdim] [, {keepdim = false\(casts ? ", dtype" : "")}]) -> \(op.rawValue) over dims (a number or a table; all when omitted)\(casts ? "; dtype: the input is cast to it first" : "")."
             let fn: (LuaFrame) throws -> Int32 = { f in
                 var t = try f.tensor(1)
                 let ds = try dims(f, 2, rank: t.dim, op: op.rawValue)
                 let o = try options(f, from: 2, casts ? ["keepdim", "dtype"] : ["keepdim"])
+                let keep = try keepdim(f, 3, o)
                 if let d = try dtypeField(f, o) { t = try t.to(d) }
-                f.push(try t.reduce(op, dims: ds, keepdim: f.optField(o, "keepdim", false))); return 1
+                f.push(try t.reduce(op, dims: ds, keepdim: keep)); return 1
             }
-            vm.def(m, op.rawValue, doc, fn)
-            vm.def(tide, op.rawValue, doc, fn)
+            // x:sum(dims, keepdim, {dtype}) at most
+            vm.def(m, op.rawValue, doc, maxArgs: 4, fn)
+            vm.def(tide, op.rawValue, doc, maxArgs: 4, fn)
         }
         for isMax in [true, false] {
             let name = isMax ? "max" : "min"
@@ -365,29 +403,33 @@ enum MathBindings {
                     f.push(try t.reduce(isMax ? .max : .min, dims: nil)); return 1
                 }
                 let d = try luaDim(f.integer(2), rank: t.dim, op: name)
-                let keep = f.optField(try options(f, from: 3, ["keepdim"]), "keepdim", false)
+                let keep = try keepdim(f, 3, options(f, from: 3, ["keepdim"]))
                 let (v, i) = try t.extremeWithIndices(dim: d, max: isMax, keepdim: keep)
                 f.push(v)
                 f.push(try Tensor.binary(.add, i, Tensor.scalar(1, dtype: .i64)))
                 return 2
             }
-            let doc = "x:\(name)() -> the \(name) element (0-d); x:\(name)(dim [, {keepdim}]) -> values, 1-based indices; tide.\(name)(a, b) -> elementwise."
-            vm.def(m, name, doc, fn)
-            vm.def(tide, name, doc, fn)
+            let doc = "x:\(name)() -> the \(name) element (0-d); x:\(name)(dim [, keepdim] [, {keepdim}]) -> values, 1-based indices; tide.\(name)(a, b) -> elementwise."
+            vm.def(m, name, doc, maxArgs: 4, fn)
+            vm.def(tide, name, doc, maxArgs: 4, fn)
             let argfn: (LuaFrame) throws -> Int32 = { f in
                 let t = try f.tensor(1)
                 if f.type(2) != LUA_TNUMBER {
+                    if !f.isNoneOrNil(2) && !f.isOptionsTable(2) { throw f.typeError(2, "dim (a number) or nil") }
+                    // over everything; keepdim keeps every dim as size 1 (recent PyTorch)
+                    let keep = try keepdim(f, 3, options(f, from: 2, ["keepdim"]))
                     let (_, i) = try t.reshaped([-1]).extremeWithIndices(dim: 0, max: isMax)
-                    f.push(try Tensor.binary(.add, i, Tensor.scalar(1, dtype: .i64))); return 1
+                    let r = try Tensor.binary(.add, i, Tensor.scalar(1, dtype: .i64))
+                    f.push(keep ? try r.reshaped([Int](repeating: 1, count: t.dim)) : r); return 1
                 }
                 let d = try luaDim(f.integer(2), rank: t.dim, op: "arg" + name)
-                let keep = f.optField(try options(f, from: 3, ["keepdim"]), "keepdim", false)
+                let keep = try keepdim(f, 3, options(f, from: 3, ["keepdim"]))
                 let (_, i) = try t.extremeWithIndices(dim: d, max: isMax, keepdim: keep)
                 f.push(try Tensor.binary(.add, i, Tensor.scalar(1, dtype: .i64))); return 1
             }
-            let adoc = "x:arg\(name)([dim [, {keepdim}]]) -> 1-based index of the \(name) (over everything when dim is omitted)."
-            vm.def(m, "arg" + name, adoc, argfn)
-            vm.def(tide, "arg" + name, adoc, argfn)
+            let adoc = "x:arg\(name)([dim [, keepdim] [, {keepdim}]]) -> 1-based index of the \(name) (over everything when dim is omitted; keepdim then keeps every dim as size 1)."
+            vm.def(m, "arg" + name, adoc, maxArgs: 4, argfn)
+            vm.def(tide, "arg" + name, adoc, maxArgs: 4, argfn)
         }
 
         // ---- matmul
@@ -586,7 +628,7 @@ enum JoinBindings {
             guard let ds = try MathBindings.dims(f, 2, rank: t.dim, op: "logsumexp") else {
                 throw f.argError(2, "expected a dim or a table of dims, got \(f.typeName(2))")
             }
-            let keep = f.optField(try MathBindings.options(f, from: 3, ["keepdim"]), "keepdim", false)
+            let keep = try MathBindings.keepdim(f, 3, MathBindings.options(f, from: 3, ["keepdim"]))
             let uniq = Array(Set(ds)).sorted()
             guard uniq.count == ds.count else { throw f.argError(2, "dims repeat: \(ds.map { $0 + 1 })") }
             if uniq.count == 1 { f.push(try t.logsumexp(dim: uniq[0], keepdim: keep)); return 1 }
@@ -597,16 +639,21 @@ enum JoinBindings {
             if keep { for d in uniq { r = try r.unsqueeze(d) } }
             f.push(r); return 1
         }
-        vm.def(m, "logsumexp", "x:logsumexp(dims [, {keepdim}]) -> log(sum(exp(x))) over dims (a number or a table), stably.", lse)
-        vm.def(tide, "logsumexp", "tide.logsumexp(x, dims [, {keepdim}]): x:logsumexp.", lse)
+        vm.def(m, "logsumexp", "x:logsumexp(dims [, keepdim] [, {keepdim}]) -> log(sum(exp(x))) over dims (a number or a table), stably.", maxArgs: 4, lse)
+        vm.def(tide, "logsumexp", "tide.logsumexp(x, dims [, keepdim] [, {keepdim}]): x:logsumexp.", maxArgs: 4, lse)
         for name in ["var", "std"] {
             let fn: (LuaFrame) throws -> Int32 = { f in
                 let t = try f.tensor(1)
                 let ds = try MathBindings.dims(f, 2, rank: t.dim, op: name)
                 let o = try MathBindings.options(f, from: 2, ["correction", "unbiased", "keepdim"])
-                let keep = f.optField(o, "keepdim", false)
+                // torch.var(input, dim, unbiased, keepdim): the positional flags
+                let keep = try MathBindings.keepdim(f, 4, o)
                 var corr = try f.optField(o, "correction", 1)
-                if let u = try f.boolOption(o, "unbiased") {
+                let positional = try f.optFlag(3, "unbiased"), named = try f.boolOption(o, "unbiased")
+                if positional != nil && named != nil {
+                    throw LuaError.message("\(name): unbiased given twice (argument #2 and the options table)")
+                }
+                if let u = positional ?? named {
                     guard try f.numberOption(o, "correction") == nil else {
                         throw LuaError.message("\(name): give correction or unbiased, not both")
                     }
@@ -626,9 +673,9 @@ enum JoinBindings {
                 let v = try variance(t)
                 f.push(name == "var" ? v : try v.unary(.sqrt)); return 1
             }
-            let doc = "\(name)([dims] [, {correction = 1, keepdim = false}]) -> \(name == "var" ? "variance" : "standard deviation") over dims (all when omitted); correction may be fractional; unbiased = false is correction = 0."
-            vm.def(m, name, "x:" + doc, fn)
-            vm.def(tide, name, "tide.\(name)(x, ...): x:" + doc, fn)
+            let doc = "\(name)([dims] [, unbiased [, keepdim]] [, {correction = 1, keepdim = false}]) -> \(name == "var" ? "variance" : "standard deviation") over dims (all when omitted); correction may be fractional; unbiased = false is correction = 0."
+            vm.def(m, name, "x:" + doc, maxArgs: 5, fn)
+            vm.def(tide, name, "tide.\(name)(x, ...): x:" + doc, maxArgs: 5, fn)
         }
     }
 }

@@ -133,7 +133,7 @@ enum TensorBindings {
             if f.isNoneOrNil(2) { f.push(t.dtype.rawValue) } else { f.push(try t.to(f.dtypeOption(2, default: t.dtype))) }
             return 1
         }
-        vm.def(m, "fill_", "x:fill_(v) -> x with every element set to v.") { f in
+        vm.def(m, "fill_", "x:fill_(v) -> x with every element set to v.", maxArgs: 2) { f in
             let t = try f.tensor(1)
             if f.type(2) == LUA_TBOOLEAN { try t.fill_(f.boolean(2) ? 1 : 0) }
             else if let v = f.exactInteger(2, dtype: t.dtype) { try t.copy_(from: v) } else { try t.fill_(f.number(2)) }
@@ -150,7 +150,7 @@ enum TensorBindings {
             lua_pushvalue(f.L, 1)
             return 1
         }
-        vm.def(m, "zero_", "x:zero_() -> x filled with zeros.") { f in
+        vm.def(m, "zero_", "x:zero_() -> x filled with zeros.", maxArgs: 1) { f in
             try f.tensor(1).fill_(0); lua_pushvalue(f.L, 1); return 1
         }
     }

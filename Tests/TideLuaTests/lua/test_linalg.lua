@@ -256,3 +256,28 @@ S.checkerror("matrix_norm: ord must be", L.matrix_norm, tide.eye(2), "max")
 S.checkerror("qr: mode must be 'reduced', 'complete' or 'r', got 'full'", L.qr, tide.eye(2), {mode = "full"})
 S.checkerror("eigh: uplo must be 'L' or 'U', got 'X'", L.eigh, tide.eye(2), {uplo = "X"})
 S.checkerror("bad argument #1 to 'inv' (tensor expected, got no value)", L.inv)
+
+-- non-finite input to the SVD/eigen routines: a clear error naming the function, not LAPACK's
+-- "rejected argument 4" (and its stderr print)
+do
+  local bad = tide.tensor({{1, 0 / 0}, {1, 2}}, "f64")
+  for _, name in ipairs({"svdvals", "svd", "pinv", "eigh", "eigvalsh"}) do
+    S.checkerror(name .. ": expected finite values, got NaN or inf in the input", L[name], bad)
+  end
+  S.checkerror("lstsq: expected finite values", L.lstsq, bad, tide.tensor({1, 2}, "f64"))
+  S.checkerror("matrix_norm: expected finite values", L.matrix_norm, bad, 2)
+  S.checkerror("matrix_norm: expected finite values", L.matrix_norm, tide.tensor({{1, 1 / 0}, {1, 2}}, "f64"), "nuc")
+  assert(L.matrix_norm(bad, "fro"):item() ~= L.matrix_norm(bad, "fro"):item())   -- fro: NaN, no LAPACK
+end
+
+-- solve {left = false}: x a = b (torch)
+do
+  local a = tide.tensor({{2, 1}, {0, 1}, }, "f64")
+  local b = tide.tensor({{1, 2}, {3, 4}, {5, 6}}, "f64")
+  local x = L.solve(a, b, {left = false})
+  assert(x:size(1) == 3 and x:size(2) == 2)
+  assert((x:matmul(a) - b):abs():amax():item() < 1e-12)
+  local v = L.solve(a, tide.tensor({1, 2}, "f64"), {left = false})
+  assert((tide.matmul(v, a) - tide.tensor({1, 2}, "f64")):abs():amax():item() < 1e-12)
+  S.checkerror("solve: unknown option 'lft' (expected left)", L.solve, a, b, {lft = false})
+end

@@ -421,3 +421,80 @@ end
 -- {} on an empty dim, 1-based dims in errors
 assert(tide.zeros(0, 3)[{{}, 2}]:size(1) == 0)
 S.checkerror("dims [2, 2] repeat", function() return tide.zeros(2, 3):permute(2, 2) end)
+-- in-place writes into an expanded view (stride 0, size > 1) would apply the op once per alias
+-- ([1, 2, 3]:expand(4, 3):mul_(2) gave [16, 32, 48]): an error naming the op, as torch; fill_
+-- and zero_ stay allowed (idempotent, as torch)
+do
+  local b = tide.tensor({1, 2, 3}, "f64")
+  local e = b:expand(4, 3)
+  local msg = "more than one element of the written-to tensor refers to a single memory location"
+  S.checkerror("mul_: unsupported operation: " .. msg, function() e:mul_(2) end)
+  S.checkerror("add_: unsupported operation", function() e:add_(tide.ones(4, 3, "f64"), {alpha = 2}) end)
+  S.checkerror("exp_: unsupported operation", function() e:exp_() end)
+  S.checkerror("clamp_: unsupported operation", function() e:clamp_(0, 1) end)
+  S.checkerror("copy_: unsupported operation", function() e:copy_(tide.ones(4, 3)) end)
+  S.checkerror("masked_fill_: unsupported operation", function() e:masked_fill_(tide.ones(4, 3):gt(0), 0) end)
+  S.checkerror("index assignment: unsupported operation", function() e[tide.ones(4, 3):gt(0)] = 0 end)
+  assert(b[1] == 1 and b[2] == 2 and b[3] == 3, "a refused in-place op must not write")
+  e:fill_(5); assert(b[2] == 5)
+  b:expand(1, 3):mul_(2); assert(b[2] == 10)           -- size-1 dims may have any stride
+end
+
+-- unary ops in place keep the tensor's type: a float result in an i64 tensor is an error (it
+-- used to truncate: exp_ gave [2, 7, 20]); integer-valued ops stay allowed
+do
+  local a = tide.tensor({1, 2, 3})
+  for _, op in ipairs({"exp_", "sqrt_", "sigmoid_", "sin_"}) do
+    S.checkerror(op .. ": result type f32 can't be cast to the in-place tensor's type i64", function() a[op](a) end)
+  end
+  assert(a[1] == 1 and a[3] == 3)
+  a = tide.tensor({-3, 2, -1})
+  a:abs_(); a:neg_(); a:floor_(); a:round_(); a:sign_()
+  assert(a:dtype() == "i64" and a[1] == -1 and a[2] == -1)
+  a = tide.tensor({-3, 7}); a:clamp_(-1, 5); assert(a[1] == -1 and a[2] == 5)
+  S.checkerror("clamp_: result type f32 can't be cast", function() a:clamp_(0.5, 2) end)
+  local m = tide.tensor({true, false})
+  S.checkerror("unary minus (the `-` operator) on a bool tensor is not supported", function() return -m end)
+  S.checkerror("neg: unary minus", function() return m:neg() end)
+  S.checkerror("neg_: unary minus", function() return m:neg_() end)
+  assert(m:logical_not()[1] == false)
+end
+
+-- positional arguments as in torch; unexpected ones are errors naming the function
+do
+  local x = tide.arange(0, 6, 1, "f64"):reshape(2, 3)
+  assert(#x:sum(2, true):shape() == 2 and x:sum(2, true)[{2, 1}] == 12)
+  assert(x:argmax(2, true):size(2) == 1 and x:min(1, true):size(1) == 1)
+  local am = x:argmax(nil, {keepdim = true})
+  assert(am:size(1) == 1 and am:size(2) == 1 and am[{1, 1}] == 6)
+  assert(math.abs(x:var(2, false)[1] - 2 / 3) < 1e-12 and math.abs(x:var(2)[1] - 1) < 1e-12)
+  assert(math.abs(x:std(2, false, true)[{1, 1}] - math.sqrt(2 / 3)) < 1e-12)
+  S.checkerror("keepdim given twice", function() return x:sum(2, true, {keepdim = true}) end)
+  S.checkerror("unbiased given twice", function() return x:var(2, true, {unbiased = false}) end)
+  S.checkerror("bad argument #1 to 'exp' (no more arguments expected, got number)", function() return x:exp(5) end)
+  S.checkerror("bad argument #2 to 'exp' (no more arguments expected, got number)", tide.exp, x, 5)
+  S.checkerror("bad argument #2 to 'sum' (boolean (keepdim) or options table expected, got number)", function() return x:sum(2, 5) end)
+  S.checkerror("bad argument #4 to 'sum' (no more arguments expected, got number)", function() return x:sum(2, true, {}, 1) end)
+  S.checkerror("bad argument #3 to 'add' (no more arguments expected, got number)", function() return x:add(1, {alpha = 2}, 3) end)
+  S.checkerror("approximate must be 'none' or 'tanh', got 'fast'", function() return x:gelu("fast") end)
+  assert(x:exp(nil)[{1, 1}] == 1)                      -- trailing nils are no arguments
+  assert((x:gelu("tanh") - x:gelu({approximate = "tanh"})):abs():amax():item() == 0)
+end
+
+-- edge values: integer division by -1 (it trapped), float floor division and exp's range
+do
+  local a = tide.tensor({math.mininteger, 5})
+  assert((a // -1)[1] == math.mininteger and (a % -1)[1] == 0 and (a // -1)[2] == -5)
+  assert(a:div(-1, {rounding_mode = "trunc"})[1] == math.mininteger)
+  local q = tide.tensor({1 / 0, -1 / 0}, "f64") // 2
+  assert(q[1] ~= q[1] and q[2] ~= q[2])
+  local r = tide.randint(math.mininteger, math.maxinteger, {64})
+  assert(r:dtype() == "i64" and r:numel() == 64)
+  local e = tide.tensor({88.5, -88, -100, 89}, "f32"):exp()
+  assert(math.abs(e[1] / 2.7231e38 - 1) < 1e-4 and math.abs(e[2] / 6.0546e-39 - 1) < 1e-4)
+  assert(math.abs(e[3] / 3.7835e-44 - 1) < 1e-2 and e[4] == math.huge)
+  assert(tide.tensor({-100}, "f32"):sigmoid()[1] > 0 and tide.tensor({-100}, "f32"):silu()[1] < 0)
+  local s = tide.tensor({1 / 0, 1}):softmax(1)
+  assert(s[1] ~= s[1] and s[2] ~= s[2], "softmax with +inf in the row is NaN (torch)")
+  assert(1 / tide.tensor({-0.0}, "f32"):sin()[1] < 0)
+end
