@@ -100,13 +100,14 @@ extension Int64: ArithScalar {
 }
 
 extension Complex: ArithScalar where RealType: TideScalar & BinaryFloatingPoint {
-    @inline(__always) public static func tideDiv(_ a: Complex, _ b: Complex) -> Complex { a / b }
+    // NumPy's division and power (ComplexMath.swift), not swift-numerics' (whose 1 / 0 is inf
+    // and whose 0 ^ -1 is 0)
+    @inline(__always) public static func tideDiv(_ a: Complex, _ b: Complex) -> Complex { tideDivide(a, b) }
     public static func tideRem(_ a: Complex, _ b: Complex) -> Complex { Complex(.nan, .nan) }
     public static func tideFloorDiv(_ a: Complex, _ b: Complex) -> Complex { Complex(.nan, .nan) }  // rejected before any loop
-    @inline(__always) public static func tidePow(_ a: Complex, _ b: Complex) -> Complex {
-        if a == .zero { return b == .zero ? Complex(1, 0) : .zero }
-        return Complex.exp(b * Complex.log(a))
-    }
-    public static func tideMax(_ a: Complex, _ b: Complex) -> Complex { a.length >= b.length ? a : b }
-    public static func tideMin(_ a: Complex, _ b: Complex) -> Complex { a.length <= b.length ? a : b }
+    @inline(__always) public static func tidePow(_ a: Complex, _ b: Complex) -> Complex { tidePower(a, b) }
+    // Complex numbers have no order: Tensor.binary rejects maximum / minimum (and remainder)
+    // of complex tensors before any element is read, so these only satisfy the protocol.
+    public static func tideMax(_ a: Complex, _ b: Complex) -> Complex { Complex(.nan, .nan) }
+    public static func tideMin(_ a: Complex, _ b: Complex) -> Complex { Complex(.nan, .nan) }
 }

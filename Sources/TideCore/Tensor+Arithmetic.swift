@@ -62,6 +62,9 @@ extension Tensor {
         if rt.isComplex && (op == .rem || op == .floordiv) {
             throw TensorError("\(op.rawValue): not defined for complex tensors")
         }
+        if rt.isComplex && (op == .maximum || op == .minimum) {
+            throw TensorError("\(op.rawValue): complex tensors have no order (got \(a.dtype.rawValue) and \(b.dtype.rawValue))")
+        }
         let A = try a.to(rt), B = try b.to(rt)
         if let kop = op.kernelOp, rt == .f32 || rt == .f64 {
             if let r = try denseBinary(kop, A, B, shape: shape, out: out) { return r }

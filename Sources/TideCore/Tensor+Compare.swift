@@ -3,7 +3,8 @@
 //     a: (3, 1), b: (4,)  ->  try Tensor.compare(.lt, a, b): bool (3, 4)
 //     try x.isnan(), try Tensor.logical(.and, m1, m2), try Tensor.where(cond, a, b)
 //
-// Complex tensors support eq/ne only (an order is not defined). Contiguous f32/f64 operands
+// Complex tensors support eq/ne only (an order is not defined), comparing both parts; a complex
+// value is true when either part is nonzero (logical ops, where). Contiguous f32/f64 operands
 // of one shape (or with a 0-d one) take the SIMD compare kernel.
 import _CTideKernels
 public enum CompareOp: String, Sendable { case eq, ne, lt, le, gt, ge }
@@ -70,8 +71,9 @@ extension Tensor {
         case .f64: ordered(Double.self)
         case .i64: ordered(Int64.self)
         case .bool: try Tensor.compare(op, a.to(.i64), b.to(.i64)).copyInto(out)
-        case .c64: op == .eq ? run(C64.self) { $0 == $1 } : run(C64.self) { $0 != $1 }
-        case .c128: op == .eq ? run(C128.self) { $0 == $1 } : run(C128.self) { $0 != $1 }
+        // component-wise IEEE (swift-numerics' == makes every non-finite value equal)
+        case .c64: op == .eq ? run(C64.self) { C64.tideEqual($0, $1) } : run(C64.self) { !C64.tideEqual($0, $1) }
+        case .c128: op == .eq ? run(C128.self) { C128.tideEqual($0, $1) } : run(C128.self) { !C128.tideEqual($0, $1) }
         }
         return out
     }
@@ -108,12 +110,23 @@ extension Tensor {
         }
     }
 
+    /// +-inf; complex: inf in either part, whatever the other holds (inf + nan i is infinite).
+    public func isinf() throws -> Tensor {
+        switch dtype {
+        case .f32: return try mapElements(Float.self, Bool.self) { $0.isInfinite }
+        case .f64: return try mapElements(Double.self, Bool.self) { $0.isInfinite }
+        case .c64: return try mapElements(C64.self, Bool.self) { $0.tideIsInfinite }
+        case .c128: return try mapElements(C128.self, Bool.self) { $0.tideIsInfinite }
+        default: return try Tensor.zeros(shape, dtype: .bool)
+        }
+    }
+
     public func isfinite() throws -> Tensor {
         switch dtype {
         case .f32: return try mapElements(Float.self, Bool.self) { $0.isFinite }
         case .f64: return try mapElements(Double.self, Bool.self) { $0.isFinite }
-        case .c64: return try mapElements(C64.self, Bool.self) { $0.isFinite }
-        case .c128: return try mapElements(C128.self, Bool.self) { $0.isFinite }
+        case .c64: return try mapElements(C64.self, Bool.self) { $0.re.isFinite && $0.im.isFinite }
+        case .c128: return try mapElements(C128.self, Bool.self) { $0.re.isFinite && $0.im.isFinite }
         default: return try Tensor.ones(shape, dtype: .bool)
         }
     }

@@ -5,7 +5,8 @@
 //     try y.copy_(from: x)                           // y's view gets x's values (broadcast, cast)
 //
 // Casts follow NumPy's unsafe casting: float -> i64 truncates toward zero (NaN -> 0, out of
-// range saturates), complex -> real keeps the real part, nonzero -> true.
+// range saturates), complex -> real keeps the real part, nonzero -> true (complex: either part
+// nonzero).
 import COpenBLAS
 
 extension Tensor {

@@ -184,6 +184,14 @@ extension Tensor {
         return try toDoubles()[0]
     }
 
+    /// The value of a one-element tensor as a complex number (a real one has imaginary part 0).
+    public func complexItem() throws -> C128 {
+        guard numel == 1 else {
+            throw TensorError("item: expected a tensor with one element, got shape \(shapeString(shape)) (\(numel) elements)")
+        }
+        return try toComplex()[0]
+    }
+
     /// The value of a one-element integer tensor, exactly.
     public func intItem() throws -> Int64 {
         guard numel == 1 else {

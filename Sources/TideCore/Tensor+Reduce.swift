@@ -176,7 +176,8 @@ extension Tensor {
             for o in 0 ..< outer {
                 var s = op == .prod ? C128(1, 0) : C128(0, 0)
                 for j in 0 ..< inner { if op == .prod { s = s * p[o * inner + j] } else { s = s + p[o * inner + j] } }
-                q[o] = op == .mean ? s / C128(Double(inner), 0) : s
+                // the mean divides each part by the count: a NaN real part leaves the imaginary mean
+                q[o] = op == .mean ? s.tideScaled(by: Double(inner)) : s
             }
             return try out.to(src.dtype)
         }

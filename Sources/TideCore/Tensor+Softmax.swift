@@ -49,6 +49,8 @@ extension Tensor {
     }
 
     public func softmax(dim d: Int) throws -> Tensor {
+        // checked here, before log_softmax does the work, so the error names softmax
+        guard !dtype.isComplex else { throw TensorError("softmax: not defined for complex tensors (got \(dtype.rawValue))") }
         if dim == 0 { try checkScalarDim(d, "softmax"); return try reshaped([1]).softmax(dim: 0).reshaped([]) }
         if Autograd.isRecording(self) { return try softmaxRecorded(dim: d, log: false) }
         if let k = try softmaxKernel(dim: d, log: false) { return k }

@@ -4,9 +4,10 @@
 //     try x.unary(.exp), try x.unary(.gelu), try x.clamp(min: 0, max: 1)
 //
 // Integer and bool inputs are computed in f32 for transcendental functions (as torch does);
-// abs, neg, sign, floor/ceil/round keep integer types. Complex supports abs (-> real), neg, exp,
-// expm1, log, log1p, log2, log10, sqrt, rsqrt, sigmoid, sin, cos, tan, sinh, cosh, tanh, asin,
-// acos, atan (principal branches, swift-numerics).
+// abs, neg, sign, floor/ceil/round keep integer types. Complex supports abs (-> real), neg,
+// square, reciprocal, exp, expm1, log, log1p, log2, log10, sqrt, rsqrt, sigmoid, sin, cos, tan,
+// sinh, cosh, tanh, asin, acos, atan (principal branches, with NumPy's values at zero, inf and
+// NaN: ComplexMath.swift).
 import ComplexModule
 import RealModule
 import _CTideKernels
@@ -158,36 +159,18 @@ extension Tensor {
 
     func complexUnary<R: FloatScalar>(_: R.Type, _ op: UnaryOp) throws -> Tensor {
         typealias C = Complex<R>
+        if let k = op.complexKernelOp { return try complexMap(R.self, k) }
         switch op {
-        case .abs: return try mapElements(C.self, R.self) { $0.length }
+        case .abs: return try mapElements(C.self, R.self) { $0.tideAbs }
         case .neg: return try mapElements(C.self, C.self) { -$0 }
-        case .exp: return try mapElements(C.self, C.self) { C.exp($0) }
-        case .log: return try mapElements(C.self, C.self) { C.log($0) }
-        case .sqrt: return try mapElements(C.self, C.self) { C.sqrt($0) }
-        case .sin: return try mapElements(C.self, C.self) { C.sin($0) }
-        case .cos: return try mapElements(C.self, C.self) { C.cos($0) }
-        case .tanh: return try mapElements(C.self, C.self) { C.tanh($0) }
         case .square: return try mapElements(C.self, C.self) { $0 * $0 }
-        case .reciprocal: return try mapElements(C.self, C.self) { C(1, 0) / $0 }
-        case .rsqrt: return try mapElements(C.self, C.self) { C(1, 0) / C.sqrt($0) }
-        case .log1p: return try mapElements(C.self, C.self) { C.log(onePlus: $0) }
-        case .expm1: return try mapElements(C.self, C.self) { C.expMinusOne($0) }
-        case .sigmoid: return try mapElements(C.self, C.self) { C(1, 0) / (C(1, 0) + C.exp(-$0)) }
-        case .tan: return try mapElements(C.self, C.self) { C.tan($0) }
-        case .sinh: return try mapElements(C.self, C.self) { C.sinh($0) }
-        case .cosh: return try mapElements(C.self, C.self) { C.cosh($0) }
-        case .asin: return try mapElements(C.self, C.self) { C.asin($0) }
-        case .acos: return try mapElements(C.self, C.self) { C.acos($0) }
-        case .atan: return try mapElements(C.self, C.self) { C.atan($0) }
-        case .log2: return try mapElements(C.self, C.self) { C.log($0).divided(by: R.log(2)) }
-        case .log10: return try mapElements(C.self, C.self) { C.log($0).divided(by: R.log(10)) }
         default: throw TensorError("\(op.rawValue): not defined for complex tensors (\(dtype.rawValue))")
         }
     }
 
     /// Elements limited to [min, max] (either bound optional). NaN stays NaN.
     public func clamp(min lo: Double?, max hi: Double?) throws -> Tensor {
-        guard !dtype.isComplex else { throw TensorError("clamp: not defined for complex tensors") }
+        guard !dtype.isComplex else { throw TensorError("clamp: complex tensors have no order (got \(dtype.rawValue))") }
         var r = self
         if let lo = lo { r = try Tensor.binary(.maximum, r, scalarLike(lo)) }
         if let hi = hi {
@@ -214,8 +197,8 @@ extension Tensor {
     }
     public func angle() throws -> Tensor {
         switch dtype {
-        case .c64: return try mapElements(C64.self, Float.self) { $0.phase }
-        case .c128: return try mapElements(C128.self, Double.self) { $0.phase }
+        case .c64: return try mapElements(C64.self, Float.self) { $0.tideArg }
+        case .c128: return try mapElements(C128.self, Double.self) { $0.tideArg }
         case .f64: return try mapElements(Double.self, Double.self) { $0 < 0 ? .pi : ($0.isNaN ? $0 : 0) }
         default: return try to(.f32).mapElements(Float.self, Float.self) { $0 < 0 ? .pi : ($0.isNaN ? $0 : 0) }
         }

@@ -82,9 +82,10 @@ extension Complex: TideScalar where RealType: TideScalar & BinaryFloatingPoint {
     public init(tideDouble v: Double) { self.init(RealType(v), 0) }
     public init(tideComplex v: C128) { self.init(RealType(v.re), RealType(v.im)) }
     public init(tideInt v: Int64) { self.init(RealType(v), 0) }
-    public var tideDouble: Double { Double(real) }
-    public var tideComplex: C128 { C128(Double(real), Double(imaginary)) }
-    public var tideInt: Int64 { Double.tideIntOf(Double(real)) }
+    // the stored parts (`re`, `im`): swift-numerics' `real` reads NaN for inf + 0i
+    public var tideDouble: Double { Double(re) }
+    public var tideComplex: C128 { C128(Double(re), Double(im)) }
+    public var tideInt: Int64 { Double.tideIntOf(Double(re)) }
     public static var tideZero: Complex<RealType> { Complex(0, 0) }
     public static var tideOne: Complex<RealType> { Complex(1, 0) }
 }
@@ -113,7 +114,8 @@ extension DType {
 @inline(__always)
 func convertScalar<S: TideScalar, D: TideScalar>(_ s: S, to: D.Type) -> D {
     if S.self == D.self { return unsafeBitCast(s, to: D.self) }
-    if D.dtype.isComplex { return D(tideComplex: s.tideComplex) }
+    // complex on either side: through C128 (complex -> bool is true when either part is nonzero)
+    if D.dtype.isComplex || S.dtype.isComplex { return D(tideComplex: s.tideComplex) }
     if S.dtype == .i64 || S.dtype == .bool { return D(tideInt: s.tideInt) }
     return D(tideDouble: s.tideDouble)
 }

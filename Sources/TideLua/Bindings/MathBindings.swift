@@ -126,6 +126,11 @@ enum MathBindings {
             return try x.clamp(min: f.isNoneOrNil(lo) ? nil : f.number(lo), max: f.isNoneOrNil(hi) ? nil : f.number(hi))
         }
         var r = x
+        let bounds = try [lo, hi].filter { f.type($0) == LUA_TUSERDATA }.map { try f.tensor($0) }
+        if x.dtype.isComplex || bounds.contains(where: { $0.dtype.isComplex }) {
+            // named here: maximum / minimum below would name themselves
+            throw TensorError("clamp: complex tensors have no order (got \(([x] + bounds).map { $0.dtype.rawValue }.joined(separator: " and ")))")
+        }
         if !f.isNoneOrNil(lo) { r = try Tensor.binary(.maximum, r, ArithmeticBindings.operand(f, lo, other: r)) }
         if !f.isNoneOrNil(hi) { r = try Tensor.binary(.minimum, r, ArithmeticBindings.operand(f, hi, other: r)) }
         return r
@@ -324,9 +329,12 @@ enum MathBindings {
         }
         vm.def(m, "logical_not", "x:logical_not() -> bool tensor.") { f in f.push(try f.tensor(1).logicalNot()); return 1 }
         let isinf: (Tensor, Int) throws -> Tensor = { t, sign in
-            // not NaN and not finite; for one sign also compare with 0
-            let inf = try Tensor.logical(.and, t.isfinite().logicalNot(), t.isnan().logicalNot())
-            if sign == 0 || t.dtype.isComplex { return inf }
+            let inf = try t.isinf()
+            if sign == 0 { return inf }
+            // a complex infinity has no sign (NumPy and PyTorch refuse these too)
+            guard !t.dtype.isComplex else {
+                throw TensorError("\(sign > 0 ? "isposinf" : "isneginf"): not defined for complex tensors (got \(t.dtype.rawValue))")
+            }
             return try Tensor.logical(.and, inf, Tensor.compare(sign > 0 ? .gt : .lt, t, Tensor.scalar(0, dtype: t.dtype)))
         }
         let tests: [(String, String, (Tensor) throws -> Tensor)] = [

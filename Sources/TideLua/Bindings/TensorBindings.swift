@@ -108,9 +108,14 @@ enum TensorBindings {
         vm.def(m, "is_contiguous", "x:is_contiguous() -> true when dense row-major.") { f in
             f.push(try f.tensor(1).isContiguous); return 1
         }
-        vm.def(m, "item", "x:item() -> the number in a one-element tensor.") { f in
+        vm.def(m, "item", "x:item() -> the number in a one-element tensor; re, im (two numbers) for a complex one.") { f in
             let t = try f.tensor(1)
             if t.dtype == .i64 { f.push(Int(try t.intItem())); return 1 }
+            if t.dtype.isComplex {
+                // Lua has no complex number: both parts, so the imaginary one is not dropped
+                let z = try t.complexItem()
+                f.push(z.re); f.push(z.im); return 2
+            }
             let v = try t.item()
             if t.dtype == .bool { f.push(v != 0) } else { f.push(v) }
             return 1

@@ -17,18 +17,25 @@ local function compare(name, got, want, tol)
   for k = 1, #gs do
     assert(gs[k] == ws[k], ("%s: shape %s, NumPy gives %s"):format(name, table.concat(gs, "x"), table.concat(ws, "x")))
   end
-  -- compared with tensor ops, so large cases stay fast: |got - want| <= tol (1 + |want|),
-  -- and NaN exactly where NumPy has NaN
+  -- compared with tensor ops, so large cases stay fast, part by part (real, then imaginary):
+  -- |got - want| <= tol (1 + |want|) where NumPy's part is finite, the same infinity where it
+  -- is infinite, and NaN exactly where NumPy has NaN (a NaN in one part says nothing about the
+  -- other)
   local g, w = got:to("c128"):reshape(-1), want:to("c128"):reshape(-1)
   if g:numel() == 0 then return end
-  local gn, wn = g:isnan(), w:isnan()
-  local nan_mismatch = gn:logical_xor(wn)
-  local err = (g - w):abs():masked_fill(wn, 0)
-  local bad = err:gt((w:abs():masked_fill(wn, 0) + 1) * tol):logical_or(nan_mismatch)
-  if bad:any():item() then
-    local i = bad:to("i64"):argmax():item()
-    local gv, wv = g[i]:real():item(), w[i]:real():item()
-    error(("%s: element %d is %.17g, NumPy gives %.17g (tol %g)"):format(name, i, gv, wv, tol), 0)
+  for _, part in ipairs({"real", "imag"}) do
+    local gp, wp = g[part](g), w[part](w)
+    local wn, wi = wp:isnan(), wp:isinf()
+    local special = wn:logical_or(wi)
+    local err = (gp - wp):abs():masked_fill(special, 0)
+    local bad = err:gt((wp:abs():masked_fill(special, 0) + 1) * tol)
+      :logical_or(gp:isnan():logical_xor(wn))
+      :logical_or(wi:logical_and(gp:ne(wp)))
+    if bad:any():item() then
+      local i = bad:to("i64"):argmax():item()
+      local function fmt(z) return ("%.17g%+.17gi"):format(z:real():item(), z:imag():item()) end
+      error(("%s: element %d is %s, NumPy gives %s (%s part; tol %g)"):format(name, i, fmt(g[i]), fmt(w[i]), part, tol), 0)
+    end
   end
 end
 

@@ -498,3 +498,68 @@ do
   assert(s[1] ~= s[1] and s[2] ~= s[2], "softmax with +inf in the row is NaN (torch)")
   assert(1 / tide.tensor({-0.0}, "f32"):sin()[1] < 0)
 end
+
+-- complex values part by part, as NumPy keeps them (special values in every op are checked
+-- against NumPy by test_ops_numpy.lua, cases special_*): these are the audit's examples
+do
+  local inf, nan = math.huge, 0 / 0
+  local function C(re, im) return tide.complex(tide.tensor(re, "f64"), tide.tensor(im, "f64")) end
+  local function bools(t, want, what)
+    for i, v in ipairs(want) do assert(t[i] == v, ("%s: element %d is %s, want %s"):format(what, i, tostring(t[i]), tostring(v))) end
+  end
+  local function parts(z, re, im, what)   -- z: a one-element complex tensor
+    local r, i = z:item()
+    local function same(a, b) return (a ~= a and b ~= b) or a == b end
+    assert(same(r, re) and same(i, im), ("%s: got %g%+gi, want %g%+gi"):format(what, r, i, re, im))
+  end
+  -- eq / ne: inf equals itself, NaN nothing (not "every non-finite value is one point")
+  local n = C({nan, inf}, {0, 0})
+  bools(n:eq(n), {false, true}, "eq")
+  bools(n:eq(C({-inf, nan}, {0, 0})), {false, false}, "eq other")
+  bools(n:ne(n), {true, false}, "ne")
+  -- abs is hypot: NaN stays NaN unless a part is infinite
+  local a = C({2, nan, inf}, {nan, nan, nan}):abs()
+  assert(a[1] ~= a[1] and a[2] ~= a[2] and a[3] == inf, "abs")
+  -- angle, log, exp, sqrt at zero and infinity; division by zero
+  local z = C({0, inf, 0}, {0, 0, inf})
+  assert(z:angle()[1] == 0 and z:angle()[2] == 0 and math.abs(z:angle()[3] - math.pi / 2) < 1e-15, "angle")
+  parts(C({0}, {0}):log(), -inf, 0, "log(0)")
+  parts(C({0}, {inf}):log(), inf, math.pi / 2, "log(inf i)")
+  parts(C({nan}, {1}):log(), nan, nan, "log(nan + i)")
+  parts(C({0}, {inf}):exp(), nan, nan, "exp(inf i)")
+  parts(C({0}, {inf}):sqrt(), inf, inf, "sqrt(inf i)")
+  parts(C({1}, {0}) / C({0}, {0}), inf, nan, "(1 + 0i) / 0")
+  parts(C({0}, {0}):reciprocal(), nan, nan, "reciprocal(0)")
+  parts(C({0}, {0}) ^ C({-1}, {0}), nan, nan, "0 ^ -1")
+  -- truth: either part nonzero
+  local t = C({0, 0}, {1, -2})
+  assert(t:any():item() == true and t:all():item() == true and t:count_nonzero():item() == 2, "any/all/count_nonzero")
+  bools(t:to("bool"), {true, true}, "to bool")
+  bools(t:logical_not(), {false, false}, "logical_not")
+  bools(t:logical_and(tide.tensor({true, false})), {true, false}, "logical_and")
+  assert(t:nonzero():size(1) == 2 and tide.where(t, 1, 0):sum():item() == 2, "nonzero / where")
+  -- isinf / isnan / isfinite look at both parts
+  bools(C({inf, nan, 1}, {nan, inf, 1}):isinf(), {true, true, false}, "isinf")
+  bools(C({inf, nan, 1}, {nan, inf, 1}):isnan(), {true, true, false}, "isnan")
+  bools(C({inf, 1, 1}, {1, nan, 1}):isfinite(), {false, false, true}, "isfinite")
+  S.checkerror("isposinf: not defined for complex tensors", tide.isposinf, t)
+  -- no order: maximum / minimum / clamp refuse, as max and sort do
+  S.checkerror("maximum: complex tensors have no order (got c128 and c128)", tide.maximum, t, t)
+  S.checkerror("minimum: complex tensors have no order", function() return t:minimum(1) end)
+  S.checkerror("clamp: complex tensors have no order (got c128)", function() return t:clamp(0, 1) end)
+  S.checkerror("clamp: complex tensors have no order (got f32 and c128)", function() return tide.zeros(2):clamp(t, nil) end)
+  S.checkerror("max: complex tensors have no order", function() return t:max(1) end)
+  -- the mean divides each part by the count: a NaN real part keeps the imaginary mean
+  parts(C({nan, 1}, {1, 1}):mean(), nan, 1, "mean")
+  parts(C({inf, 1}, {1, 1}):sum(), inf, 2, "sum")
+  -- item gives both parts; a real tensor still gives one number
+  local re, im = C({3}, {-4}):item()
+  assert(re == 3 and im == -4 and select("#", C({3}, {-4}):item()) == 2 and select("#", tide.tensor(1.5):item()) == 1, "item")
+  local cr, ci = tide.complex(tide.tensor({inf}), tide.tensor({0})):to("c128"):item()
+  assert(cr == inf and ci == 0, "c64 -> c128 keeps an infinite part")
+  assert(C({inf}, {0}):to("f64")[1] == inf, "complex -> real keeps an infinite real part")
+  -- an error names the function called
+  local e = S.checkerror("softmax: not defined for complex tensors", function() return t:softmax() end)
+  assert(not e:find("log_softmax", 1, true), "softmax's error names log_softmax: " .. e)
+  S.checkerror("log_softmax: not defined for complex tensors", function() return t:log_softmax() end)
+end
