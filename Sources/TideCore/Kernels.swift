@@ -127,6 +127,7 @@ extension BinaryOp {
         case .div: return Int32(TIDE_OP_DIV)
         case .maximum: return Int32(TIDE_OP_MAX)
         case .minimum: return Int32(TIDE_OP_MIN)
+        case .pow: return Int32(TIDE_OP_POW)
         default: return nil
         }
     }

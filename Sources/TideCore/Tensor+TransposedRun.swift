@@ -16,7 +16,7 @@ extension Tensor {
     /// any 4- or 8-byte element type bit for bit. Returns false, having done nothing, when the
     /// layout, dtype or size does not fit; o must not share storage with b.
     static func transposedRun(_ kop: Int32, _ a: Tensor?, _ b: Tensor, bStrides: [Int], into o: Tensor) -> Bool {
-        guard o.storage !== b.storage, b.dtype == o.dtype, o.dim >= 2 else { return false }
+        guard o.storage !== b.storage, b.dtype == o.dtype, o.dim >= 2, kop <= Int32(TIDE_OP_MIN) else { return false }
         let size = o.dtype.itemSize
         if let a = a {
             guard a.dtype == o.dtype, a.shape == o.shape, o.dtype == .f32 || o.dtype == .f64 else { return false }

@@ -11,6 +11,7 @@
 
 #define TIDE_SFX _portable
 #define TIDE_TGT
+#include "pow_body.h"
 #include "kernels_body.h"
 #include "transpose_body.h"
 #undef TIDE_SFX
@@ -19,6 +20,7 @@
 #if defined(__x86_64__)
 #define TIDE_SFX _avx2
 #define TIDE_TGT __attribute__((target("avx2,fma")))
+#include "pow_body.h"
 #include "kernels_body.h"
 #include "transpose_body.h"
 #undef TIDE_SFX

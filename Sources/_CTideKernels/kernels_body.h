@@ -253,6 +253,7 @@ static inline TIDE_TGT float TIDE_FN(tanhf_poly)(float x) {
 
 TIDE_TGT void TIDE_FN(binary_f32)(int op, const float *a, const float *b,
                                   float *y, size_t n, int mode) {
+  if (op == TIDE_OP_POW) { TIDE_FN(pow_f32)(a, b, y, n, mode); return; }
   typedef float v8f __attribute__((vector_size(32)));
   typedef float v8fu __attribute__((vector_size(32), aligned(4)));
   TIDE_BIN_NT_MODES(float, v8f, v8fu, 8)
@@ -274,6 +275,10 @@ TIDE_TGT void TIDE_FN(binary_f32)(int op, const float *a, const float *b,
 
 TIDE_TGT void TIDE_FN(binary_f64)(int op, const double *a, const double *b,
                                   double *y, size_t n, int mode) {
+  if (op == TIDE_OP_POW) {  // libm's pow, over the cores (Kernels.binary splits)
+    for (size_t i = 0; i < n; i++) y[i] = pow(mode == TIDE_MODE_SV ? a[0] : a[i], mode == TIDE_MODE_VS ? b[0] : b[i]);
+    return;
+  }
   typedef double v4d __attribute__((vector_size(32)));
   typedef double v4du __attribute__((vector_size(32), aligned(8)));
   TIDE_BIN_NT_MODES(double, v4d, v4du, 4)

@@ -314,3 +314,47 @@ extension KernelTests {
         }
     }
 }
+
+extension KernelTests {
+    /// f32 tensor ^ tensor (pow_body.h): within 1 ulp of pow done in double, and exactly powf
+    /// on the special lanes (zero, negative, infinite and NaN bases; infinite and NaN
+    /// exponents), in every mode and at every level, tails included.
+    func testPowEveryLevel() throws {
+        var g = SystemRandomNumberGenerator()
+        let specials: [Float] = [0, -0.0, 1, -1, 2, -2, 0.5, -3, .infinity, -.infinity, .nan, 1e-30, 3e38, 1e-45]
+        var xs: [Float] = [], ys: [Float] = []
+        for a in specials { for b in specials { xs.append(a); ys.append(b) } }
+        for _ in 0 ..< 3000 {
+            xs.append(Float.random(in: 0 ... 30, using: &g) * (Bool.random(using: &g) ? 1 : 1e-3))
+            ys.append(Float.random(in: -12 ... 12, using: &g))
+        }
+        xs.append(contentsOf: [2, 10, 0.999, 1.001]); ys.append(contentsOf: [127.9, 38.5, 1e5, -1e5])  // near overflow / underflow
+        let n = xs.count
+        let x = try Tensor(array: xs.map(Double.init), shape: [n], dtype: .f32)
+        let y = try Tensor(array: ys.map(Double.init), shape: [n], dtype: .f32)
+        func want(_ a: Float, _ b: Float) -> Float {
+            if !(a > 0 && a.isFinite) || !b.isFinite { return powf(a, b) }
+            return Float(Foundation.pow(Double(a), Double(b)))
+        }
+        func close(_ got: Float, _ w: Float) -> Bool {
+            if got.isNaN || w.isNaN { return got.isNaN && w.isNaN }
+            if got == w { return true }
+            if got.isInfinite || w.isInfinite { return false }
+            return abs(got - w) <= w.magnitude.ulp.nextUp  // one ulp
+        }
+        for level in 0 ... Kernels.bestLevel {
+            Kernels.level = level
+            let vv = try Tensor.binary(.pow, x, y).toDoubles()
+            for i in 0 ..< n where !close(Float(vv[i]), want(xs[i], ys[i])) {
+                XCTFail("pow level \(level): \(xs[i]) ^ \(ys[i]) = \(vv[i]), want \(want(xs[i], ys[i]))"); break
+            }
+            for (k, c) in [Float(2.5), -0.5, 3, 0].enumerated() {
+                let vs = try Tensor.binary(.pow, x, Tensor.scalar(Double(c))).toDoubles()
+                let sv = try Tensor.binary(.pow, Tensor.scalar(Double(c + 1)), y).toDoubles()
+                for i in 0 ..< n where !close(Float(vs[i]), want(xs[i], c)) || !close(Float(sv[i]), want(c + 1, ys[i])) {
+                    XCTFail("pow scalar case \(k) level \(level) at \(i): \(vs[i]) / \(sv[i])"); break
+                }
+            }
+        }
+    }
+}

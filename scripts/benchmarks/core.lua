@@ -36,3 +36,8 @@ local xt = tide.randn(2048, 2048):t()
 print(("add_f32_4M_transposed %.9f"):format(best(20, function() return xt + xt end)))
 local xc = tide.randn(2048, 2048)
 print(("add_f32_4M_mixed_layout %.9f"):format(best(20, function() return xc + xt end)))
+-- the contiguous adds the layout rows are measured against (BENCHMARKS.md's derived rows):
+-- one matrix added to itself (as xt + xt), and two distinct matrices (as xc + xt)
+local yc = tide.randn(2048, 2048)
+print(("add_f32_4M_2d_same %.9f"):format(best(20, function() return xc + xc end)))
+print(("add_f32_4M_2d_pair %.9f"):format(best(20, function() return xc + yc end)))

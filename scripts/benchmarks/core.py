@@ -106,5 +106,9 @@ bench("add_f32_4M_transposed", 20, lambda: xt + xt, lambda: txt + txt)
 xc = rng.standard_normal((2048, 2048), dtype=np.float32)
 txc = torch.from_numpy(xc) if torch else None
 bench("add_f32_4M_mixed_layout", 20, lambda: xc + xt, lambda: txc + txt)
+yc = rng.standard_normal((2048, 2048), dtype=np.float32)
+tyc = torch.from_numpy(yc) if torch else None
+bench("add_f32_4M_2d_same", 20, lambda: xc + xc, lambda: txc + txc)
+bench("add_f32_4M_2d_pair", 20, lambda: xc + yc, lambda: txc + tyc)
 for name, (a, b) in rows.items():
     print(f"{name} {a:.9f} {b:.9f}")

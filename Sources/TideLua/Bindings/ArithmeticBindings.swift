@@ -111,7 +111,7 @@ enum ArithmeticBindings {
                     // checks the shape)
                     try a.apply_(name + "_") { x in
                         let r = try binaryWithOptions(f, op, x, b)
-                        guard r.dtype == a.dtype || (r.dtype.isFloatingPoint && a.dtype.isFloatingPoint) else {
+                        guard DType.canCast(r.dtype, to: a.dtype) else {  // same kind may narrow (torch)
                             throw LuaError.message("\(name)_: result type \(r.dtype.rawValue) can't be cast to the in-place tensor's type \(a.dtype.rawValue)")
                         }
                         return r
@@ -124,7 +124,7 @@ enum ArithmeticBindings {
                     b = try b.clone()
                 }
                 let rt = Tensor.resultType(op, a.dtype, b.dtype)
-                guard rt == a.dtype || (rt.isFloatingPoint && a.dtype.isFloatingPoint) else {
+                guard DType.canCast(rt, to: a.dtype) else {
                     throw LuaError.message("\(name)_: result type \(rt.rawValue) can't be cast to the in-place tensor's type \(a.dtype.rawValue)")
                 }
                 let shape = try Tensor.broadcastShape(a.shape, b.shape, op: name + "_")

@@ -562,6 +562,7 @@ enum JoinBindings {
             lua_rawgeti(f.L, t, lua_Integer(k))
             defer { tide_pop(f.L, 1) }
             guard let x = TensorUserdata.tensor(f.L, at: -1) else {
+                if f.typeName(-1) == "tensor" { throw f.argError(i, "element \(k) is a freed tensor (use of a freed tensor)") }
                 throw f.argError(i, "element \(k) must be a tensor, got \(f.typeName(-1))")
             }
             out.append(x)

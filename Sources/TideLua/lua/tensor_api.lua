@@ -313,7 +313,13 @@ def("median", function(x, d, keepdim)
     return v[n] ~= v[n] and v:narrow(1, n, 1):reshape({}) or v:narrow(1, (n - 1) // 2 + 1, 1):reshape({})
   end
   d = dim_of("median", d, x:dim())
-  return T.kthvalue(x, (x:size(d) - 1) // 2 + 1, d, keepdim)
+  local v, i = T.kthvalue(x, (x:size(d) - 1) // 2 + 1, d, keepdim)
+  if x:dtype() ~= "f32" and x:dtype() ~= "f64" then return v, i end
+  -- a slice holding NaN has median NaN, at its first NaN (torch)
+  local isnan = x:isnan()
+  local has = isnan:any(d, {keepdim = keepdim})
+  local first = isnan:to("i64"):argmax(d, {keepdim = keepdim})
+  return tide.where(has, tide.full({}, 0 / 0, {dtype = x:dtype()}), v), tide.where(has, first, i)
 end, "x:median([dim, keepdim]) -> the lower median (a 0-d tensor, or values and 1-based indices along dim).")
 def("msort", function(x) return (x:sort(1)) end, "x:msort() -> x sorted along dim 1.")
 
@@ -336,19 +342,28 @@ def("std_mean", function(x, ...) return x:std(...), x:mean(...) end, "x:std_mean
 
 -- ---- elementwise -------------------------------------------------------------------------
 
+-- a Lua number as the 0-d tensor it acts as next to `like` (Tide's tensor-number rule: an
+-- integer keeps like's type, a float makes an integer or bool tensor f32)
 local function tens(v, like)
   if tide.is_tensor(v) then return v end
-  return tide.full({}, v, {dtype = like:dtype()})
+  local d = like:dtype()
+  if math.type(v) == "float" and (d == "i64" or d == "bool") then d = "f32" end
+  if d == "bool" then d = "i64" end
+  return tide.full({}, v, {dtype = d})
 end
 local function float_of(x) if x:dtype() == "i64" or x:dtype() == "bool" then return x:to("f32") end return x end
+-- the dtype a op b would have (promotion only: two empty operands)
+local function result_dtype(a, b)
+  return (a:reshape(-1):narrow(1, 1, 0) + b:reshape(-1):narrow(1, 1, 0)):dtype()
+end
 
+local signbit
 def("fmod", function(x, y)
-  -- C's fmod: the remainder takes the dividend's sign (remainder takes the divisor's)
-  y = tens(y, x)
-  local r = x:remainder(y)
-  local fix = r:ne(0):logical_and(r:lt(0):logical_xor(x:lt(0)))
-  return tide.where(fix, r - y, r)
-end, "x:fmod(y) -> x - trunc(x / y) * y (the sign of x, as C fmod and torch.fmod).")
+  -- C's fmod is |x| mod |y| (exact: both operands non-negative) with x's sign; remainder
+  -- alone takes the divisor's sign
+  local r = x:abs():remainder(tens(y, x):abs())
+  return tide.where(signbit(x), -r, r)
+end, "x:fmod(y) -> x - trunc(x / y) * y, computed exactly (the sign of x, as C fmod and torch.fmod).")
 def("atan2", function(y, x)
   y = float_of(y)
   x = tens(x, y)
@@ -369,15 +384,16 @@ end, "a:logaddexp(b) -> log(exp(a) + exp(b)) without overflow.")
 def("exp2", function(x) return tide.pow(2, float_of(x)) end, "x:exp2() -> 2^x.")
 def("clamp_min", function(x, lo) return x:clamp({min = lo}) end, "x:clamp_min(lo) -> x:clamp{min = lo}.")
 def("clamp_max", function(x, hi) return x:clamp({max = hi}) end, "x:clamp_max(hi) -> x:clamp{max = hi}.")
-local function signbit(x)
+function signbit(x)
   if x:dtype() == "i64" or x:dtype() == "bool" then return x:lt(0) end
   -- -0.0 has its sign bit set: 1 / -0 = -inf
   return x:lt(0):logical_or(x:eq(0):logical_and(x:reciprocal():lt(0)))
 end
 def("signbit", signbit, "x:signbit() -> true where the sign bit is set (including -0.0).")
 def("copysign", function(x, y)
-  x = float_of(x)
-  return tide.where(signbit(tens(y, x)), -x:abs(), x:abs())
+  y = tens(y, x)
+  local a = x:abs():to(result_dtype(float_of(x), float_of(y)))
+  return tide.where(signbit(y), -a, a)
 end, "x:copysign(y) -> |x| with y's sign (-0.0 counts as negative).")
 def("sgn", function(x)
   if x:dtype() == "c64" or x:dtype() == "c128" then
@@ -493,18 +509,24 @@ tide.doc(tide.logspace, "tide.logspace(start, end, steps [, {base = 10, dtype}])
 
 function tide.searchsorted(sorted, values, o)
   local right = type(o) == "table" and (o.right or o.side == "right") or false
-  local v = tide.is_tensor(values) and values or tide.tensor(values, sorted:dtype())
+  local v = tide.is_tensor(values) and values or (type(values) == "number" and tens(values, sorted) or tide.tensor(values))
   local scalar = v:dim() == 0
   if scalar then v = v:reshape(1) end
   -- counts of sorted values below (or not above) each value: the 1-based insertion point - 1
   local s = sorted:dim() == 1 and sorted or sorted
   local cmp
+  -- NaN sorts last: a NaN value goes after every number (and, right, after the NaNs too)
+  local function below(sv, vv)
+    local c = right and sv:le(vv) or sv:lt(vv)
+    local vn, sn = vv:isnan(), sv:isnan()
+    return c:logical_or(vn:logical_and(right and sn:logical_or(sn:logical_not()) or sn:logical_not()))
+  end
   if sorted:dim() == 1 then
-    cmp = right and s:reshape(1, -1):le(v:reshape(-1, 1)) or s:reshape(1, -1):lt(v:reshape(-1, 1))
+    cmp = below(s:reshape(1, -1), v:reshape(-1, 1))
     local r = cmp:to("i64"):sum(2):reshape(v:shape()) + 1
     return scalar and r:reshape({}) or r
   end
-  cmp = right and s:unsqueeze(-2):le(v:unsqueeze(-1)) or s:unsqueeze(-2):lt(v:unsqueeze(-1))
+  cmp = below(s:unsqueeze(-2), v:unsqueeze(-1))
   return cmp:to("i64"):sum(-1) + 1
 end
 tide.doc(tide.searchsorted, "tide.searchsorted(sorted, values [, {right = false}]) -> the 1-based insertion points keeping each row sorted (torch's index + 1).")

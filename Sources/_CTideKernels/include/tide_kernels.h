@@ -27,7 +27,7 @@ void tide_live_add(long long delta);
 long long tide_live_bytes(void);
 
 // ---- elementwise and reduction kernels (contiguous buffers) ---------------------------
-enum { TIDE_OP_ADD = 0, TIDE_OP_SUB, TIDE_OP_MUL, TIDE_OP_DIV, TIDE_OP_MAX, TIDE_OP_MIN };
+enum { TIDE_OP_ADD = 0, TIDE_OP_SUB, TIDE_OP_MUL, TIDE_OP_DIV, TIDE_OP_MAX, TIDE_OP_MIN, TIDE_OP_POW };  // POW: binary only (not the transposed kernel)
 // mode: both vectors, vector with scalar b[0], or scalar a[0] with vector
 enum { TIDE_MODE_VV = 0, TIDE_MODE_VS = 1, TIDE_MODE_SV = 2 };
 enum { TIDE_UN_EXP = 0, TIDE_UN_TANH, TIDE_UN_SIGMOID, TIDE_UN_SILU, TIDE_UN_GELU, TIDE_UN_GELU_TANH,

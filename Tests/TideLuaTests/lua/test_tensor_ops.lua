@@ -563,3 +563,26 @@ do
   assert(not e:find("log_softmax", 1, true), "softmax's error names log_softmax: " .. e)
   S.checkerror("log_softmax: not defined for complex tensors", function() return t:log_softmax() end)
 end
+
+-- tensor_api.lua edge cases (audit): NaN medians, exact fmod with number divisors, numbers
+-- that must not be cast to an integer tensor's type, NaN in searchsorted, in-place narrowing
+do
+  local m, mi = tide.tensor({3, 0 / 0, 1}, "f64"):median(1)
+  assert(m:item() ~= m:item() and mi:item() == 2, "median of a slice with NaN is NaN at its index")
+  local f = tide.fmod(tide.tensor({7, -7}), 2.5)
+  assert(f:dtype() == "f32" and f[1] == 2 and f[2] == -2, "i64 fmod float")
+  local g = tide.fmod(tide.tensor({-1e-20, -5}, "f64"), tide.tensor({1, 1 / 0}, "f64"))
+  assert(g[1] == -1e-20 and g[2] == -5, "fmod keeps tiny dividends and infinite divisors exact")
+  local x, y = tide.randn(5000, {dtype = "f64"}), tide.randn(5000, {dtype = "f64"}) * 100
+  local h = tide.fmod(x:to("f32"), y:to("f32")):to("f64") - tide.fmod(x:to("f32"):to("f64"), y:to("f32"):to("f64"))
+  assert(h:abs():max():item() == 0, "f32 fmod is exact")
+  assert(not tide.isclose(tide.tensor({2}), 2.5)[1] and not tide.allclose(tide.tensor({2}), 2.4))
+  assert(tide.copysign(tide.tensor({1}, "f32"), tide.tensor({-2}, "f64")):dtype() == "f64")
+  assert(tide.searchsorted(tide.tensor({1.0, 2.0, 3.0}), tide.tensor({0 / 0}))[1] == 4)
+  assert(tide.searchsorted(tide.tensor({1, 2, 3}), 2.5):item() == 3)
+  local c = tide.ones(2, {dtype = "c64"}); c:add_(tide.ones(2, {dtype = "f64"}))
+  assert(c:dtype() == "c64" and c:real()[1] == 2, "in place may narrow within a kind")
+  S.checkerror("can't be cast", function() tide.ones(2, "i64"):add_(tide.ones(2)) end)
+  local freed = tide.ones(2); freed:free()
+  S.checkerror("freed tensor", tide.cat, {tide.ones(2), freed})
+end
