@@ -20,7 +20,9 @@ public struct PrintOptions: Sendable {
 extension Tensor: CustomStringConvertible {
     public var description: String {
         let footer = "[tide.Tensor \(dtype.rawValue) \(shape.isEmpty ? "scalar" : shapeString(shape))]"
-        guard let c = try? contiguous() else { return footer }
+        // read in place through the strides: a summarized view (an expand of billions of
+        // elements, a transpose) prints its edges without being copied whole
+        let c = self
         var opts = PrintOptions.current
         // PrintOptions is public and unchecked: out-of-range values must not trap here
         opts.edgeitems = Swift.max(opts.edgeitems, 0)
@@ -33,7 +35,7 @@ extension Tensor: CustomStringConvertible {
         } else if numel == 0 {
             out = "[]"
         } else {
-            let fmt = ElementFormatter(c, opts: opts, probe: Tensor.printedOffsets(shape, summarize: summarize, e: opts.edgeitems))
+            let fmt = ElementFormatter(c, opts: opts, probe: Tensor.printedOffsets(shape, strides: strides, summarize: summarize, e: opts.edgeitems))
             out = render(c, dim: 0, base: 0, indent: 1, fmt: fmt, summarize: summarize, e: opts.edgeitems)
         }
         return out + "\n" + footer
@@ -45,13 +47,14 @@ extension Tensor: CustomStringConvertible {
         summarize && n > 2 * e ? Array(0 ..< e) + [nil] + Array(n - e ..< n) : Array(0 ..< n)
     }
 
-    /// Offsets (row-major, contiguous) of every element that prints: style and width come
-    /// from exactly these, so a summarized tensor is never converted whole.
-    static func printedOffsets(_ shape: [Int], summarize: Bool, e: Int) -> [Int] {
+    /// Offsets (through `strides`, from the tensor's first element) of every element that
+    /// prints: style and width come from exactly these, so a summarized tensor is never
+    /// converted whole.
+    static func printedOffsets(_ shape: [Int], strides: [Int], summarize: Bool, e: Int) -> [Int] {
         var offsets = [0]
-        for n in shape {
+        for (n, s) in zip(shape, strides) {
             let idx = printedIndices(n, summarize: summarize, e: e).compactMap { $0 }
-            offsets = offsets.flatMap { o in idx.map { o * n + $0 } }
+            offsets = offsets.flatMap { o in idx.map { o + $0 * s } }
         }
         return offsets
     }
@@ -73,7 +76,8 @@ extension Tensor: CustomStringConvertible {
     }
 }
 
-/// Formats elements of a contiguous tensor with one common style and width.
+/// Formats elements of a tensor (offsets from its first element, through its strides) with
+/// one common style and width.
 struct ElementFormatter {
     let t: Tensor
     let precision: Int

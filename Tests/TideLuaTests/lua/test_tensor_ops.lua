@@ -586,3 +586,17 @@ do
   local freed = tide.ones(2); freed:free()
   S.checkerror("freed tensor", tide.cat, {tide.ones(2), freed})
 end
+
+-- printing reads through the strides: a huge expand prints its edges without a copy of
+-- billions of elements, and a transposed view prints as its contiguous copy does
+do
+  local big = tostring(tide.tensor({1.5}):expand(3000000000))
+  assert(big:find("[1.5000, 1.5000, 1.5000, ..., 1.5000, 1.5000, 1.5000]", 1, true), big)
+  local m = tide.arange(12, {dtype = "f64"}):reshape(3, 4)
+  assert(tostring(m:t()) == tostring(m:t():contiguous()))
+  local g = tide.arange(100):reshape(10, 10)
+  tide.set_printoptions({threshold = 5, edgeitems = 2})
+  local a, b = tostring(g:t():narrow(1, 2, 7)), tostring(g:t():narrow(1, 2, 7):contiguous())
+  tide.set_printoptions({threshold = 1000, edgeitems = 3})
+  assert(a == b and a:find("...", 1, true), a)
+end
