@@ -216,6 +216,27 @@ extension Tensor {
         return inv
     }
 
+    /// The diagonal of dims d1 and d2 (0-based; offset > 0 above the main one) as the last dim:
+    /// a view, so writes reach self, as in torch.
+    ///     x (..., n, ..., m, ...) -> (..., ..., k), k = the diagonal's length
+    public func diagonal(offset: Int = 0, _ d1: Int = 0, _ d2: Int = 1) throws -> Tensor {
+        if Autograd.isRecording(self) {
+            return try viewRecorded("diagonal", { try diagonal(offset: offset, d1, d2) }) { g, shp in
+                try Tensor.scatterGrad(g, shp) { try $0.diagonal(offset: offset, d1, d2) }
+            }
+        }
+        guard dim >= 2 else { throw TensorError("diagonal: expected at least 2 dims, got \(dim)") }
+        let a = try normDim(d1, "diagonal"), b = try normDim(d2, "diagonal")
+        guard a != b else { throw TensorError("diagonal: dim1 and dim2 must differ, got dim \(a + 1) twice") }
+        let n = shape[a], m = shape[b]
+        let len = offset >= 0 ? Swift.max(0, Swift.min(n, m - offset)) : Swift.max(0, Swift.min(n + offset, m))
+        let start = len == 0 ? 0 : (offset >= 0 ? offset * strides[b] : -offset * strides[a])
+        var sh: [Int] = [], st: [Int] = []
+        for k in 0 ..< dim where k != a && k != b { sh.append(shape[k]); st.append(strides[k]) }
+        sh.append(len); st.append(strides[a] + strides[b])
+        return view(shape: sh, strides: st, offset: self.offset + start)
+    }
+
     /// Every `step`-th element of dim d from `start`, `count` of them (a view; step >= 1).
     public func sliced(_ d: Int, start: Int, count: Int, step: Int) throws -> Tensor {
         let d = try normDim(d, "slice")

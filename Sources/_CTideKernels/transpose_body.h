@@ -106,27 +106,35 @@ static inline __attribute__((always_inline)) TIDE_TGT void TIDE_FN(tr4x4_f64)(co
   *(v4 *)(dst + 3 * ldd) = __builtin_shufflevector(t1, t3, 2, 3, 6, 7);
 }
 
+#ifndef TIDE_TR_TILES
+// The tile loop: b's tile transposed into buf in W x W blocks (TRANSPOSE), the edges element
+// by element, then the row pass; outputs of NT_MIN+ elements are streamed.
+#define TIDE_TR_TILES(T, VT, VTU, IT, W, TRANSPOSE, NT_MIN)                                   \
+  T buf[TIDE_TR_TI * TIDE_TR_TJ] __attribute__((aligned(64)));                                \
+  const int stream = rows * cols >= (NT_MIN);                                                 \
+  for (size_t i0 = 0; i0 < rows; i0 += TIDE_TR_TI) {                                          \
+    const size_t r = rows - i0 < TIDE_TR_TI ? rows - i0 : TIDE_TR_TI, rw = r - r % W;         \
+    for (size_t j0 = 0; j0 < cols; j0 += TIDE_TR_TJ) {                                        \
+      const size_t c = cols - j0 < TIDE_TR_TJ ? cols - j0 : TIDE_TR_TJ, cw = c - c % W;       \
+      const T *bt = b + j0 * ldb + i0;                                                        \
+      /* buf[ii][jj] = b[j0+jj][i0+ii]: along b's rows, so each is one run */                 \
+      for (size_t jj = 0; jj < cw; jj += W)                                                   \
+        for (size_t ii = 0; ii < rw; ii += W)                                                 \
+          TRANSPOSE(bt + jj * ldb + ii, ldb, buf + ii * TIDE_TR_TJ + jj, TIDE_TR_TJ);         \
+      for (size_t jj = 0; jj < c; jj++)                                                       \
+        for (size_t ii = jj < cw ? rw : 0; ii < r; ii++) buf[ii * TIDE_TR_TJ + jj] = bt[jj * ldb + ii]; \
+      TIDE_TR_ROWS(T, VT, VTU, IT, W)                                                         \
+    }                                                                                         \
+  }                                                                                           \
+  if (stream) TIDE_SFENCE();
+#endif
+
 TIDE_TGT void TIDE_FN(binary_tr_f32)(int op, const float *a, size_t lda, const float *b, size_t ldb,
                                      float *y, size_t ldy, size_t rows, size_t cols) {
   typedef float v8 __attribute__((vector_size(32)));
   typedef float v8u __attribute__((vector_size(32), aligned(4)));
   typedef int i8v __attribute__((vector_size(32)));
-  float buf[TIDE_TR_TI * TIDE_TR_TJ] __attribute__((aligned(64)));
-  const int stream = rows * cols >= TIDE_NT_MIN;
-  for (size_t i0 = 0; i0 < rows; i0 += TIDE_TR_TI) {
-    const size_t r = rows - i0 < TIDE_TR_TI ? rows - i0 : TIDE_TR_TI, r8 = r & ~(size_t)7;
-    for (size_t j0 = 0; j0 < cols; j0 += TIDE_TR_TJ) {
-      const size_t c = cols - j0 < TIDE_TR_TJ ? cols - j0 : TIDE_TR_TJ, c8 = c & ~(size_t)7;
-      const float *bt = b + j0 * ldb + i0;
-      // buf[ii][jj] = b[j0+jj][i0+ii]: along b's rows, so each is one run
-      for (size_t jj = 0; jj < c8; jj += 8)
-        for (size_t ii = 0; ii < r8; ii += 8) TIDE_FN(tr8x8_f32)(bt + jj * ldb + ii, ldb, buf + ii * TIDE_TR_TJ + jj, TIDE_TR_TJ);
-      for (size_t jj = 0; jj < c; jj++)
-        for (size_t ii = jj < c8 ? r8 : 0; ii < r; ii++) buf[ii * TIDE_TR_TJ + jj] = bt[jj * ldb + ii];
-      TIDE_TR_ROWS(float, v8, v8u, i8v, 8)
-    }
-  }
-  if (stream) TIDE_SFENCE();
+  TIDE_TR_TILES(float, v8, v8u, i8v, 8, TIDE_FN(tr8x8_f32), TIDE_NT_MIN)
 }
 
 TIDE_TGT void TIDE_FN(binary_tr_f64)(int op, const double *a, size_t lda, const double *b, size_t ldb,
@@ -134,19 +142,5 @@ TIDE_TGT void TIDE_FN(binary_tr_f64)(int op, const double *a, size_t lda, const 
   typedef double v4 __attribute__((vector_size(32)));
   typedef double v4u __attribute__((vector_size(32), aligned(8)));
   typedef long long i4v __attribute__((vector_size(32)));
-  double buf[TIDE_TR_TI * TIDE_TR_TJ] __attribute__((aligned(64)));
-  const int stream = rows * cols >= TIDE_NT_MIN / 2;
-  for (size_t i0 = 0; i0 < rows; i0 += TIDE_TR_TI) {
-    const size_t r = rows - i0 < TIDE_TR_TI ? rows - i0 : TIDE_TR_TI, r4 = r & ~(size_t)3;
-    for (size_t j0 = 0; j0 < cols; j0 += TIDE_TR_TJ) {
-      const size_t c = cols - j0 < TIDE_TR_TJ ? cols - j0 : TIDE_TR_TJ, c4 = c & ~(size_t)3;
-      const double *bt = b + j0 * ldb + i0;
-      for (size_t jj = 0; jj < c4; jj += 4)
-        for (size_t ii = 0; ii < r4; ii += 4) TIDE_FN(tr4x4_f64)(bt + jj * ldb + ii, ldb, buf + ii * TIDE_TR_TJ + jj, TIDE_TR_TJ);
-      for (size_t jj = 0; jj < c; jj++)
-        for (size_t ii = jj < c4 ? r4 : 0; ii < r; ii++) buf[ii * TIDE_TR_TJ + jj] = bt[jj * ldb + ii];
-      TIDE_TR_ROWS(double, v4, v4u, i4v, 4)
-    }
-  }
-  if (stream) TIDE_SFENCE();
+  TIDE_TR_TILES(double, v4, v4u, i4v, 4, TIDE_FN(tr4x4_f64), TIDE_NT_MIN / 2)
 }

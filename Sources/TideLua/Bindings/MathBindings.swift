@@ -215,6 +215,13 @@ enum MathBindings {
             }
             f.push(try t.squeeze(luaDim(f.integer(2), rank: t.dim, op: "squeeze"))); return 1
         }
+        vm.def(m, "diagonal", "x:diagonal([offset = 0, dim1 = 1, dim2 = 2]) -> the diagonal of dims dim1 and dim2 as the last dim (a view: writes reach x; offset > 0 above the main diagonal).") { f in
+            let t = try f.tensor(1)
+            let off = try f.optInteger(2, 0)
+            let r = Swift.max(t.dim, 2)  // (fewer dims: diagonal's own error names them)
+            f.push(try t.diagonal(offset: off, luaDim(f.optInteger(3, 1), rank: r, op: "diagonal"), luaDim(f.optInteger(4, 2), rank: r, op: "diagonal")))
+            return 1
+        }
         vm.def(m, "unsqueeze", "x:unsqueeze(dim) -> a size-1 dim inserted at dim.") { f in
             let t = try f.tensor(1)
             f.push(try t.unsqueeze(luaDim(f.integer(2), rank: t.dim, op: "unsqueeze", extra: 1))); return 1

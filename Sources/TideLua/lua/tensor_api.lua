@@ -2,7 +2,7 @@
 --
 --   local a, b = tide.meshgrid(tide.arange(3), tide.arange(2))     -- (3, 2) each, 'ij'
 --   x:tile({2, 1}); x["repeat"](x, 2, 1); x:unbind(1); x:movedim(1, -1); x:mT()
---   x:diagonal(); x:trace(); x:index_add_(1, idx, src); tide.isclose(a, b); tide.tensordot(a, b, 2)
+--   x:diag(); x:trace(); x:index_add_(1, idx, src); tide.isclose(a, b); tide.tensordot(a, b, 2)
 --
 -- Everything here is a composition of ops that are tested against NumPy on their own (views,
 -- gather/scatter, where, matmul, ...), so gradients flow wherever those ops carry them. Dims
@@ -183,25 +183,9 @@ tide.doc(tide.meshgrid, "tide.meshgrid(a, b, ... [, {indexing = 'ij' | 'xy'}]) -
 
 -- ---- diagonals and index updates -----------------------------------------------------------
 
-local function diagonal(x, offset, d1, d2)
-  offset = offset or 0
-  local r = x:dim()
-  if r < 2 then fail("diagonal", "expected at least 2 dims, got " .. r) end
-  d1, d2 = dim_of("diagonal", d1 or 1, r), dim_of("diagonal", d2 or 2, r)
-  if d1 == d2 then fail("diagonal", "dim1 and dim2 must differ") end
-  -- move the two dims last, flatten them, and pick positions i*(m+1) + offset
-  local y = movedim(x, {d1, d2}, {r - 1, r})
-  local n, m = y:size(-2), y:size(-1)
-  local len = offset >= 0 and math.max(0, math.min(n, m - offset)) or math.max(0, math.min(n + offset, m))
-  local start = offset >= 0 and offset or -offset * m
-  local lead = y:shape()
-  lead[r - 1], lead[r] = n * m, nil
-  local flat = y:reshape(lead)
-  if len == 0 then return flat:narrow(-1, 1, 0) end
-  local idx = tide.arange(0, len) * (m + 1) + (start + 1)
-  return flat:index_select(-1, idx)
-end
-def("diagonal", diagonal, "x:diagonal([offset = 0, dim1 = 1, dim2 = 2]) -> the diagonal as the last dim (a copy; offset > 0 above the main one).")
+-- x:diagonal is a view, in Swift (writes reach x, as in torch)
+local diagonal = T.diagonal
+tide.diagonal = function(x, ...) return diagonal(x, ...) end
 def("diag", function(x, k)
   k = k or 0
   if x:dim() == 1 then
@@ -213,7 +197,7 @@ def("diag", function(x, k)
     local flat = (rows - 1) * n + cols
     return out:reshape(n * n):scatter(1, flat, x):reshape(n, n)
   elseif x:dim() == 2 then
-    return diagonal(x, k)
+    return diagonal(x, k):clone()  -- a new tensor, as torch.diag
   end
   fail("diag", "expected a 1-d or 2-d tensor, got " .. x:dim() .. " dims")
 end, "x:diag([k = 0]) -> a 1-d x on the k-th diagonal of a square matrix, or a matrix's k-th diagonal.")

@@ -600,3 +600,16 @@ do
   tide.set_printoptions({threshold = 1000, edgeitems = 3})
   assert(a == b and a:find("...", 1, true), a)
 end
+
+-- diagonal is a view (torch): writes reach the base, and gradients flow back to it
+do
+  local z = tide.zeros(3, 3); z:diagonal():fill_(1)
+  assert(z:sum():item() == 3 and z[{2, 2}] == 1, "diagonal writes reach the base")
+  local w = tide.zeros(2, 3, 4); w:diagonal(1, 2, 3):fill_(2)
+  assert(w:sum():item() == 12 and w[{2, 1, 2}] == 2 and w[{2, 3, 4}] == 2, "offset diagonal of dims 2, 3")
+  assert(tide.zeros(3, 4):diagonal(5):numel() == 0)
+  local ok = tide.autograd.gradcheck(function(a) return (a:diagonal(-1) ^ 2):sum() end,
+                                     {tide.randn(3, 4, {dtype = "f64"}):requires_grad_()})
+  assert(ok, "diagonal gradcheck")
+  S.checkerror("diagonal: expected at least 2 dims", function() return tide.zeros(3):diagonal() end)
+end
