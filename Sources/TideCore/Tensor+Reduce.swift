@@ -203,7 +203,7 @@ extension Tensor {
         let dn = try normDim(d, isMax ? "max" : "min")
         if dtype == .f32 || dtype == .f64 {
             let b = try reduceBlock([dn], keepdim: keepdim)
-            guard b.r > 0 else { throw TensorError("\(isMax ? "argmax" : "argmin"): cannot reduce an empty dim") }
+            guard b.r > 0 else { throw TensorError("\(isMax ? "max" : "min"): cannot reduce an empty dim (shape \(shapeString(shape)))") }
             let out = try Tensor(uninitialized: b.outShape, dtype: dtype)
             let idx = try Tensor(uninitialized: b.outShape, dtype: .i64)
             if dtype == .f32 {

@@ -354,11 +354,13 @@ enum MathBindings {
             vm.def(m, name, "x:\(name)() -> bool tensor, true where x is \(what).", g)
             vm.def(tide, name, "tide.\(name)(x) -> bool tensor, true where x is \(what).", g)
         }
-        vm.def(tide, "where", "tide.where(cond, a, b) -> a where cond is true, else b (broadcasting; a, b may be numbers). tide.where(cond) -> one 1-based i64 index tensor per dim of the true elements (as x:nonzero{as_tuple = true}).") { f in
+        vm.def(tide, "where", "tide.where(cond, a, b) -> a where cond is true, else b (broadcasting; a, b may be numbers or booleans). tide.where(cond) -> one 1-based i64 index tensor per dim of the true elements (as x:nonzero{as_tuple = true}).") { f in
             let c = try f.tensor(1)
             if f.count == 1 { return try IndexingBindings.pushNonzero(f, c, asTuple: true) }
-            let a = f.type(2) == LUA_TNUMBER ? nil : try f.tensor(2)
-            let b = f.type(3) == LUA_TNUMBER ? nil : try f.tensor(3)
+            // numbers and booleans act as scalars next to the other operand
+            let scalar = { (i: Int32) in f.type(i) == LUA_TNUMBER || f.type(i) == LUA_TBOOLEAN }
+            let a = scalar(2) ? nil : try f.tensor(2)
+            let b = scalar(3) ? nil : try f.tensor(3)
             let A = try a ?? ArithmeticBindings.operand(f, 2, other: b)
             let B = try b ?? ArithmeticBindings.operand(f, 3, other: A)
             f.push(try Tensor.where(c, A, B)); return 1

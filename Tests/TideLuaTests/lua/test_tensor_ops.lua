@@ -613,3 +613,12 @@ do
   assert(ok, "diagonal gradcheck")
   S.checkerror("diagonal: expected at least 2 dims", function() return tide.zeros(3):diagonal() end)
 end
+
+-- where takes Lua booleans as scalars; an empty max names max
+do
+  local m = tide.tensor({true, false})
+  local w = tide.where(m, true, false)
+  assert(w:dtype() == "bool" and w[1] == true and w[2] == false)
+  assert(tide.where(m, tide.ones(2), false)[2] == 0)
+  S.checkerror("max: cannot reduce an empty dim", function() return tide.zeros(0, 3):max(1) end)
+end
