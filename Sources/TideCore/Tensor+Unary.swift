@@ -183,13 +183,20 @@ extension Tensor {
 
     // MARK: complex parts
 
+    /// The real or imaginary parts of a complex tensor as a real view of the same storage (each
+    /// element is (re, im), so the part is every other word): writes reach self, as in torch.
+    /// A real tensor's real part is a copy, its imaginary part zeros.
     public func real() throws -> Tensor {
         guard dtype.isComplex else { return try clone() }
-        return dtype == .c64 ? try mapElements(C64.self, Float.self) { $0.re } : try mapElements(C128.self, Double.self) { $0.re }
+        return partView(0)
     }
     public func imag() throws -> Tensor {
         guard dtype.isComplex else { return try Tensor.zeros(shape, dtype: dtype) }
-        return dtype == .c64 ? try mapElements(C64.self, Float.self) { $0.im } : try mapElements(C128.self, Double.self) { $0.im }
+        return partView(1)
+    }
+    private func partView(_ part: Int) -> Tensor {
+        Tensor(storage: storage, dtype: dtype == .c64 ? .f32 : .f64, shape: shape,
+               strides: strides.map { $0 * 2 }, offset: offset * 2 + part)
     }
     public func conj() throws -> Tensor {
         guard dtype.isComplex else { return try clone() }

@@ -622,3 +622,13 @@ do
   assert(tide.where(m, tide.ones(2), false)[2] == 0)
   S.checkerror("max: cannot reduce an empty dim", function() return tide.zeros(0, 3):max(1) end)
 end
+
+-- real and imag are views of a complex tensor (torch): writes reach it
+do
+  local z = tide.complex(tide.tensor({1.0, 2.0}), tide.tensor({3.0, 4.0}))
+  z:real():fill_(5); z:imag():mul_(2)
+  local r, i = z[2]:item()
+  assert(r == 5 and i == 8, "writes through real() and imag()")
+  local w = tide.complex(tide.randn(3, 4, {dtype = "f64"}), tide.randn(3, 4, {dtype = "f64"})):t()
+  assert((w:imag() - w:contiguous():imag()):abs():max():item() == 0, "parts of a transposed view")
+end
