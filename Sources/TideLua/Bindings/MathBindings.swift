@@ -24,6 +24,23 @@ enum MathBindings {
         }
     }
 
+    /// Dims from the options table's `dim` (torch's keyword: `x:sum({dim = 2})`), or nil.
+    static func optionDims(_ f: LuaFrame, _ o: Int32?, rank: Int, op: String) throws -> [Int]? {
+        guard let o else { return nil }
+        defer { tide_pop(f.L, 1) }
+        if f.pushField(o, "dim") == LUA_TNIL { return nil }
+        guard let ds = try dims(f, -1, rank: rank, op: op) else { throw LuaError.message("\(op): option dim must be a dim or a table of dims") }
+        return ds
+    }
+
+    /// Positional dims at i, else the options' `dim`; both given is an error.
+    static func dimsEither(_ f: LuaFrame, _ i: Int32, _ o: Int32?, rank: Int, op: String) throws -> [Int]? {
+        let positional = try dims(f, i, rank: rank, op: op)
+        let named = try optionDims(f, o, rank: rank, op: op)
+        if positional != nil && named != nil { throw LuaError.message("\(op): dim given twice (argument and {dim =})") }
+        return positional ?? named
+    }
+
     /// Integers from a table (negatives allowed), or from consecutive number arguments.
     static func signedList(_ f: LuaFrame, _ i: Int32) throws -> ([Int], Int32) {
         let L = f.L
@@ -392,11 +409,11 @@ enum MathBindings {
         // ---- reductions
         for op in [ReduceOp.sum, .mean, .prod, .amax, .amin, .any, .all, .count_nonzero] {
             let casts = op == .sum || op == .mean || op == .prod
-            let doc = "x:\(op.rawValue)([dims] [, keepdim] [, {keepdim = false\(casts ? ", dtype" : "")}]) -> \(op.rawValue) over dims (a number or a table; all when omitted)\(casts ? "; dtype: the input is cast to it first" : "")."
+            let doc = "x:\(op.rawValue)([dims] [, keepdim] [, {dim, keepdim = false\(casts ? ", dtype" : "")}]) -> \(op.rawValue) over dims (a number or a table; all when omitted)\(casts ? "; dtype: the input is cast to it first" : "")."
             let fn: (LuaFrame) throws -> Int32 = { f in
                 var t = try f.tensor(1)
-                let ds = try dims(f, 2, rank: t.dim, op: op.rawValue)
-                let o = try options(f, from: 2, casts ? ["keepdim", "dtype"] : ["keepdim"])
+                let o = try options(f, from: 2, casts ? ["dim", "keepdim", "dtype"] : ["dim", "keepdim"])
+                let ds = try dimsEither(f, 2, o, rank: t.dim, op: op.rawValue)
                 let keep = try keepdim(f, 3, o)
                 if let d = try dtypeField(f, o) { t = try t.to(d) }
                 f.push(try t.reduce(op, dims: ds, keepdim: keep)); return 1
@@ -415,12 +432,16 @@ enum MathBindings {
                 if f.type(2) == LUA_TTABLE && !f.isOptionsTable(2) {
                     throw f.argError(2, "expected one dim (a number); amax/amin reduce over several, got a table")
                 }
-                guard f.type(2) == LUA_TNUMBER else {
+                // x:max({dim = 2, keepdim = true}): torch's keywords
+                let named = f.isOptionsTable(2) ? try options(f, from: 2, ["dim", "keepdim"]) : nil
+                let od = try optionDims(f, named, rank: t.dim, op: name)
+                if let od, od.count != 1 { throw LuaError.message("\(name): expected one dim, got \(od.count) (amax/amin reduce over several)") }
+                guard f.type(2) == LUA_TNUMBER || od != nil else {
                     _ = try options(f, from: 2, [])
                     f.push(try t.reduce(isMax ? .max : .min, dims: nil)); return 1
                 }
-                let d = try luaDim(f.integer(2), rank: t.dim, op: name)
-                let keep = try keepdim(f, 3, options(f, from: 3, ["keepdim"]))
+                let d = try od?[0] ?? luaDim(f.integer(2), rank: t.dim, op: name)
+                let keep = try keepdim(f, 3, od != nil ? named : options(f, from: 3, ["keepdim"]))
                 let (v, i) = try t.extremeWithIndices(dim: d, max: isMax, keepdim: keep)
                 f.push(v)
                 f.push(try Tensor.binary(.add, i, Tensor.scalar(1, dtype: .i64)))
@@ -431,6 +452,12 @@ enum MathBindings {
             vm.def(tide, name, doc, maxArgs: 4, fn)
             let argfn: (LuaFrame) throws -> Int32 = { f in
                 let t = try f.tensor(1)
+                let named = f.isOptionsTable(2) ? try options(f, from: 2, ["dim", "keepdim"]) : nil
+                if let od = try optionDims(f, named, rank: t.dim, op: "arg" + name) {
+                    guard od.count == 1 else { throw LuaError.message("arg\(name): expected one dim, got \(od.count)") }
+                    let (_, i) = try t.extremeWithIndices(dim: od[0], max: isMax, keepdim: keepdim(f, 3, named))
+                    f.push(try Tensor.binary(.add, i, Tensor.scalar(1, dtype: .i64))); return 1
+                }
                 if f.type(2) != LUA_TNUMBER {
                     if !f.isNoneOrNil(2) && !f.isOptionsTable(2) { throw f.typeError(2, "dim (a number) or nil") }
                     // over everything; keepdim keeps every dim as size 1 (recent PyTorch)
@@ -643,10 +670,11 @@ enum JoinBindings {
         }
         let lse: (LuaFrame) throws -> Int32 = { f in
             let t = try f.tensor(1)
-            guard let ds = try MathBindings.dims(f, 2, rank: t.dim, op: "logsumexp") else {
-                throw f.argError(2, "expected a dim or a table of dims, got \(f.typeName(2))")
-            }
-            let keep = try MathBindings.keepdim(f, 3, MathBindings.options(f, from: 3, ["keepdim"]))
+            let o = try MathBindings.options(f, from: 2, ["dim", "keepdim"])
+            // no dim: every dim (as scipy.special.logsumexp)
+            let ds = try MathBindings.dimsEither(f, 2, o, rank: t.dim, op: "logsumexp") ?? Array(0 ..< t.dim)
+            let keep = try MathBindings.keepdim(f, 3, o)
+            if ds.isEmpty { f.push(try t.clone()); return 1 }
             let uniq = Array(Set(ds)).sorted()
             guard uniq.count == ds.count else { throw f.argError(2, "dims repeat: \(ds.map { $0 + 1 })") }
             if uniq.count == 1 { f.push(try t.logsumexp(dim: uniq[0], keepdim: keep)); return 1 }
@@ -662,8 +690,8 @@ enum JoinBindings {
         for name in ["var", "std"] {
             let fn: (LuaFrame) throws -> Int32 = { f in
                 let t = try f.tensor(1)
-                let ds = try MathBindings.dims(f, 2, rank: t.dim, op: name)
-                let o = try MathBindings.options(f, from: 2, ["correction", "unbiased", "keepdim"])
+                let o = try MathBindings.options(f, from: 2, ["dim", "correction", "unbiased", "keepdim"])
+                let ds = try MathBindings.dimsEither(f, 2, o, rank: t.dim, op: name)
                 // torch.var(input, dim, unbiased, keepdim): the positional flags
                 let keep = try MathBindings.keepdim(f, 4, o)
                 var corr = try f.optField(o, "correction", 1)

@@ -239,3 +239,18 @@ do
   S.checkerror("dims (a number or a table) expected, got boolean", function() return x:mean(true) end)
   eq(x:sum({}), x, 0, "an empty dims table reduces nothing (NumPy's axis=())")
 end
+
+-- torch's dim keyword as an option: x:sum({dim = 2}), x:max({dim = 1, keepdim = true}), ...
+do
+  local x = tide.tensor({{1, 5, 3}, {4, 2, 6}}, "f64")
+  eq(x:sum({dim = 2}), tide.tensor({9, 12}, "f64"), 0, "sum{dim}")
+  assert(x:sum({dim = 1, keepdim = true}):size(1) == 1 and x:mean({dim = {1, 2}}):item() == 3.5)
+  local v, i = x:max({dim = 2})
+  assert(v[2] == 6 and i[1] == 2, "max{dim}")
+  assert(x:argmax({dim = 1})[2] == 1 and x:argmin({dim = 2, keepdim = true}):size(2) == 1)
+  assert(math.abs(x:var({dim = 2, correction = 0})[1] - 8 / 3) < 1e-12)
+  assert(math.abs(x:logsumexp():item() - math.log(math.exp(1) + math.exp(5) + math.exp(3) + math.exp(4) + math.exp(2) + math.exp(6))) < 1e-12)
+  assert(x:logsumexp({dim = 1}):size(1) == 3)
+  S.checkerror("dim given twice", function() return x:sum(1, {dim = 2}) end)
+  S.checkerror("expected one dim", function() return x:max({dim = {1, 2}}) end)
+end
