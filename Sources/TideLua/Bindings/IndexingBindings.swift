@@ -255,10 +255,15 @@ enum IndexingBindings {
             return n
         }
         for (name, prod) in [("cumsum", false), ("cumprod", true)] {
-            both(name, "\(name)(dim [, {dtype}]) -> running \(prod ? "product" : "sum") along dim (dtype: cast first).") { f in
+            both(name, "\(name)(dim | {dim} [, {dtype}]) -> running \(prod ? "product" : "sum") along dim (dtype: cast first).") { f in
                 var x = try f.tensor(1)
-                if let dt = try MathBindings.dtypeField(f, MathBindings.options(f, from: 3, ["dtype"])) { x = try x.to(dt) }
-                f.push(try x.scan(dim: luaDim(f.integer(2), rank: x.dim, op: name), product: prod)); return 1
+                let o = try MathBindings.options(f, from: 2, ["dim", "dtype"])
+                if let dt = try MathBindings.dtypeField(f, o) { x = try x.to(dt) }
+                // the dim positionally or as torch's keyword
+                let named = try MathBindings.optionDims(f, o, rank: Swift.max(x.dim, 1), op: name)
+                if let named, named.count != 1 { throw LuaError.message("\(name): expected one dim, got \(named.count)") }
+                let d = try named?[0] ?? luaDim(f.integer(2), rank: x.dim, op: name)
+                f.push(try x.scan(dim: d, product: prod)); return 1
             }
         }
         let products: [(String, String, (Tensor, Tensor) throws -> Tensor)] = [

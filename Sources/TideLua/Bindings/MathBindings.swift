@@ -661,8 +661,14 @@ enum JoinBindings {
         for (name, op) in [("softmax", 0), ("log_softmax", 1)] {
             let fn: (LuaFrame) throws -> Int32 = { f in
                 var t = try f.tensor(1)
-                let d = try luaDim(f.type(2) == LUA_TNUMBER ? f.integer(2) : -1, rank: t.dim, op: name)
-                if let dt = try MathBindings.dtypeField(f, MathBindings.options(f, from: 2, ["dtype"])) { t = try t.to(dt) }
+                let o = try MathBindings.options(f, from: 2, ["dim", "dtype"])
+                let named = try MathBindings.optionDims(f, o, rank: Swift.max(t.dim, 1), op: name)
+                if let named {
+                    guard named.count == 1 else { throw LuaError.message("\(name): expected one dim, got \(named.count)") }
+                    guard f.type(2) != LUA_TNUMBER else { throw LuaError.message("\(name): dim given twice (argument and {dim =})") }
+                }
+                let d = try named?[0] ?? luaDim(f.type(2) == LUA_TNUMBER ? f.integer(2) : -1, rank: t.dim, op: name)
+                if let dt = try MathBindings.dtypeField(f, o) { t = try t.to(dt) }
                 f.push(op == 0 ? try t.softmax(dim: d) : try t.logSoftmax(dim: d)); return 1
             }
             vm.def(m, name, "x:\(name)([dim = -1] [, {dtype}]) -> \(name) over dim (numerically stable; dtype: cast first).", fn)

@@ -254,3 +254,10 @@ do
   S.checkerror("dim given twice", function() return x:sum(1, {dim = 2}) end)
   S.checkerror("expected one dim", function() return x:max({dim = {1, 2}}) end)
 end
+do
+  local x = tide.tensor({{1, 5, 3}, {4, 2, 6}}, "f64")
+  eq(x:softmax({dim = 1}), x:softmax(1), 0, "softmax{dim}")
+  assert(x:log_softmax({dim = 2, dtype = "f32"}):dtype() == "f32")
+  eq(x:cumsum({dim = 2}), x:cumsum(2), 0, "cumsum{dim}")
+  S.checkerror("dim given twice", function() return x:softmax(1, {dim = 2}) end)
+end
