@@ -190,18 +190,18 @@ enum MathBindings {
             let (s, _) = try signedList(f, 2)
             f.push(try t.viewAs(s)); return 1
         }
-        vm.def(m, "transpose", "x:transpose(d1, d2) -> a view with dims d1 and d2 swapped.") { f in
+        vm.def(m, "transpose", "x:transpose(d1, d2) -> a view with dims d1 and d2 swapped.", maxArgs: 3) { f in
             let t = try f.tensor(1)
             f.push(try t.transposed(luaDim(f.integer(2), rank: t.dim, op: "transpose"), luaDim(f.integer(3), rank: t.dim, op: "transpose")))
             return 1
         }
-        vm.def(m, "t", "x:t() -> the transpose of a 2-d tensor (0-d and 1-d unchanged).") { f in f.push(try f.tensor(1).t()); return 1 }
+        vm.def(m, "t", "x:t() -> the transpose of a 2-d tensor (0-d and 1-d unchanged).", maxArgs: 1) { f in f.push(try f.tensor(1).t()); return 1 }
         vm.def(m, "permute", "x:permute(d...) -> a view with dims reordered.") { f in
             let t = try f.tensor(1)
             let (s, _) = try signedList(f, 2)
             f.push(try t.permuted(s.map { try luaDim($0, rank: t.dim, op: "permute") })); return 1
         }
-        vm.def(m, "narrow", "x:narrow(dim, start, length) -> elements start..start+length-1 of dim (a view).") { f in
+        vm.def(m, "narrow", "x:narrow(dim, start, length) -> elements start..start+length-1 of dim (a view).", maxArgs: 4) { f in
             let t = try f.tensor(1)
             let d = try luaDim(f.integer(2), rank: t.dim, op: "narrow")
             // 1-based start; size + 1 is allowed for an empty narrow at the end (torch's start ==
@@ -214,12 +214,12 @@ enum MathBindings {
             }
             f.push(try t.narrow(d, start, f.integer(4))); return 1
         }
-        vm.def(m, "select", "x:select(dim, i) -> index i of dim, the dim removed (a view).") { f in
+        vm.def(m, "select", "x:select(dim, i) -> index i of dim, the dim removed (a view).", maxArgs: 3) { f in
             let t = try f.tensor(1)
             let d = try luaDim(f.integer(2), rank: t.dim, op: "select")
             f.push(try t.select(d, luaIndex(f.integer(3), size: t.shape[d], dim: d, op: "select"))); return 1
         }
-        vm.def(m, "squeeze", "x:squeeze([dim | {dims...}]) -> size-1 dims removed (only the given dims, when given; others of them stay).") { f in
+        vm.def(m, "squeeze", "x:squeeze([dim | {dims...}]) -> size-1 dims removed (only the given dims, when given; others of them stay).", maxArgs: 2) { f in
             let t = try f.tensor(1)
             if f.isNoneOrNil(2) { f.push(try t.squeeze()); return 1 }
             if f.type(2) == LUA_TTABLE {
@@ -239,7 +239,7 @@ enum MathBindings {
             f.push(try t.diagonal(offset: off, luaDim(f.optInteger(3, 1), rank: r, op: "diagonal"), luaDim(f.optInteger(4, 2), rank: r, op: "diagonal")))
             return 1
         }
-        vm.def(m, "unsqueeze", "x:unsqueeze(dim) -> a size-1 dim inserted at dim.") { f in
+        vm.def(m, "unsqueeze", "x:unsqueeze(dim) -> a size-1 dim inserted at dim.", maxArgs: 2) { f in
             let t = try f.tensor(1)
             f.push(try t.unsqueeze(luaDim(f.integer(2), rank: t.dim, op: "unsqueeze", extra: 1))); return 1
         }

@@ -91,8 +91,8 @@ enum TensorBindings {
             }
             return 1
         }
-        vm.def(m, "dim", "x:dim() -> number of dims.") { f in f.push(try f.tensor(1).dim); return 1 }
-        vm.def(m, "numel", "x:numel() -> number of elements.") { f in f.push(try f.tensor(1).numel); return 1 }
+        vm.def(m, "dim", "x:dim() -> number of dims.", maxArgs: 1) { f in f.push(try f.tensor(1).dim); return 1 }
+        vm.def(m, "numel", "x:numel() -> number of elements.", maxArgs: 1) { f in f.push(try f.tensor(1).numel); return 1 }
         vm.def(m, "dtype", "x:dtype() -> 'f32', 'f64', 'i64', 'bool', 'c64' or 'c128'.") { f in
             f.push(try f.tensor(1).dtype.rawValue); return 1
         }
@@ -105,10 +105,10 @@ enum TensorBindings {
             }
             return 1
         }
-        vm.def(m, "is_contiguous", "x:is_contiguous() -> true when dense row-major.") { f in
+        vm.def(m, "is_contiguous", "x:is_contiguous() -> true when dense row-major.", maxArgs: 1) { f in
             f.push(try f.tensor(1).isContiguous); return 1
         }
-        vm.def(m, "item", "x:item() -> the number in a one-element tensor; re, im (two numbers) for a complex one.") { f in
+        vm.def(m, "item", "x:item() -> the number in a one-element tensor; re, im (two numbers) for a complex one.", maxArgs: 1) { f in
             let t = try f.tensor(1)
             if t.dtype == .i64 { f.push(Int(try t.intItem())); return 1 }
             if t.dtype.isComplex {
@@ -125,7 +125,7 @@ enum TensorBindings {
             return 1
         }
         vm.def(m, "clone", "x:clone() -> a contiguous copy sharing nothing.") { f in f.push(try f.tensor(1).clone()); return 1 }
-        vm.def(m, "contiguous", "x:contiguous() -> x if dense row-major, else a dense copy.") { f in
+        vm.def(m, "contiguous", "x:contiguous() -> x if dense row-major, else a dense copy.", maxArgs: 1) { f in
             f.push(try f.tensor(1).contiguous()); return 1
         }
         vm.def(m, "to", "x:to(dtype) -> a copy cast to dtype ('f32', 'f64', 'i64', 'bool', 'c64', 'c128'); x itself if already that type.") { f in

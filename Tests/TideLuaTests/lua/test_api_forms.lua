@@ -261,3 +261,11 @@ do
   eq(x:cumsum({dim = 2}), x:cumsum(2), 0, "cumsum{dim}")
   S.checkerror("dim given twice", function() return x:softmax(1, {dim = 2}) end)
 end
+-- fixed-signature view methods refuse extra arguments instead of ignoring them
+do
+  local x = tide.ones(2, 3)
+  S.checkerror("no more arguments expected", function() return x:t(1) end)
+  S.checkerror("no more arguments expected", function() return x:transpose(1, 2, 3) end)
+  S.checkerror("no more arguments expected", function() return x:item(1) end)
+  assert(x:narrow(2, 1, 2, nil):size(2) == 2)   -- trailing nils are no arguments
+end
