@@ -76,22 +76,25 @@ extension Tensor {
             throw TensorError("arange: \(count) elements (from \(start) to \(end) by \(step)) is too many")
         }
         let n = count > 0 ? Int(count) : 0
-        var vals = [Double](repeating: 0, count: n)
-        for i in 0 ..< n { vals[i] = start + Double(i) * step }
-        return try Tensor(array: vals, shape: [n], dtype: dtype)
+        // the values in f64 storage (size-checked before anything is written), then cast
+        let t = try Tensor(uninitialized: [n], dtype: .f64)
+        let p = t.pointer(Double.self)
+        for i in 0 ..< n { p[i] = start + Double(i) * step }
+        return try t.to(dtype)
     }
 
     /// `steps` values evenly spaced from `start` to `end` inclusive.
     public static func linspace(_ start: Double, _ end: Double, _ steps: Int, dtype: DType = .f32) throws -> Tensor {
         guard steps >= 0 else { throw TensorError("linspace: expected steps >= 0, got \(steps)") }
-        var vals = [Double](repeating: 0, count: steps)
+        let t = try Tensor(uninitialized: [steps], dtype: .f64)  // size-checked first
+        let vals = t.pointer(Double.self)
         let delta = steps > 1 ? (end - start) / Double(steps - 1) : 0
         for i in 0 ..< steps {
             // the second half counts down from `end` so both endpoints are exact (as NumPy does);
             // a single step is `start` (NumPy, torch)
             vals[i] = i < steps / 2 || steps == 1 ? start + Double(i) * delta : end - Double(steps - 1 - i) * delta
         }
-        return try Tensor(array: vals, shape: [steps], dtype: dtype)
+        return try t.to(dtype)
     }
 
     /// (n, m) with ones on the diagonal.

@@ -164,3 +164,41 @@ extension Tensor {
         return try restoreDim(x, perm, newSize: n, dim: dn)
     }
 }
+
+extension Tensor {
+    /// torch.searchsorted: for each value, the 0-based place in `sorted` (sorted ascending,
+    /// NaN last) that keeps it sorted: before equal elements, or after them when `right`.
+    /// sorted (n,) with values of any shape, or sorted (..., n) with values (..., m) sharing
+    /// the leading dims. Binary search in f64: O(m log n).
+    public static func searchsorted(_ sorted: Tensor, _ values: Tensor, right: Bool = false) throws -> Tensor {
+        guard !sorted.dtype.isComplex, !values.dtype.isComplex else { throw TensorError("searchsorted: complex tensors have no order") }
+        guard sorted.dim >= 1 else { throw TensorError("searchsorted: expected sorted with at least 1 dim, got a 0-d tensor") }
+        let n = sorted.shape[sorted.dim - 1]
+        let rows = sorted.numel / Swift.max(n, 1)
+        if sorted.dim > 1 {
+            guard values.dim == sorted.dim, Array(values.shape.dropLast()) == Array(sorted.shape.dropLast()) else {
+                throw TensorError("searchsorted: sorted \(shapeString(sorted.shape)) and values \(shapeString(values.shape)) must share all but the last dim")
+            }
+        }
+        let s = try sorted.to(.f64).contiguous(), v = try values.to(.f64).contiguous()
+        let out = try Tensor(uninitialized: values.shape, dtype: .i64)
+        let sp = s.pointer(Double.self), vp = v.pointer(Double.self), op = out.pointer(Int64.self)
+        let m = sorted.dim > 1 ? (values.shape.last ?? 1) : values.numel
+        // a before b in NaN-last order
+        @inline(__always) func less(_ a: Double, _ b: Double) -> Bool { a < b || (!a.isNaN && b.isNaN) }
+        for r in 0 ..< (sorted.dim > 1 ? rows : 1) {
+            let row = sp + r * n
+            for k in 0 ..< m {
+                let x = vp[r * m + k]
+                var lo = 0, hi = n
+                while lo < hi {
+                    let mid = (lo + hi) / 2
+                    // left: first element not below x; right: first element above x
+                    if right ? !less(x, row[mid]) : less(row[mid], x) { lo = mid + 1 } else { hi = mid }
+                }
+                op[r * m + k] = Int64(lo)
+            }
+        }
+        return out
+    }
+}

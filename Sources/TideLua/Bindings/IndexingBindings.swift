@@ -221,6 +221,18 @@ enum IndexingBindings {
             if f.type(3) == LUA_TBOOLEAN { return (d, f.boolean(3)) }
             return (d, f.optField(o, "descending", false))
         }
+        vm.def(tide, "searchsorted", "tide.searchsorted(sorted, values [, {right = false, side = 'left' | 'right'}]) -> the 1-based insertion points that keep each row of sorted in order (torch's index + 1; NaN sorts last); binary search.") { f in
+            let s = try f.tensor(1)
+            let v = try ArithmeticBindings.operand(f, 2, other: s)
+            let o = try MathBindings.options(f, from: 3, ["right", "side"])
+            var right = try f.boolOption(o, "right")
+            if let side = try f.stringOption(o, "side") {
+                guard side == "left" || side == "right" else { throw LuaError.message("searchsorted: side must be 'left' or 'right', got '\(side)'") }
+                if let r = right, r != (side == "right") { throw LuaError.message("searchsorted: right and side disagree") }
+                right = side == "right"
+            }
+            f.push(try oneBased(Tensor.searchsorted(s, v, right: right ?? false))); return 1
+        }
         both("sort", "sort([dim = -1] [, descending] [, {descending = false, stable}]) -> values, 1-based indices (stable; NaN last).") { f in
             let x = try f.tensor(1)
             let (d, desc) = try sortArgs(f, x, "sort")

@@ -21,6 +21,18 @@ local function dim_of(fn, d, r)
   return p
 end
 
+-- an options table's keys must be among `allowed` (a typo is an error, as in the Swift bindings)
+local function check_opts(fn, o, allowed)
+  if o == nil then return {} end
+  if type(o) ~= "table" or tide.is_tensor(o) then fail(fn, "expected an options table, got " .. type(o)) end
+  local ok = {}
+  for _, k in ipairs(allowed) do ok[k] = true end
+  for k in pairs(o) do
+    if not ok[k] then fail(fn, ("unknown option '%s' (expected %s)"):format(tostring(k), table.concat(allowed, ", "))) end
+  end
+  return o
+end
+
 -- sizes given as numbers or as one table
 local function size_list(...)
   local first = ...
@@ -156,6 +168,8 @@ function tide.meshgrid(...)
   local ts, o = {...}, {}
   if type(ts[1]) == "table" and not tide.is_tensor(ts[1]) then ts = ts[1] end
   if type(ts[#ts]) == "table" and not tide.is_tensor(ts[#ts]) then o = table.remove(ts) end
+  check_opts("meshgrid", o, {"indexing"})
+  if #ts == 0 then fail("meshgrid", "expected at least one tensor") end
   local indexing = o.indexing or "ij"
   if indexing ~= "ij" and indexing ~= "xy" then fail("meshgrid", "expected indexing 'ij' or 'xy', got " .. tostring(indexing)) end
   local n = #ts
@@ -214,6 +228,7 @@ local function tri_indices(fn, rows, cols, offset, upper)
   if rows < 0 or cols < 0 then fail(fn, ("expected non-negative sizes, got %d and %d"):format(rows, cols)) end
   -- the positions of a (rows, cols) mask, row by row (nonzero's order); tensors, not Lua loops,
   -- so a huge size fails to allocate instead of looping for ever
+  tide.empty({rows, cols}, {dtype = "bool"})  -- the mask's size: a huge one fails here, at once
   local diff = tide.arange(1, cols + 1):reshape(1, cols) - tide.arange(1, rows + 1):reshape(rows, 1)
   local mask = upper and diff:ge(offset) or diff:le(offset)
   return mask:nonzero():t():contiguous()
@@ -279,7 +294,8 @@ end, "x:take_along_dim(index [, dim]) -> values at the 1-based index along dim (
 
 local function keep_or_squeeze(v, d, keep) if keep then return v end return v:squeeze(d) end
 def("kthvalue", function(x, k, d, keepdim)
-  if type(keepdim) == "table" then keepdim = keepdim.keepdim end
+  if math.type(k) ~= "integer" then fail("kthvalue", "expected an integer k, got " .. tostring(k)) end
+  if type(keepdim) == "table" then keepdim = check_opts("kthvalue", keepdim, {"keepdim"}).keepdim end
   d = dim_of("kthvalue", d or -1, math.max(x:dim(), 1))
   local n = x:dim() == 0 and 1 or x:size(d)
   if k < 1 or k > n then fail("kthvalue", ("k = %d out of range for a dim of size %d"):format(k, n)) end
@@ -287,7 +303,7 @@ def("kthvalue", function(x, k, d, keepdim)
   return keep_or_squeeze(v:narrow(d, k, 1), d, keepdim), keep_or_squeeze(i:narrow(d, k, 1), d, keepdim)
 end, "x:kthvalue(k [, dim = -1, keepdim]) -> the k-th smallest values along dim and their 1-based indices.")
 def("median", function(x, d, keepdim)
-  if type(keepdim) == "table" then keepdim = keepdim.keepdim end
+  if type(keepdim) == "table" then keepdim = check_opts("median", keepdim, {"keepdim"}).keepdim end
   if d == nil then
     local f = x:reshape(-1)
     local n = f:numel()
@@ -345,18 +361,35 @@ local signbit
 def("fmod", function(x, y)
   -- C's fmod is |x| mod |y| (exact: both operands non-negative) with x's sign; remainder
   -- alone takes the divisor's sign
-  local r = x:abs():remainder(tens(y, x):abs())
+  y = tens(y, x)
+  if (x:dtype() == "i64" or x:dtype() == "bool") and (y:dtype() == "i64" or y:dtype() == "bool") then
+    return x - y * x:div(y, {rounding_mode = "trunc"})  -- exact, even for math.mininteger
+  end
+  local r = x:abs():remainder(y:abs())
   return tide.where(signbit(x), -r, r)
 end, "x:fmod(y) -> x - trunc(x / y) * y, computed exactly (the sign of x, as C fmod and torch.fmod).")
+-- a zero that carries g's gradient: value + (g - g:detach()) keeps value exact and lets the
+-- gradient of g flow (where g is finite; elsewhere the gradient term is dropped)
+local function with_grad_of(value, g)
+  if not tide.is_grad_enabled() or not g.requires_grad then return value end
+  local d = g - g:detach()
+  return value + tide.where(g:isfinite(), d, d:detach() * 0)
+end
 def("atan2", function(y, x)
   y = float_of(y)
-  x = tens(x, y)
-  return tide.complex(float_of(x), y):angle()
+  x = float_of(tens(x, y))
+  local v = tide.complex(x:detach(), y:detach()):angle()
+  -- d atan2 = (x dy - y dx) / (x^2 + y^2): the gradient of atan(y / x)
+  if x.requires_grad or y.requires_grad then v = with_grad_of(v, (y / x):atan()) end
+  return v
 end, "y:atan2(x) -> the angle of (x, y) in (-pi, pi].")
 T.arctan2 = T.atan2; tide.arctan2 = tide.atan2
 def("hypot", function(x, y)
   x = float_of(x)
-  return tide.complex(x, float_of(tens(y, x))):abs()
+  y = float_of(tens(y, x))
+  local v = tide.complex(x:detach(), y:detach()):abs()
+  if x.requires_grad or y.requires_grad then v = with_grad_of(v, (x * x + y * y):sqrt()) end
+  return v
 end, "x:hypot(y) -> sqrt(x^2 + y^2) without overflow.")
 def("logaddexp", function(a, b)
   a = float_of(a); b = tens(b, a)
@@ -386,21 +419,27 @@ def("sgn", function(x)
   end
   return x:sign()
 end, "x:sgn() -> x / |x| for complex (0 at 0), sign(x) otherwise.")
-def("nan_to_num", function(x, o)
-  o = o or {}
+local function nan_to_num(x, o)
+  o = check_opts("nan_to_num", o, {"nan", "posinf", "neginf"})
+  if x:dtype() == "c64" or x:dtype() == "c128" then  -- each part (torch)
+    return tide.complex(nan_to_num(x:real(), o), nan_to_num(x:imag(), o))
+  end
   if x:dtype() ~= "f32" and x:dtype() ~= "f64" then return x:clone() end
   local big = x:dtype() == "f32" and 3.4028234663852886e38 or 1.7976931348623157e308
   local r = tide.where(x:isnan(), tens(o.nan or 0, x), x)
   r = tide.where(r:isposinf(), tens(o.posinf or big, x), r)
   return tide.where(r:isneginf(), tens(o.neginf or -big, x), r)
-end, "x:nan_to_num([{nan = 0, posinf, neginf}]) -> NaN and infinities replaced (by default with 0 and the dtype's largest finite values).")
+end
+def("nan_to_num", nan_to_num, "x:nan_to_num([{nan = 0, posinf, neginf}]) -> NaN and infinities replaced (by default with 0 and the dtype's largest finite values).")
 tide.logical_not = T.logical_not
 
 local function isclose(a, b, o)
-  o = o or {}
+  o = check_opts("isclose", o, {"rtol", "atol", "equal_nan"})
   local rtol, atol = o.rtol or 1e-5, o.atol or 1e-8
   b = tens(b, a)
-  local af, bf = float_of(a), float_of(b)
+  -- integers compare in f64 (f32 would merge neighbours above 2^24)
+  local function wide(t) return (t:dtype() == "i64" or t:dtype() == "bool") and t:to("f64") or t end
+  local af, bf = wide(a), wide(b)
   local close = (af - bf):abs():le((bf:abs() * rtol) + atol):logical_and(af:isfinite()):logical_and(bf:isfinite())
   close = close:logical_or(a:eq(b))   -- equal infinities
   if o.equal_nan then close = close:logical_or(af:isnan():logical_and(bf:isnan())) end
@@ -429,6 +468,9 @@ end, "a:bmm(b) -> batched matrix products of (B, n, k) and (B, k, m).")
 
 local function tensordot(a, b, dims)
   dims = dims == nil and 2 or dims
+  if type(dims) ~= "number" and (type(dims) ~= "table" or dims[1] == nil or dims[2] == nil) then
+    fail("tensordot", "expected dims as a number or {dims_a, dims_b}, got " .. type(dims))
+  end
   local da, db = {}, {}
   if type(dims) == "number" then
     if math.type(dims) ~= "integer" or dims < 0 or dims > math.min(a:dim(), b:dim()) then
@@ -467,53 +509,33 @@ def("inner", function(a, b)
   if a:dim() == 0 or b:dim() == 0 then return a * b end
   return tensordot(a, b, {{-1}, {-1}})
 end, "a:inner(b) -> the sum over the last dims of a and b of their products.")
-def("cross", function(a, b, o)
-  local d = o and (type(o) == "table" and o.dim or o)
+local function cross(a, b, o)
+  local d = o and (type(o) == "table" and check_opts("cross", o, {"dim"}).dim or o)
   if d == nil then
     d = nil
     for k = 1, a:dim() do if a:size(k) == 3 then d = k; break end end
     if d == nil then fail("cross", "no dim of size 3") end
   end
   d = dim_of("cross", d, a:dim())
-  if a:size(d) ~= 3 then fail("cross", ("expected size 3 along dim %d, got %d"):format(d, a:size(d))) end
+  if a:size(d) ~= 3 or b:dim() ~= a:dim() or b:size(d) ~= 3 then
+    fail("cross", ("expected size 3 along dim %d in both, got %d and %s"):format(d, a:size(d), b:dim() == a:dim() and b:size(d) or "a different rank"))
+  end
   local function c(t, i) return t:select(d, i) end
   return tide.stack({c(a, 2) * c(b, 3) - c(a, 3) * c(b, 2), c(a, 3) * c(b, 1) - c(a, 1) * c(b, 3),
                      c(a, 1) * c(b, 2) - c(a, 2) * c(b, 1)}, d)
-end, "a:cross(b [, dim | {dim}]) -> the cross product of 3-vectors along dim (the first size-3 dim by default).")
+end
+def("cross", cross, "a:cross(b [, dim | {dim}]) -> the cross product of 3-vectors along dim (the first size-3 dim by default).")
 
 -- ---- sequences and search -----------------------------------------------------------------
 
 function tide.logspace(a, b, steps, o)
-  o = o or {}
+  o = check_opts("logspace", o, {"base", "dtype"})
   local base = o.base or 10
   local e = tide.linspace(a, b, steps, {dtype = "f64"})
   return tide.pow(base, e):to(o.dtype or "f32")
 end
 tide.doc(tide.logspace, "tide.logspace(start, end, steps [, {base = 10, dtype}]) -> base^linspace(start, end, steps).")
 
-function tide.searchsorted(sorted, values, o)
-  local right = type(o) == "table" and (o.right or o.side == "right") or false
-  local v = tide.is_tensor(values) and values or (type(values) == "number" and tens(values, sorted) or tide.tensor(values))
-  local scalar = v:dim() == 0
-  if scalar then v = v:reshape(1) end
-  -- counts of sorted values below (or not above) each value: the 1-based insertion point - 1
-  local s = sorted:dim() == 1 and sorted or sorted
-  local cmp
-  -- NaN sorts last: a NaN value goes after every number (and, right, after the NaNs too)
-  local function below(sv, vv)
-    local c = right and sv:le(vv) or sv:lt(vv)
-    local vn, sn = vv:isnan(), sv:isnan()
-    return c:logical_or(vn:logical_and(right and sn:logical_or(sn:logical_not()) or sn:logical_not()))
-  end
-  if sorted:dim() == 1 then
-    cmp = below(s:reshape(1, -1), v:reshape(-1, 1))
-    local r = cmp:to("i64"):sum(2):reshape(v:shape()) + 1
-    return scalar and r:reshape({}) or r
-  end
-  cmp = below(s:unsqueeze(-2), v:unsqueeze(-1))
-  return cmp:to("i64"):sum(-1) + 1
-end
-tide.doc(tide.searchsorted, "tide.searchsorted(sorted, values [, {right = false}]) -> the 1-based insertion points keeping each row sorted (torch's index + 1).")
 function tide.bucketize(values, boundaries, o)
   return tide.searchsorted(boundaries, values, o) - 1
 end
@@ -533,12 +555,13 @@ end
 
 local linalg = tide.linalg
 function linalg.vector_norm(x, ord, o)
-  o = o or {}
+  o = check_opts("vector_norm", o, {"dim", "keepdim"})
+  if ord ~= nil and type(ord) ~= "number" then fail("vector_norm", "expected a number ord, got " .. type(ord)) end
   return x:norm(ord or 2, o.dim, {keepdim = o.keepdim})
 end
 tide.doc(linalg.vector_norm, "tide.linalg.vector_norm(x [, ord = 2, {dim, keepdim}]) -> the vector norm over dim (all elements by default).")
 function linalg.norm(x, ord, o)
-  o = o or {}
+  o = check_opts("norm", o, {"dim", "keepdim"})
   if type(ord) == "string" or (o.dim and type(o.dim) == "table" and #o.dim == 2) or (ord ~= nil and o.dim == nil and x:dim() == 2) then
     return linalg.matrix_norm(x, ord or "fro", o.dim and {dim = o.dim, keepdim = o.keepdim} or nil)
   end
@@ -546,12 +569,18 @@ function linalg.norm(x, ord, o)
 end
 tide.doc(linalg.norm, "tide.linalg.norm(x [, ord, {dim, keepdim}]) -> a matrix norm for string ords, 2-d x with an ord, or two dims; a vector norm otherwise (torch.linalg.norm).")
 function linalg.matrix_rank(a, o)
-  o = o or {}
+  o = check_opts("matrix_rank", o, {"atol", "rtol", "tol", "hermitian"})
+  if a:dim() >= 2 and (a:size(-1) == 0 or a:size(-2) == 0) then
+    local shp = a:shape(); shp[#shp] = nil; shp[#shp] = nil
+    return tide.zeros(shp, {dtype = "i64"})
+  end
   local s = linalg.svdvals(a)
   local eps = (a:dtype() == "f32" or a:dtype() == "c64") and 1.1920928955078125e-07 or 2.220446049250313e-16
   local smax = s:amax(-1, {keepdim = true})
-  local tol = o.atol or o.tol
-  local bound = tol and tens(tol, s) or smax * (o.rtol or (math.max(a:size(-1), a:size(-2)) * eps))
+  -- torch: max(atol, rtol * smax), rtol defaulting to max(m, n) eps when no atol is given
+  local atol = o.atol or o.tol
+  local rtol = o.rtol or (atol == nil and math.max(a:size(-1), a:size(-2)) * eps or 0)
+  local bound = tide.maximum(smax * rtol, tens(atol or 0, s))
   return s:gt(bound):to("i64"):sum(-1)
 end
 tide.doc(linalg.matrix_rank, "tide.linalg.matrix_rank(a [, {atol, rtol}]) -> the number of singular values above max(s) * max(m, n) * eps (or the given tolerances).")
@@ -560,7 +589,12 @@ function linalg.cond(a, p)
     local s = linalg.svdvals(a)
     return s:amax(-1) / s:amin(-1)
   end
-  return linalg.matrix_norm(a, p) * linalg.matrix_norm(linalg.inv(a), p)
+  local ok, inv = pcall(linalg.inv, a)
+  if not ok then
+    if tostring(inv):find("singular") then return tide.full({}, math.huge, {dtype = (a:dtype() == "f32" or a:dtype() == "c64") and "f32" or "f64"}) end
+    error(inv, 0)
+  end
+  return linalg.matrix_norm(a, p) * linalg.matrix_norm(inv, p)
 end
 tide.doc(linalg.cond, "tide.linalg.cond(a [, p = 2]) -> the condition number (ratio of extreme singular values for p = 2).")
 function linalg.matrix_power(a, n)
@@ -578,10 +612,11 @@ function linalg.matrix_power(a, n)
     local e = tide.eye(a:size(-1), {dtype = a:dtype()})
     return e:expand(a:shape()):contiguous()
   end
-  return r
+  return r == a and r:clone() or r  -- a new tensor even for n = 1 (torch)
 end
 tide.doc(linalg.matrix_power, "tide.linalg.matrix_power(a, n) -> a^n by repeated squaring (n < 0 inverts first; n = 0 the identity).")
 function linalg.multi_dot(ts)
+  if type(ts) ~= "table" or #ts < 2 then fail("multi_dot", "expected a table of at least 2 tensors") end
   local r = ts[1]
   for i = 2, #ts do r = r:matmul(ts[i]) end
   return r
@@ -592,4 +627,7 @@ function linalg.vecdot(a, b, o)
   return (a:conj() * b):sum(d)
 end
 tide.doc(linalg.vecdot, "tide.linalg.vecdot(a, b [, {dim = -1}]) -> sum of conj(a) * b over dim.")
-linalg.cross = tide.cross
+function linalg.cross(a, b, o)  -- torch.linalg.cross: dim -1 by default
+  o = check_opts("cross", o, {"dim"})
+  return cross(a, b, {dim = o.dim or -1})
+end

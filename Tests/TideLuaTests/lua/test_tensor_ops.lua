@@ -632,3 +632,41 @@ do
   local w = tide.complex(tide.randn(3, 4, {dtype = "f64"}), tide.randn(3, 4, {dtype = "f64"})):t()
   assert((w:imag() - w:contiguous():imag()):abs():max():item() == 0, "parts of a transposed view")
 end
+
+-- audit D: huge sizes fail at once, searchsorted is a binary search, gradients through
+-- atan2 and hypot, torch's linalg.cross / matrix_rank / cond conventions, exact integer fmod
+do
+  S.checkerror("cannot allocate", tide.linspace, 0, 1, 1e15 // 1)
+  S.checkerror("cannot allocate", tide.logspace, 0, 1, 1e15 // 1)
+  S.checkerror("cannot allocate", tide.tril_indices, 1000000000, 1000000000)
+  local big = tide.searchsorted(tide.arange(100000):to("f32"), tide.arange(100000):to("f32") + 0.5)
+  assert(big[1] == 2 and big[100000] == 100001)
+  local ss = tide.searchsorted(tide.tensor({1.0, 2.0, 2.0, 3.0}), tide.tensor({2.0, 0 / 0, 0.5}))
+  assert(ss[1] == 2 and ss[2] == 5 and ss[3] == 1)
+  assert(tide.searchsorted(tide.tensor({1.0, 2.0, 2.0, 3.0}), 2.0, {side = "right"}):item() == 4)
+  local rows = tide.searchsorted(tide.tensor({{1.0, 3.0}, {2.0, 4.0}}), tide.tensor({{2.0}, {5.0}}))
+  assert(rows[{1, 1}] == 2 and rows[{2, 1}] == 3)
+  local y = tide.tensor({1.0, 2.0}, "f64"):requires_grad_()
+  tide.atan2(y, tide.tensor({1.0, -1.0}, "f64")):sum():backward()
+  S.close(y.grad, {0.5, -0.2}, 1e-12)
+  local u = tide.tensor({3.0}, "f64"):requires_grad_()
+  tide.hypot(u, 4):sum():backward()
+  S.close(u.grad, {0.6}, 1e-12)
+  S.close(tide.linalg.cross(tide.tensor({{1, 2, 3}, {4, 5, 6}, {7, 8, 10}}, "f64"), tide.eye(3, {dtype = "f64"})),
+          {0, 3, -2, -6, 0, 4, 8, -7, 0}, 0)
+  S.checkerror("expected size 3", function() return tide.cross(tide.ones(3), tide.ones(4)) end)
+  assert(tide.fmod(tide.tensor({math.mininteger}), 3)[1] == -2)
+  assert(not tide.isclose(tide.tensor({(1 << 40) + 1}), tide.tensor({1 << 40}), {rtol = 0, atol = 0})[1])
+  assert(tide.linalg.matrix_rank(tide.tensor({{1, 0}, {0, 1e-3}}, "f64"), {atol = 1e-4, rtol = 0.1}):item() == 1)
+  assert(tide.linalg.matrix_rank(tide.zeros(0, 3)):item() == 0)
+  assert(tide.linalg.cond(tide.tensor({{1, 1}, {1, 1}}, "f64"), 1):item() == math.huge)
+  local a = tide.eye(2, {dtype = "f64"})
+  tide.linalg.matrix_power(a, 1):fill_(0); assert(a[{1, 1}] == 1, "matrix_power(a, 1) is a new tensor")
+  S.checkerror("at least 2 tensors", tide.linalg.multi_dot, {a})
+  local nz = tide.complex(tide.tensor({0 / 0}), tide.tensor({1 / 0})):nan_to_num()
+  local re, im = nz:item()
+  assert(re == 0 and im > 3e38)
+  S.checkerror("unknown option 'rtol0'", tide.isclose, tide.ones(2), tide.ones(2), {rtol0 = 1})
+  S.checkerror("expected dims as a number", tide.tensordot, tide.ones(2), tide.ones(2), "a")
+  S.checkerror("expected an integer k", function() return tide.ones(3):kthvalue() end)
+end
