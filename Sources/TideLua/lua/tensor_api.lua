@@ -92,7 +92,7 @@ local function movedim(x, src, dst)
   local r = x:dim()
   src, dst = as_list(src), as_list(dst)
   if #src ~= #dst then fail("movedim", ("expected as many destinations as sources, got %d and %d"):format(#src, #dst)) end
-  local order, used, placed = {}, {}, {}
+  local order, used = {}, {}
   for i = 1, #src do
     local s, t = dim_of("movedim", src[i], r), dim_of("movedim", dst[i], r)
     if used[s] or order[t] then fail("movedim", "repeated dim") end
