@@ -57,7 +57,7 @@ public enum CSV {
             }
             for (c, f) in fields.enumerated() {
                 let s = f.trimmingCharacters(in: .whitespaces)
-                if exact, let i = Int64(s) { ints.append(i); values.append(0); continue }
+                if exact, let i = Int64(s) { ints.append(i); continue }
                 let v: Double
                 if s.isEmpty || s.lowercased() == "nan" { v = .nan } else {
                     guard let d = Double(s) ?? (s.lowercased() == "inf" ? .infinity : (s.lowercased() == "-inf" ? -.infinity : nil)) else {
@@ -68,8 +68,9 @@ public enum CSV {
                 if exact {
                     guard v.isFinite else { throw TensorError("load_csv: \(file) line \(ln + 1), column \(c + 1): '\(s)' is not an integer (dtype i64)") }
                     ints.append(Int64(exactly: v.rounded(.towardZero)) ?? (v < 0 ? .min : .max))
+                } else {
+                    values.append(v)
                 }
-                values.append(v)
             }
             rows += 1
         }

@@ -108,14 +108,8 @@ enum ArithmeticBindings {
                 var b = try operand(f, 2, other: a)
                 if f.count >= 3 {
                     // alpha / rounding_mode: computed out of place, then written back (apply_
-                    // checks the shape)
-                    try a.apply_(name + "_") { x in
-                        let r = try binaryWithOptions(f, op, x, b)
-                        guard DType.canCast(r.dtype, to: a.dtype) else {  // same kind may narrow (torch)
-                            throw LuaError.message("\(name)_: result type \(r.dtype.rawValue) can't be cast to the in-place tensor's type \(a.dtype.rawValue)")
-                        }
-                        return r
-                    }
+                    // checks the shape and that the result's type fits)
+                    try a.apply_(name + "_") { x in try binaryWithOptions(f, op, x, b) }
                     lua_pushvalue(f.L, 1); return 1
                 }
                 // a source that overlaps the destination in another layout would be read after

@@ -369,11 +369,10 @@ def("fmod", function(x, y)
   return tide.where(signbit(x), -r, r)
 end, "x:fmod(y) -> x - trunc(x / y) * y, computed exactly (the sign of x, as C fmod and torch.fmod).")
 -- a zero that carries g's gradient: value + (g - g:detach()) keeps value exact and lets the
--- gradient of g flow (where g is finite; elsewhere the gradient term is dropped)
+-- gradient of g flow where g is finite (elsewhere g - g is NaN: a plain zero is added instead)
 local function with_grad_of(value, g)
   if not tide.is_grad_enabled() or not g.requires_grad then return value end
-  local d = g - g:detach()
-  return value + tide.where(g:isfinite(), d, d:detach() * 0)
+  return value + tide.where(g:isfinite(), g - g:detach(), tide.zeros({}, {dtype = g:dtype()}))
 end
 def("atan2", function(y, x)
   y = float_of(y)

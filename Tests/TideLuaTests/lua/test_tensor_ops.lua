@@ -670,3 +670,10 @@ do
   S.checkerror("expected dims as a number", tide.tensordot, tide.ones(2), tide.ones(2), "a")
   S.checkerror("expected an integer k", function() return tide.ones(3):kthvalue() end)
 end
+
+-- hypot's gradient term never spoils the value: x^2 + y^2 overflows at 1e200 but hypot does not
+do
+  local u = tide.tensor({1e200, 3}, "f64"):requires_grad_()
+  local h = tide.hypot(u, tide.tensor({1e200, 4}, "f64"))
+  assert(h[1] == h[1] and h[1] > 1.4e200 and h[2] == 5, "hypot value with a gradient attached")
+end
