@@ -18,6 +18,21 @@ extension Tensor {
         return out
     }
 
+    /// The 0-based coordinates of the nonzero (true) elements in row-major order: one (n) i64
+    /// tensor per dim.
+    public func nonzeroCoordinates() throws -> [Tensor] {
+        let mask = dtype == .bool ? self : try to(.bool)
+        let flat = try Tensor.arange(0, Double(numel), 1, dtype: .i64).reshaped(shape).maskedSelect(mask)
+        var coords: [Tensor] = []
+        var step = 1
+        for d in (0 ..< dim).reversed() {
+            let q = try Tensor.binary(.floordiv, flat, Tensor.scalar(Double(step), dtype: .i64))
+            coords.insert(try Tensor.binary(.rem, q, Tensor.scalar(Double(Swift.max(shape[d], 1)), dtype: .i64)), at: 0)
+            step *= shape[d]
+        }
+        return coords
+    }
+
     public func maskedSelect(_ mask: Tensor) throws -> Tensor {
         if Autograd.isRecording(self) {
             let shp = shape, m = mask.alias()

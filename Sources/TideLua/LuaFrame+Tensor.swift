@@ -130,6 +130,36 @@ extension LuaFrame {
         return try parseDType(string(-1), arg: i)
     }
 
+    /// The dtype of a creation function (tide.zeros, tide.randn, ...) from its trailing
+    /// options table or dtype string at `i`; the table's keys must be dtype, requires_grad or
+    /// one of `extra`.
+    public func creationDType(_ i: Int32, default def: DType?, extra: [String] = []) throws -> DType? {
+        if type(i) == LUA_TTABLE { try checkOptionKeys(lua_absindex(L, i), ["dtype", "requires_grad"] + extra) }
+        if let def { return try dtypeOption(i, default: def) }
+        return hasDType(i) ? try dtypeOption(i, default: .f32) : nil
+    }
+
+    /// Whether the options table at i names a dtype.
+    func hasDType(_ i: Int32) -> Bool {
+        guard type(i) == LUA_TTABLE else { return type(i) == LUA_TSTRING }
+        defer { tide_pop(L, 1) }
+        return pushField(lua_absindex(L, i), "dtype") != LUA_TNIL
+    }
+
+    /// Pushes a newly created tensor, recording gradients when the options table at `i` says
+    /// requires_grad = true (torch.zeros(..., requires_grad=True)).
+    public func pushCreated(_ t: Tensor, options i: Int32) throws {
+        if type(i) == LUA_TTABLE {
+            let o = lua_absindex(L, i)
+            if pushField(o, "requires_grad") != LUA_TNIL {
+                defer { tide_pop(L, 1) }
+                guard lua_type(L, -1) == LUA_TBOOLEAN else { throw argError(i, "requires_grad must be a boolean, got \(typeName(-1))") }
+                if lua_toboolean(L, -1) != 0 { try t.requiresGrad_(true) }
+            } else { tide_pop(L, 1) }
+        }
+        push(t)
+    }
+
     func parseDType(_ s: String, arg: Int32) throws -> DType {
         guard let d = DType.parse(s) else {
             throw argError(arg, "unknown dtype '\(s)' (expected f32, f64, i64, bool, c64 or c128)")

@@ -9,38 +9,53 @@
 //     x[mask]            -- a bool tensor of x's shape selects elements (a 1-d copy); a mask of
 //                           x's leading dims selects slices: (n, rest...)
 //     x[idx]             -- an i64 tensor of 1-based rows (negative from the end)
+//     x[{{}, idx}]       -- index tensors inside the table (i64, or bool over their dims):
+//                           PyTorch's x[:, idx], a copy (Tensor+AdvancedIndex.swift)
 //     x[{2, 3}] = 7; x[1] = tide.ones(5); x[mask] = 0; x[idx] = v (v broadcast to the rows)
 import CLua
 import _CTideShims
 import TideCore
 
 enum TensorIndexing {
-    /// The view addressed by the key at stack index 2.
+    /// The tensor addressed by the key at stack index 2: a view, or with index tensors in the
+    /// key a copy (advanced indexing).
     static func resolve(_ f: LuaFrame, _ t: Tensor, record: ((d: Int, start: Int, count: Int, step: Int, select: Bool)) -> Void = { _ in }) throws -> Tensor {
+        let (v, dims, idx) = try resolveBasic(f, t, record: record)
+        return dims.isEmpty ? v : try v.advancedIndex(dims: dims, idx)
+    }
+
+    /// The view addressed by the numbers and ranges of the key at stack index 2, and the dims
+    /// of that view that its index tensors address (with the 0-based indices).
+    static func resolveBasic(_ f: LuaFrame, _ t: Tensor, record: ((d: Int, start: Int, count: Int, step: Int, select: Bool)) -> Void = { _ in }) throws -> (Tensor, [Int], [Tensor]) {
         let L = f.L
         switch f.type(2) {
         case LUA_TNUMBER:
             guard t.dim > 0 else { throw LuaError.message("index: cannot index a 0-d tensor with a number") }
             let i = try luaIndex(f.integer(2), size: t.shape[0], dim: 0, op: "index")
             record((0, i, 1, 1, true))
-            return try t.select(0, i)
+            return (try t.select(0, i), [], [])
         case LUA_TTABLE:
             let key = lua_absindex(L, 2)
             let n = Int(lua_rawlen(L, key))
-            guard n <= t.dim else {
-                throw LuaError.message("index: \(n) indices for a \(t.dim)-d tensor (shape \(shapeString(t.shape)))")
+            func tooMany() -> LuaError {
+                LuaError.message("index: \(n) indices for a \(t.dim)-d tensor (shape \(shapeString(t.shape)))")
             }
+            guard n <= t.dim else { throw tooMany() }
             var cur = t
-            var d = 0  // current dim in `cur`
+            var d = 0    // current dim in `cur`
+            var od = 0   // dim of t the entry addresses (a bool mask covers several)
+            var advDims: [Int] = [], advIdx: [Tensor] = []
             for k in 1 ... max(n, 1) where n > 0 {
                 lua_rawgeti(L, key, lua_Integer(k))
                 defer { tide_pop(L, 1) }
-                let origDim = k - 1
+                let origDim = od
+                guard od < t.dim else { throw tooMany() }
                 switch lua_type(L, -1) {
                 case LUA_TNUMBER:
                     let i = try luaIndex(f.integer(-1), size: cur.shape[d], dim: origDim, op: "index")
                     record((d, i, 1, 1, true))
                     cur = try cur.select(d, i)
+                    od += 1
                 case LUA_TTABLE:
                     let r = lua_absindex(L, -1)
                     let rl = Int(lua_rawlen(L, r))
@@ -69,32 +84,72 @@ enum TensorIndexing {
                     record((d, s0, len, step, false))
                     cur = step > 1 ? try cur.sliced(d, start: s0, count: len, step: step) : try cur.narrow(d, s0, span)
                     d += 1
+                    od += 1
+                case LUA_TUSERDATA:
+                    // an index tensor: i64 1-based indices into this dim, or a bool mask over
+                    // this dim and the next ones (its true positions, one index tensor per dim)
+                    let it = try f.tensor(-1)
+                    switch it.dtype {
+                    case .i64:
+                        advDims.append(d)
+                        advIdx.append(try zeroBasedIndex(it, size: cur.shape[d], dim: origDim))
+                        d += 1
+                        od += 1
+                    case .bool:
+                        let q = it.dim
+                        guard q >= 1, od + q <= t.dim, Array(cur.shape[d ..< d + q]) == it.shape else {
+                            throw LuaError.message("index: a bool mask at entry \(k) must have the shape of the dims it covers, \(shapeString(Array(t.shape[Swift.min(od, t.dim)...].prefix(Swift.max(q, 1))))) (dims \(origDim + 1) to \(origDim + Swift.max(q, 1))), got \(shapeString(it.shape))")
+                        }
+                        for (j, c) in try it.nonzeroCoordinates().enumerated() {
+                            advDims.append(d + j)
+                            advIdx.append(c)
+                        }
+                        d += q
+                        od += q
+                    default:
+                        throw LuaError.message("index: an index tensor at entry \(k) must be i64 (1-based indices) or bool (a mask), got \(it.dtype.rawValue)")
+                    }
                 default:
-                    throw LuaError.message("index: entry \(k) must be a number or a range table, got \(f.typeName(-1))")
+                    throw LuaError.message("index: entry \(k) must be a number, a range table or an index tensor, got \(f.typeName(-1))")
                 }
             }
-            return cur
+            return (cur, advDims, advIdx)
         default:
             throw LuaError.message("index: expected a number, a table of ranges or a bool mask, got \(f.typeName(2))")
         }
+    }
+
+    /// Whether the table key at stack index 2 holds an index tensor.
+    static func keyHasTensor(_ f: LuaFrame) -> Bool {
+        guard f.type(2) == LUA_TTABLE else { return false }
+        let L = f.L, n = lua_rawlen(L, 2)
+        for k in 0 ..< n where lua_rawgeti(L, 2, lua_Integer(k + 1)) >= 0 {
+            defer { tide_pop(L, 1) }
+            if lua_type(L, -1) == LUA_TUSERDATA { return true }
+        }
+        return false
+    }
+
+    /// 1-based indices into a dim of the given size (negative from the end), checked, 0-based.
+    static func zeroBasedIndex(_ idx: Tensor, size n: Int, dim: Int) throws -> Tensor {
+        if idx.numel > 0 {
+            let lo = Int(try idx.reduce(.amin, dims: nil).item()), hi = Int(try idx.reduce(.amax, dims: nil).item())
+            let zero = try Tensor.compare(.eq, idx, Tensor.scalar(0, dtype: .i64)).reduce(.any, dims: nil).item() != 0
+            guard lo >= -n, hi <= n, !zero else {
+                let bad = zero ? 0 : (lo < -n ? lo : hi)
+                throw LuaError.message("index: index \(bad) is out of range for dim \(dim + 1) of size \(n) (expected 1 to \(n) or -\(n) to -1)")
+            }
+        }
+        let neg = try Tensor.compare(.lt, idx, Tensor.scalar(0, dtype: .i64))
+        return try Tensor.where(neg, Tensor.binary(.add, idx, Tensor.scalar(Double(n), dtype: .i64)),
+                                Tensor.binary(.sub, idx, Tensor.scalar(1, dtype: .i64)))
     }
 
     /// An i64 index tensor with negative entries counted from the end (-1 the last row), still
     /// 1-based; x must have a dim to index.
     static func rowIndex(_ t: Tensor, _ idx: Tensor) throws -> Tensor {
         guard t.dim > 0 else { throw LuaError.message("index: a 0-d tensor has no dim to index with an i64 tensor") }
-        if idx.numel > 0 {
-            // checked here, with the user's own numbers (the 0-based ones below would confuse)
-            let n = t.shape[0]
-            let lo = Int(try idx.reduce(.amin, dims: nil).item()), hi = Int(try idx.reduce(.amax, dims: nil).item())
-            let zero = try Tensor.compare(.eq, idx, Tensor.scalar(0, dtype: .i64)).reduce(.any, dims: nil).item() != 0
-            guard lo >= -n, hi <= n, !zero else {
-                let bad = zero ? 0 : (lo < -n ? lo : hi)
-                throw LuaError.message("index: index \(bad) is out of range for dim 1 of size \(n) (expected 1 to \(n) or -\(n) to -1)")
-            }
-        }
-        let neg = try Tensor.compare(.lt, idx, Tensor.scalar(0, dtype: .i64))
-        return try Tensor.where(neg, Tensor.binary(.add, idx, Tensor.scalar(Double(t.shape[0] + 1), dtype: .i64)), idx)
+        return try Tensor.binary(.add, zeroBasedIndex(idx, size: t.shape[0], dim: 0), Tensor.scalar(1, dtype: .i64))
     }
 
     /// A bool mask over t's first k < t.dim dims (shape equal to them): the 0-based row-major
@@ -117,7 +172,9 @@ enum TensorIndexing {
             f.push(try t.indexWithTensor(idx.dtype == .i64 ? rowIndex(t, idx) : idx))
             return 1
         }
-        let v = try resolve(f, t)
+        let (v0, dims, idx) = try resolveBasic(f, t)
+        if !dims.isEmpty { f.push(try v0.advancedIndex(dims: dims, idx)); return 1 }
+        let v = v0
         if v.dim == 0 {
             let x = try v.toComplex()[0]
             switch v.dtype {
@@ -164,6 +221,23 @@ enum TensorIndexing {
             try t.indexPut(idx, v)
             return
         }
+        if keyHasTensor(f) {
+            // x[{{}, idx}] = v: written element by element into the addressed view
+            let (view, dims, idx) = try resolveBasic(f, t)
+            let v: Tensor
+            switch f.type(3) {
+            case LUA_TNUMBER: v = try f.exactInteger(3, dtype: t.dtype) ?? Tensor.scalar(f.number(3), dtype: t.dtype)
+            case LUA_TBOOLEAN: v = try Tensor.scalar(f.boolean(3) ? 1 : 0, dtype: t.dtype)
+            case LUA_TUSERDATA: v = try f.tensor(3)
+            case LUA_TTABLE: v = try f.nestedTable(3, dtype: t.dtype)
+            default: throw f.typeError(3, "number, tensor or table")
+            }
+            guard !Autograd.isRecording(t, v) else {
+                throw LuaError.message("index: assignment through index tensors inside an index table is not differentiable; where() or scatter() keep gradients")
+            }
+            try view.advancedIndexPut(dims: dims, idx, v)
+            return
+        }
         // resolve the addressed view on any tensor of t's shape (replayed on gradients)
         let key = try keyRegion(f, t)
         switch f.type(3) {
@@ -172,9 +246,8 @@ enum TensorIndexing {
         case LUA_TUSERDATA:
             // leading size-1 dims of the value beyond the region's rank are dropped (NumPy):
             // x[{1, 1}] = tide.ones(1), x[1] = tide.ones(1, 5)
-            var v = try f.tensor(3)
             let rank = try Autograd.noGrad { try key(t) }.dim
-            while v.dim > rank && v.shape[0] == 1 { v = try v.squeeze(0) }
+            let v = try f.tensor(3).squeezedLeading(to: rank)
             try t.writeRegion_(key, value: v)
         case LUA_TTABLE: try t.writeRegion_(key, value: f.nestedTable(3, dtype: t.dtype))
         default: throw f.typeError(3, "number, tensor or table")

@@ -116,7 +116,9 @@ static inline tide_c128 tide_cmul_f64(tide_c128 a, tide_c128 b) {
 
 // NumPy's npy_cpow (see the header), step for step: the unrolled a, a a, a (a a) for the
 // exponents 1, 2, 3 keep infinities that a product starting from 1 would turn into NaN.
-#define TIDE_CPOW_BODY(T, CS, C, CMPLX_T, cpowT, MUL, DIV)                              \
+// Beyond it, as NumPy's z ** 0.5 and torch: an exponent of 1/2 is csqrt (exp(log(z) / 2)
+// rounds pi/2 and can land off the principal branch), and c64 powers are taken in double.
+#define TIDE_CPOW_BODY(T, CS, MUL, DIV)                                               \
   T ar = a.re, ai = a.im, br = b.re, bi = b.im;                                          \
   CS one = {1, 0};                                                                       \
   if (br == 0 && bi == 0) return one;                                                    \
@@ -138,13 +140,18 @@ static inline tide_c128 tide_cmul_f64(tide_c128 a, tide_c128 b) {
     }                                                                                    \
     return e < 0 ? DIV(one, r) : r;                                                      \
   }                                                                                      \
-  C w = cpowT(CMPLX_T(ar, ai), CMPLX_T(br, bi));                                         \
-  CS r = {__real__ w, __imag__ w};                                                       \
+  if (bi == 0 && br == 0.5) {                                                            \
+    double complex s = csqrt(tide_mk_f64(ar, ai));                             \
+    CS r = {(T)creal(s), (T)cimag(s)};                                                   \
+    return r;                                                                            \
+  }                                                                                      \
+  double complex w = cpow(tide_mk_f64(ar, ai), tide_mk_f64(br, bi)); \
+  CS r = {(T)creal(w), (T)cimag(w)};                                                     \
   return r;
 
 tide_c64 tide_cpow_f32(tide_c64 a, tide_c64 b) {
-  TIDE_CPOW_BODY(float, tide_c64, float complex, tide_mk_f32, cpowf, tide_cmul_f32, tide_cdiv_f32)
+  TIDE_CPOW_BODY(float, tide_c64, tide_cmul_f32, tide_cdiv_f32)
 }
 tide_c128 tide_cpow_f64(tide_c128 a, tide_c128 b) {
-  TIDE_CPOW_BODY(double, tide_c128, double complex, tide_mk_f64, cpow, tide_cmul_f64, tide_cdiv_f64)
+  TIDE_CPOW_BODY(double, tide_c128, tide_cmul_f64, tide_cdiv_f64)
 }

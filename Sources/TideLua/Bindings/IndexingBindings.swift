@@ -27,20 +27,14 @@ enum IndexingBindings {
     /// The 1-based coordinates of x's nonzero (true) elements in row-major order: an (n, dim)
     /// i64 tensor, or with asTuple one (n) tensor per dim as separate results.
     static func pushNonzero(_ f: LuaFrame, _ x: Tensor, asTuple: Bool) throws -> Int32 {
-        let mask = x.dtype == .bool ? x : try x.to(.bool)
-        let flat = try Tensor.arange(0, Double(x.numel), 1, dtype: .i64).reshaped(x.shape).maskedSelect(mask)
-        var coords: [Tensor] = []
-        var step = 1
-        for d in (0 ..< x.dim).reversed() {
-            let q = try Tensor.binary(.floordiv, flat, Tensor.scalar(Double(step), dtype: .i64))
-            coords.insert(try oneBased(Tensor.binary(.rem, q, Tensor.scalar(Double(Swift.max(x.shape[d], 1)), dtype: .i64))), at: 0)
-            step *= x.shape[d]
-        }
+        let coords = try x.nonzeroCoordinates().map(oneBased)
         if asTuple {
             for c in coords { f.push(c) }
             return Int32(coords.count)
         }
-        f.push(coords.isEmpty ? try Tensor.zeros([flat.numel, 0], dtype: .i64) : try Tensor.stack(coords, dim: 1))
+        var n = coords.first?.numel ?? 0
+        if x.dim == 0 { n = try x.to(.bool).item() != 0 ? 1 : 0 }   // a 0-d x: one row or none
+        f.push(coords.isEmpty ? try Tensor.zeros([n, 0], dtype: .i64) : try Tensor.stack(coords, dim: 1))
         return 1
     }
 

@@ -489,16 +489,16 @@ enum MathBindings {
         func sizedRandom(_ name: String, _ doc: String, _ make: @escaping ([Int], DType, Generator) throws -> Tensor) {
             vm.def(tide, name, doc) { f in
                 let (shape, next) = try f.sizes(from: 1)
-                let o = try options(f, from: next, ["dtype", "generator"])
+                let o = try options(f, from: next, ["dtype", "generator", "requires_grad"])
                 let d = try f.dtypeOption(f.type(next) == LUA_TSTRING ? next : (o ?? next), default: .f32)
-                f.push(try make(shape, d, generator(f, o))); return 1
+                try f.pushCreated(make(shape, d, generator(f, o)), options: o ?? next); return 1
             }
             vm.def(tide, name + "_like", "tide.\(name)_like(x [, {dtype, generator}]) -> tide.\(name) with x's shape (and dtype unless given).") { f in
                 let x = try f.tensor(1)
-                let o = try options(f, from: 2, ["dtype", "generator"])
+                let o = try options(f, from: 2, ["dtype", "generator", "requires_grad"])
                 let d = try f.type(2) == LUA_TSTRING ? f.dtypeOption(2, default: x.dtype) : (dtypeField(f, o) ?? x.dtype)
                 guard d.isFloatingPoint || d.isComplex else { throw LuaError.message("\(name)_like: expected a float dtype, got \(d.rawValue)") }
-                f.push(try make(x.shape, d, generator(f, o))); return 1
+                try f.pushCreated(make(x.shape, d, generator(f, o)), options: o ?? 2); return 1
             }
         }
         sizedRandom("randn", "tide.randn(sizes... [, {dtype, generator}]) -> standard normal samples.") { try Tensor.randn($0, dtype: $1, generator: $2) }
@@ -524,6 +524,16 @@ enum MathBindings {
                 let p = try Tensor.full(x.shape, f.number(2), dtype: x.dtype.isFloatingPoint ? x.dtype : .f32)
                 f.push(try p.bernoulli(generator: generator(f, options(f, from: 3, ["generator"])))); return 1
             }
+            if f.type(2) == LUA_TUSERDATA {
+                // x:bernoulli(p): a probability tensor broadcast to x's shape, x's float dtype
+                let p = try f.tensor(2)
+                guard (try? Tensor.broadcastShape(p.shape, x.shape, op: "bernoulli")) == x.shape else {
+                    throw LuaError.message("bernoulli: probabilities of shape \(shapeString(p.shape)) do not broadcast to x's shape \(shapeString(x.shape))")
+                }
+                let q = try p.to(x.dtype.isFloatingPoint ? x.dtype : .f32).expand(x.shape).contiguous()
+                f.push(try q.bernoulli(generator: generator(f, options(f, from: 3, ["generator"])))); return 1
+            }
+            guard f.isNoneOrNil(2) || f.isOptionsTable(2) else { throw f.typeError(2, "number, probability tensor or options table") }
             f.push(try x.bernoulli(generator: generator(f, options(f, from: 2, ["generator"])))); return 1
         }
         vm.def(tide, "bernoulli", "tide.bernoulli(p [, {generator}]) -> 0/1 draws with probabilities p (same shape and float dtype); x:bernoulli([p]) draws with x's values (or the number p) as probabilities.", bern)

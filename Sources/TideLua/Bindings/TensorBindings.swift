@@ -203,16 +203,16 @@ enum TensorBindings {
 
     static func defineCreation(_ vm: LuaVM, _ tide: Int32) {
         vm.def(tide, "tensor", "tide.tensor(values [, dtype | {dtype=}]) -> a tensor from a number or nested table (integers -> i64, floats -> f32, booleans -> bool).") { f in
-            let d: DType? = f.isNoneOrNil(2) ? nil : try f.dtypeOption(2, default: .f32)
+            let d = try f.creationDType(2, default: nil)
             let t = try f.tensorLike(1, dtype: d)
-            f.push(f.type(1) == LUA_TUSERDATA ? try t.clone() : t)
+            try f.pushCreated(f.type(1) == LUA_TUSERDATA ? t.clone() : t, options: 2)
             return 1
         }
         func sized(_ name: String, _ doc: String, _ make: @escaping ([Int], DType, LuaFrame, Int32) throws -> Tensor) {
             vm.def(tide, name, doc) { f in
                 let (shape, next) = try f.sizes(from: 1)
-                let d = try f.dtypeOption(next, default: .f32)
-                f.push(try make(shape, d, f, next))
+                let d = try f.creationDType(next, default: .f32)!
+                try f.pushCreated(make(shape, d, f, next), options: next)
                 return 1
             }
         }
@@ -223,23 +223,23 @@ enum TensorBindings {
             let (shape, next) = try f.sizes(from: 1)
             let v = f.type(next) == LUA_TBOOLEAN ? (f.boolean(next) ? 1 : 0) : try f.number(next)
             let def: DType = f.type(next) == LUA_TBOOLEAN ? .bool : .f32
-            let d = try f.dtypeOption(next + 1, default: def)
+            let d = try f.creationDType(next + 1, default: def)!
             let t = try Tensor.full(shape, v, dtype: d)
             if let exact = f.exactInteger(next, dtype: d) { try t.copy_(from: exact) }
-            f.push(t)
+            try f.pushCreated(t, options: next + 1)
             return 1
         }
         for (name, fill) in [("zeros_like", 0.0), ("ones_like", 1.0), ("empty_like", .nan)] {
             vm.def(tide, name, "tide.\(name)(x [, opts]) -> a new tensor with x's shape (and dtype unless opts.dtype).") { f in
                 let x = try f.tensor(1)
-                let d = try f.dtypeOption(2, default: x.dtype)
-                f.push(fill.isNaN ? try Tensor.empty(x.shape, dtype: d) : try Tensor.full(x.shape, fill, dtype: d))
+                let d = try f.creationDType(2, default: x.dtype)!
+                try f.pushCreated(fill.isNaN ? Tensor.empty(x.shape, dtype: d) : Tensor.full(x.shape, fill, dtype: d), options: 2)
                 return 1
             }
         }
         vm.def(tide, "full_like", "tide.full_like(x, value [, opts]) -> a tensor with x's shape filled with value.") { f in
             let x = try f.tensor(1)
-            f.push(try Tensor.full(x.shape, f.number(2), dtype: f.dtypeOption(3, default: x.dtype)))
+            try f.pushCreated(Tensor.full(x.shape, f.number(2), dtype: f.creationDType(3, default: x.dtype)!), options: 3)
             return 1
         }
         vm.def(tide, "arange", "tide.arange([start,] end [, step] [, opts]) -> values start, start+step, ... below end (end excluded, as in NumPy). Integer arguments give i64.") { f in
@@ -253,17 +253,18 @@ enum TensorBindings {
             }
             guard !nums.isEmpty else { throw f.typeError(1, "number") }
             let (s, e, st) = nums.count == 1 ? (0, nums[0], 1) : (nums[0], nums[1], nums.count > 2 ? nums[2] : 1)
-            f.push(try Tensor.arange(s, e, st, dtype: f.dtypeOption(k, default: allInt ? .i64 : .f32)))
+            try f.pushCreated(Tensor.arange(s, e, st, dtype: f.creationDType(k, default: allInt ? .i64 : .f32)!), options: k)
             return 1
         }
         vm.def(tide, "linspace", "tide.linspace(start, end, steps [, opts]) -> steps values from start to end inclusive.") { f in
-            f.push(try Tensor.linspace(f.number(1), f.number(2), f.integer(3), dtype: f.dtypeOption(4, default: .f32)))
+            try f.pushCreated(Tensor.linspace(f.number(1), f.number(2), f.integer(3), dtype: f.creationDType(4, default: .f32)!), options: 4)
             return 1
         }
         vm.def(tide, "eye", "tide.eye(n [, m] [, opts]) -> (n, m) identity.") { f in
             let n = try f.integer(1)
             let m = f.type(2) == LUA_TNUMBER ? try f.integer(2) : nil
-            f.push(try Tensor.eye(n, m, dtype: f.dtypeOption(m == nil ? 2 : 3, default: .f32)))
+            let k: Int32 = m == nil ? 2 : 3
+            try f.pushCreated(Tensor.eye(n, m, dtype: f.creationDType(k, default: .f32)!), options: k)
             return 1
         }
         vm.def(tide, "is_tensor", "tide.is_tensor(v) -> true when v is a live tensor.") { f in

@@ -363,7 +363,9 @@ def("fmod", function(x, y)
   -- alone takes the divisor's sign
   y = tens(y, x)
   if (x:dtype() == "i64" or x:dtype() == "bool") and (y:dtype() == "i64" or y:dtype() == "bool") then
-    return x - y * x:div(y, {rounding_mode = "trunc"})  -- exact, even for math.mininteger
+    -- exact, even for math.mininteger; an integer divisor of 0 gives 0 (as NumPy, and as % here)
+    local r = x - y * x:div(y, {rounding_mode = "trunc"})
+    return tide.where(y:eq(0), tide.zeros({}, {dtype = r:dtype()}), r)
   end
   local r = x:abs():remainder(y:abs())
   return tide.where(signbit(x), -r, r)
@@ -397,7 +399,14 @@ def("logaddexp", function(a, b)
   -- equal infinities give d = NaN: the result is m itself
   return tide.where(d:isnan():logical_and(m:isinf()), m, m + (-d):exp():log1p())
 end, "a:logaddexp(b) -> log(exp(a) + exp(b)) without overflow.")
-def("exp2", function(x) return tide.pow(2, float_of(x)) end, "x:exp2() -> 2^x.")
+def("exp2", function(x)
+  if x:dtype() == "c64" or x:dtype() == "c128" then
+    -- exp(z ln 2) with ln 2 real: a complex ln 2 + 0i would make inf * 0 = NaN parts
+    local ln2 = math.log(2)
+    return tide.complex(x:real() * ln2, x:imag() * ln2):exp()
+  end
+  return tide.pow(2, float_of(x))
+end, "x:exp2() -> 2^x.")
 def("clamp_min", function(x, lo) return x:clamp({min = lo}) end, "x:clamp_min(lo) -> x:clamp{min = lo}.")
 def("clamp_max", function(x, hi) return x:clamp({max = hi}) end, "x:clamp_max(hi) -> x:clamp{max = hi}.")
 function signbit(x)
@@ -408,7 +417,8 @@ end
 def("signbit", signbit, "x:signbit() -> true where the sign bit is set (including -0.0).")
 def("copysign", function(x, y)
   y = tens(y, x)
-  local a = x:abs():to(result_dtype(float_of(x), float_of(y)))
+  -- to the float result first: abs of the i64 minimum would wrap to itself
+  local a = x:to(result_dtype(float_of(x), float_of(y))):abs()
   return tide.where(signbit(y), -a, a)
 end, "x:copysign(y) -> |x| with y's sign (-0.0 counts as negative).")
 def("sgn", function(x)

@@ -677,3 +677,62 @@ do
   local h = tide.hypot(u, tide.tensor({1e200, 4}, "f64"))
   assert(h[1] == h[1] and h[1] > 1.4e200 and h[2] == 5, "hypot value with a gradient attached")
 end
+
+-- index tensors inside an index table (PyTorch's x[:, idx]); values are checked against NumPy in
+-- test_ops_numpy (fuzz_advindex_*); here: gradients, errors and the forms around them
+do
+  local x = tide.arange(1, 25):reshape(2, 3, 4)
+  local r = x[{{}, tide.tensor({3, -3})}]
+  assert(r:size(1) == 2 and r:size(2) == 2 and r[{1, 1, 1}] == 9 and r[{1, 2, 1}] == 1)
+  -- indexed dims apart: the broadcast index shape goes first
+  local s = x[{tide.tensor({1, 2}), {}, tide.tensor({1, 4})}]
+  assert(s:size(1) == 2 and s:size(2) == 3 and s[{2, 3}] == 24)
+  -- a number selects first (PyTorch), so x[1, :, idx] is (3, k)
+  assert(x[{1, {}, tide.tensor({2, 3})}]:size(1) == 3)
+  -- bool masks inside the table
+  local c = x:clone(); c[{{}, tide.tensor({true, false, true})}] = 0
+  assert(c:sum():item() == 5 + 6 + 7 + 8 + 17 + 18 + 19 + 20)
+  -- writes reach a view's storage, with a broadcast value
+  local base = tide.zeros(4, 5, {dtype = "f64"})
+  base:t()[{tide.tensor({2, 5})}] = tide.tensor({1, 2, 3, 4}, "f64")
+  assert(base[{3, 2}] == 3 and base[{4, 5}] == 4 and base:sum():item() == 20)
+  -- reads carry gradients (repeated indices add up)
+  local w = tide.randn(3, 4, {dtype = "f64", requires_grad = true})
+  w[{{}, tide.tensor({1, 1, 4})}]:sum():backward()
+  S.close(w.grad[1], {2, 0, 0, 1})
+  S.checkerror("index 4 is out of range for dim 2 of size 3", function() return x[{{}, tide.tensor({4})}] end)
+  S.checkerror("must be i64 (1-based indices) or bool", function() return x[{{}, tide.tensor({1.5})}] end)
+  S.checkerror("bool mask at entry 2 must have the shape of the dims it covers, 3", function() return x[{{}, tide.tensor({true})}] end)
+  S.checkerror("a value of shape 5 cannot be written to the indexed shape 2x2x4", function() x:clone()[{{}, tide.tensor({1, 2})}] = tide.ones(5) end)
+  S.checkerror("not differentiable", function() w[{{}, tide.tensor({1})}] = 0 end)
+end
+
+-- creation options: requires_grad (as torch.zeros(..., requires_grad=True)); a table of integers
+-- with an options table but no dtype keeps i64
+do
+  assert(tide.zeros(2, {requires_grad = true}).requires_grad and tide.randn(2, {requires_grad = true}).requires_grad)
+  assert(tide.full({2}, 1.5, {requires_grad = true}).requires_grad and tide.ones_like(tide.ones(2), {requires_grad = true}).requires_grad)
+  assert(not tide.ones(2, {requires_grad = false}).requires_grad)
+  assert(tide.tensor({1, 2}, {}):dtype() == "i64" and tide.tensor({1, 2}, {requires_grad = false}):dtype() == "i64")
+  S.checkerror("unknown option 'requires_gard'", tide.zeros, 2, {requires_gard = true})
+  S.checkerror("only f32 and f64", tide.arange, 3, {requires_grad = true})
+end
+
+-- bernoulli with a probability tensor (audit G); fmod by an integer 0; copysign of the i64
+-- minimum; complex z ^ 0.5 on the principal branch; complex exp2 at an infinite real part
+do
+  assert(tide.zeros(4):bernoulli(tide.ones(4)):sum():item() == 4)
+  assert(tide.ones(4):bernoulli(tide.zeros(1)):sum():item() == 0)
+  S.checkerror("do not broadcast to x's shape 3", function() return tide.zeros(3):bernoulli(tide.rand(4)) end)
+  S.checkerror("number, probability tensor or options table", function() return tide.rand(3):bernoulli("x") end)
+  S.close(tide.fmod(tide.tensor({7, -7}), 0), {0, 0})
+  assert(tide.copysign(tide.tensor({math.mininteger}), -1)[1] < 0 and tide.copysign(tide.tensor({math.mininteger}), 1)[1] > 0)
+  local z = tide.complex(tide.tensor({-1e10}), tide.tensor({1.1942041})) ^ 0.5
+  local re, im = z:item()
+  assert(re > 0 and math.abs(re - 5.971e-6) < 1e-8 and math.abs(im - 1e5) < 1, "z ^ 0.5 is csqrt")
+  local q = tide.complex(tide.tensor({-4.0}), tide.tensor({1e-3})) ^ 1.5
+  local qr = q:real():item()
+  assert(math.abs(qr - (-0.0030000)) < 2e-7, "c64 powers are taken in double: " .. qr)
+  local e2r, e2i = tide.complex(tide.tensor({math.huge}), tide.tensor({-120.68537})):exp2():item()
+  assert(e2r == -math.huge and e2i == -math.huge)
+end
