@@ -31,7 +31,10 @@ protocol LapackScalar: TideScalar, AlgebraicField {
     /// Which of the four routines of a family serves this type (sgetrf_ ... zgetrf_).
     static var precision: LapackPrecision { get }
     init(real: RealPart)
+    /// re + i im (im is dropped by the real types)
+    init(re: RealPart, im: RealPart)
     var realPart: RealPart { get }
+    var imagPart: RealPart { get }
     /// |x| (the Euclidean length for complex numbers).
     var modulus: RealPart { get }
     var conjugated: Self { get }
@@ -50,7 +53,9 @@ extension Double: LapackScalar {
 /// A real type is its own real part.
 extension LapackScalar where Self: FloatScalar, RealPart == Self {
     init(real: Self) { self = real }
+    init(re: Self, im: Self) { self = re }
     var realPart: Self { self }
+    var imagPart: Self { 0 }
     var modulus: Self { Swift.abs(self) }
     var conjugated: Self { self }
 }
@@ -59,7 +64,9 @@ extension Complex: LapackScalar where RealType: FloatScalar & TideScalar {
     typealias RealPart = RealType
     static var precision: LapackPrecision { RealType.self == Float.self ? .c : .z }
     init(real: RealType) { self.init(real, 0) }
+    init(re: RealType, im: RealType) { self.init(re, im) }
     var realPart: RealType { real }
+    var imagPart: RealType { imaginary }
     var modulus: RealType { length }
     var conjugated: Complex { conjugate }
 }

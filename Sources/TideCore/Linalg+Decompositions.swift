@@ -203,6 +203,14 @@ extension Linalg {
     /// eps * max(m, n) (torch's and NumPy's default). Batch dims broadcast.
     public static func lstsq(_ a: Tensor, _ b: Tensor, rcond: Double? = nil) throws -> (solution: Tensor, rank: Tensor, singularValues: Tensor) {
         let (A, B, vector) = try leftRight(a, b, "lstsq", square: false)
+        if !vector && B.cols == 0 {
+            // no right-hand sides: gelsd refuses nrhs = 0, so solve for one zero column (for
+            // rank and singular values) and keep none of it
+            var zshape = b.shape
+            zshape[zshape.count - 1] = 1
+            let r = try lstsq(a, Tensor.zeros(zshape, dtype: b.dtype), rcond: rcond)
+            return (try r.solution.narrow(-1, 0, 0).contiguous(), r.rank, r.singularValues)
+        }
         try requireFinite(A.data, "lstsq")
         try requireFinite(B.data, "lstsq")
         struct V: LapackVisitor {

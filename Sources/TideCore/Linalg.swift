@@ -109,15 +109,20 @@ public enum Linalg {
                         pd[b] = 0; ps[b] = 0; pl[b] = -T.RealPart.infinity
                         continue
                     }
-                    var d: T = 1, s: T = 1, l: T.RealPart = 0
+                    // non-finite pivots as NumPy: a real sign comes from u < 0 (NaN leaves it), a
+                    // complex one is NaN; |u| is NaN for NaN parts unless a part is infinite
+                    // (swift-numerics' modulus would call every non-finite value infinite)
+                    let complex = T.precision == .c || T.precision == .z
+                    var d: T = 1, s: T = 1, l: T.RealPart = 0, nanSign = false
                     for i in 0 ..< n {
-                        let u = buf.p[i + i * ld], r = u.modulus
+                        let u = buf.p[i + i * ld], re = u.realPart, im = u.imagPart
+                        let r: T.RealPart = re.isInfinite || im.isInfinite ? .infinity : re.isNaN || im.isNaN ? .nan : u.modulus
                         d = d * u
-                        s = s * (u / T(real: r))
+                        if !complex { if re < 0 { s = -s } } else if r.isFinite && r > 0 { s = s * (u / T(real: r)) } else { nanSign = true }
                         l += T.RealPart.log(r)
                         if ipiv.p[i] != Int32(i + 1) { d = -d; s = -s }
                     }
-                    pd[b] = d; ps[b] = s; pl[b] = l
+                    pd[b] = d; ps[b] = nanSign ? T(re: .nan, im: .nan) : s; pl[b] = l
                 }
                 return (det, sign, logabs)
             }

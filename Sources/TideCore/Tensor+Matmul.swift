@@ -4,7 +4,8 @@
 //     a: (k,), b: (k,) -> 0-d (dot);  a: (n, k), b: (k,) -> (n,);  a: (k,), b: (k, m) -> (m,)
 //
 // f32/f64/c64/c128 go to cblas_?gemm (one call per batch matrix; a single big GEMM lets
-// OpenBLAS use the cores). i64/bool are computed in f64 and cast back when exact.
+// OpenBLAS use the cores). i64 is computed in f64 and cast back (exact below 2^53); bool
+// @ bool in f64 too, true where the count is above 0 (NumPy's logical matmul).
 import COpenBLAS
 import ComplexModule
 
@@ -23,7 +24,7 @@ extension Tensor {
         }
         let batch = try broadcastShape(Array(A.shape.dropLast(2)), Array(B.shape.dropLast(2)), op: "matmul")
         var rt = DType.promote(a.dtype, b.dtype)
-        let integral = rt.isIntegral
+        let integral = rt.isIntegral, logical = rt == .bool
         if integral { rt = .f64 }
         // operands as BLAS sees them: any view whose matrices have a unit stride in one of the
         // last two dims goes in as is (transposed or not); others are copied once
@@ -60,6 +61,8 @@ extension Tensor {
         if b.dim == 1 { shape.removeLast() }
         if a.dim == 1 { shape.remove(at: shape.count - (b.dim == 1 ? 1 : 2)) }
         let r = try out.reshaped(shape)
+        // bool @ bool is bool, as NumPy: true where any product is true (a count above 0)
+        if logical { return try Tensor.compare(.gt, r, Tensor.scalar(0, dtype: .f64)) }
         return integral ? try r.to(.i64) : r
     }
 

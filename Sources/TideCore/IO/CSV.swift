@@ -20,7 +20,12 @@ public enum CSV {
             guard h.count == m.shape[1] else {
                 throw TensorError("save_csv: \(h.count) header names for \(m.shape[1]) columns")
             }
-            s += h.joined(separator: delimiter) + "\n"
+            // a name holding the delimiter, a quote or a line break is quoted (RFC 4180)
+            let quoted = h.map { n in
+                n.contains(delimiter) || n.contains("\"") || n.contains("\n") || n.contains("\r")
+                    ? "\"" + n.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : n
+            }
+            s += quoted.joined(separator: delimiter) + "\n"
         }
         let cols = m.shape[1]
         let fmt = t.dtype == .f32 ? "%.9g" : "%.17g"
@@ -45,6 +50,8 @@ public enum CSV {
         var values: [Double] = [], ints: [Int64] = []
         let exact = dtype == .i64
         var rows = 0, cols = -1
+        // a UTF-8 byte-order mark (as some spreadsheets write) is not part of the data
+        let bytes = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes
         for (ln, raw) in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
             if ln < skipHeader { continue }
             let body = raw.last == UInt8(ascii: "\r") ? raw.dropLast() : raw
@@ -60,14 +67,18 @@ public enum CSV {
                 if exact, let i = Int64(s) { ints.append(i); continue }
                 let v: Double
                 if s.isEmpty || s.lowercased() == "nan" { v = .nan } else {
-                    guard let d = Double(s) ?? (s.lowercased() == "inf" ? .infinity : (s.lowercased() == "-inf" ? -.infinity : nil)) else {
+                    // (a NUL would end the C string Double() parses: "2\09" must not read as 2)
+                    guard !s.contains("\0"), let d = Double(s) ?? (s.lowercased() == "inf" ? .infinity : (s.lowercased() == "-inf" ? -.infinity : nil)) else {
                         throw TensorError("load_csv: \(file) line \(ln + 1), column \(c + 1): '\(s)' is not a number")
                     }
                     v = d
                 }
                 if exact {
-                    guard v.isFinite else { throw TensorError("load_csv: \(file) line \(ln + 1), column \(c + 1): '\(s)' is not an integer (dtype i64)") }
-                    ints.append(Int64(exactly: v.rounded(.towardZero)) ?? (v < 0 ? .min : .max))
+                    // integral values written as floats ("2.0", "1e3") are fine; 1.5 or 1e30 is not
+                    guard let i = Int64(exactly: v) else {
+                        throw TensorError("load_csv: \(file) line \(ln + 1), column \(c + 1): '\(s)' is not an integer in the i64 range (dtype i64)")
+                    }
+                    ints.append(i)
                 } else {
                     values.append(v)
                 }

@@ -58,25 +58,29 @@ public enum NPY {
         default: throw TensorError("\(op): \(file) has .npy version \(major).\(v[v.startIndex + 1]); expected 1.0, 2.0 or 3.0")
         }
         let text = String(decoding: try r.take(hlen, "the header"), as: UTF8.self)
+        // (keys and strings in either quote: np.load reads the header as a Python literal)
         func field(_ key: String) -> Substring? {
-            guard let k = text.range(of: "'\(key)'") else { return nil }
+            guard let k = text.range(of: "'\(key)'") ?? text.range(of: "\"\(key)\"") else { return nil }
             var rest = text[k.upperBound...].drop { $0 == " " || $0 == ":" }
             if rest.first == "(" {
                 guard let close = rest.firstIndex(of: ")") else { return nil }
                 return rest[rest.startIndex ... close]
             }
-            if rest.first == "'" {
+            if let quote = rest.first, quote == "'" || quote == "\"" {
                 rest = rest.dropFirst()
-                guard let q = rest.firstIndex(of: "'") else { return nil }
+                guard let q = rest.firstIndex(of: quote) else { return nil }
                 return rest[..<q]
             }
-            return rest.prefix { $0.isLetter }
+            return rest.prefix { $0.isLetter || $0.isNumber }
         }
         guard let d = field("descr"), !d.isEmpty, !d.hasPrefix("[") else {  // a list: structured
             throw TensorError("\(op): \(file): unsupported or missing 'descr' in the header (structured and object arrays are not supported): \(text)")
         }
         guard let fo = field("fortran_order"), let sh = field("shape") else {
             throw TensorError("\(op): \(file): malformed .npy header: \(text)")
+        }
+        guard fo == "True" || fo == "False" else {
+            throw TensorError("\(op): \(file): 'fortran_order' must be True or False, got \(fo)")
         }
         let dims = sh.dropFirst().dropLast().split(separator: ",").map { $0.filter { $0 != " " && $0 != "L" } }.filter { !$0.isEmpty }
         var shape: [Int] = []
@@ -94,9 +98,17 @@ public enum NPY {
             throw TensorError("\(op): \(file): unsupported dtype '\(d)'")
         }
         let kind = d[d.index(after: d.startIndex)]
+        // the element type first: the byte swap below steps by it
+        guard supported(kind: kind, size: size) else {
+            throw TensorError("\(op): \(file): unsupported dtype '\(d)' (expected float16/32/64, int8-64, uint8-64, bool, complex64/128)")
+        }
         let n = try Tensor.checkedCount(h.shape)
+        let (total, over) = n.multipliedReportingOverflow(by: size)
+        guard !over, total <= bytes.count - h.dataStart else {
+            throw TensorError("\(op): \(file) is truncated or corrupt: shape \(shapeString(h.shape)) of \(size)-byte elements needs \(over ? "more than \(Int.max)" : String(total)) bytes of data, the file has \(bytes.count - h.dataStart)")
+        }
         var r = ByteReader(bytes, file: file, op: op, at: h.dataStart)
-        var raw = Array(try r.take(n * size, "the array data (\(n) elements of \(size) bytes, shape \(shapeString(h.shape)))"))
+        var raw = Array(try r.take(total, "the array data (\(n) elements of \(size) bytes, shape \(shapeString(h.shape)))"))
         if order == ">" && size > 1 {
             let unit = kind == "c" ? size / 2 : size
             for e in stride(from: 0, to: raw.count, by: unit) { raw[e ..< e + unit].reverse() }
@@ -108,6 +120,15 @@ public enum NPY {
             return try t.permuted(Array((0 ..< h.shape.count).reversed())).contiguous()
         }
         return t
+    }
+
+    /// Whether decodeElements reads this NumPy kind and item size.
+    static func supported(kind: Character, size: Int) -> Bool {
+        switch (kind, size) {
+        case ("f", 2), ("f", 4), ("f", 8), ("c", 8), ("c", 16), ("b", 1),
+             ("i", 1), ("i", 2), ("i", 4), ("i", 8), ("u", 1), ("u", 2), ("u", 4), ("u", 8): return true
+        default: return false
+        }
     }
 
     static func decodeElements(_ raw: [UInt8], kind: Character, size: Int, shape: [Int], file: String, op: String, descr: String) throws -> Tensor {

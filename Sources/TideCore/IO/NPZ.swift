@@ -73,6 +73,12 @@ public enum NPZ {
             switch method {
             case 0: plain = Array(data)
             case 8:
+                // deflate expands at most 1032:1, so a bigger declared size is a corrupt header
+                // (checked before the buffer is allocated: a 120-byte file may declare 2^62)
+                let (most, over) = csize.multipliedReportingOverflow(by: 1032)
+                guard usize >= 0, over || usize <= most + 1024 else {
+                    throw TensorError("\(op): \(file): member '\(name)' declares \(usize) bytes from \(csize) compressed bytes, more than deflate can expand to (corrupt file)")
+                }
                 plain = [UInt8](repeating: 0, count: usize)
                 let rc = data.withUnsafeBytes { src in plain.withUnsafeMutableBytes { dst in
                     tide_inflate_raw(src.baseAddress, src.count, dst.baseAddress, dst.count) } }

@@ -81,15 +81,15 @@ public enum SafeTensors {
         if let m = dict["__metadata__"] as? [String: Any] {
             for (k, v) in m { meta[k] = v as? String ?? "\(v)" }
         }
-        var out: [(String, Tensor, Int)] = []
+        var out: [(String, Tensor, Int, Int)] = []   // name, tensor, data start, data end
         for (name, value) in dict where name != "__metadata__" {
             guard let e = value as? [String: Any], let dt = e["dtype"] as? String,
                   let shp = e["shape"] as? [Any], let offs = e["data_offsets"] as? [Any], offs.count == 2,
-                  let b = (offs[0] as? NSNumber)?.intValue, let en = (offs[1] as? NSNumber)?.intValue else {
+                  let b = jsonInt(offs[0]), let en = jsonInt(offs[1]) else {
                 throw TensorError("\(op): \(file): malformed entry for '\(name)' in the header")
             }
             let shape = try shp.map { (x: Any) -> Int in
-                guard let v = (x as? NSNumber)?.intValue, v >= 0 else { throw TensorError("\(op): \(file): bad shape for '\(name)'") }
+                guard let v = jsonInt(x), v >= 0 else { throw TensorError("\(op): \(file): bad shape for '\(name)': expected non-negative integers, got \(shp)") }
                 return v
             }
             guard b >= 0, en >= b, en <= dataLen else {
@@ -115,8 +115,9 @@ public enum SafeTensors {
             case "C64": (kind, size) = ("c", 8)
             default: throw TensorError("\(op): \(file): '\(name)' has unsupported dtype \(dt)")
             }
-            guard raw.count == count * size else {
-                throw TensorError("\(op): \(file): '\(name)' has \(raw.count) bytes but shape \(shapeString(shape)) of \(dt) needs \(count * size)")
+            let (need, over) = count.multipliedReportingOverflow(by: size)
+            guard !over, raw.count == need else {
+                throw TensorError("\(op): \(file): '\(name)' has \(raw.count) bytes but shape \(shapeString(shape)) of \(dt) needs \(over ? "more than \(Int.max)" : String(need))")
             }
             let t: Tensor
             if kind == "B" {
@@ -130,8 +131,30 @@ public enum SafeTensors {
             } else {
                 t = try NPY.decodeElements(Array(raw), kind: kind, size: size, shape: shape, file: file, op: op, descr: dt)
             }
-            out.append((name, t, b))
+            out.append((name, t, b, en))
         }
-        return (out.sorted { $0.2 < $1.2 }.map { ($0.0, $0.1) }, meta)
+        // the format's rule: the tensors tile the data buffer, without overlaps or holes
+        let sorted = out.sorted { ($0.2, $0.3) < ($1.2, $1.3) }   // (empty tensors first at a shared start)
+        var end = 0
+        for (name, _, start, stop) in sorted {
+            guard start == end else {
+                throw TensorError("\(op): \(file): '\(name)' starts at data byte \(start), expected \(end) (tensors overlap or leave a hole)")
+            }
+            end = stop
+        }
+        guard end == dataLen else {
+            throw TensorError("\(op): \(file): the tensors cover \(end) of the \(dataLen) data bytes")
+        }
+        return (sorted.map { ($0.0, $0.1) }, meta)
+    }
+
+    /// An integer from the JSON header: NSNumber integers only (not 0.5, not true).
+    static func jsonInt(_ x: Any) -> Int? {
+        guard let n = x as? NSNumber else { return nil }
+        switch String(cString: n.objCType) {
+        case "i", "l", "q", "s": return n.intValue
+        case "I", "L", "Q", "S": return n.uint64Value <= UInt64(Int.max) ? Int(n.uint64Value) : nil
+        default: return nil
+        }
     }
 }

@@ -40,10 +40,34 @@ enum IOBindings {
         return out.sorted { $0.0 < $1.0 }
     }
 
+    /// opts.delimiter: one character (NumPy refuses longer ones), or "," when absent.
+    static func delimiter(_ f: LuaFrame, _ o: Int32?) throws -> Character {
+        guard let o = o else { return "," }
+        defer { tide_pop(f.L, 1) }
+        let t = f.pushField(o, "delimiter")
+        if t == LUA_TNIL { return "," }
+        guard t == LUA_TSTRING, let c = try f.string(-1).first, try f.string(-1).count == 1, c != "\n", c != "\"" else {
+            throw LuaError.message("\(f.name): option 'delimiter' must be one character other than a quote or a line break, got \(t == LUA_TSTRING ? "'" + (try f.string(-1)) + "'" : f.typeName(-1))")
+        }
+        return c
+    }
+
+    /// opts[key] as a strict boolean (true/false), or `def` when absent.
+    static func flag(_ f: LuaFrame, _ o: Int32?, _ key: String, _ def: Bool) throws -> Bool {
+        guard let o = o else { return def }
+        defer { tide_pop(f.L, 1) }
+        let t = f.pushField(o, key)
+        if t == LUA_TNIL { return def }
+        guard t == LUA_TBOOLEAN else { throw LuaError.message("\(f.name): option '\(key)' must be a boolean, got \(f.typeName(-1))") }
+        return f.boolean(-1)
+    }
+
     static func stringTable(_ f: LuaFrame, _ o: Int32?, _ key: String) throws -> [String: String] {
         guard let o = o else { return [:] }
         defer { tide_pop(f.L, 1) }
-        guard f.pushField(o, key) == LUA_TTABLE else { return [:] }
+        let kind = f.pushField(o, key)
+        if kind == LUA_TNIL { return [:] }
+        guard kind == LUA_TTABLE else { throw LuaError.message("\(f.name): option '\(key)' must be a table of strings, got \(f.typeName(-1))") }
         let t = lua_gettop(f.L)
         var out: [String: String] = [:]
         lua_pushnil(f.L)
@@ -89,12 +113,11 @@ enum IOBindings {
         try f.checkOptionKeys(opts, (forced == nil ? ["format"] : []) + allowed)
         switch fmt {
         case "npy": try FileBytes.writeAtomically(path, NPY.encode(f.tensor(2)), op: op)
-        case "npz": try FileBytes.writeAtomically(path, NPZ.encode(namedTensors(f, 2), compressed: f.optField(opts, "compressed", false)), op: op)
+        case "npz": try FileBytes.writeAtomically(path, NPZ.encode(namedTensors(f, 2), compressed: flag(f, opts, "compressed", false)), op: op)
         case "safetensors": try FileBytes.writeAtomically(path, SafeTensors.encode(namedTensors(f, 2), metadata: stringTable(f, opts, "metadata")), op: op)
         case "csv":
-            var delim = ","
-            if let o = opts { defer { tide_pop(f.L, 1) }; if f.pushField(o, "delimiter") == LUA_TSTRING { delim = try f.string(-1) } }
-            try FileBytes.writeAtomically(path, CSV.encode(f.tensor(2), delimiter: delim, header: stringList(f, opts, "header")), op: op)
+            let delim = try delimiter(f, opts)
+            try FileBytes.writeAtomically(path, CSV.encode(f.tensor(2), delimiter: String(delim), header: stringList(f, opts, "header")), op: op)
         default: throw f.argError(3, "unknown format '\(fmt)' (expected npy, npz, safetensors or csv)")
         }
         return 0
@@ -116,11 +139,7 @@ enum IOBindings {
             f.push(.table(Dictionary(uniqueKeysWithValues: meta.map { (LuaValue.string($0.key), LuaValue.string($0.value)) })))
             return 2
         case "csv":
-            var delim: Character = ","
-            if let o = opts {
-                defer { tide_pop(f.L, 1) }
-                if f.pushField(o, "delimiter") == LUA_TSTRING, let c = try f.string(-1).first { delim = c }
-            }
+            let delim = try delimiter(f, opts)
             let skip = try f.optIntField(opts, "skip_header", 0)
             f.push(try CSV.decode(bytes, file: path, delimiter: delim, skipHeader: skip, dtype: f.dtypeOption(2, default: .f64)))
             return 1

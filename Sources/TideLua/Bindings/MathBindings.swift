@@ -214,6 +214,25 @@ enum MathBindings {
             }
             f.push(try t.narrow(d, start, f.integer(4))); return 1
         }
+        vm.def(m, "unfold", "x:unfold(dim, size, step) -> windows of `size` along dim, `step` apart, as a new last dim (a view).", maxArgs: 4) { f in
+            let t = try f.tensor(1)
+            let d = try luaDim(f.integer(2), rank: Swift.max(t.dim, 1), op: "unfold")
+            f.push(try t.unfold(d, size: f.integer(3), step: f.integer(4))); return 1
+        }
+        vm.def(m, "as_strided", "x:as_strided(size, stride [, storage_offset]) -> a view of x's storage with that geometry (storage_offset in elements, 0-based as torch; default x's own).", maxArgs: 4) { f in
+            let t = try f.tensor(1)
+            let (size, _) = try signedList(f, 2)
+            let (stride, _) = try signedList(f, 3)
+            f.push(try t.asStrided(size, stride, offset: f.isNoneOrNil(4) ? nil : f.integer(4))); return 1
+        }
+        vm.def(m, "stride", "x:stride([dim]) -> the strides (in elements) as a table, or dim's stride.", maxArgs: 2) { f in
+            let t = try f.tensor(1)
+            if f.isNoneOrNil(2) { f.push(ints: t.strides); return 1 }
+            f.push(t.strides[try luaDim(f.integer(2), rank: t.dim, op: "stride")]); return 1
+        }
+        vm.def(m, "storage_offset", "x:storage_offset() -> the first element's offset into the storage (0-based, in elements).", maxArgs: 1) { f in
+            f.push(try f.tensor(1).offset); return 1
+        }
         vm.def(m, "select", "x:select(dim, i) -> index i of dim, the dim removed (a view).", maxArgs: 3) { f in
             let t = try f.tensor(1)
             let d = try luaDim(f.integer(2), rank: t.dim, op: "select")

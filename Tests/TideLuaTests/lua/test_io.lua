@@ -127,3 +127,68 @@ for _, ext in ipairs({".npy", ".npz", ".safetensors", ".csv", ".bad.csv", ".bad2
   os.remove(base .. ext)
 end
 os.remove(base)
+
+-- crafted headers (audit F): sizes that overflow or exceed the file are errors, never a crash
+do
+  local function npy(header)
+    header = header .. string.rep(" ", (64 - (10 + #header + 1) % 64) % 64) .. "\n"
+    return "\147NUMPY\1\0" .. string.char(#header % 256, #header // 256) .. header
+  end
+  local function write(p, bytes) local f = assert(io.open(p, "wb")); f:write(bytes); f:close() end
+  local p = base .. "-crafted.npy"
+  write(p, npy("{'descr': '<f8', 'fortran_order': False, 'shape': (2305843009213693952,), }"))
+  S.checkerror("needs more than", tide.io.load, p)
+  write(p, npy("{'descr': '>c5', 'fortran_order': False, 'shape': (2,), }") .. string.rep("\0", 10))
+  S.checkerror("unsupported dtype '>c5'", tide.io.load, p)
+  write(p, npy("{'descr': '<f8', 'fortran_order': 1, 'shape': (1,), }") .. string.rep("\0", 8))
+  S.checkerror("'fortran_order' must be True or False", tide.io.load, p)
+  -- np.load reads the header as a Python literal, so double quotes are fine
+  write(p, npy('{"descr": "<f8", "fortran_order": False, "shape": (1,), }') .. string.pack("<d", 2.5))
+  assert(tide.io.load(p)[1] == 2.5)
+  -- safetensors: a huge shape, offsets that are not integers, overlapping tensors
+  local function st(header, data)
+    return string.pack("<I8", #header) .. header .. data
+  end
+  local q = base .. "-crafted.safetensors"
+  write(q, st('{"w":{"dtype":"F64","shape":[2305843009213693952],"data_offsets":[0,8]}}', string.rep("\0", 8)))
+  S.checkerror("needs more than", tide.io.load, q)
+  write(q, st('{"w":{"dtype":"F64","shape":[1],"data_offsets":[0.5,8.7]}}', string.rep("\0", 8)))
+  S.checkerror("malformed entry for 'w'", tide.io.load, q)
+  write(q, st('{"w":{"dtype":"F64","shape":[true],"data_offsets":[0,8]}}', string.rep("\0", 8)))
+  S.checkerror("bad shape for 'w'", tide.io.load, q)
+  write(q, st('{"a":{"dtype":"F64","shape":[1],"data_offsets":[0,8]},"b":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}}', string.rep("\0", 8)))
+  S.checkerror("tensors overlap or leave a hole", tide.io.load, q)
+  -- npz: a 120-byte file whose zip64 field declares a 2^62-byte member
+  local name, data = "a.npy", "\3\0"
+  local extra = string.pack("<I2I2I8", 1, 8, 1 << 62)
+  local loc = string.pack("<I4I2I2I2I2I2I4I4I4I2I2", 0x04034b50, 20, 0, 8, 0, 0x21, 0, #data, 0xFFFFFFFF, #name, 0) .. name
+  local cen = string.pack("<I4I2I2I2I2I2I2I4I4I4I2I2I2I2I2I4I4", 0x02014b50, 20, 20, 0, 8, 0, 0x21, 0, #data, 0xFFFFFFFF, #name, #extra, 0, 0, 0, 0, 0) .. name .. extra
+  local eocd = string.pack("<I4I2I2I2I2I4I4I2", 0x06054b50, 0, 0, 1, 1, #cen, #loc + #data, 0)
+  local z = base .. "-crafted.npz"
+  write(z, loc .. data .. cen .. eocd)
+  S.checkerror("more than deflate can expand to", tide.io.load, z)
+  os.remove(p); os.remove(q); os.remove(z)
+end
+
+-- CSV details (audit F): i64 fields must be integers, one-character delimiters, quoted header
+-- names, NUL bytes, a UTF-8 byte-order mark; option types are checked
+do
+  local c = base .. "-details.csv"
+  local function write(bytes) local f = assert(io.open(c, "wb")); f:write(bytes); f:close() end
+  write("1.5,2\n1e30,-7\n")
+  S.checkerror("'1.5' is not an integer in the i64 range", tide.io.load, c, {dtype = "i64"})
+  write("2.0,1e3\n")
+  S.close(tide.io.load(c, {dtype = "i64"}), {2, 1000})
+  S.checkerror("'delimiter' must be one character", tide.io.save, c, tide.ones(2, 2), {delimiter = ";;"})
+  S.checkerror("'delimiter' must be one character", tide.io.load, c, {delimiter = ";;"})
+  tide.io.save(c, tide.ones(1, 2), {header = {"a,b", 'c"d'}})
+  local f = assert(io.open(c)); local text = f:read("a"); f:close()
+  assert(text:sub(1, 12) == '"a,b","c""d"', text)
+  write("2\0009,1\n")
+  S.checkerror("is not a number", tide.io.load, c)
+  write("\239\187\1912,3\n")
+  S.close(tide.io.load(c), {2, 3})
+  S.checkerror("option 'compressed' must be a boolean", tide.io.save, base .. ".npz", {a = tide.ones(1)}, {compressed = "yes"})
+  S.checkerror("option 'metadata' must be a table of strings", tide.io.save, base .. ".safetensors", {a = tide.ones(1)}, {metadata = "x"})
+  os.remove(c)
+end

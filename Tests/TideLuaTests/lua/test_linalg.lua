@@ -281,3 +281,16 @@ do
   assert((tide.matmul(v, a) - tide.tensor({1, 2}, "f64")):abs():amax():item() < 1e-12)
   S.checkerror("solve: unknown option 'lft' (expected left)", L.solve, a, b, {lft = false})
 end
+
+-- non-finite pivots in slogdet follow NumPy (audit F); lstsq with no right-hand sides; bool matmul
+do
+  local s, l = tide.linalg.slogdet(tide.tensor({{1, math.huge}, {2, 4}}, "f64"))
+  assert(s:item() == -1 and l:item() == math.huge)
+  local cs, cl = tide.linalg.slogdet(tide.tensor({{1, 0 / 0}, {2, 4}}, "f64"):to("c128"))
+  local re, im = cs:item()
+  assert(re ~= re and im ~= im and cl:item() ~= cl:item())
+  local x = tide.linalg.lstsq(tide.ones(3, 2, {dtype = "f64"}), tide.zeros(3, 0, {dtype = "f64"}))
+  assert(x:size(1) == 2 and x:size(2) == 0)
+  local b = tide.matmul(tide.tensor({{true, false}, {false, false}}), tide.tensor({{true, false}, {true, true}}))
+  assert(b:dtype() == "bool" and b[{1, 1}] == true and b[{1, 2}] == false and b[{2, 1}] == false)
+end

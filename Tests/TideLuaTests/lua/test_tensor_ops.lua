@@ -736,3 +736,23 @@ do
   local e2r, e2i = tide.complex(tide.tensor({math.huge}), tide.tensor({-120.68537})):exp2():item()
   assert(e2r == -math.huge and e2i == -math.huge)
 end
+
+-- unfold, as_strided, stride, storage_offset: views with explicit geometry
+do
+  local x = tide.arange(1, 8, 1, "f64")
+  local u = x:unfold(1, 3, 2)
+  assert(u:size(1) == 3 and u:size(2) == 3 and u[{2, 1}] == 3 and u[{3, 3}] == 7)
+  local st = u:stride()
+  assert(st[1] == 2 and st[2] == 1 and x:narrow(1, 2, 3):storage_offset() == 1)
+  u[{1, 3}] = 30; assert(x[3] == 30, "unfold is a view")
+  local m = tide.arange(1, 13):reshape(3, 4):unfold(2, 2, 1)
+  assert(m:size(1) == 3 and m:size(2) == 3 and m:size(3) == 2 and m[{2, 3, 2}] == 8)
+  -- overlapping windows add their gradients
+  local w = tide.arange(1, 8, 1, "f64"):requires_grad_()
+  w:unfold(1, 3, 2):sum():backward()
+  S.close(w.grad, {1, 1, 2, 1, 2, 1, 1})
+  S.close(x:as_strided({2, 2}, {1, 2}), {1, 30, 2, 4})   -- (x[3] was written through u)
+  S.checkerror("reach element 8 of a storage of 7", function() return x:as_strided({2, 2}, {1, 6}) end)
+  S.checkerror("size must be in 0...7", function() return x:unfold(1, 8, 1) end)
+  S.checkerror("not differentiable", function() return w:as_strided({2}, {1}) end)
+end
