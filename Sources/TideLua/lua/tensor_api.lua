@@ -323,6 +323,178 @@ def("median", function(x, d, keepdim)
 end, "x:median([dim, keepdim]) -> the lower median (a 0-d tensor, or values and 1-based indices along dim).")
 def("msort", function(x) return (x:sort(1)) end, "x:msort() -> x sorted along dim 1.")
 
+-- running max / min along a dim by doubling (log2(n) whole-tensor steps): after the step of
+-- width s each position holds the extreme of the s positions ending there. The earlier
+-- candidate wins only when strictly better, or NaN where the current one is not, so ties and
+-- NaN runs keep the latest index, as torch's cummax
+local function cumextreme(fn, better)
+  return function(x, d)
+    if x:dtype() == "c64" or x:dtype() == "c128" then fail(fn, "complex tensors have no order") end
+    if x:dim() == 0 then return x:clone(), tide.ones({}, {dtype = "i64"}) end
+    d = dim_of(fn, d, x:dim())
+    local n = x:size(d)
+    local shp = {}
+    for k = 1, x:dim() do shp[k] = k == d and n or 1 end
+    local v = x:detach()
+    local i = tide.arange(1, n + 1):reshape(shp):expand(x:shape()):contiguous()
+    local s = 1
+    while s < n do
+      local pv, pi = v:narrow(d, 1, n - s), i:narrow(d, 1, n - s)
+      local cv, ci = v:narrow(d, s + 1, n - s), i:narrow(d, s + 1, n - s)
+      local take = better(pv, cv)
+      if x:dtype() == "f32" or x:dtype() == "f64" then
+        take = take:logical_or(pv:isnan():logical_and(cv:isnan():logical_not()))
+      end
+      v = tide.cat({v:narrow(d, 1, s), tide.where(take, pv, cv)}, d)
+      i = tide.cat({i:narrow(d, 1, s), tide.where(take, pi, ci)}, d)
+      s = s * 2
+    end
+    -- the values gathered from x, so gradients reach the chosen elements
+    return x:gather(d, i), i
+  end
+end
+def("cummax", cumextreme("cummax", function(a, b) return a:gt(b) end),
+  "x:cummax(dim) -> running maxima along dim and their 1-based indices (ties and NaN: the latest).")
+def("cummin", cumextreme("cummin", function(a, b) return a:lt(b) end),
+  "x:cummin(dim) -> running minima along dim and their 1-based indices (ties and NaN: the latest).")
+
+-- quantiles from the sorted values at 0-based position q (n - 1), n the slice's count (of
+-- non-NaN values for nanquantile); torch's five interpolations
+local interpolations = {linear = true, lower = true, higher = true, nearest = true, midpoint = true}
+local function quantiles(fn, skipnan)
+  return function(x, q, d, keepdim, o)
+    if type(d) == "table" then o, d, keepdim = d, d.dim, d.keepdim end
+    if type(keepdim) == "table" then o, keepdim = keepdim, keepdim.keepdim end
+    o = check_opts(fn, o, {"dim", "keepdim", "interpolation"})
+    local how = o.interpolation or "linear"
+    if not interpolations[how] then
+      fail(fn, "interpolation must be linear, lower, higher, nearest or midpoint, got " .. tostring(how))
+    end
+    if x:dtype() ~= "f32" and x:dtype() ~= "f64" then fail(fn, "expected an f32 or f64 tensor, got " .. x:dtype()) end
+    if x:numel() == 0 then fail(fn, "expected a non-empty tensor") end
+    local flat = d == nil
+    local src = flat and x:reshape(-1) or x
+    d = flat and 1 or dim_of(fn, d, x:dim())
+    local qs = tide.is_tensor(q) and q:to("f64"):reshape(-1):totable() or {q}
+    for _, p in ipairs(qs) do
+      if type(p) ~= "number" or not (p >= 0 and p <= 1) then fail(fn, "q must be in [0, 1], got " .. tostring(p)) end
+    end
+    local sorted = src:sort(d)                 -- NaN last
+    local nanmask = src:isnan()
+    local count = skipnan and nanmask:logical_not():sum(d, {keepdim = true}):to("f64")
+      or tide.full({}, src:size(d), {dtype = "f64"})
+    local out = {}
+    for k, p in ipairs(qs) do
+      local pos = (count - 1):clamp({min = 0}) * p
+      local lo, hi = pos:floor(), pos:ceil()
+      if how == "lower" then hi = lo elseif how == "higher" then lo = hi
+      elseif how == "nearest" then lo = pos:round(); hi = lo end
+      local shp = sorted:shape(); shp[d] = 1
+      local vlo = sorted:gather(d, (lo:to("i64") + 1):expand(shp))
+      local vhi = sorted:gather(d, (hi:to("i64") + 1):expand(shp))
+      local w = how == "midpoint" and 0.5 or (pos - lo):to(x:dtype())
+      local v = vlo + (vhi - vlo) * w
+      -- NaN where the slice holds NaN (quantile) or nothing else (nanquantile)
+      local bad = skipnan and count:eq(0) or nanmask:any(d, {keepdim = true})
+      v = tide.where(bad, tide.full({}, 0 / 0, {dtype = x:dtype()}), v)
+      if flat then v = keepdim and v:reshape(tide.full({x:dim()}, 1):totable()) or v:reshape({})
+      elseif not keepdim then v = v:squeeze(d) end
+      out[k] = v
+    end
+    if tide.is_tensor(q) and q:dim() > 0 then return tide.stack(out, 1) end
+    return out[1]
+  end
+end
+def("quantile", quantiles("quantile", false),
+  "x:quantile(q [, dim, keepdim] [, {interpolation}]) -> the q-quantiles (q a number or 1-d tensor: a leading dim) over all values or along dim; NaN where a slice holds NaN.")
+def("nanquantile", quantiles("nanquantile", true),
+  "x:nanquantile(q [, dim, keepdim] [, {interpolation}]) -> quantile over the non-NaN values.")
+def("nanmedian", function(x, d, keepdim)
+  if d == nil then return T.nanquantile(x, 0.5, nil, false, {interpolation = "lower"}) end
+  return T.nanquantile(x, 0.5, d, keepdim, {interpolation = "lower"})
+end, "x:nanmedian([dim, keepdim]) -> the lower median of the non-NaN values (values only).")
+
+-- counting
+def("bincount", function(x, o)
+  if tide.is_tensor(o) then o = {weights = o} end
+  o = check_opts("bincount", o, {"weights", "minlength"})
+  if x:dtype() ~= "i64" or x:dim() ~= 1 then
+    fail("bincount", ("expected a 1-d i64 tensor of non-negative values, got %s of %d dims"):format(x:dtype(), x:dim()))
+  end
+  local minlength = o.minlength or 0
+  if math.type(minlength) ~= "integer" or minlength < 0 then fail("bincount", "minlength must be an integer >= 0") end
+  local n = minlength
+  if x:numel() > 0 then
+    if x:min():item() < 0 then fail("bincount", "values must be non-negative, got " .. x:min():item()) end
+    n = math.max(n, x:max():item() + 1)
+  end
+  local w = o.weights
+  if w ~= nil and (not tide.is_tensor(w) or w:numel() ~= x:numel()) then
+    fail("bincount", "weights must be a tensor with one value per element of x")
+  end
+  local src = w and w:reshape(-1) or tide.ones({x:numel()}, {dtype = "i64"})
+  return tide.zeros({n}, {dtype = src:dtype()}):scatter_add(1, x + 1, src)
+end, "x:bincount([{weights, minlength}]) -> counts of each value 0, 1, ... of a 1-d i64 tensor: bin k (1-based) counts the value k - 1, as torch's bin k - 1.")
+def("histc", function(x, bins, lo, hi)
+  if type(bins) == "table" then bins, lo, hi = bins.bins, bins.min, bins.max end
+  bins, lo, hi = bins or 100, lo or 0, hi or 0
+  if math.type(bins) ~= "integer" or bins < 1 then fail("histc", "bins must be an integer >= 1, got " .. tostring(bins)) end
+  if x:dtype() ~= "f32" and x:dtype() ~= "f64" then fail("histc", "expected an f32 or f64 tensor, got " .. x:dtype()) end
+  local f = x:reshape(-1)
+  if lo == hi and f:numel() > 0 then lo, hi = f:min():item(), f:max():item() end
+  if lo == hi then lo, hi = lo - 1, hi + 1 end
+  if not (lo < hi) then fail("histc", ("max must be larger than min, got min = %g, max = %g"):format(lo, hi)) end
+  local inside = f:ge(lo):logical_and(f:le(hi))
+  local v = f[inside]
+  local b = ((v - lo) * (bins / (hi - lo))):floor():to("i64"):clamp(0, bins - 1)
+  return tide.zeros({bins}, {dtype = x:dtype()}):scatter_add(1, b + 1, tide.ones({v:numel()}, {dtype = x:dtype()}))
+end, "x:histc([bins = 100, min = 0, max = 0]) -> a histogram of equal-width bins over [min, max] (the data's range when min = max); values outside are ignored.")
+
+-- ---- in-place random fills (torch's x.normal_(), x.uniform_(), ...) ----------------------------
+
+-- (numbers..., {generator}) with the numbers defaulted; the options table may come early
+local function random_args(fn, x, defaults, ...)
+  local args, o = {...}, nil
+  for k = 1, #defaults + 1 do
+    if type(args[k]) == "table" and not tide.is_tensor(args[k]) then o = args[k]; args[k] = nil; break end
+  end
+  o = check_opts(fn, o, {"generator"})
+  for k, v in ipairs(defaults) do
+    if args[k] == nil then args[k] = v end
+  end
+  if fn ~= "bernoulli_" and fn ~= "random_" and x:dtype() ~= "f32" and x:dtype() ~= "f64" then
+    fail(fn, "expected an f32 or f64 tensor, got " .. x:dtype())
+  end
+  return args, {dtype = x:dtype(), generator = o.generator}
+end
+def("normal_", function(x, ...)
+  local a, o = random_args("normal_", x, {0, 1}, ...)
+  if not (a[2] >= 0) then fail("normal_", "std must be >= 0, got " .. tostring(a[2])) end
+  return x:copy_(tide.randn(x:shape(), o) * a[2] + a[1])
+end, "x:normal_([mean = 0, std = 1] [, {generator}]) -> x filled with normal samples.")
+def("uniform_", function(x, ...)
+  local a, o = random_args("uniform_", x, {0, 1}, ...)
+  if not (a[1] <= a[2]) then fail("uniform_", ("from must be <= to, got %g and %g"):format(a[1], a[2])) end
+  return x:copy_(tide.rand(x:shape(), o) * (a[2] - a[1]) + a[1])
+end, "x:uniform_([from = 0, to = 1] [, {generator}]) -> x filled with uniform samples in [from, to).")
+def("exponential_", function(x, ...)
+  local a, o = random_args("exponential_", x, {1}, ...)
+  if not (a[1] > 0) then fail("exponential_", "lambd must be > 0, got " .. tostring(a[1])) end
+  -- -log(1 - U) / lambda, U in [0, 1): never log(0)
+  return x:copy_((-tide.rand(x:shape(), o)):log1p() * (-1 / a[1]))
+end, "x:exponential_([lambd = 1] [, {generator}]) -> x filled with exponential samples of rate lambd.")
+def("bernoulli_", function(x, ...)
+  local a, o = random_args("bernoulli_", x, {0.5}, ...)
+  return x:copy_(x:bernoulli(a[1], {generator = o.generator}))
+end, "x:bernoulli_([p = 0.5] [, {generator}]) -> x filled with 0/1 draws of probability p (a number or a tensor broadcast to x).")
+def("random_", function(x, ...)
+  local a, o = random_args("random_", x, {}, ...)
+  local lo, hi = a[1], a[2]
+  if hi == nil then lo, hi = 0, lo end
+  if math.type(lo) ~= "integer" or math.type(hi) ~= "integer" then fail("random_", "expected integer bounds [from,] to") end
+  return x:copy_(tide.randint(lo, hi, x:shape(), {generator = o.generator}))
+end, "x:random_([from,] to [, {generator}]) -> x filled with integers uniform in [from, to) (from 0 when left out).")
+
 -- ---- NaN-aware and paired reductions -------------------------------------------------------
 
 local function nan_zeroed(x) return tide.where(x:isnan(), tide.zeros({}, {dtype = x:dtype()}), x) end

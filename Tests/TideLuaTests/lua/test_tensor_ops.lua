@@ -756,3 +756,30 @@ do
   S.checkerror("size must be in 0...7", function() return x:unfold(1, 8, 1) end)
   S.checkerror("not differentiable", function() return w:as_strided({2}, {1}) end)
 end
+
+-- in-place random fills: ranges, moments, generators, errors (values vs NumPy: n/a, random)
+do
+  local g1, g2 = tide.Generator(7), tide.Generator(7)
+  local a = tide.zeros(20000, "f64"):normal_(2, 3, {generator = g1})
+  local b = tide.zeros(20000, "f64"):normal_(2, 3, {generator = g2})
+  assert(tide.equal(a, b), "a generator makes normal_ reproducible")
+  assert(math.abs(a:mean():item() - 2) < 0.1 and math.abs(a:std():item() - 3) < 0.1)
+  local u = tide.zeros(20000):uniform_(-1, 3)
+  assert(u:min():item() >= -1 and u:max():item() < 3 and math.abs(u:mean():item() - 1) < 0.05)
+  local e = tide.zeros(50000, "f64"):exponential_(4)
+  assert(e:min():item() >= 0 and math.abs(e:mean():item() - 0.25) < 0.01)
+  local r = tide.zeros(1000, "i64"):random_(3, 6)
+  assert(r:min():item() == 3 and r:max():item() == 5)
+  assert(tide.zeros(8):bernoulli_(1):sum():item() == 8 and tide.ones(8):bernoulli_(tide.zeros(8)):sum():item() == 0)
+  local v = tide.zeros(3, 4); v:t():normal_(); assert(v:abs():sum():item() > 0, "fills reach a view's storage")
+  S.checkerror("std must be >= 0", function() return tide.zeros(2):normal_(0, -1) end)
+  S.checkerror("expected an f32 or f64 tensor, got i64", function() return tide.zeros(2, "i64"):normal_() end)
+  S.checkerror("unknown option 'gen'", function() return tide.zeros(2):uniform_({gen = 1}) end)
+  S.checkerror("values must be non-negative", function() return tide.tensor({1, -2}):bincount() end)
+  S.checkerror("q must be in [0, 1]", function() return tide.ones(3):quantile(1.5) end)
+  S.checkerror("interpolation must be", function() return tide.ones(3):quantile(0.5, 1, false, {interpolation = "cubic"}) end)
+  -- cummax values carry gradients to the elements they came from
+  local w = tide.tensor({1, 3, 2, 5}, "f64"):requires_grad_()
+  w:cummax(1):sum():backward()
+  S.close(w.grad, {1, 2, 0, 1})
+end
