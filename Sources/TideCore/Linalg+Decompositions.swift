@@ -21,6 +21,7 @@ extension Linalg {
     /// with `fullMatrices` (the default, as in torch) u: (..., m, m) and vh: (..., n, n).
     /// s is real, descending; the columns of u and the rows of vh are orthonormal.
     public static func svd(_ a: Tensor, fullMatrices: Bool = true) throws -> (u: Tensor, s: Tensor, vh: Tensor) {
+        try noGradient("svd", a)
         let m = try matrices(a, "svd")
         try requireFinite(m.data, "svd")
         let r = try m.data.dtype.visitLapack(SVD(m: m, jobz: fullMatrices ? 65 : 83, op: "svd"))  // "A" / "S"
@@ -29,6 +30,7 @@ extension Linalg {
 
     /// The singular values alone: a (..., m, n) -> (..., min(m, n)) real, descending.
     public static func svdvals(_ a: Tensor) throws -> Tensor {
+        if Autograd.isRecording(a) { return try svdvalsRecorded(a) }
         let m = try matrices(a, "svdvals")
         try requireFinite(m.data, "svdvals")
         return try m.data.dtype.visitLapack(SVD(m: m, jobz: 78, op: "svdvals")).s  // "N"
@@ -97,6 +99,7 @@ extension Linalg {
     /// a: (..., m, n) -> q: (..., m, k), r: (..., k, n) in the default reduced mode (k = min(m, n));
     /// complete: q (..., m, m), r (..., m, n). q has orthonormal columns, r is upper triangular.
     public static func qr(_ a: Tensor, mode: QRMode = .reduced) throws -> (q: Tensor, r: Tensor) {
+        try noGradient("qr", a)
         struct V: LapackVisitor {
             let m: Matrices, mode: QRMode
             func visit<T: LapackScalar>(_: T.Type) throws -> (q: Tensor, r: Tensor) {
@@ -151,6 +154,7 @@ extension Linalg {
     /// a: (..., n, n) -> w: (..., n) real ascending, v: (..., n, n) with a v = v diag(w) and
     /// orthonormal columns.
     public static func eigh(_ a: Tensor, uplo: Triangle = .lower) throws -> (eigenvalues: Tensor, eigenvectors: Tensor) {
+        if Autograd.isRecording(a) { return try eighRecorded(a, uplo: uplo) }
         let m = try matrices(a, "eigh", square: true)
         try requireFinite(m.data, "eigh")
         let r = try m.data.dtype.visitLapack(Eigh(m: m, vectors: true, uplo: uplo, op: "eigh"))
@@ -159,6 +163,7 @@ extension Linalg {
 
     /// The eigenvalues alone: a (..., n, n) -> (..., n) real ascending (syevd / heevd).
     public static func eigvalsh(_ a: Tensor, uplo: Triangle = .lower) throws -> Tensor {
+        if Autograd.isRecording(a) { return try eigvalshRecorded(a, uplo: uplo) }
         let m = try matrices(a, "eigvalsh", square: true)
         try requireFinite(m.data, "eigvalsh")
         return try m.data.dtype.visitLapack(Eigh(m: m, vectors: false, uplo: uplo, op: "eigvalsh")).w
@@ -202,6 +207,7 @@ extension Linalg {
     /// Singular values at or below rcond * s_max count as zero; rcond defaults to
     /// eps * max(m, n) (torch's and NumPy's default). Batch dims broadcast.
     public static func lstsq(_ a: Tensor, _ b: Tensor, rcond: Double? = nil) throws -> (solution: Tensor, rank: Tensor, singularValues: Tensor) {
+        try noGradient("lstsq", a, b)
         let (A, B, vector) = try leftRight(a, b, "lstsq", square: false)
         if !vector && B.cols == 0 {
             // no right-hand sides: gelsd refuses nrhs = 0, so solve for one zero column (for
@@ -255,6 +261,7 @@ extension Linalg {
     /// Singular values at or below max(atol, rtol * s_max) are treated as zero. As in torch,
     /// rtol defaults to eps * max(m, n) when atol is not given (or is 0), and to 0 otherwise.
     public static func pinv(_ a: Tensor, atol: Double? = nil, rtol: Double? = nil) throws -> Tensor {
+        try noGradient("pinv", a)
         let (batch, m, n) = try matrixShape(a, "pinv")
         try requireFinite(a, "pinv")
         let dt = computeType(a.dtype)

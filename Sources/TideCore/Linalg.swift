@@ -80,12 +80,18 @@ public enum Linalg {
 
     /// det of each matrix: a (..., n, n) -> (...), by LU factorization (getrf): the product of
     /// U's diagonal times the sign of the row permutation. A singular matrix gives 0.
-    public static func det(_ a: Tensor) throws -> Tensor { try luDeterminants(a, "det").det }
+    public static func det(_ a: Tensor) throws -> Tensor {
+        if Autograd.isRecording(a) { return try detRecorded(a) }
+        return try luDeterminants(a, "det").det
+    }
 
     /// sign and log|det| of each matrix: a (..., n, n) -> sign (...), logabsdet (...).
     /// For complex a, sign is the phase det/|det| (complex) and logabsdet is real.
     /// A singular matrix gives sign 0 and logabsdet -inf.
     public static func slogdet(_ a: Tensor) throws -> (sign: Tensor, logabsdet: Tensor) {
+        if Autograd.isRecording(a) {
+            return (try Autograd.noGrad { try slogdet(a).sign }, try logabsdetRecorded(a))
+        }
         let r = try luDeterminants(a, "slogdet")
         return (r.sign, r.logabs)
     }
@@ -134,6 +140,7 @@ public enum Linalg {
     /// The inverse of each matrix: a (..., n, n) -> (..., n, n), by LU (getrf + getri).
     /// Throws when a matrix is singular.
     public static func inv(_ a: Tensor) throws -> Tensor {
+        if Autograd.isRecording(a) { return try invRecorded(a) }
         struct V: LapackVisitor {
             let m: Matrices
             func visit<T: LapackScalar>(_: T.Type) throws -> Tensor {
@@ -165,6 +172,7 @@ public enum Linalg {
     /// b (..., n) -> x (..., n) when b is 1-d or has exactly a's batch dims (torch's rule).
     /// Batch dims broadcast. LU with partial pivoting (getrf + getrs); throws when a is singular.
     public static func solve(_ a: Tensor, _ b: Tensor) throws -> Tensor {
+        if Autograd.isRecording(a, b) { return try solveRecorded(a, b) }
         let (A, B, vector) = try leftRight(a, b, "solve", square: true)
         struct V: LapackVisitor {
             let a: Matrices, b: Matrices
@@ -220,6 +228,7 @@ public enum Linalg {
     /// chosen triangle of a is read; the other triangle of the result is zero. Throws when a
     /// matrix is not positive definite.
     public static func cholesky(_ a: Tensor, upper: Bool = false) throws -> Tensor {
+        if Autograd.isRecording(a) { return try choleskyRecorded(a, upper: upper) }
         struct V: LapackVisitor {
             let m: Matrices, upper: Bool
             func visit<T: LapackScalar>(_: T.Type) throws -> Tensor {

@@ -1,0 +1,133 @@
+// Linalg+Gradients: the backward of the tide.linalg routines that carry gradients, and a clear
+// error from those that do not (instead of results silently cut from the graph).
+//
+//     Y = inv(A)            gA = -Y^H G Y^H
+//     d = det(A)            gA = g conj(d) A^{-H}
+//     l = slogdet(A).logabs gA = g A^{-H}                  (real l; the sign has no gradient)
+//     X = solve(A, B)       gB = A^{-H} G,   gA = -gB X^H
+//     L = cholesky(A)       gA = sym(L^{-H} Phi(L^H G) L^{-1}), Phi: the lower triangle with a
+//                           halved diagonal (Murray 2016); upper: the same on U^H
+//     w, V = eigh(A)        gA = sym(V (diag(gw) + F o (V^H gV)) V^H), F_ij = 1 / (w_j - w_i)
+//     w = eigvalsh(A)       gA = V diag(gw) V^H
+//     s = svdvals(A)        gA = U diag(gs) V^H
+//
+// sym(X) = (X + X^H) / 2: the gradient of a routine that reads one triangle of a Hermitian
+// input, given on the Hermitian matrices (as torch). eigh's gradient is defined for distinct
+// eigenvalues and for losses that do not depend on the eigenvectors' phases.
+extension Linalg {
+    /// The conjugate transpose of the last two dims.
+    static func mH(_ t: Tensor) throws -> Tensor { try t.conj().transposed(-2, -1) }
+
+    static func hermitianPart(_ t: Tensor) throws -> Tensor {
+        try Tensor.binary(.mul, Tensor.binary(.add, t, mH(t)), Tensor.scalar(0.5, dtype: t.dtype.realType))
+    }
+
+    /// Errors for the routines without a backward, when an input records gradients.
+    static func noGradient(_ op: String, _ inputs: Tensor...) throws {
+        guard !Autograd.isRecording(inputs) else {
+            throw TensorError("\(op): not differentiable in Tide yet (inv, det, slogdet, solve, cholesky, eigh, eigvalsh and svdvals are); detach() the input to use it outside the graph")
+        }
+    }
+
+    static func invRecorded(_ a: Tensor) throws -> Tensor {
+        try Autograd.op("inv", [a], forward: { try inv(a) }, backward: { g, y, _ in
+            let yh = try mH(y)
+            return [try Tensor.matmul(Tensor.matmul(yh, g), yh).unary(.neg)]
+        }, savesOutput: true)
+    }
+
+    static func detRecorded(_ a: Tensor) throws -> Tensor {
+        let A = a.alias()
+        return try Autograd.op("det", [a], forward: { try det(a) }, backward: { g, d, _ in
+            let scale = try Tensor.binary(.mul, g, d.conj()).unsqueeze(-1).unsqueeze(-1)
+            return [try Tensor.binary(.mul, scale, mH(inv(A)))]
+        }, savesOutput: true, saved: [A])
+    }
+
+    static func logabsdetRecorded(_ a: Tensor) throws -> Tensor {
+        let A = a.alias()
+        return try Autograd.op("slogdet", [a], forward: { try slogdet(a).logabsdet }, backward: { g, _, _ in
+            let ai = try mH(inv(A))
+            return [try Tensor.binary(.mul, g.unsqueeze(-1).unsqueeze(-1).to(ai.dtype), ai)]
+        }, saved: [A])
+    }
+
+    static func solveRecorded(_ a: Tensor, _ b: Tensor) throws -> Tensor {
+        let A = a.alias(), B = b.alias()
+        return try Autograd.op("solve", [a, b], forward: { try solve(a, b) }, backward: { g, x, n in
+            // as matrices: a vector b (..., n) is the column (..., n, 1)
+            let vector = B.dim == 1 || (B.dim == A.dim - 1 && B.shape == Array(A.shape.dropLast()))
+            let G = vector ? try g.unsqueeze(-1) : g, X = vector ? try x.unsqueeze(-1) : x
+            let gB = try solve(mH(A), G)
+            var ga: Tensor? = nil, gb: Tensor? = nil
+            if n.needs(0) { ga = try Tensor.matmul(gB, mH(X)).unary(.neg).sumTo(A.shape) }
+            if n.needs(1) { gb = try (vector ? gB.squeeze(-1) : gB).sumTo(B.shape) }
+            return [ga, gb]
+        }, savesOutput: true, saved: [A, B])
+    }
+
+    static func choleskyRecorded(_ a: Tensor, upper: Bool) throws -> Tensor {
+        try Autograd.op("cholesky", [a], forward: { try cholesky(a, upper: upper) }, backward: { g, f, _ in
+            let L = upper ? try mH(f) : f, gL = upper ? try mH(g) : g
+            let lh = try mH(L)
+            // Phi(L^H gL): the lower triangle, diagonal halved
+            let p = try Tensor.matmul(lh, gL).tril()
+            let phi = try Tensor.binary(.sub, p, Tensor.binary(.mul, p.diagonal(offset: 0, -2, -1).diagEmbedded(), Tensor.scalar(0.5, dtype: p.dtype.realType)))
+            // L^{-H} phi L^{-1} by two solves: S = L^{-H} phi, then (L^{-H} S^H)^H = S L^{-1}
+            let s = try solve(lh, phi)
+            let t = try mH(solve(lh, mH(s)))
+            return [try hermitianPart(t)]
+        }, savesOutput: true)
+    }
+
+    /// eigh with gradients: both outputs are views of one recorded (..., n + 1, n) result (the
+    /// eigenvectors, then the eigenvalues as a last row), so one backward sees both gradients.
+    static func eighRecorded(_ a: Tensor, uplo: Triangle) throws -> (Tensor, Tensor) {
+        guard !a.dtype.isComplex else {
+            throw TensorError("eigh: gradients of complex eigh are not supported yet; detach() the input")
+        }
+        let n = a.shape.last ?? 0
+        let packed = try Autograd.op("eigh", [a], forward: {
+            let (w, v) = try eigh(a, uplo: uplo)
+            return try Tensor.cat([v, w.unsqueeze(-2)], dim: -2)
+        }, backward: { g, p, _ in
+            let v = try p.narrow(-2, 0, n), w = try p.narrow(-2, n, 1)   // w: (..., 1, n)
+            let gV = try g.narrow(-2, 0, n), gw = try g.narrow(-2, n, 1).squeeze(-2)
+            // F_ij = 1 / (w_j - w_i) off the diagonal, 0 on it
+            let diff = try Tensor.binary(.sub, w, w.transposed(-2, -1))
+            let eye = try Tensor.eye(n, nil, dtype: diff.dtype)
+            let f = try Tensor.where(Tensor.compare(.ne, eye, Tensor.scalar(0, dtype: eye.dtype)), Tensor.zeros([], dtype: diff.dtype),
+                                     Tensor.binary(.add, diff, eye).unary(.reciprocal))
+            let inner = try Tensor.binary(.add, Tensor.binary(.mul, f, Tensor.matmul(mH(v), gV)), gw.diagEmbedded())
+            return [try hermitianPart(Tensor.matmul(Tensor.matmul(v, inner), mH(v)))]
+        }, savesOutput: true)
+        return (try packed.narrow(-2, n, 1).squeeze(-2), try packed.narrow(-2, 0, n))
+    }
+
+    /// s = svdvals(A): gA = U diag(gs) V^H (distinct, nonzero singular values).
+    static func svdvalsRecorded(_ a: Tensor) throws -> Tensor {
+        let A = a.alias()
+        return try Autograd.op("svdvals", [a], forward: { try svdvals(a) }, backward: { g, _, _ in
+            let (u, _, vh) = try svd(A, fullMatrices: false)
+            return [try Tensor.matmul(Tensor.binary(.mul, u, g.unsqueeze(-2).to(u.dtype)), vh)]
+        }, saved: [A])
+    }
+
+    static func eigvalshRecorded(_ a: Tensor, uplo: Triangle) throws -> Tensor {
+        let A = a.alias()
+        return try Autograd.op("eigvalsh", [a], forward: { try eigvalsh(a, uplo: uplo) }, backward: { g, _, _ in
+            let v = try eigh(A, uplo: uplo).eigenvectors
+            return [try hermitianPart(Tensor.matmul(Tensor.binary(.mul, v, g.unsqueeze(-2).to(v.dtype)), mH(v)))]
+        }, saved: [A])
+    }
+}
+
+extension Tensor {
+    /// (..., n) -> (..., n, n) with the values on the diagonal.
+    func diagEmbedded() throws -> Tensor {
+        let n = shape.last ?? 0
+        let z = try Tensor.zeros(shape + [n], dtype: dtype)
+        try z.diagonal(offset: 0, -2, -1).copy_(from: self)
+        return z
+    }
+}
