@@ -6,7 +6,8 @@
 //     // [tide.Tensor f32 2x2]
 //
 // Options (`PrintOptions.current`): precision (digits after the point), threshold (element
-// count above which dims are summarized), edgeitems (items kept at each end when summarized).
+// count above which dims are summarized), edgeitems (items kept at each end when summarized),
+// linewidth (characters per line before a row wraps, as NumPy's and torch's).
 import Foundation
 import ComplexModule
 
@@ -14,6 +15,7 @@ public struct PrintOptions: Sendable {
     public var precision = 4
     public var threshold = 1000
     public var edgeitems = 3
+    public var linewidth = 80
     nonisolated(unsafe) public static var current = PrintOptions()
 }
 
@@ -27,6 +29,7 @@ extension Tensor: CustomStringConvertible {
         // PrintOptions is public and unchecked: out-of-range values must not trap here
         opts.edgeitems = Swift.max(opts.edgeitems, 0)
         opts.precision = Swift.min(Swift.max(opts.precision, 0), 30)
+        opts.linewidth = Swift.max(opts.linewidth, 1)
         let summarize = numel > opts.threshold
         // Collect the printed elements' texts first, so that columns can be aligned.
         var out = ""
@@ -36,7 +39,7 @@ extension Tensor: CustomStringConvertible {
             out = "[]"
         } else {
             let fmt = ElementFormatter(c, opts: opts, probe: Tensor.printedOffsets(shape, strides: strides, summarize: summarize, e: opts.edgeitems))
-            out = render(c, dim: 0, base: 0, indent: 1, fmt: fmt, summarize: summarize, e: opts.edgeitems)
+            out = render(c, dim: 0, base: 0, indent: 1, fmt: fmt, summarize: summarize, e: opts.edgeitems, width: opts.linewidth)
         }
         return out + "\n" + footer
     }
@@ -60,17 +63,33 @@ extension Tensor: CustomStringConvertible {
     }
 
     private func render(_ c: Tensor, dim d: Int, base: Int, indent: Int, fmt: ElementFormatter,
-                        summarize: Bool, e: Int) -> String {
+                        summarize: Bool, e: Int, width: Int) -> String {
         let idx = Tensor.printedIndices(c.shape[d], summarize: summarize, e: e)
         if d == c.dim - 1 {
+            // a row wraps before `width` columns; continuation lines start under its first item
             let items = idx.map { i in i.map { fmt.padded(base + $0 * c.strides[d]) } ?? "..." }
-            return "[" + items.joined(separator: ", ") + "]"
+            var out = "[", col = indent   // the row's "[" is at column indent - 1
+            for (k, item) in items.enumerated() {
+                let piece = item + (k + 1 < items.count ? "," : "]")
+                if k > 0 {
+                    if col + 1 + piece.count > width {
+                        out += "\n" + String(repeating: " ", count: indent)
+                        col = indent
+                    } else {
+                        out += " "
+                        col += 1
+                    }
+                }
+                out += piece
+                col += piece.count
+            }
+            return out
         }
         let sep = "," + String(repeating: "\n", count: c.dim - 1 - d) + String(repeating: " ", count: indent)
         let parts = idx.map { i -> String in
             guard let i = i else { return "..." }
             return render(c, dim: d + 1, base: base + i * c.strides[d], indent: indent + 1, fmt: fmt,
-                          summarize: summarize, e: e)
+                          summarize: summarize, e: e, width: width)
         }
         return "[" + parts.joined(separator: sep) + "]"
     }

@@ -55,15 +55,16 @@ enum CoreBindings {
         vm.def(tide, "kernel_level", "tide.kernel_level() -> the instruction-set level in use (0 portable, 1 AVX2+FMA).") { f in
             f.push(Kernels.level); return 1
         }
-        vm.def(tide, "set_printoptions", "tide.set_printoptions{precision =, threshold =, edgeitems =}: how tensors print.") { f in
+        vm.def(tide, "set_printoptions", "tide.set_printoptions{precision =, threshold =, edgeitems =, linewidth =}: how tensors print (defaults 4, 1000, 3, 80).") { f in
             let o = try f.table(1)
-            try f.checkOptionKeys(o, ["precision", "threshold", "edgeitems"])
+            try f.checkOptionKeys(o, ["precision", "threshold", "edgeitems", "linewidth"])
             var p = PrintOptions.current
             p.precision = try f.optIntField(o, "precision", p.precision)
             p.threshold = try f.optIntField(o, "threshold", p.threshold)
             p.edgeitems = try f.optIntField(o, "edgeitems", p.edgeitems)
-            guard p.precision >= 0 && p.precision <= 30, p.threshold >= 0, p.edgeitems >= 1 else {
-                throw f.argError(1, "expected precision 0..30, threshold >= 0, edgeitems >= 1")
+            p.linewidth = try f.optIntField(o, "linewidth", p.linewidth)
+            guard p.precision >= 0 && p.precision <= 30, p.threshold >= 0, p.edgeitems >= 1, p.linewidth >= 1 else {
+                throw f.argError(1, "expected precision 0..30, threshold >= 0, edgeitems >= 1, linewidth >= 1")
             }
             PrintOptions.current = p
             return 0

@@ -184,6 +184,13 @@ do
   assert(tostring(tide.arange(0, 14):reshape(2, 7)) == "[[ 0,  1,  2, ...,  4,  5,  6],\n [ 7,  8,  9, ..., 11, 12, 13]]\n[tide.Tensor i64 2x7]")
   tide.set_printoptions{threshold = 5, edgeitems = 20}
   assert(tostring(tide.arange(0, 10)) == "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]\n[tide.Tensor i64 10]")
+  -- rows wrap before linewidth, continuing under the row's first item (also inside a matrix)
+  tide.set_printoptions{threshold = 1000, linewidth = 16}
+  assert(tostring(tide.arange(0, 6)) == "[0, 1, 2, 3, 4,\n 5]\n[tide.Tensor i64 6]")
+  assert(tostring(tide.arange(0, 8):reshape(2, 4)) == "[[0, 1, 2, 3],\n [4, 5, 6, 7]]\n[tide.Tensor i64 2x4]")
+  assert(tostring(tide.arange(0, 12):reshape(2, 6)) == "[[ 0,  1,  2,\n   3,  4,  5],\n [ 6,  7,  8,\n   9, 10, 11]]\n[tide.Tensor i64 2x6]")
+  S.checkerror("linewidth >= 1", tide.set_printoptions, {linewidth = 0})
+  tide.set_printoptions{linewidth = 80}
   tide.set_printoptions{threshold = 0, edgeitems = 1}
   assert(tostring(tide.tensor({7})) == "[7]\n[tide.Tensor i64 1]")
   assert(tostring(tide.tensor(7)) == "7\n[tide.Tensor i64 scalar]")
