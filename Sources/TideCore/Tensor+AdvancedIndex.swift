@@ -73,9 +73,9 @@ extension Tensor {
         let src = try vb.contiguous()
         let ids = try idx.map { try $0.expand(b).contiguous() }
         for (k, t) in ids.enumerated() where t.numel > 0 {
-            let lo = Int(try t.reduce(.amin, dims: nil).item()), hi = Int(try t.reduce(.amax, dims: nil).item())
-            guard lo >= 0, hi < shape[dims[k]] else {
-                throw TensorError("index: index \((lo < 0 ? lo : hi) + 1) out of range for dim \(dims[k] + 1) of size \(shape[dims[k]])")
+            let lo = try t.reduce(.amin, dims: nil).int64Item(), hi = try t.reduce(.amax, dims: nil).int64Item()
+            guard lo >= 0, hi < Int64(shape[dims[k]]) else {
+                throw TensorError("index: index \((lo < 0 ? lo : hi) &+ 1) out of range for dim \(dims[k] + 1) of size \(shape[dims[k]])")
             }
         }
         // element offsets of one (rest...) slice, relative to its start

@@ -158,6 +158,8 @@ extension Tensor {
     public func maskedFill(_ mask: Tensor, _ value: Double) throws -> Tensor {
         guard mask.dtype == .bool else { throw TensorError("masked_fill: mask must be bool, got \(mask.dtype.rawValue)") }
         _ = try mask.broadcastStrides(to: shape, op: "masked_fill")
-        return try Tensor.where(mask, scalarLike(value).to(dtype), self).expand(shape).contiguous()
+        // (a value i64 cannot hold is an error, not a saturated cast)
+        let v = dtype == .i64 ? try Tensor.scalar(value, dtype: .i64) : try scalarLike(value).to(dtype)
+        return try Tensor.where(mask, v, self).expand(shape).contiguous()
     }
 }

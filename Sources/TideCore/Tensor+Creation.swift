@@ -39,6 +39,11 @@ extension Tensor {
     /// Sets every element of this view to `value` (cast to the dtype).
     @discardableResult
     public func fill_(complex value: C128) throws -> Tensor {
+        // NaN, inf or a value beyond i64 has no i64 (NumPy and torch refuse it); +-2^63 is
+        // the Lua integer range's edge as a double, and saturates
+        if dtype == .i64 && !(abs(value.re) <= 9.223372036854775808e18) {
+            throw TensorError("cannot write \(value.re) into an i64 tensor (expected a finite value within the i64 range)")
+        }
         if requiresGrad && Autograd.isEnabled {
             try Autograd.checkInPlace(self, "fill_")
             gradFn = nil        // the new values depend on nothing

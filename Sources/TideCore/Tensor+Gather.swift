@@ -72,7 +72,7 @@ extension Tensor {
         try Tensor.forEachIndex(idx.shape) { c, flat in
             let i = Int(ip[flat])
             guard i >= 0 && i < shape[dn] else {
-                throw TensorError("gather: index \(i + 1) out of range for dim \(dn + 1) of size \(shape[dn])")
+                throw TensorError("gather: index \(i &+ 1) out of range for dim \(dn + 1) of size \(shape[dn])")
             }
             (out.rawPointer + flat * isz).copyMemory(from: storage.bytes + self.offset(of: c, replacing: dn, with: i) * isz, byteCount: isz)
         }
@@ -111,7 +111,7 @@ extension Tensor {
         try Tensor.forEachIndex(idx.shape) { c, flat in
             let i = Int(ip[flat])
             guard i >= 0 && i < shape[dn] else {
-                throw TensorError("\(op): index \(i + 1) out of range for dim \(dn + 1) of size \(shape[dn])")
+                throw TensorError("\(op): index \(i &+ 1) out of range for dim \(dn + 1) of size \(shape[dn])")
             }
             let dst = out.storage.bytes + out.offset(of: c, replacing: dn, with: i) * isz
             var so = s.offset
@@ -141,7 +141,7 @@ extension Tensor {
         let op = out.pointer(Int64.self)
         for i in 0 ..< l.numel {
             let c = Int(lp[i])
-            guard c >= 0 && c < k else { throw TensorError("one_hot: class \(c + 1) out of range for \(k) classes") }
+            guard c >= 0 && c < k else { throw TensorError("one_hot: class \(c &+ 1) out of range for \(k) classes") }
             op[i * k + c] = 1
         }
         return out
@@ -155,6 +155,7 @@ extension Tensor {
         let dn = try x.normDim(d ?? 0, "repeat_interleave")
         var sh = x.shape
         sh.insert(repeats, at: dn + 1)
+        _ = try Tensor.checkedCount(sh, op: "repeat_interleave")
         let expanded = try x.unsqueeze(dn + 1).expand(sh)
         var outShape = x.shape
         outShape[dn] *= repeats
@@ -168,6 +169,7 @@ extension Tensor {
         guard repeats.count == x.shape[dn] else {
             throw TensorError("repeat_interleave: \(repeats.count) repeat counts for dim \(dn + 1) of size \(x.shape[dn])")
         }
+        if let bad = repeats.first(where: { $0 < 0 }) { throw TensorError("repeat_interleave: repeats must be >= 0, got \(bad)") }
         var pieces: [Tensor] = []
         for (i, r) in repeats.enumerated() where r > 0 {
             pieces.append(try x.narrow(dn, i, 1).repeatInterleave(r, dim: dn))

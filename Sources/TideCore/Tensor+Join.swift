@@ -55,6 +55,7 @@ extension Tensor {
     public func split(size: Int, dim d: Int) throws -> [Tensor] {
         guard size > 0 else { throw TensorError("split: expected a chunk size > 0, got \(size)") }
         let dn = try normDim(d, "split")
+        if shape[dn] == 0 { return [try narrow(dn, 0, 0)] }   // one empty piece (torch)
         return try stride(from: 0, to: shape[dn], by: size).map { try narrow(dn, $0, Swift.min(size, shape[dn] - $0)) }
     }
 }

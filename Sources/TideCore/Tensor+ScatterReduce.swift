@@ -83,7 +83,7 @@ extension Tensor {
         try Tensor.forEachIndex(idx.shape) { c, flat in
             let i = Int(ip[flat])
             guard i >= 0 && i < shape[dn] else {
-                throw TensorError("\(op): index \(i + 1) out of range for dim \(dn + 1) of size \(shape[dn])")
+                throw TensorError("\(op): index \(i &+ 1) out of range for dim \(dn + 1) of size \(shape[dn])")
             }
             let place = self.offset(of: c, replacing: dn, with: i)
             var so = s.offset

@@ -76,7 +76,7 @@ extension Tensor {
         let ip = ids.pointer(Int64.self)
         let size = shape[d]
         for k in 0 ..< ids.numel where ip[k] < 0 || Int(ip[k]) >= size {
-            throw TensorError("index_select: index \(ip[k] + 1) out of range for dim \(d + 1) of size \(size)")
+            throw TensorError("index_select: index \(ip[k] &+ 1) out of range for dim \(d + 1) of size \(size)")
         }
         var outShape = shape
         outShape.replaceSubrange(d ... d, with: idx.shape)

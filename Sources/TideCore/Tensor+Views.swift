@@ -21,7 +21,7 @@ extension Tensor {
         let minus = req.indices.filter { req[$0] == -1 }
         guard minus.count <= 1 else { throw TensorError("\(op): only one dim can be -1, got \(req)") }
         for d in req where d < -1 { throw TensorError("\(op): invalid size \(d) in \(req)") }
-        let known = req.filter { $0 != -1 }.reduce(1, *)
+        let known = try Tensor.checkedCount(req.filter { $0 != -1 }, op: op)
         if let m = minus.first {
             guard known != 0, numel % known == 0 else {
                 throw TensorError("\(op): cannot reshape \(shapeString(self.shape)) (\(numel) elements) into \(req)")
@@ -37,7 +37,7 @@ extension Tensor {
     /// Strides for viewing this tensor as `newShape` without a copy, if possible
     /// (the algorithm of torch's computeStride: split/merge runs of contiguous dims).
     func viewStrides(_ newShape: [Int]) -> [Int]? {
-        if numel == 0 { return Tensor.contiguousStrides(newShape) }
+        if numel == 0 || dim == 0 { return Tensor.contiguousStrides(newShape) }   // (0-d: one element)
         var out = [Int](repeating: 0, count: newShape.count)
         var viewD = newShape.count - 1
         var chunkBase = strides.last ?? 1
@@ -113,7 +113,7 @@ extension Tensor {
             throw TensorError("narrow: start \(start) out of range for dim \(d + 1) of size \(size) (0-based)")
         }
         guard length >= 0 else { throw TensorError("narrow: expected a length >= 0, got \(length)") }
-        guard s + length <= size else {
+        guard length <= size - s else {
             throw TensorError("narrow: \(length) elements from element \(s + 1) go past the end of dim \(d + 1) of size \(size)")
         }
         var sh = shape
@@ -171,6 +171,12 @@ extension Tensor {
         let lead = req.count - dim
         var target = req
         for i in 0 ..< dim where req[lead + i] == -1 { target[lead + i] = shape[i] }
+        // -1 keeps an existing dim; new leading dims need a size (torch), and the result must
+        // have a countable number of elements
+        guard target.allSatisfy({ $0 >= 0 }) else {
+            throw TensorError("expand: sizes must be >= 0 (-1 only for an existing dim), got \(req) for shape \(shapeString(shape))")
+        }
+        _ = try Tensor.checkedCount(target, op: "expand")
         let st = try broadcastStrides(to: target, op: "expand")
         return view(shape: target, strides: st, offset: offset)
     }
@@ -240,7 +246,8 @@ extension Tensor {
     /// Every `step`-th element of dim d from `start`, `count` of them (a view; step >= 1).
     public func sliced(_ d: Int, start: Int, count: Int, step: Int) throws -> Tensor {
         let d = try normDim(d, "slice")
-        guard step >= 1, start >= 0, count >= 0, count == 0 || start + (count - 1) * step < shape[d] else {
+        let (reach, over) = (count - 1).multipliedReportingOverflow(by: step)
+        guard step >= 1, start >= 0, count >= 0, count == 0 || (!over && start < shape[d] && reach < shape[d] - start) else {
             throw TensorError("slice: \(count) elements from \(start + 1) by \(step) out of bounds for dim \(d + 1) of size \(shape[d])")
         }
         if Autograd.isRecording(self) {
@@ -250,7 +257,7 @@ extension Tensor {
         }
         var sh = shape, st = strides
         sh[d] = count
-        st[d] *= step
+        if count > 1 { st[d] *= step }   // (one element: the step never applies, and may be huge)
         return view(shape: sh, strides: st, offset: offset + (count > 0 ? start * strides[d] : 0))
     }
 }

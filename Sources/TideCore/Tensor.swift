@@ -49,12 +49,23 @@ public final class Tensor: @unchecked Sendable {
     }
 
     /// Element count of `shape`, checking for negative sizes and overflow.
-    public static func checkedCount(_ shape: [Int]) throws -> Int {
+    /// The value of a one-element tensor as an exact Int64 (i64 read directly; a float must be
+    /// integral and in range).
+    public func int64Item() throws -> Int64 {
+        guard numel == 1 else { throw TensorError("item: expected one element, got \(numel)") }
+        if dtype == .i64 { return try contiguous().pointer(Int64.self).pointee }
+        let v = try item()
+        guard let i = Int64(exactly: v) else { throw TensorError("item: \(v) is not an integer in the i64 range") }
+        return i
+    }
+
+    public static func checkedCount(_ shape: [Int], op: String? = nil) throws -> Int {
         var n = 1
+        let who = op.map { $0 + ": " } ?? ""
         for d in shape {
-            if d < 0 { throw TensorError("invalid shape \(shape.map(String.init).joined(separator: "x")): sizes must be non-negative") }
+            if d < 0 { throw TensorError("\(who)invalid shape \(shape.map(String.init).joined(separator: "x")): sizes must be non-negative") }
             let (m, o) = n.multipliedReportingOverflow(by: d)
-            if o { throw TensorError("shape \(shapeString(shape)) has too many elements") }
+            if o { throw TensorError("\(who)shape \(shapeString(shape)) has too many elements") }
             n = m
         }
         return n
@@ -75,6 +86,7 @@ public final class Tensor: @unchecked Sendable {
 
     /// True when the elements are laid out densely in row-major order.
     public var isContiguous: Bool {
+        if shape.contains(0) { return true }   // no element to misplace (torch)
         var expected = 1
         for i in stride(from: shape.count - 1, through: 0, by: -1) where shape[i] != 1 {
             if strides[i] != expected { return false }

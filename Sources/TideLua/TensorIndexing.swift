@@ -133,9 +133,9 @@ enum TensorIndexing {
     /// 1-based indices into a dim of the given size (negative from the end), checked, 0-based.
     static func zeroBasedIndex(_ idx: Tensor, size n: Int, dim: Int) throws -> Tensor {
         if idx.numel > 0 {
-            let lo = Int(try idx.reduce(.amin, dims: nil).item()), hi = Int(try idx.reduce(.amax, dims: nil).item())
+            let lo = try idx.reduce(.amin, dims: nil).int64Item(), hi = try idx.reduce(.amax, dims: nil).int64Item()
             let zero = try Tensor.compare(.eq, idx, Tensor.scalar(0, dtype: .i64)).reduce(.any, dims: nil).item() != 0
-            guard lo >= -n, hi <= n, !zero else {
+            guard lo >= -Int64(n), hi <= Int64(n), !zero else {
                 let bad = zero ? 0 : (lo < -n ? lo : hi)
                 throw LuaError.message("index: index \(bad) is out of range for dim \(dim + 1) of size \(n) (expected 1 to \(n) or -\(n) to -1)")
             }
@@ -162,10 +162,38 @@ enum TensorIndexing {
         return (rows, try t.reshaped([lead] + Array(t.shape.dropFirst(k))))
     }
 
-    static func get(_ f: LuaFrame) throws -> Int32 {
+    /// A bool mask must have the indexed tensor's shape or that of its leading dims (NumPy
+    /// and torch refuse others rather than broadcast them); a 0-d mask adds a leading dim of
+    /// size 1 (true) or 0 (false).
+    static func checkMask(_ t: Tensor, _ mask: Tensor) throws {
+        guard mask.dtype == .bool, mask.dim > 0 else { return }
+        guard mask.dim <= t.dim, Array(t.shape.prefix(mask.dim)) == mask.shape else {
+            throw LuaError.message("index: a bool mask of shape \(shapeString(mask.shape)) does not match the indexed tensor's shape \(shapeString(t.shape)) (expected its shape or that of its leading dims)")
+        }
+    }
+
+    /// Errors of the ops an index runs on are named as the index's own (not expand: or copy_:).
+    static func named<R>(_ body: () throws -> R) throws -> R {
+        do { return try body() } catch let e as TensorError {
+            for op in ["expand: ", "copy_: ", "index_put: ", "masked_select: "] where e.message.hasPrefix(op) {
+                throw TensorError("index: " + e.message.dropFirst(op.count))
+            }
+            throw e
+        }
+    }
+
+    static func get(_ f: LuaFrame) throws -> Int32 { try named { try getUnnamed(f) } }
+    static func set(_ f: LuaFrame) throws { try named { try setUnnamed(f) } }
+
+    static func getUnnamed(_ f: LuaFrame) throws -> Int32 {
         let t = try f.tensor(1)
         if f.type(2) == LUA_TUSERDATA {
             let idx = try f.tensor(2)
+            try checkMask(t, idx)
+            if idx.dtype == .bool && idx.dim == 0 {
+                let one = try t.unsqueeze(0)
+                f.push(try idx.item() != 0 ? one.clone() : one.narrow(0, 0, 0).clone()); return 1
+            }
             if let (rows, merged) = try leadingMask(t, idx) {
                 f.push(try merged.indexSelect(0, rows)); return 1
             }
@@ -189,10 +217,15 @@ enum TensorIndexing {
         return 1
     }
 
-    static func set(_ f: LuaFrame) throws {
+    static func setUnnamed(_ f: LuaFrame) throws {
         let t = try f.tensor(1)
         if f.type(2) == LUA_TUSERDATA {
             var idx = try f.tensor(2)
+            try checkMask(t, idx)
+            if idx.dtype == .bool && idx.dim == 0 {
+                // x[true] = v writes everything, x[false] = v nothing
+                if try idx.item() != 0 { idx = try Tensor.full(t.shape, 1, dtype: .bool) } else { return }
+            }
             var v = f.type(3) == LUA_TUSERDATA ? try f.tensor(3) : try f.exactInteger(3, dtype: t.dtype) ??
                 Tensor.scalar(f.type(3) == LUA_TBOOLEAN ? (f.boolean(3) ? 1 : 0) : f.number(3), dtype: t.dtype)
             if let (rows, _) = try leadingMask(t, idx) {

@@ -21,6 +21,10 @@ enum IndexingBindings {
     static func zeroBased(_ f: LuaFrame, _ i: Int32) throws -> Tensor {
         let t = try f.tensor(i)
         guard t.dtype == .i64 else { throw f.argError(i, "index tensor must be i64, got \(t.dtype.rawValue)") }
+        // math.mininteger - 1 would wrap to the largest index
+        if t.numel > 0, try t.reduce(.amin, dims: nil).int64Item() == Int64.min {
+            throw LuaError.message("\(f.name): index \(Int64.min) is out of range (indices are 1-based)")
+        }
         return try Tensor.binary(.sub, t, Tensor.scalar(1, dtype: .i64))
     }
 
@@ -148,7 +152,9 @@ enum IndexingBindings {
         }
         vm.def(tide, "one_hot", "tide.one_hot(labels [, classes]) -> (..., classes) i64; labels are 1-based i64 (classes defaults to the largest label).") { f in
             let labels = try zeroBased(f, 1)
-            f.push(try Tensor.oneHot(labels, classes: f.optInteger(2, -1))); return 1
+            let k = try f.optInteger(2, -1)
+            guard k >= 0 || k == -1 else { throw f.argError(2, "classes must be >= 0, or -1 for the largest label, got \(k)") }
+            f.push(try Tensor.oneHot(labels, classes: k)); return 1
         }
         both("repeat_interleave", "repeat_interleave(repeats [, dim]) -> each slice repeated; repeats is a number, a table of counts or an i64 tensor of them; without dim the tensor is flattened.") { f in
             let x = try f.tensor(1)

@@ -52,7 +52,10 @@ enum MathBindings {
                 defer { tide_pop(L, 1) }
                 var ok: Int32 = 0
                 let v = lua_tointegerx(L, -1, &ok)
-                guard ok != 0 else { throw f.argError(i, "number expected, got \(f.typeName(-1))") }
+                guard ok != 0 else {
+                    let what = lua_type(L, -1) == LUA_TNUMBER ? "\(lua_tonumberx(L, -1, nil)), which has no integer representation" : f.typeName(-1)
+                    throw f.argError(i, "integers expected, got \(what) at entry \(k)")
+                }
                 out.append(Int(v))
             }
             return (out, i + 1)
@@ -680,7 +683,9 @@ enum JoinBindings {
             let n = try f.integer(2)
             guard n > 0 else { throw f.argError(2, "expected a chunk count > 0, got \(n)") }
             let d = try luaDim(f.optInteger(3, 1), rank: t.dim, op: "chunk")
-            let parts = try t.split(size: max(1, (t.shape[d] + n - 1) / n), dim: d)
+            // an empty dim gives n empty pieces (torch)
+            let parts = t.shape[d] == 0 ? try (0 ..< Swift.max(n, 1)).map { _ in try t.narrow(d, 0, 0) }
+                : try t.split(size: max(1, (t.shape[d] + n - 1) / n), dim: d)
             lua_createtable(f.L, Int32(parts.count), 0)
             for (k, p) in parts.enumerated() { f.push(p); lua_rawseti(f.L, -2, lua_Integer(k + 1)) }
             return 1

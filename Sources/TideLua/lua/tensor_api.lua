@@ -47,6 +47,21 @@ local function def(name, fn, doc)
   if doc then tide.doc(fn, doc) end
 end
 
+-- fn with the errors of the ops it is built on named as its own: a failing x:index_add should
+-- not report "scatter_add: ..." (the internal position is dropped; the caller's is added)
+local function renamed(name, inner, fn)
+  return function(...)
+    local r = table.pack(pcall(fn, ...))
+    if r[1] then return table.unpack(r, 2, r.n) end
+    if type(r[2]) ~= "string" then error(r[2], 0) end
+    local msg = r[2]:gsub("^[^\n]-tensor_api%.lua:%d+: ", "")
+    for _, op in ipairs(inner) do
+      if msg:sub(1, #op + 2) == op .. ": " then msg = name .. msg:sub(#op + 1); break end
+    end
+    error(msg, 2)
+  end
+end
+
 -- ---- shape and layout ---------------------------------------------------------------------
 
 local function tile(x, ...)
@@ -107,7 +122,7 @@ local function movedim(x, src, dst)
 end
 def("movedim", movedim, "x:movedim(src, dst) -> x with dims src (a dim or a table) moved to dst; the rest keep their order.")
 def("moveaxis", movedim)
-def("swapaxes", function(x, a, b) return x:transpose(a, b) end, "x:swapaxes(a, b) -> x:transpose(a, b).")
+def("swapaxes", renamed("swapaxes", {"transpose"}, function(x, a, b) return x:transpose(a, b) end), "x:swapaxes(a, b) -> x:transpose(a, b).")
 def("swapdims", function(x, a, b) return x:transpose(a, b) end)
 T.mT = function(x)
   if x:dim() < 2 then fail("mT", "expected at least 2 dims, got " .. x:dim()) end
@@ -263,6 +278,9 @@ local function index_fill(x, d, index, v)
   shp[d] = index:numel()
   return x:scatter(d, spread("index_fill", x, d, index, tide.zeros(shp)), v)
 end
+index_add = renamed("index_add", {"scatter_add", "scatter"}, index_add)
+index_copy = renamed("index_copy", {"scatter"}, index_copy)
+index_fill = renamed("index_fill", {"scatter"}, index_fill)
 def("index_add", index_add, "x:index_add(dim, index, src [, {alpha}]) -> x with src's slices added at the 1-based index along dim (repeats accumulate).")
 def("index_copy", index_copy, "x:index_copy(dim, index, src) -> x with src's slices written at the 1-based index along dim.")
 def("index_fill", index_fill, "x:index_fill(dim, index, value) -> x with the slices at the 1-based index along dim set to value.")
@@ -271,7 +289,7 @@ for name, f in pairs({index_add_ = index_add, index_copy_ = index_copy, index_fi
   tide.doc(T[name], "x:" .. name .. "(...): in place; returns x.")
 end
 
-def("take_along_dim", function(x, index, d)
+def("take_along_dim", renamed("take_along_dim", {"gather", "expand"}, function(x, index, d)
   if d == nil then return x:reshape(-1):gather(1, index:reshape(-1)) end
   d = dim_of("take_along_dim", d, x:dim())
   -- broadcast x and index against each other except along dim
@@ -280,15 +298,16 @@ def("take_along_dim", function(x, index, d)
   local xe, ie = {}, {}
   for k = 1, #xs do
     if k == d then xe[k], ie[k] = xs[k], is[k] else
-      local b = math.max(xs[k], is[k])
-      if (xs[k] ~= b and xs[k] ~= 1) or (is[k] ~= b and is[k] ~= 1) then
+      -- broadcasting: a size of 1 takes the other's (also 0)
+      local b = xs[k] == 1 and is[k] or xs[k]
+      if is[k] ~= b and is[k] ~= 1 then
         fail("take_along_dim", ("shapes do not broadcast in dim %d: %d and %d"):format(k, xs[k], is[k]))
       end
       xe[k], ie[k] = b, b
     end
   end
   return x:expand(xe):gather(d, index:expand(ie))
-end, "x:take_along_dim(index [, dim]) -> values at the 1-based index along dim (index broadcast over the other dims; flat when dim is nil).")
+end), "x:take_along_dim(index [, dim]) -> values at the 1-based index along dim (index broadcast over the other dims; flat when dim is nil).")
 
 -- ---- order statistics --------------------------------------------------------------------
 
@@ -548,22 +567,22 @@ local function with_grad_of(value, g)
   if not tide.is_grad_enabled() or not g.requires_grad then return value end
   return value + tide.where(g:isfinite(), g - g:detach(), tide.zeros({}, {dtype = g:dtype()}))
 end
-def("atan2", function(y, x)
+def("atan2", renamed("atan2", {"complex"}, function(y, x)
   y = float_of(y)
   x = float_of(tens(x, y))
   local v = tide.complex(x:detach(), y:detach()):angle()
   -- d atan2 = (x dy - y dx) / (x^2 + y^2): the gradient of atan(y / x)
   if x.requires_grad or y.requires_grad then v = with_grad_of(v, (y / x):atan()) end
   return v
-end, "y:atan2(x) -> the angle of (x, y) in (-pi, pi].")
+end), "y:atan2(x) -> the angle of (x, y) in (-pi, pi].")
 T.arctan2 = T.atan2; tide.arctan2 = tide.atan2
-def("hypot", function(x, y)
+def("hypot", renamed("hypot", {"complex"}, function(x, y)
   x = float_of(x)
   y = float_of(tens(y, x))
   local v = tide.complex(x:detach(), y:detach()):abs()
   if x.requires_grad or y.requires_grad then v = with_grad_of(v, (x * x + y * y):sqrt()) end
   return v
-end, "x:hypot(y) -> sqrt(x^2 + y^2) without overflow.")
+end), "x:hypot(y) -> sqrt(x^2 + y^2) without overflow.")
 def("logaddexp", function(a, b)
   a = float_of(a); b = tens(b, a)
   local m = tide.maximum(a, b)
