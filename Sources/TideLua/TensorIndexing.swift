@@ -243,10 +243,21 @@ enum TensorIndexing {
                 let rows = idx.shape + Array(t.shape.dropFirst())
                 if v.numel != 1 && v.shape != rows { v = try v.expand(rows) }
             }
+            if Autograd.isRecording(t, v) && idx.dtype == .i64 {
+                // rows written by index: scatter along dim 1 of the rows' index spread over the
+                // other dims, which carries gradients to x (zero where written) and to v
+                let rest = Array(t.shape.dropFirst())
+                let rowShape = [idx.numel] + rest
+                let zeroBased = try Tensor.binary(.sub, idx.reshaped([idx.numel] + rest.map { _ in 1 }), Tensor.scalar(1, dtype: .i64))
+                let spread = try zeroBased.expand(rowShape).contiguous()
+                let values = try (v.numel == 1 ? v.reshaped([]) : v.reshaped(rowShape)).to(t.dtype).expand(rowShape)
+                try t.apply_("index assignment") { old in try old.scatter(0, spread, values) }
+                return
+            }
             if Autograd.isRecording(t, v) {
                 // a mask write is where(mask, v, x): differentiable when v broadcasts over x
                 guard idx.dtype == .bool, v.numel == 1 || (try? Tensor.broadcastShape(v.shape, t.shape, op: "index")) == t.shape else {
-                    throw LuaError.message("index: assignment through an index tensor is differentiable only for a bool mask with a scalar or broadcastable value")
+                    throw LuaError.message("index: assignment through a bool mask is differentiable only with a scalar or broadcastable value")
                 }
                 try t.apply_("index assignment") { old in try Tensor.where(idx, v.dim == 0 ? v : v.expand(t.shape), old) }
                 return

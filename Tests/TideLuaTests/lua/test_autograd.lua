@@ -246,3 +246,17 @@ do
   assert(last < first * 1e-3, ("loss %g -> %g"):format(first, last))
 end
 print("autograd: " .. #ops + 4 .. " gradchecks ok")
+
+-- rows written through an i64 index carry gradients to the tensor (zero where written) and to
+-- the values (a scalar value too)
+do
+  local rows = tide.randn(2, 3, {dtype = "f64", requires_grad = true})
+  local ok, report = tide.autograd.gradcheck(function(x, y)
+    local c = x * 1; c[tide.tensor({3, 1})] = y; return c
+  end, {tide.randn(4, 3, {dtype = "f64", requires_grad = true}), rows})
+  assert(ok, report)
+  ok, report = tide.autograd.gradcheck(function(x, y)
+    local c = x * 1; c[tide.tensor({-1})] = y:sum(); return c
+  end, {tide.randn(4, 3, {dtype = "f64", requires_grad = true}), rows})
+  assert(ok, report)
+end
