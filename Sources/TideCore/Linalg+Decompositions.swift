@@ -21,7 +21,10 @@ extension Linalg {
     /// with `fullMatrices` (the default, as in torch) u: (..., m, m) and vh: (..., n, n).
     /// s is real, descending; the columns of u and the rows of vh are orthonormal.
     public static func svd(_ a: Tensor, fullMatrices: Bool = true) throws -> (u: Tensor, s: Tensor, vh: Tensor) {
-        try noGradient("svd", a)
+        if Autograd.isRecording(a) {
+            guard a.dim >= 2 else { throw TensorError("svd: expected a (..., m, n) tensor, got shape \(shapeString(a.shape))") }
+            return try svdRecorded(a, fullMatrices: fullMatrices)
+        }
         let m = try matrices(a, "svd")
         try requireFinite(m.data, "svd")
         let r = try m.data.dtype.visitLapack(SVD(m: m, jobz: fullMatrices ? 65 : 83, op: "svd"))  // "A" / "S"
@@ -261,7 +264,6 @@ extension Linalg {
     /// Singular values at or below max(atol, rtol * s_max) are treated as zero. As in torch,
     /// rtol defaults to eps * max(m, n) when atol is not given (or is 0), and to 0 otherwise.
     public static func pinv(_ a: Tensor, atol: Double? = nil, rtol: Double? = nil) throws -> Tensor {
-        try noGradient("pinv", a)
         let (batch, m, n) = try matrixShape(a, "pinv")
         try requireFinite(a, "pinv")
         let dt = computeType(a.dtype)

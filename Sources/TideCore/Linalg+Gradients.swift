@@ -10,6 +10,7 @@
 //     w, V = eigh(A)        gA = sym(V (diag(gw) + F o (V^H gV)) V^H), F_ij = 1 / (w_j - w_i)
 //     w = eigvalsh(A)       gA = V diag(gw) V^H
 //     s = svdvals(A)        gA = U diag(gs) V^H
+//     U, s, Vh = svd(A)     see svdRecorded (real, distinct nonzero singular values)
 //
 // sym(X) = (X + X^H) / 2: the gradient of a routine that reads one triangle of a Hermitian
 // input, given on the Hermitian matrices (as torch). eigh's gradient is defined for distinct
@@ -25,7 +26,7 @@ extension Linalg {
     /// Errors for the routines without a backward, when an input records gradients.
     static func noGradient(_ op: String, _ inputs: Tensor...) throws {
         guard !Autograd.isRecording(inputs) else {
-            throw TensorError("\(op): not differentiable in Tide yet (inv, det, slogdet, solve, cholesky, eigh, eigvalsh and svdvals are); detach() the input to use it outside the graph")
+            throw TensorError("\(op): not differentiable in Tide yet (inv, det, slogdet, solve, cholesky, eigh, eigvalsh, svd, svdvals and pinv are); detach() the input to use it outside the graph")
         }
     }
 
@@ -102,6 +103,62 @@ extension Linalg {
             return [try hermitianPart(Tensor.matmul(Tensor.matmul(v, inner), mH(v)))]
         }, savesOutput: true)
         return (try packed.narrow(-2, n, 1).squeeze(-2), try packed.narrow(-2, 0, n))
+    }
+
+    /// svd with gradients (real inputs, distinct nonzero singular values), after Townsend
+    /// (2016): with k = min(m, n), F_ij = 1 / (s_j^2 - s_i^2) off the diagonal,
+    ///     J = F o (U^T gU), K = F o (V^T gV)
+    ///     gA = U ((J + J^T) S + diag(gs) + S (K + K^T)) V^T
+    ///          + (I - U U^T) gU S^-1 V^T + U S^-1 gV^T (I - V V^T)
+    /// The three outputs are views of one recorded flat result, so one backward sees all
+    /// their gradients. With full matrices the columns past k get no gradient (as torch).
+    static func svdRecorded(_ a: Tensor, fullMatrices: Bool) throws -> (Tensor, Tensor, Tensor) {
+        guard !a.dtype.isComplex else {
+            throw TensorError("svd: gradients of complex svd are not supported yet; detach() the input")
+        }
+        let m = a.shape[a.dim - 2], n = a.shape[a.dim - 1], k = min(m, n)
+        let batch = Array(a.shape.dropLast(2))
+        let uc = fullMatrices ? m : k, vr = fullMatrices ? n : k
+        let sizes = [m * uc, k, vr * n]
+        let packed = try Autograd.op("svd", [a], forward: {
+            let (u, s, vh) = try svd(a, fullMatrices: fullMatrices)
+            return try Tensor.cat([u.reshaped(batch + [sizes[0]]), s, vh.reshaped(batch + [sizes[2]])], dim: -1)
+        }, backward: { g, p, _ in
+            let u = try p.narrow(-1, 0, sizes[0]).reshaped(batch + [m, uc]).narrow(-1, 0, k)
+            let s = try p.narrow(-1, sizes[0], k)
+            let v = try mH(p.narrow(-1, sizes[0] + k, sizes[2]).reshaped(batch + [vr, n]).narrow(-2, 0, k))
+            let gU = try g.narrow(-1, 0, sizes[0]).reshaped(batch + [m, uc]).narrow(-1, 0, k)
+            let gs = try g.narrow(-1, sizes[0], k)
+            let gV = try mH(g.narrow(-1, sizes[0] + k, sizes[2]).reshaped(batch + [vr, n]).narrow(-2, 0, k))
+            let s2 = try Tensor.binary(.mul, s, s)
+            let diff = try Tensor.binary(.sub, s2.unsqueeze(-2), s2.unsqueeze(-1))   // s_j^2 - s_i^2
+            let eye = try Tensor.eye(k, nil, dtype: diff.dtype)
+            let offDiagonal = try Tensor.compare(.eq, eye, Tensor.scalar(0, dtype: eye.dtype))
+            let f = try Tensor.where(offDiagonal, Tensor.binary(.add, diff, eye).unary(.reciprocal), Tensor.zeros([], dtype: diff.dtype))
+            let j = try Tensor.binary(.mul, f, Tensor.matmul(mH(u), gU))
+            let kk = try Tensor.binary(.mul, f, Tensor.matmul(mH(v), gV))
+            let sRow = try s.unsqueeze(-2), sCol = try s.unsqueeze(-1)
+            var inner = try Tensor.binary(.mul, Tensor.binary(.add, j, mH(j)), sRow)          // (J + J^T) S
+            inner = try Tensor.binary(.add, inner, gs.diagEmbedded())
+            inner = try Tensor.binary(.add, inner, Tensor.binary(.mul, sCol, Tensor.binary(.add, kk, mH(kk))))
+            var ga = try Tensor.matmul(Tensor.matmul(u, inner), mH(v))
+            let sinv = try s.unary(.reciprocal)
+            if m > k {
+                // (I - U U^T) gU S^-1 V^T
+                let proj = try Tensor.binary(.sub, gU, Tensor.matmul(u, Tensor.matmul(mH(u), gU)))
+                ga = try Tensor.binary(.add, ga, Tensor.matmul(Tensor.binary(.mul, proj, sinv.unsqueeze(-2)), mH(v)))
+            }
+            if n > k {
+                // U S^-1 gV^T (I - V V^T)
+                let proj = try Tensor.binary(.sub, gV, Tensor.matmul(v, Tensor.matmul(mH(v), gV)))
+                ga = try Tensor.binary(.add, ga, Tensor.matmul(Tensor.binary(.mul, u, sinv.unsqueeze(-2)), mH(proj)))
+            }
+            return [ga]
+        }, savesOutput: true)
+        let u = try packed.narrow(-1, 0, sizes[0]).reshaped(batch + [m, uc])
+        let s = try packed.narrow(-1, sizes[0], k)
+        let vh = try packed.narrow(-1, sizes[0] + k, sizes[2]).reshaped(batch + [vr, n])
+        return (u, s, vh)
     }
 
     /// s = svdvals(A): gA = U diag(gs) V^H (distinct, nonzero singular values).
