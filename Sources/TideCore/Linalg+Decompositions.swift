@@ -102,7 +102,10 @@ extension Linalg {
     /// a: (..., m, n) -> q: (..., m, k), r: (..., k, n) in the default reduced mode (k = min(m, n));
     /// complete: q (..., m, m), r (..., m, n). q has orthonormal columns, r is upper triangular.
     public static func qr(_ a: Tensor, mode: QRMode = .reduced) throws -> (q: Tensor, r: Tensor) {
-        try noGradient("qr", a)
+        if Autograd.isRecording(a) {
+            guard a.dim >= 2 else { throw TensorError("qr: expected a (..., m, n) tensor, got shape \(shapeString(a.shape))") }
+            return try qrRecorded(a, mode: mode)
+        }
         struct V: LapackVisitor {
             let m: Matrices, mode: QRMode
             func visit<T: LapackScalar>(_: T.Type) throws -> (q: Tensor, r: Tensor) {

@@ -11,6 +11,7 @@
 //     w = eigvalsh(A)       gA = V diag(gw) V^H
 //     s = svdvals(A)        gA = U diag(gs) V^H
 //     U, s, Vh = svd(A)     see svdRecorded (real, distinct nonzero singular values)
+//     Q, R = qr(A)          see qrRecorded (m >= n)
 //
 // sym(X) = (X + X^H) / 2: the gradient of a routine that reads one triangle of a Hermitian
 // input, given on the Hermitian matrices (as torch). eigh's gradient is defined for distinct
@@ -26,7 +27,7 @@ extension Linalg {
     /// Errors for the routines without a backward, when an input records gradients.
     static func noGradient(_ op: String, _ inputs: Tensor...) throws {
         guard !Autograd.isRecording(inputs) else {
-            throw TensorError("\(op): not differentiable in Tide yet (inv, det, slogdet, solve, cholesky, eigh, eigvalsh, svd, svdvals and pinv are); detach() the input to use it outside the graph")
+            throw TensorError("\(op): not differentiable in Tide yet (inv, det, slogdet, solve, cholesky, eigh, eigvalsh, svd, svdvals, pinv and qr with m >= n are); detach() the input to use it outside the graph")
         }
     }
 
@@ -159,6 +160,33 @@ extension Linalg {
         let s = try packed.narrow(-1, sizes[0], k)
         let vh = try packed.narrow(-1, sizes[0] + k, sizes[2]).reshaped(batch + [vr, n])
         return (u, s, vh)
+    }
+
+    /// Reduced qr with gradients for m >= n (full column rank), as torch's:
+    ///     M = R gR^T - gQ^T Q,  gA = (gQ + Q copyltu(M)) R^-T
+    /// copyltu(M): M's strict lower triangle mirrored above it, M's diagonal kept. Q and R are
+    /// views of one recorded flat result.
+    static func qrRecorded(_ a: Tensor, mode: QRMode) throws -> (Tensor, Tensor) {
+        let m = a.shape[a.dim - 2], n = a.shape[a.dim - 1]
+        guard mode != .complete || m == n, m >= n else {
+            throw TensorError("qr: gradients need m >= n and mode 'reduced' or 'r' (got \(m)x\(n), mode '\(mode.rawValue)'); detach() the input")
+        }
+        let batch = Array(a.shape.dropLast(2))
+        let packed = try Autograd.op("qr", [a], forward: {
+            let (q, r) = try qr(a, mode: .reduced)
+            return try Tensor.cat([q.reshaped(batch + [m * n]), r.reshaped(batch + [n * n])], dim: -1)
+        }, backward: { g, p, _ in
+            let q = try p.narrow(-1, 0, m * n).reshaped(batch + [m, n]), r = try p.narrow(-1, m * n, n * n).reshaped(batch + [n, n])
+            let gQ = try g.narrow(-1, 0, m * n).reshaped(batch + [m, n]), gR = try g.narrow(-1, m * n, n * n).reshaped(batch + [n, n])
+            let mm = try Tensor.binary(.sub, Tensor.matmul(r, mH(gR)), Tensor.matmul(mH(gQ), q))
+            let low = try mm.tril(-1)
+            let copyltu = try Tensor.binary(.add, Tensor.binary(.add, low, mH(low)), mm.diagonal(offset: 0, -2, -1).diagEmbedded())
+            let b = try Tensor.binary(.add, gQ, Tensor.matmul(q, copyltu))
+            // b R^-T = (R^-1 b^T)^T
+            return [try mH(solve(r, mH(b)))]
+        }, savesOutput: true)
+        let q = try packed.narrow(-1, 0, m * n).reshaped(batch + [m, n]), r = try packed.narrow(-1, m * n, n * n).reshaped(batch + [n, n])
+        return (mode == .r ? try Tensor.zeros([0], dtype: q.dtype) : q, r)
     }
 
     /// s = svdvals(A): gA = U diag(gs) V^H (distinct, nonzero singular values).

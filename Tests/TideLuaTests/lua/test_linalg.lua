@@ -296,7 +296,7 @@ do
 end
 
 -- gradients: inv, det, slogdet, solve (both sides, vector b, batch), cholesky (both triangles),
--- eigh (a phase-free loss, a projector), eigvalsh, svdvals, svd and pinv pass a finite-difference check in
+-- eigh (a phase-free loss, a projector), eigvalsh, svdvals, svd, pinv and qr (m >= n) pass a finite-difference check in
 -- f64; the others say they are not differentiable instead of dropping the graph
 do
   local L = tide.linalg
@@ -328,12 +328,14 @@ do
     svd_left_projector = {function(x) local U = L.svd(x); local u = U:narrow(-1, 1, 2); return u:matmul(u:mT()) end, {b}},
     svd_right_projector = {function(x) local _, _, Vh = L.svd(x:mT()); local v = Vh:narrow(-2, 1, 2); return v:mT():matmul(v) end, {b}},
     pinv = {function(x) return L.pinv(x) end, {b}},
+    qr_q = {function(x) local q = L.qr(x); return q end, {tide.randn(2, 4, 3, {dtype = "f64", requires_grad = true})}},
+    qr_r = {function(x) local _, r = L.qr(x); return r end, {a}},
   }
   for name, c in pairs(checks) do
     local ok, report = tide.autograd.gradcheck(c[1], c[2])
     assert(ok, "linalg gradient " .. name .. ": " .. tostring(report))
   end
-  S.checkerror("qr: not differentiable", L.qr, a)
+  S.checkerror("qr: gradients need m >= n", L.qr, b:mT())
   S.checkerror("lstsq: not differentiable", L.lstsq, a, b)
   -- detached inputs work as before
   assert(L.svd(a:detach()):size(1) == 2)
