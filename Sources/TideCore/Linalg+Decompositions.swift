@@ -213,7 +213,15 @@ extension Linalg {
     /// Singular values at or below rcond * s_max count as zero; rcond defaults to
     /// eps * max(m, n) (torch's and NumPy's default). Batch dims broadcast.
     public static func lstsq(_ a: Tensor, _ b: Tensor, rcond: Double? = nil) throws -> (solution: Tensor, rank: Tensor, singularValues: Tensor) {
-        try noGradient("lstsq", a, b)
+        if Autograd.isRecording(a, b) {
+            // with gradients: the same minimum-norm solution as pinv(a) b (same cutoff), whose
+            // ops carry them; rank and singular values come from gelsd
+            let r = try Autograd.noGrad { try lstsq(a, b, rcond: rcond) }
+            let vector = b.dim == 1 || (b.dim == a.dim - 1 && b.shape == Array(a.shape.dropLast()))
+            let dt = computeType(DType.promote(a.dtype, b.dtype))
+            let x = try Tensor.matmul(pinv(a.to(dt), rtol: rcond), (vector ? b.unsqueeze(-1) : b).to(dt))
+            return (vector ? try x.squeeze(-1) : x, r.rank, r.singularValues)
+        }
         let (A, B, vector) = try leftRight(a, b, "lstsq", square: false)
         if !vector && B.cols == 0 {
             // no right-hand sides: gelsd refuses nrhs = 0, so solve for one zero column (for

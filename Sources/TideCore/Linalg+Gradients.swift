@@ -1,5 +1,6 @@
-// Linalg+Gradients: the backward of the tide.linalg routines that carry gradients, and a clear
-// error from those that do not (instead of results silently cut from the graph).
+// Linalg+Gradients: the backward of the tide.linalg routines. Every routine that returns a
+// float result either carries gradients or says it cannot (a wide qr), never silently cuts
+// the graph.
 //
 //     Y = inv(A)            gA = -Y^H G Y^H
 //     d = det(A)            gA = g conj(d) A^{-H}
@@ -12,6 +13,7 @@
 //     s = svdvals(A)        gA = U diag(gs) V^H
 //     U, s, Vh = svd(A)     see svdRecorded (real, distinct nonzero singular values)
 //     Q, R = qr(A)          see qrRecorded (m >= n)
+//     lstsq(A, B)           pinv(A) B, built from the above
 //
 // sym(X) = (X + X^H) / 2: the gradient of a routine that reads one triangle of a Hermitian
 // input, given on the Hermitian matrices (as torch). eigh's gradient is defined for distinct
@@ -22,13 +24,6 @@ extension Linalg {
 
     static func hermitianPart(_ t: Tensor) throws -> Tensor {
         try Tensor.binary(.mul, Tensor.binary(.add, t, mH(t)), Tensor.scalar(0.5, dtype: t.dtype.realType))
-    }
-
-    /// Errors for the routines without a backward, when an input records gradients.
-    static func noGradient(_ op: String, _ inputs: Tensor...) throws {
-        guard !Autograd.isRecording(inputs) else {
-            throw TensorError("\(op): not differentiable in Tide yet (inv, det, slogdet, solve, cholesky, eigh, eigvalsh, svd, svdvals, pinv and qr with m >= n are); detach() the input to use it outside the graph")
-        }
     }
 
     static func invRecorded(_ a: Tensor) throws -> Tensor {
