@@ -330,8 +330,8 @@ do
     pinv = {function(x) return L.pinv(x) end, {b}},
     qr_q = {function(x) local q = L.qr(x); return q end, {tide.randn(2, 4, 3, {dtype = "f64", requires_grad = true})}},
     qr_r = {function(x) local _, r = L.qr(x); return r end, {a}},
-    lstsq = {function(x, y) return (L.lstsq(x, y)) end, {b, tide.randn(2, 4, 2, {dtype = "f64", requires_grad = true})}},
-    lstsq_wide = {function(x, y) return (L.lstsq(x:mT(), y)) end, {b, tide.randn(2, 3, {dtype = "f64", requires_grad = true})}},
+    lstsq = {function(x, y) return (L.lstsq(x, y)) end, {b, tide.randn(2, 3, 2, {dtype = "f64", requires_grad = true})}},
+    lstsq_wide = {function(x, y) return (L.lstsq(x:mT(), y)) end, {b, tide.randn(2, 2, {dtype = "f64", requires_grad = true})}},
   }
   for name, c in pairs(checks) do
     local ok, report = tide.autograd.gradcheck(c[1], c[2])
