@@ -3,7 +3,7 @@
 // the graph.
 //
 //     Y = inv(A)            gA = -Y^H G Y^H
-//     d = det(A)            gA = g conj(d) A^{-H}
+//     d = det(A)            gA = g conj(d) A^{-H}; singular A: g adj(A)^T from the SVD
 //     l = slogdet(A).logabs gA = g A^{-H}                  (real l; the sign has no gradient)
 //     X = solve(A, B)       gB = A^{-H} G,   gA = -gB X^H
 //     L = cholesky(A)       gA = sym(L^{-H} Phi(L^H G) L^{-1}), Phi: the lower triangle with a
@@ -36,8 +36,21 @@ extension Linalg {
     static func detRecorded(_ a: Tensor) throws -> Tensor {
         let A = a.alias()
         return try Autograd.op("det", [a], forward: { try det(a) }, backward: { g, d, _ in
-            let scale = try Tensor.binary(.mul, g, d.conj()).unsqueeze(-1).unsqueeze(-1)
-            return [try Tensor.binary(.mul, scale, mH(inv(A)))]
+            // d det / dA = adj(A)^T: det(A) A^-T when A is invertible; for a singular A the
+            // adjugate from the SVD, det(U) det(Vh) U diag(prod_{j != i} s_j) Vh (transposed)
+            if let ai = try? inv(A) {
+                let scale = try Tensor.binary(.mul, g, d.conj()).unsqueeze(-1).unsqueeze(-1)
+                return [try Tensor.binary(.mul, scale, mH(ai))]
+            }
+            let (u, s, vh) = try svd(A, fullMatrices: false)
+            let n = s.shape.last ?? 0
+            let eye = try Tensor.eye(n, nil, dtype: s.dtype)
+            let others = try Tensor.where(Tensor.compare(.ne, eye, Tensor.scalar(0, dtype: s.dtype)),
+                                          Tensor.scalar(1, dtype: s.dtype), s.unsqueeze(-2).expand(s.shape + [n]))
+            let adjS = try others.reduce(.prod, dims: [-1])
+            let c = try Tensor.binary(.mul, Tensor.binary(.mul, det(u), det(vh)), g).unsqueeze(-1).unsqueeze(-1)
+            let adjT = try Tensor.matmul(Tensor.binary(.mul, u, adjS.unsqueeze(-2)), vh)   // adj(A)^T
+            return [try Tensor.binary(.mul, c, adjT)]
         }, savesOutput: true, saved: [A])
     }
 

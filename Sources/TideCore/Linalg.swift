@@ -301,7 +301,9 @@ public enum Linalg {
         let r: Tensor
         switch ord {
         case .fro:
-            r = try x.unary(.abs).unary(.square).reduce(.sum, dims: [-2, -1]).unary(.sqrt)
+            // (real: the 2-norm op, whose gradient is 0 at a zero matrix rather than NaN)
+            r = x.dtype.isComplex ? try x.unary(.abs).unary(.square).reduce(.sum, dims: [-2, -1]).unary(.sqrt)
+                : try x.norm(p: 2, dims: [-2, -1])
         case .nuc:
             r = try svdvals(x).reduce(.sum, dims: [-1])
         case .p(let p):

@@ -27,10 +27,20 @@ extension Tensor: CustomStringConvertible {
         let c = self
         var opts = PrintOptions.current
         // PrintOptions is public and unchecked: out-of-range values must not trap here
-        opts.edgeitems = Swift.max(opts.edgeitems, 0)
+        opts.edgeitems = Swift.min(Swift.max(opts.edgeitems, 0), 1 << 20)
         opts.precision = Swift.min(Swift.max(opts.precision, 0), 30)
         opts.linewidth = Swift.max(opts.linewidth, 1)
-        let summarize = numel > opts.threshold
+        // a raised threshold or edgeitems must not print (or allocate) billions of elements:
+        // past 1M printed elements the tensor is summarized, with edgeitems halved until the
+        // printed part fits
+        var summarize = numel > opts.threshold
+        func printedCount(_ e: Int, _ summarized: Bool) -> Double {
+            shape.reduce(1.0) { $0 * Double(summarized && $1 > 2 * e ? 2 * e : $1) }
+        }
+        if printedCount(opts.edgeitems, summarize) > 1e6 {
+            summarize = true
+            while opts.edgeitems > 1 && printedCount(opts.edgeitems, true) > 1e6 { opts.edgeitems /= 2 }
+        }
         // Collect the printed elements' texts first, so that columns can be aligned.
         var out = ""
         if shape.isEmpty {
@@ -39,7 +49,7 @@ extension Tensor: CustomStringConvertible {
             out = "[]"
         } else {
             let fmt = ElementFormatter(c, opts: opts, probe: Tensor.printedOffsets(shape, strides: strides, summarize: summarize, e: opts.edgeitems))
-            out = render(c, dim: 0, base: 0, indent: 1, fmt: fmt, summarize: summarize, e: opts.edgeitems, width: opts.linewidth)
+            out = render(c, dim: 0, base: 0, indent: 1, fmt: fmt, summarize: summarize, e: opts.edgeitems, width: opts.linewidth, trailing: 0)
         }
         return out + "\n" + footer
     }
@@ -63,7 +73,9 @@ extension Tensor: CustomStringConvertible {
     }
 
     private func render(_ c: Tensor, dim d: Int, base: Int, indent: Int, fmt: ElementFormatter,
-                        summarize: Bool, e: Int, width: Int) -> String {
+                        summarize: Bool, e: Int, width: Int, trailing: Int) -> String {
+        // trailing: the characters that follow this block's "]" on its last line (outer
+        // brackets and a comma), counted so the last line also fits the width
         let idx = Tensor.printedIndices(c.shape[d], summarize: summarize, e: e)
         if d == c.dim - 1 {
             // a row wraps before `width` columns; continuation lines start under its first item
@@ -71,8 +83,9 @@ extension Tensor: CustomStringConvertible {
             var out = "[", col = indent   // the row's "[" is at column indent - 1
             for (k, item) in items.enumerated() {
                 let piece = item + (k + 1 < items.count ? "," : "]")
+                let after = k + 1 < items.count ? 0 : trailing
                 if k > 0 {
-                    if col + 1 + piece.count > width {
+                    if col + 1 + piece.count + after > width {
                         out += "\n" + String(repeating: " ", count: indent)
                         col = indent
                     } else {
@@ -86,10 +99,11 @@ extension Tensor: CustomStringConvertible {
             return out
         }
         let sep = "," + String(repeating: "\n", count: c.dim - 1 - d) + String(repeating: " ", count: indent)
-        let parts = idx.map { i -> String in
+        let parts = idx.enumerated().map { (k, i) -> String in
             guard let i = i else { return "..." }
+            let last = k + 1 == idx.count
             return render(c, dim: d + 1, base: base + i * c.strides[d], indent: indent + 1, fmt: fmt,
-                          summarize: summarize, e: e, width: width)
+                          summarize: summarize, e: e, width: width, trailing: last ? trailing + 1 : 1)
         }
         return "[" + parts.joined(separator: sep) + "]"
     }

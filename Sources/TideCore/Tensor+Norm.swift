@@ -15,6 +15,7 @@ extension Tensor {
                                       : Kernels.sumOfSquares(UnsafePointer(pointer(Double.self)), numel)
                 return try Tensor.scalar(s.squareRoot(), dtype: dtype)
             }
+            if Autograd.isRecording(self) { return try norm2Recorded(dims: dims, keepdim: keepdim) }
             return try unary(.square).reduce(.sum, dims: dims, keepdim: keepdim).unary(.sqrt)
         }
         let a = try unary(.abs)
@@ -29,6 +30,24 @@ extension Tensor {
             let s = try Tensor.binary(.pow, x, x.scalarLike(p)).reduce(.sum, dims: dims, keepdim: keepdim)
             return try Tensor.binary(.pow, s, s.scalarLike(1 / p))
         }
+    }
+
+    /// The real 2-norm with its own backward, g x / |x|, which is 0 where the norm is 0 (torch's
+    /// subgradient; sqrt's derivative there would make it 0 / 0 = NaN).
+    func norm2Recorded(dims: [Int]?, keepdim: Bool) throws -> Tensor {
+        let x = alias()
+        return try Autograd.op("norm", [self], forward: { try norm(p: 2, dims: dims, keepdim: keepdim) }, backward: { g, n, _ in
+            var gk = g, nk = n
+            if !keepdim, let ds = dims {   // put the reduced dims back as size 1
+                for d in ds.map({ $0 < 0 ? $0 + x.dim : $0 }).sorted() { gk = try gk.unsqueeze(d); nk = try nk.unsqueeze(d) }
+            } else if !keepdim {
+                gk = try gk.reshaped(x.shape.map { _ in 1 }); nk = try nk.reshaped(x.shape.map { _ in 1 })
+            }
+            let zero = try Tensor.compare(.eq, nk, Tensor.scalar(0, dtype: nk.dtype))
+            let safe = try Tensor.where(zero, Tensor.scalar(1, dtype: nk.dtype), nk)
+            let scale = try Tensor.where(zero, Tensor.scalar(0, dtype: nk.dtype), Tensor.binary(.div, gk, safe))
+            return [try Tensor.binary(.mul, x, scale)]
+        }, savesOutput: true, saved: [x])
     }
 
     /// PyTorch's stable form: a + w (b - a) for |w| < 0.5, else b - (b - a)(1 - w), so both

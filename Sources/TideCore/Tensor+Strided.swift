@@ -31,7 +31,7 @@ extension Tensor {
         let windows = (n - k) / s + 1
         if dim == 0 { return view(shape: [k], strides: [0], offset: offset) }   // torch: (k,) for k <= 1
         sh[d] = windows
-        st[d] = strides[d] * s
+        if windows > 1 { st[d] = strides[d] * s }   // (one window: the step never applies, and may be huge)
         return view(shape: sh + [k], strides: st + [strides[d]], offset: offset)
     }
 
@@ -55,6 +55,7 @@ extension Tensor {
         guard shp.allSatisfy({ $0 >= 0 }), st.allSatisfy({ $0 >= 0 }) else {
             throw TensorError("as_strided: sizes and strides must be >= 0, got size \(shp) and stride \(st)")
         }
+        _ = try Tensor.checkedCount(shp, op: "as_strided")
         let o = off ?? offset
         let elements = storage.byteCount / dtype.itemSize
         var last = o
@@ -67,7 +68,7 @@ extension Tensor {
             }
         }
         guard o >= 0, shp.contains(0) || last < elements else {
-            throw TensorError("as_strided: size \(shp), stride \(st) and offset \(o) reach element \(last + 1) of a storage of \(elements)")
+            throw TensorError("as_strided: size \(shp), stride \(st) and offset \(o) reach element \(last &+ 1) of a storage of \(elements)")
         }
         return view(shape: shp, strides: st, offset: o)
     }

@@ -62,26 +62,34 @@ public final class Tensor: @unchecked Sendable {
     public static func checkedCount(_ shape: [Int], op: String? = nil) throws -> Int {
         var n = 1
         let who = op.map { $0 + ": " } ?? ""
+        // NumPy's limit: more dims help no real use and make printing and strides quadratic
+        if shape.count > Tensor.maxDims { throw TensorError("\(who)a tensor has at most \(Tensor.maxDims) dims, got \(shape.count)") }
+        var zero = false
+        for d in shape where d == 0 { zero = true }
         for d in shape {
             if d < 0 { throw TensorError("\(who)invalid shape \(shape.map(String.init).joined(separator: "x")): sizes must be non-negative") }
             let (m, o) = n.multipliedReportingOverflow(by: d)
-            if o { throw TensorError("\(who)shape \(shapeString(shape)) has too many elements") }
+            if o && !zero { throw TensorError("\(who)shape \(shapeString(shape)) has too many elements") }
             n = m
         }
         return n
     }
+
+    public static let maxDims = 64
 
     public static func contiguousStrides(_ shape: [Int]) -> [Int] {
         var s = [Int](repeating: 1, count: shape.count)
         var acc = 1
         for i in stride(from: shape.count - 1, through: 0, by: -1) {
             s[i] = acc
-            acc *= max(shape[i], 1)
+            acc = acc &* max(shape[i], 1)   // (wraps only for empty shapes, which address nothing)
         }
         return s
     }
 
-    public var numel: Int { shape.reduce(1, *) }
+    // (wrapping: a shape whose product overflows is refused when made, unless it holds a 0,
+    // and then the product is exactly 0 however it wraps on the way)
+    public var numel: Int { shape.reduce(1, &*) }
     public var dim: Int { shape.count }
 
     /// True when the elements are laid out densely in row-major order.

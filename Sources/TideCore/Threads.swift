@@ -21,8 +21,9 @@ public enum Threads {
     public static var count: Int {
         get { _count }
         set {
-            _count = max(1, newValue)
-            openblas_set_num_threads(Int32(_count))
+            _count = min(max(1, newValue), 1024)
+            // OpenBLAS's LAPACK was seen to hang with 64+ threads here; its share stays <= 32
+            openblas_set_num_threads(Int32(min(_count, 32)))
         }
     }
 

@@ -198,6 +198,9 @@ extension LuaFrame {
         let top = lua_gettop(L)
         defer { lua_settop(L, top) }
         func walk(_ t: Int32, depth: Int) throws {
+            // (deeper tables would exhaust the C stack before any shape check)
+            guard depth < Tensor.maxDims else { throw argError(i, "nested table deeper than \(Tensor.maxDims) levels (a tensor has at most \(Tensor.maxDims) dims)") }
+            guard lua_checkstack(L, 4) != 0 else { throw argError(i, "nested table too deep") }
             let n = Int(lua_rawlen(L, t))
             if depth == shape.count { shape.append(n) } else if shape[depth] != n {
                 throw argError(i, "ragged nested table: dim \(depth + 1) has sizes \(shape[depth]) and \(n)")

@@ -90,6 +90,12 @@ enum TensorIndexing {
                     // this dim and the next ones (its true positions, one index tensor per dim)
                     let it = try f.tensor(-1)
                     switch it.dtype {
+                    case .i64 where it.dim == 0:
+                        // a 0-d index tensor selects like a number (torch)
+                        let i = try luaIndex(Int(it.int64Item()), size: cur.shape[d], dim: origDim, op: "index")
+                        record((d, i, 1, 1, true))
+                        cur = try cur.select(d, i)
+                        od += 1
                     case .i64:
                         advDims.append(d)
                         advIdx.append(try zeroBasedIndex(it, size: cur.shape[d], dim: origDim))

@@ -74,8 +74,9 @@ public enum CSV {
                     v = d
                 }
                 if exact {
-                    // integral values written as floats ("2.0", "1e3") are fine; 1.5 or 1e30 is not
-                    guard let i = Int64(exactly: v) else {
+                    // integral values written as floats ("2.0", "1e3") are fine when a double
+                    // holds them exactly (below 2^53); 1.5, 1e30 or 9007199254740993.0 are not
+                    guard abs(v) < 9007199254740992, let i = Int64(exactly: v) else {
                         throw TensorError("load_csv: \(file) line \(ln + 1), column \(c + 1): '\(s)' is not an integer in the i64 range (dtype i64)")
                     }
                     ints.append(i)

@@ -39,7 +39,7 @@ enum CoreBindings {
         }
         vm.def(tide, "set_num_threads", "tide.set_num_threads(n): threads for Tide kernels and OpenBLAS together.") { f in
             let n = try f.integer(1)
-            guard n >= 1 else { throw f.argError(1, "expected a thread count >= 1, got \(n)") }
+            guard n >= 1 && n <= 1024 else { throw f.argError(1, "expected a thread count from 1 to 1024, got \(n)") }
             Threads.count = n
             return 0
         }
@@ -48,7 +48,7 @@ enum CoreBindings {
         }
         vm.def(tide, "set_kernel_level", "tide.set_kernel_level(level) -> the level set: the instruction-set level of Tide's C kernels, 0 portable or 1 AVX2+FMA, clamped to what the CPU supports (-1: the best one). For comparing the variants; the best level is chosen at startup.") { f in
             let n = try f.integer(1)
-            guard n >= -1 else { throw f.argError(1, "expected a level -1, 0 or 1, got \(n)") }
+            guard n >= -1 && n <= 1 else { throw f.argError(1, "expected a level -1, 0 or 1, got \(n)") }
             Kernels.level = n < 0 ? Kernels.bestLevel : n
             f.push(Kernels.level); return 1
         }
@@ -63,8 +63,8 @@ enum CoreBindings {
             p.threshold = try f.optIntField(o, "threshold", p.threshold)
             p.edgeitems = try f.optIntField(o, "edgeitems", p.edgeitems)
             p.linewidth = try f.optIntField(o, "linewidth", p.linewidth)
-            guard p.precision >= 0 && p.precision <= 30, p.threshold >= 0, p.edgeitems >= 1, p.linewidth >= 1 else {
-                throw f.argError(1, "expected precision 0..30, threshold >= 0, edgeitems >= 1, linewidth >= 1")
+            guard p.precision >= 0 && p.precision <= 30, p.threshold >= 0, p.edgeitems >= 1 && p.edgeitems <= 1 << 20, p.linewidth >= 1 else {
+                throw f.argError(1, "expected precision 0..30, threshold >= 0, edgeitems 1..1048576, linewidth >= 1")
             }
             PrintOptions.current = p
             return 0

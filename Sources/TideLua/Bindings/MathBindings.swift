@@ -530,8 +530,8 @@ enum MathBindings {
             let short = f.type(2) == LUA_TTABLE && !f.isOptionsTable(2)
             let lo = short ? 0 : try f.integer(1), hi = try f.integer(short ? 1 : 2)
             let (shape, next) = try f.sizes(from: short ? 2 : 3)
-            let o = try options(f, from: next, ["dtype", "generator"])
-            f.push(try Tensor.randint(lo, hi, shape, dtype: f.dtypeOption(o ?? next, default: .i64), generator: generator(f, o))); return 1
+            let o = try options(f, from: next, ["dtype", "generator", "requires_grad"])
+            try f.pushCreated(Tensor.randint(lo, hi, shape, dtype: f.dtypeOption(o ?? next, default: .i64), generator: generator(f, o)), options: o ?? next); return 1
         }
         vm.def(tide, "randperm", "tide.randperm(n [, {generator}]) -> a random permutation of 1..n (i64).") { f in
             let o = try options(f, from: 2, ["generator", "dtype"])
@@ -749,6 +749,9 @@ enum JoinBindings {
                     if x.dtype.isComplex {
                         // PyTorch: the real variance of |z - mean|^2, the parts' variances summed
                         return try Tensor.binary(.add, variance(x.real()), variance(x.imag()))
+                    }
+                    guard corr.isFinite, Swift.abs(corr) < 1e15 else {
+                        throw LuaError.message("\(name): correction must be a finite number of moderate size, got \(corr)")
                     }
                     if corr == corr.rounded() { return try x.variance(dims: ds, correction: Int(corr), keepdim: keep) }
                     // a fractional correction (PyTorch allows one): the biased variance times N / (N - c)

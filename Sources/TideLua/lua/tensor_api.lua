@@ -66,6 +66,7 @@ end
 
 local function tile(x, ...)
   local reps = size_list(...)
+  if #reps > 64 then fail("tile", ("at most 64 repeat counts (a tensor has at most 64 dims), got %d"):format(#reps)) end
   local shp = x:shape()
   -- pad the shorter of the two with leading 1s (torch.tile / Tensor.repeat)
   while #shp < #reps do table.insert(shp, 1, 1) end
@@ -429,9 +430,17 @@ def("quantile", quantiles("quantile", false),
 def("nanquantile", quantiles("nanquantile", true),
   "x:nanquantile(q [, dim, keepdim] [, {interpolation}]) -> quantile over the non-NaN values.")
 def("nanmedian", function(x, d, keepdim)
+  if type(keepdim) == "table" then keepdim = check_opts("nanmedian", keepdim, {"keepdim"}).keepdim end
   if d == nil then return T.nanquantile(x, 0.5, nil, false, {interpolation = "lower"}) end
-  return T.nanquantile(x, 0.5, d, keepdim, {interpolation = "lower"})
-end, "x:nanmedian([dim, keepdim]) -> the lower median of the non-NaN values (values only).")
+  d = dim_of("nanmedian", d, x:dim())
+  -- the lower median of each slice's non-NaN values (sort puts NaN last), with its index
+  local sv, si = x:sort(d)
+  local count = x:isnan():logical_not():sum(d, {keepdim = true})
+  local at = ((count - 1):clamp({min = 0}) // 2) + 1
+  local v, i = sv:gather(d, at), si:gather(d, at)
+  if not keepdim then v, i = v:squeeze(d), i:squeeze(d) end
+  return v, i
+end, "x:nanmedian([dim, keepdim]) -> the lower median of the non-NaN values; along dim, values and 1-based indices (torch).")
 
 -- counting
 def("bincount", function(x, o)
@@ -465,7 +474,8 @@ def("histc", function(x, bins, lo, hi)
   if not (lo < hi) then fail("histc", ("max must be larger than min, got min = %g, max = %g"):format(lo, hi)) end
   local inside = f:ge(lo):logical_and(f:le(hi))
   local v = f[inside]
-  local b = ((v - lo) * (bins / (hi - lo))):floor():to("i64"):clamp(0, bins - 1)
+  -- the bin in f64: an f32 product can land a value on an edge one bin low
+  local b = ((v:to("f64") - lo) * (bins / (hi - lo))):floor():to("i64"):clamp(0, bins - 1)
   return tide.zeros({bins}, {dtype = x:dtype()}):scatter_add(1, b + 1, tide.ones({v:numel()}, {dtype = x:dtype()}))
 end, "x:histc([bins = 100, min = 0, max = 0]) -> a histogram of equal-width bins over [min, max] (the data's range when min = max); values outside are ignored.")
 
@@ -473,8 +483,8 @@ end, "x:histc([bins = 100, min = 0, max = 0]) -> a histogram of equal-width bins
 
 -- (numbers..., {generator}) with the numbers defaulted; the options table may come early
 local function random_args(fn, x, defaults, ...)
-  local args, o = {...}, nil
-  for k = 1, #defaults + 1 do
+  local args, o = table.pack(...), nil
+  for k = 1, args.n do
     if type(args[k]) == "table" and not tide.is_tensor(args[k]) then o = args[k]; args[k] = nil; break end
   end
   o = check_opts(fn, o, {"generator"})
@@ -729,12 +739,14 @@ def("cross", cross, "a:cross(b [, dim | {dim}]) -> the cross product of 3-vector
 -- ---- sequences and search -----------------------------------------------------------------
 
 function tide.logspace(a, b, steps, o)
-  o = check_opts("logspace", o, {"base", "dtype"})
+  o = check_opts("logspace", o, {"base", "dtype", "requires_grad"})
   local base = o.base or 10
   local e = tide.linspace(a, b, steps, {dtype = "f64"})
-  return tide.pow(base, e):to(o.dtype or "f32")
+  local r = tide.pow(base, e):to(o.dtype or "f32")
+  if o.requires_grad then r:requires_grad_() end
+  return r
 end
-tide.doc(tide.logspace, "tide.logspace(start, end, steps [, {base = 10, dtype}]) -> base^linspace(start, end, steps).")
+tide.doc(tide.logspace, "tide.logspace(start, end, steps [, {base = 10, dtype, requires_grad}]) -> base^linspace(start, end, steps).")
 
 function tide.bucketize(values, boundaries, o)
   return tide.searchsorted(boundaries, values, o) - 1

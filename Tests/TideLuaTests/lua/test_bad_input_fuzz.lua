@@ -82,3 +82,28 @@ do
   end
   assert(n > 1000)
 end
+
+-- audit H: inputs that used to kill the process (traps, stack overflow) or hang it
+do
+  local function err(pattern, f) S.checkerror(pattern, f) end
+  local n = {} local c = n for _ = 1, 10000 do c[1] = {}; c = c[1] end
+  err("deeper than 64 levels", function() return tide.tensor(n) end)
+  assert(tide.zeros(0, 1 << 40, 1 << 40):numel() == 0 and tide.zeros(1 << 40, 1 << 40, 0):numel() == 0)
+  err("reach element", function() return tide.zeros(1):as_strided({1}, {1}, math.maxinteger) end)
+  err("reach element", function() return tide.zeros(0):as_strided({math.maxinteger}, {1}, 1) end)
+  err("too many elements", function() return tide.ones(1):as_strided({1 << 62, 2}, {0, 0}) end)
+  assert(tide.randn(3, 4):unfold(1, 1, math.maxinteger):size(1) == 1)   -- one window
+  err("correction must be a finite number", function() return tide.tensor({1.0, 2.0}):var(nil, {correction = math.huge}) end)
+  err("edgeitems 1..1048576", function() tide.set_printoptions{edgeitems = math.maxinteger} end)
+  -- a raised threshold or edgeitems still prints a huge view as a summary, quickly
+  tide.set_printoptions{threshold = math.maxinteger}
+  assert(#tostring(tide.ones(1):expand(1 << 40)) < 200)
+  tide.set_printoptions{threshold = 1000, edgeitems = 1000000}
+  assert(#tostring(tide.ones(1, 1):expand(1 << 30, 1 << 30)) < 1e7)
+  tide.set_printoptions{edgeitems = 3}
+  err("thread count from 1 to 1024", function() tide.set_num_threads(1 << 31) end)
+  err("expected a level -1, 0 or 1", function() tide.set_kernel_level(1 << 32) end)
+  local dims = {} for i = 1, 100000 do dims[i] = 1 end
+  err("at most 64 dims", function() return tide.ones(dims) end)
+  err("at most 64 repeat counts", function() return tide.randn(3):tile(dims) end)
+end

@@ -827,3 +827,33 @@ do
   S.checkerror("index: cannot broadcast shape 5 to 4", function() x[1] = tide.ones(5) end)
   S.checkerror("no integer representation at entry 1", function() return x:roll({0 / 0}, {1}) end)
 end
+
+-- audit I: norm gradients at zero are 0 (not NaN); random_ with a generator; nanmedian's
+-- indices; a 0-d index tensor selects like a number; requires_grad on logspace/randint;
+-- histc's bin edges in f64; CSV i64 fields beyond 2^53 written as floats are refused
+do
+  for _, f in ipairs({function(a) return tide.linalg.matrix_norm(a) end, function(a) return tide.linalg.vector_norm(a) end,
+                      function(a) return a:norm() end, function(a) return a:norm(2, 1) end}) do
+    local a = tide.zeros(2, 2, {dtype = "f64", requires_grad = true})
+    f(a):sum():backward()
+    assert(a.grad:abs():sum():item() == 0, "zero gradient at a zero input")
+  end
+  local g1, g2 = tide.Generator(4), tide.Generator(4)
+  assert(tide.equal(tide.zeros(50, "i64"):random_(0, 100, {generator = g1}), tide.zeros(50, "i64"):random_(0, 100, {generator = g2})))
+  assert(tide.zeros(50, "i64"):random_(10, {generator = g1}):max():item() < 10)
+  local v, i = tide.tensor({{3, 0 / 0, 1, 2}}, "f64"):nanmedian(2)
+  assert(v[1] == 2 and i[1] == 4)
+  local x = tide.arange(1, 25):reshape(2, 3, 4)
+  local r = x[{tide.tensor(2), {}, tide.tensor({1, 4})}]
+  assert(r:size(1) == 3 and r:size(2) == 2 and r[{1, 1}] == 13)
+  assert(tide.logspace(0, 1, 3, {requires_grad = true}).requires_grad)
+  assert(tide.randint(0, 5, {3}, {dtype = "f64", requires_grad = true}).requires_grad)
+  assert(tide.tensor({-0.5}, "f32"):histc(9, -1.3, 0.5)[5] == 1)
+  local p = os.tmpname() .. ".csv"
+  local fh = assert(io.open(p, "w")); fh:write("9007199254740993.0\n"); fh:close()
+  S.checkerror("is not an integer in the i64 range", tide.io.load, p, {dtype = "i64"})
+  os.remove(p)
+  local a = tide.tensor({{1, 2}, {2, 4}}, "f64"):requires_grad_()
+  tide.linalg.det(a):backward()   -- singular: the adjugate, {{4, -2}, {-2, 1}}
+  S.close(a.grad, {4, -2, -2, 1}, 1e-12)
+end
