@@ -290,6 +290,8 @@ enum TensorIndexing {
             guard !Autograd.isRecording(t, v) else {
                 throw LuaError.message("index: assignment through index tensors inside an index table is not differentiable; where() or scatter() keep gradients")
             }
+            // (only 0-d index tensors, which select like numbers: a plain write into the view)
+            if dims.isEmpty { try view.copy_(from: v.squeezedLeading(to: view.dim)); return }
             try view.advancedIndexPut(dims: dims, idx, v)
             return
         }

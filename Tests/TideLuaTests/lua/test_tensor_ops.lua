@@ -857,3 +857,11 @@ do
   tide.linalg.det(a):backward()   -- singular: the adjugate, {{4, -2}, {-2, 1}}
   S.close(a.grad, {4, -2, -2, 1}, 1e-12)
 end
+
+-- a key whose only index tensors are 0-d writes like a key of numbers
+do
+  local x = tide.zeros(2, 3)
+  x[{tide.tensor(2), 3}] = 5
+  x[{tide.tensor(1)}] = tide.tensor({1, 2, 3})
+  assert(x[{2, 3}] == 5 and x[{1, 2}] == 2 and x:sum():item() == 11)
+end
