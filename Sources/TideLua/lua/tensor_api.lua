@@ -40,11 +40,16 @@ local function size_list(...)
   return {...}
 end
 
--- defines x:name(...) and tide.name(x, ...)
+-- defines x:name(...) and tide.name(x, ...); a first argument that is not a tensor is an error
+-- naming the function (not a raw "attempt to call a nil value" from inside it)
 local function def(name, fn, doc)
-  T[name] = fn
-  tide[name] = fn
-  if doc then tide.doc(fn, doc) end
+  local checked = function(x, ...)
+    if not tide.is_tensor(x) then fail(name, "expected a tensor as argument 1, got " .. type(x)) end
+    return fn(x, ...)
+  end
+  T[name] = checked
+  tide[name] = checked
+  if doc then tide.doc(checked, doc) end
 end
 
 -- fn with the errors of the ops it is built on named as its own: a failing x:index_add should
@@ -157,12 +162,17 @@ T.new_full = function(x, size, v, o) return tide.full(size, v, {dtype = (o and o
 T.new_tensor = function(x, v, o) return tide.tensor(v, (o and o.dtype) or x:dtype()) end
 tide.doc(T.new_zeros, "x:new_zeros(sizes... [, {dtype}]) -> zeros of x's dtype (new_ones, new_empty, new_full(size, v), new_tensor(values) alike).")
 
-function tide.atleast_1d(x) return x:dim() >= 1 and x or x:reshape(1) end
+local function need_tensor(fn, x)
+  if not tide.is_tensor(x) then error(fn .. ": expected a tensor, got " .. type(x), 3) end
+end
+function tide.atleast_1d(x) need_tensor("atleast_1d", x); return x:dim() >= 1 and x or x:reshape(1) end
 function tide.atleast_2d(x)
+  need_tensor("atleast_2d", x)
   if x:dim() >= 2 then return x end
   return x:reshape(1, x:numel())
 end
 function tide.atleast_3d(x)
+  need_tensor("atleast_3d", x)
   if x:dim() >= 3 then return x end
   if x:dim() == 2 then return x:unsqueeze(3) end
   return x:reshape(1, x:numel(), 1)
@@ -490,6 +500,13 @@ local function random_args(fn, x, defaults, ...)
   o = check_opts(fn, o, {"generator"})
   for k, v in ipairs(defaults) do
     if args[k] == nil then args[k] = v end
+  end
+  for k = 1, #defaults do
+    local v = args[k]
+    if type(v) ~= "number" and not (fn == "bernoulli_" and tide.is_tensor(v)) then
+      -- (level 4: the caller of x:normal_(), past random_args and the fill itself)
+      error(("%s: expected a number as argument %d, got %s"):format(fn, k, tide.is_tensor(v) and "a tensor" or type(v)), 4)
+    end
   end
   if fn ~= "bernoulli_" and fn ~= "random_" and x:dtype() ~= "f32" and x:dtype() ~= "f64" then
     fail(fn, "expected an f32 or f64 tensor, got " .. x:dtype())

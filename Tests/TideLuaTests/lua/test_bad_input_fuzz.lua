@@ -107,3 +107,8 @@ do
   err("at most 64 dims", function() return tide.ones(dims) end)
   err("at most 64 repeat counts", function() return tide.randn(3):tile(dims) end)
 end
+
+-- tensor_api.lua functions name themselves when given a non-tensor or a tensor for a number
+S.checkerror("atleast_3d: expected a tensor, got number", tide.atleast_3d, 1)
+S.checkerror("movedim: expected a tensor as argument 1, got table", tide.movedim, {})
+S.checkerror("normal_: expected a number as argument 2, got a tensor", function() return tide.zeros(3):normal_(2, tide.zeros(3)) end)
