@@ -504,8 +504,8 @@ local function random_args(fn, x, defaults, ...)
   for k = 1, #defaults do
     local v = args[k]
     if type(v) ~= "number" and not (fn == "bernoulli_" and tide.is_tensor(v)) then
-      -- (level 4: the caller of x:normal_(), past random_args and the fill itself)
-      error(("%s: expected a number as argument %d, got %s"):format(fn, k, tide.is_tensor(v) and "a tensor" or type(v)), 4)
+      -- (level 3: the caller of x:normal_(), past random_args and the fill itself)
+      error(("%s: expected a number as argument %d, got %s"):format(fn, k, tide.is_tensor(v) and "a tensor" or type(v)), 3)
     end
   end
   if fn ~= "bernoulli_" and fn ~= "random_" and x:dtype() ~= "f32" and x:dtype() ~= "f64" then
