@@ -26,6 +26,14 @@ extension Linalg {
         try Tensor.binary(.mul, Tensor.binary(.add, t, mH(t)), Tensor.scalar(0.5, dtype: t.dtype.realType))
     }
 
+    /// F_ij = 1 / d_ij off the diagonal and 0 on it, for d (..., n, n) of eigenvalue or
+    /// singular-value gaps (the diagonal, where d is 0, is shifted by 1 before dividing).
+    static func offDiagonalReciprocal(_ d: Tensor) throws -> Tensor {
+        let eye = try Tensor.eye(d.shape.last ?? 0, nil, dtype: d.dtype)
+        return try Tensor.where(Tensor.compare(.ne, eye, Tensor.scalar(0, dtype: eye.dtype)), Tensor.zeros([], dtype: d.dtype),
+                                Tensor.binary(.add, d, eye).unary(.reciprocal))
+    }
+
     static func invRecorded(_ a: Tensor) throws -> Tensor {
         try Autograd.op("inv", [a], forward: { try inv(a) }, backward: { g, y, _ in
             let yh = try mH(y)
@@ -103,11 +111,7 @@ extension Linalg {
         }, backward: { g, p, _ in
             let v = try p.narrow(-2, 0, n), w = try p.narrow(-2, n, 1)   // w: (..., 1, n)
             let gV = try g.narrow(-2, 0, n), gw = try g.narrow(-2, n, 1).squeeze(-2)
-            // F_ij = 1 / (w_j - w_i) off the diagonal, 0 on it
-            let diff = try Tensor.binary(.sub, w, w.transposed(-2, -1))
-            let eye = try Tensor.eye(n, nil, dtype: diff.dtype)
-            let f = try Tensor.where(Tensor.compare(.ne, eye, Tensor.scalar(0, dtype: eye.dtype)), Tensor.zeros([], dtype: diff.dtype),
-                                     Tensor.binary(.add, diff, eye).unary(.reciprocal))
+            let f = try offDiagonalReciprocal(Tensor.binary(.sub, w, w.transposed(-2, -1)))   // 1 / (w_j - w_i)
             let inner = try Tensor.binary(.add, Tensor.binary(.mul, f, Tensor.matmul(mH(v), gV)), gw.diagEmbedded())
             return [try hermitianPart(Tensor.matmul(Tensor.matmul(v, inner), mH(v)))]
         }, savesOutput: true)
@@ -140,10 +144,7 @@ extension Linalg {
             let gs = try g.narrow(-1, sizes[0], k)
             let gV = try mH(g.narrow(-1, sizes[0] + k, sizes[2]).reshaped(batch + [vr, n]).narrow(-2, 0, k))
             let s2 = try Tensor.binary(.mul, s, s)
-            let diff = try Tensor.binary(.sub, s2.unsqueeze(-2), s2.unsqueeze(-1))   // s_j^2 - s_i^2
-            let eye = try Tensor.eye(k, nil, dtype: diff.dtype)
-            let offDiagonal = try Tensor.compare(.eq, eye, Tensor.scalar(0, dtype: eye.dtype))
-            let f = try Tensor.where(offDiagonal, Tensor.binary(.add, diff, eye).unary(.reciprocal), Tensor.zeros([], dtype: diff.dtype))
+            let f = try offDiagonalReciprocal(Tensor.binary(.sub, s2.unsqueeze(-2), s2.unsqueeze(-1)))   // 1 / (s_j^2 - s_i^2)
             let j = try Tensor.binary(.mul, f, Tensor.matmul(mH(u), gU))
             let kk = try Tensor.binary(.mul, f, Tensor.matmul(mH(v), gV))
             let sRow = try s.unsqueeze(-2), sCol = try s.unsqueeze(-1)

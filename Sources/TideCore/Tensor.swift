@@ -64,8 +64,7 @@ public final class Tensor: @unchecked Sendable {
         let who = op.map { $0 + ": " } ?? ""
         // NumPy's limit: more dims help no real use and make printing and strides quadratic
         if shape.count > Tensor.maxDims { throw TensorError("\(who)a tensor has at most \(Tensor.maxDims) dims, got \(shape.count)") }
-        var zero = false
-        for d in shape where d == 0 { zero = true }
+        let zero = shape.contains(0)
         for d in shape {
             if d < 0 { throw TensorError("\(who)invalid shape \(shape.map(String.init).joined(separator: "x")): sizes must be non-negative") }
             let (m, o) = n.multipliedReportingOverflow(by: d)

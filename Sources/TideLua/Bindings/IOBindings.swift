@@ -46,8 +46,9 @@ enum IOBindings {
         defer { tide_pop(f.L, 1) }
         let t = f.pushField(o, "delimiter")
         if t == LUA_TNIL { return "," }
-        guard t == LUA_TSTRING, let c = try f.string(-1).first, try f.string(-1).count == 1, c != "\n", c != "\"" else {
-            throw LuaError.message("\(f.name): option 'delimiter' must be one character other than a quote or a line break, got \(t == LUA_TSTRING ? "'" + (try f.string(-1)) + "'" : f.typeName(-1))")
+        let text = t == LUA_TSTRING ? try f.string(-1) : nil
+        guard let text, text.count == 1, let c = text.first, c != "\n", c != "\"" else {
+            throw LuaError.message("\(f.name): option 'delimiter' must be one character other than a quote or a line break, got \(text.map { "'\($0)'" } ?? f.typeName(-1))")
         }
         return c
     }
