@@ -110,6 +110,18 @@ extension Tensor {
         }
     }
 
+    /// True where the sign bit is set: negative numbers, -0.0 and NaNs with the sign bit (as
+    /// NumPy's signbit; a comparison cannot see the sign of -0.0 or of a NaN).
+    public func signbit() throws -> Tensor {
+        switch dtype {
+        case .f32: return try mapElements(Float.self, Bool.self) { $0.sign == .minus }
+        case .f64: return try mapElements(Double.self, Bool.self) { $0.sign == .minus }
+        case .i64: return try mapElements(Int64.self, Bool.self) { $0 < 0 }
+        case .bool: return try Tensor.zeros(shape, dtype: .bool)
+        case .c64, .c128: throw TensorError("signbit: expected a real tensor, got \(dtype.rawValue)")
+        }
+    }
+
     /// +-inf; complex: inf in either part, whatever the other holds (inf + nan i is infinite).
     public func isinf() throws -> Tensor {
         switch dtype {

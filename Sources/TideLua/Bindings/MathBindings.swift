@@ -387,6 +387,7 @@ enum MathBindings {
             ("isnan", "NaN", { try $0.isnan() }), ("isfinite", "finite", { try $0.isfinite() }),
             ("isinf", "+-inf", { try isinf($0, 0) }), ("isposinf", "+inf", { try isinf($0, 1) }),
             ("isneginf", "-inf", { try isinf($0, -1) }),
+            ("signbit", "negative, -0.0 or a NaN with its sign bit set", { try $0.signbit() }),
         ]
         for (name, what, fn) in tests {
             let g: (LuaFrame) throws -> Int32 = { f in f.push(try fn(f.tensor(1))); return 1 }

@@ -562,8 +562,11 @@ def("std_mean", function(x, ...) return x:std(...), x:mean(...) end, "x:std_mean
 
 -- a Lua number as the 0-d tensor it acts as next to `like` (Tide's tensor-number rule: an
 -- integer keeps like's type, a float makes an integer or bool tensor f32)
-local function tens(v, like)
+local function tens(v, like, fn)
   if tide.is_tensor(v) then return v end
+  if type(v) ~= "number" and type(v) ~= "boolean" then
+    error(("%s: expected a tensor or number operand, got %s"):format(fn, type(v)), 4)
+  end
   local d = like:dtype()
   if math.type(v) == "float" and (d == "i64" or d == "bool") then d = "f32" end
   if d == "bool" then d = "i64" end
@@ -579,7 +582,7 @@ local signbit
 def("fmod", function(x, y)
   -- C's fmod is |x| mod |y| (exact: both operands non-negative) with x's sign; remainder
   -- alone takes the divisor's sign
-  y = tens(y, x)
+  y = tens(y, x, "fmod")
   if (x:dtype() == "i64" or x:dtype() == "bool") and (y:dtype() == "i64" or y:dtype() == "bool") then
     -- exact, even for math.mininteger; an integer divisor of 0 gives 0 (as NumPy, and as % here)
     local r = x - y * x:div(y, {rounding_mode = "trunc"})
@@ -596,7 +599,7 @@ local function with_grad_of(value, g)
 end
 def("atan2", renamed("atan2", {"complex"}, function(y, x)
   y = float_of(y)
-  x = float_of(tens(x, y))
+  x = float_of(tens(x, y, "atan2"))
   local v = tide.complex(x:detach(), y:detach()):angle()
   -- d atan2 = (x dy - y dx) / (x^2 + y^2): the gradient of atan(y / x)
   if x.requires_grad or y.requires_grad then v = with_grad_of(v, (y / x):atan()) end
@@ -605,13 +608,13 @@ end), "y:atan2(x) -> the angle of (x, y) in (-pi, pi].")
 T.arctan2 = T.atan2; tide.arctan2 = tide.atan2
 def("hypot", renamed("hypot", {"complex"}, function(x, y)
   x = float_of(x)
-  y = float_of(tens(y, x))
+  y = float_of(tens(y, x, "hypot"))
   local v = tide.complex(x:detach(), y:detach()):abs()
   if x.requires_grad or y.requires_grad then v = with_grad_of(v, (x * x + y * y):sqrt()) end
   return v
 end), "x:hypot(y) -> sqrt(x^2 + y^2) without overflow.")
 def("logaddexp", function(a, b)
-  a = float_of(a); b = tens(b, a)
+  a = float_of(a); b = tens(b, a, "logaddexp")
   local m = tide.maximum(a, b)
   local d = (a - b):abs()
   -- equal infinities give d = NaN: the result is m itself
@@ -625,16 +628,18 @@ def("exp2", function(x)
   end
   return tide.pow(2, float_of(x))
 end, "x:exp2() -> 2^x.")
-def("clamp_min", function(x, lo) return x:clamp({min = lo}) end, "x:clamp_min(lo) -> x:clamp{min = lo}.")
-def("clamp_max", function(x, hi) return x:clamp({max = hi}) end, "x:clamp_max(hi) -> x:clamp{max = hi}.")
-function signbit(x)
-  if x:dtype() == "i64" or x:dtype() == "bool" then return x:lt(0) end
-  -- -0.0 has its sign bit set: 1 / -0 = -inf
-  return x:lt(0):logical_or(x:eq(0):logical_and(x:reciprocal():lt(0)))
+local function clamp_bound(fn, v)
+  if type(v) ~= "number" and not tide.is_tensor(v) then
+    error(("%s: expected a number or tensor bound, got %s"):format(fn, type(v)), 3)
+  end
+  return v
 end
-def("signbit", signbit, "x:signbit() -> true where the sign bit is set (including -0.0).")
+def("clamp_min", function(x, lo) return x:clamp({min = clamp_bound("clamp_min", lo)}) end, "x:clamp_min(lo) -> x:clamp{min = lo}.")
+def("clamp_max", function(x, hi) return x:clamp({max = clamp_bound("clamp_max", hi)}) end, "x:clamp_max(hi) -> x:clamp{max = hi}.")
+-- native: reads the sign bit itself, so -0.0 and a negative NaN count as negative
+function signbit(x) return x:signbit() end
 def("copysign", function(x, y)
-  y = tens(y, x)
+  y = tens(y, x, "copysign")
   -- to the float result first: abs of the i64 minimum would wrap to itself
   local a = x:to(result_dtype(float_of(x), float_of(y))):abs()
   return tide.where(signbit(y), -a, a)
@@ -653,9 +658,9 @@ local function nan_to_num(x, o)
   end
   if x:dtype() ~= "f32" and x:dtype() ~= "f64" then return x:clone() end
   local big = x:dtype() == "f32" and 3.4028234663852886e38 or 1.7976931348623157e308
-  local r = tide.where(x:isnan(), tens(o.nan or 0, x), x)
-  r = tide.where(r:isposinf(), tens(o.posinf or big, x), r)
-  return tide.where(r:isneginf(), tens(o.neginf or -big, x), r)
+  local r = tide.where(x:isnan(), tens(o.nan or 0, x, "nan_to_num"), x)
+  r = tide.where(r:isposinf(), tens(o.posinf or big, x, "nan_to_num"), r)
+  return tide.where(r:isneginf(), tens(o.neginf or -big, x, "nan_to_num"), r)
 end
 def("nan_to_num", nan_to_num, "x:nan_to_num([{nan = 0, posinf, neginf}]) -> NaN and infinities replaced (by default with 0 and the dtype's largest finite values).")
 tide.logical_not = T.logical_not
@@ -663,7 +668,7 @@ tide.logical_not = T.logical_not
 local function isclose(a, b, o)
   o = check_opts("isclose", o, {"rtol", "atol", "equal_nan"})
   local rtol, atol = o.rtol or 1e-5, o.atol or 1e-8
-  b = tens(b, a)
+  b = tens(b, a, "isclose")
   -- integers compare in f64 (f32 would merge neighbours above 2^24)
   local function wide(t) return (t:dtype() == "i64" or t:dtype() == "bool") and t:to("f64") or t end
   local af, bf = wide(a), wide(b)
@@ -757,6 +762,10 @@ def("cross", cross, "a:cross(b [, dim | {dim}]) -> the cross product of 3-vector
 
 function tide.logspace(a, b, steps, o)
   o = check_opts("logspace", o, {"base", "dtype", "requires_grad"})
+  if type(a) ~= "number" or type(b) ~= "number" then
+    fail("logspace", ("expected numbers start and end, got %s and %s"):format(type(a), type(b)))
+  end
+  if math.type(steps) ~= "integer" then fail("logspace", "expected an integer steps, got " .. tostring(steps)) end
   local base = o.base or 10
   local e = tide.linspace(a, b, steps, {dtype = "f64"})
   local r = tide.pow(base, e):to(o.dtype or "f32")
@@ -809,7 +818,7 @@ function linalg.matrix_rank(a, o)
   -- torch: max(atol, rtol * smax), rtol defaulting to max(m, n) eps when no atol is given
   local atol = o.atol or o.tol
   local rtol = o.rtol or (atol == nil and math.max(a:size(-1), a:size(-2)) * eps or 0)
-  local bound = tide.maximum(smax * rtol, tens(atol or 0, s))
+  local bound = tide.maximum(smax * rtol, tens(atol or 0, s, "matrix_rank"))
   return s:gt(bound):to("i64"):sum(-1)
 end
 tide.doc(linalg.matrix_rank, "tide.linalg.matrix_rank(a [, {atol, rtol}]) -> the number of singular values above max(s) * max(m, n) * eps (or the given tolerances).")
