@@ -96,7 +96,7 @@ extension Tensor {
             let idx = index.alias(), srcShape = src.shape
             return try Autograd.op(add ? "scatter_add" : "scatter", [self, src], forward: { try scatter(d, index, src, add: add) }, backward: { g, _, n in
                 var gs: Tensor? = nil
-                if n.needs(1) { gs = srcShape.isEmpty ? try g.gather(d, idx).reduce(.sum, dims: nil) : try g.gather(d, idx) }
+                if n.needs(1) { gs = try g.gather(d, idx).spread(over: srcShape) }
                 let gx = add || !n.needs(0) ? g : try g.scatter(d, idx, g.scalarLike(0))
                 return [n.needs(0) ? gx : nil, gs]
             }, saved: [idx])

@@ -765,7 +765,7 @@ function tide.logspace(a, b, steps, o)
   if type(a) ~= "number" or type(b) ~= "number" then
     fail("logspace", ("expected numbers start and end, got %s and %s"):format(type(a), type(b)))
   end
-  if math.type(steps) ~= "integer" then fail("logspace", "expected an integer steps, got " .. tostring(steps)) end
+  if not (type(steps) == "number" and math.tointeger(steps)) then fail("logspace", "expected an integer steps, got " .. tostring(steps)) end
   local base = o.base or 10
   local e = tide.linspace(a, b, steps, {dtype = "f64"})
   local r = tide.pow(base, e):to(o.dtype or "f32")

@@ -411,8 +411,29 @@ do
   iv:scatter_reduce_(1, tide.tensor({1, 1, 2, 2}), tide.tensor({-3, 4, 5, 6}), "mean")
   assert(iv[1] == 0 and iv[2] == 4 and iv[3] == 3, "i64 scatter_reduce mean")
   S.checkerror("unknown reduce", function() return iv:scatter_reduce(1, tide.tensor({1}), tide.tensor({1}), "median") end)
-  local w = tide.ones(4, "f64"):requires_grad_()
-  S.checkerror("not differentiable", function() return w:scatter_reduce(1, idx, src, "prod") end)
+  -- gradients at zeros and ties, worked by hand (torch's rules: a lone zero factor gets the
+  -- product of the others; equal maxima share evenly; excluded self gets nothing where hit)
+  local function grads(x, i, s, r, o)
+    x = tide.tensor(x, "f64"):requires_grad_(); s = tide.tensor(s, "f64"):requires_grad_()
+    x:scatter_reduce(1, tide.tensor(i), s, r, o):sum():backward()
+    return x.grad, s.grad
+  end
+  local gx, gs = grads({1, 2, 3, 4}, {1, 1, 3}, {5, 0, 2}, "prod")
+  S.close(gx, {0, 1, 2, 1}, 1e-12); S.close(gs, {0, 5, 3}, 1e-12)
+  gx, gs = grads({1, 2}, {1, 1}, {0, 0}, "prod")
+  S.close(gx, {0, 1}, 1e-12); S.close(gs, {0, 0}, 1e-12)
+  gx, gs = grads({2, 0}, {1, 1, 2}, {2, 1, 0}, "amax")
+  S.close(gx, {0.5, 0.5}, 1e-12); S.close(gs, {0.5, 0, 0.5}, 1e-12)
+  gx, gs = grads({2, 0}, {1, 1, 2}, {2, 1, 0}, "amin", {include_self = false})
+  S.close(gx, {0, 0}, 1e-12); S.close(gs, {0, 1, 1}, 1e-12)
+  gx, gs = grads({1, 2}, {1, 1}, {3, 5}, "mean", {include_self = false})
+  S.close(gx, {0, 1}, 1e-12); S.close(gs, {0.5, 0.5}, 1e-12)
+  gx, gs = grads({1, 2}, {1, 1}, {3, 5}, "mean")
+  S.close(gx, {1 / 3, 1}, 1e-12); S.close(gs, {1 / 3, 1 / 3}, 1e-12)
+  -- a source larger than index gets zeros outside the part index reads
+  local big = tide.ones(3, 2, "f64"):requires_grad_()
+  tide.zeros(2, 2, "f64"):scatter_add(1, tide.tensor({{2, 1}}), big):sum():backward()
+  S.close(big.grad, tide.tensor({{1, 1}, {0, 0}, {0, 0}}, "f64"), 1e-12)
 end
 
 -- Lua integers beyond 2^53 stay exact in i64 writes, fills and arithmetic
