@@ -9,7 +9,7 @@
 import PackageDescription
 
 /// The Lua half of the `tide` library, in load order (Sources/TideLua/lua/<name>.lua).
-let luaLibrary = ["autograd", "tensor_api", "nn", "nn_containers", "nn_init", "functional", "nn_layers", "nn_moe", "nn_lora", "nn_attention", "optim", "train", "plot", "data", "models", "util"]
+let luaLibrary = ["autograd", "tensor_api", "tensor_extras", "nn", "nn_containers", "nn_init", "functional", "nn_layers", "nn_moe", "nn_lora", "nn_attention", "optim", "train", "plot", "data", "models", "util"]
 
 let package = Package(
     name: "Tide",

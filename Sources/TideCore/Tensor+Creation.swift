@@ -88,6 +88,23 @@ extension Tensor {
         return try t.to(dtype)
     }
 
+    /// arange over integers, exact for any i64 bounds (Doubles hold only 53 bits).
+    public static func arange(integers start: Int64, _ end: Int64, _ step: Int64 = 1, dtype: DType = .i64) throws -> Tensor {
+        guard step != 0 else { throw TensorError("arange: expected a nonzero step, got 0") }
+        // count = ceil((end - start) / step) in 128 bits: end - start can exceed Int64
+        let span = Int128(end) - Int128(start), st = Int128(step)
+        var q = span / st
+        if span % st != 0 && (span < 0) == (st < 0) { q += 1 }
+        guard q < Int128(Storage.maxBytes) else {
+            throw TensorError("arange: \(q) elements (from \(start) to \(end) by \(step)) is too many")
+        }
+        let n = q > 0 ? Int(q) : 0
+        let t = try Tensor(uninitialized: [n], dtype: .i64)
+        let p = t.pointer(Int64.self)
+        for i in 0 ..< n { p[i] = start &+ Int64(i) &* step }
+        return dtype == .i64 ? t : try t.to(dtype)
+    }
+
     /// `steps` values evenly spaced from `start` to `end` inclusive.
     public static func linspace(_ start: Double, _ end: Double, _ steps: Int, dtype: DType = .f32) throws -> Tensor {
         guard steps >= 0 else { throw TensorError("linspace: expected steps >= 0, got \(steps)") }

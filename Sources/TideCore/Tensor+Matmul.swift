@@ -4,8 +4,10 @@
 //     a: (k,), b: (k,) -> 0-d (dot);  a: (n, k), b: (k,) -> (n,);  a: (k,), b: (k, m) -> (m,)
 //
 // f32/f64/c64/c128 go to cblas_?gemm (one call per batch matrix; a single big GEMM lets
-// OpenBLAS use the cores). i64 is computed in f64 and cast back (exact below 2^53); bool
-// @ bool in f64 too, true where the count is above 0 (NumPy's logical matmul).
+// OpenBLAS use the cores). i64 is computed in f64 and cast back when that is exact (every
+// partial sum below 2^53: max|a| max|b| k < 2^53), else by an integer loop that wraps on
+// overflow as NumPy does; bool @ bool in f64 too, true where the count is above 0 (NumPy's
+// logical matmul).
 import COpenBLAS
 import ComplexModule
 
@@ -25,6 +27,9 @@ extension Tensor {
         let batch = try broadcastShape(Array(A.shape.dropLast(2)), Array(B.shape.dropLast(2)), op: "matmul")
         var rt = DType.promote(a.dtype, b.dtype)
         let integral = rt.isIntegral, logical = rt == .bool
+        if rt == .i64, let exact = try integerMatmul(A, B, batch: batch, n: n, k: k, m: m) {
+            return try exact.reshaped(productShape(batch, n, m, a.dim, b.dim))
+        }
         if integral { rt = .f64 }
         // operands as BLAS sees them: any view whose matrices have a unit stride in one of the
         // last two dims goes in as is (transposed or not); others are copied once
@@ -57,13 +62,47 @@ extension Tensor {
                 }
             }
         }
-        var shape = batch + [n, m]
-        if b.dim == 1 { shape.removeLast() }
-        if a.dim == 1 { shape.remove(at: shape.count - (b.dim == 1 ? 1 : 2)) }
-        let r = try out.reshaped(shape)
+        let r = try out.reshaped(productShape(batch, n, m, a.dim, b.dim))
         // bool @ bool is bool, as NumPy: true where any product is true (a count above 0)
         if logical { return try Tensor.compare(.gt, r, Tensor.scalar(0, dtype: .f64)) }
         return integral ? try r.to(.i64) : r
+    }
+
+    /// matmul's result shape: batch + (n, m) without the dims a 1-d operand did not have.
+    static func productShape(_ batch: [Int], _ n: Int, _ m: Int, _ aDim: Int, _ bDim: Int) -> [Int] {
+        var shape = batch + [n, m]
+        if bDim == 1 { shape.removeLast() }
+        if aDim == 1 { shape.remove(at: shape.count - (bDim == 1 ? 1 : 2)) }
+        return shape
+    }
+
+    /// i64 products that f64 would not hold exactly: (batch, n, k) @ (batch, k, m) with
+    /// wrapping integer arithmetic (NumPy's i64 matmul). nil when f64 is exact (every partial
+    /// sum is at most max|a| max|b| k < 2^53), so BLAS can do it.
+    static func integerMatmul(_ A: Tensor, _ B: Tensor, batch: [Int], n: Int, k: Int, m: Int) throws -> Tensor? {
+        let a = try A.to(.i64).expand(batch + [n, k]).contiguous()
+        let b = try B.to(.i64).expand(batch + [k, m]).contiguous()
+        func maxAbs(_ t: Tensor) -> Double {
+            let p = t.pointer(Int64.self)
+            var best: UInt64 = 0
+            for i in 0 ..< t.numel { best = Swift.max(best, p[i].magnitude) }
+            return Double(best)
+        }
+        if maxAbs(a) * maxAbs(b) * Double(k) < 9007199254740992 { return nil }
+        let out = try Tensor.zeros(batch + [n, m], dtype: .i64)
+        let pa = a.pointer(Int64.self), pb = b.pointer(Int64.self), pc = out.pointer(Int64.self)
+        for bi in 0 ..< batch.reduce(1, *) {
+            try Cancellation.check()
+            let ab = pa + bi * n * k, bb = pb + bi * k * m, cb = pc + bi * n * m
+            for i in 0 ..< n {
+                let row = cb + i * m
+                for p in 0 ..< k {
+                    let x = ab[i * k + p], brow = bb + p * m
+                    for j in 0 ..< m { row[j] &+= x &* brow[j] }
+                }
+            }
+        }
+        return out
     }
 
     /// out (n, m) = op(a) op(b) [+ bias broadcast over rows]: 2-d, same float dtype, one BLAS

@@ -11,7 +11,7 @@
 // (batch = labels both keep, contracted = labels shared and no longer needed). Labels that
 // appear in one operand only and are not wanted later are summed first; a label repeated
 // within one operand takes the diagonal. Without "->" the output is the labels that appear
-// once, in alphabetical order (NumPy's rule). "..." is not supported yet.
+// once, in alphabetical order (NumPy's rule). "..." stands for broadcast leading dims.
 import Foundation
 
 extension Tensor {
@@ -120,7 +120,7 @@ extension Tensor {
             throw TensorError("einsum: '\(spec)' names \(inputs.count) operands but \(operands.count) were given")
         }
         for (k, l) in inputs.enumerated() {
-            guard l.allSatisfy({ $0.isLetter }) else { throw TensorError("einsum: operand \(k + 1) labels '\(String(l))' must be letters") }
+            guard l.allSatisfy({ $0.isASCII && $0.isLetter }) else { throw TensorError("einsum: operand \(k + 1) labels '\(String(l))' must be letters a-z or A-Z") }
             guard l.count == operands[k].dim else {
                 throw TensorError("einsum: operand \(k + 1) has \(operands[k].dim) dims (shape \(shapeString(operands[k].shape))) but '\(String(l))' names \(l.count)")
             }
@@ -136,12 +136,19 @@ extension Tensor {
             for (d, c) in l.enumerated() {
                 let n = operands[k].shape[d]
                 if let m = size[c], m != n, m != 1, n != 1 {
-                    throw TensorError("einsum: label '\(c)' has size \(m) in one place and \(n) in operand \(k + 1)")
+                    // labels the user did not write stand for the dims under "..."
+                    let what = spec.contains(c) ? "label '\(c)'" : "a dim under '...'"
+                    throw TensorError("einsum: \(what) has size \(m) in one place and \(n) in operand \(k + 1)")
                 }
                 size[c] = max(size[c] ?? n, n)
             }
         }
-        var ops = try zip(operands, inputs).map { try diagonalize(Labelled(t: $0, labels: $1)) }
+        // every operand in the result type first (NumPy), so no pair is contracted in a
+        // narrower type and the order of operands cannot change the result; bool operands
+        // count in i64 and the result is true where the count is above 0 (NumPy's bool einsum)
+        let rt = operands.dropFirst().reduce(operands[0].dtype) { DType.promote($0, $1.dtype) }
+        let work: DType = rt == .bool ? .i64 : rt
+        var ops = try zip(operands, inputs).map { try diagonalize(Labelled(t: $0.to(work), labels: $1)) }
         // reduce left to right
         var acc = ops.removeFirst()
         while !ops.isEmpty {
@@ -154,7 +161,8 @@ extension Tensor {
         acc = try sumOut(acc, keep: Set(output))
         // permute to the output order
         let perm = output.map { c in acc.labels.firstIndex(of: c)! }
-        return try acc.t.permuted(perm).expand(output.map { size[$0]! }).contiguous()
+        let r = try acc.t.permuted(perm).expand(output.map { size[$0]! }).contiguous()
+        return rt == .bool ? try compare(.ne, r, Tensor.scalar(0, dtype: .i64)) : r
     }
 
     /// Repeated labels within one operand take the diagonal.

@@ -197,6 +197,16 @@ extension LuaFrame {
         var sawFloat = false, sawBool = false, sawNumber = false
         let top = lua_gettop(L)
         defer { lua_settop(L, top) }
+        // what the elements at each depth are (1 table, 2 number or boolean, 3 tensor): one
+        // kind per depth, so {1, {2}} is ragged even though its count would fit a shape
+        var kinds: [Int] = []
+        func same(_ kind: Int, _ depth: Int, _ k: Int) throws {
+            if depth == kinds.count { kinds.append(kind); return }
+            if kinds[depth] != kind {
+                let one = ["", "a table", "a number", "a tensor"], many = ["", "tables", "numbers", "tensors"]
+                throw argError(i, "ragged nested table: \(one[kind]) at position \(k) of depth \(depth + 1) where the others are \(many[kinds[depth]])")
+            }
+        }
         func walk(_ t: Int32, depth: Int) throws {
             // (deeper tables would exhaust the C stack before any shape check)
             guard depth < Tensor.maxDims else { throw argError(i, "nested table deeper than \(Tensor.maxDims) levels (a tensor has at most \(Tensor.maxDims) dims)") }
@@ -209,23 +219,24 @@ extension LuaFrame {
                 let ty = lua_rawgeti(L, t, lua_Integer(k))
                 switch ty {
                 case LUA_TTABLE:
-                    if depth + 1 < shape.count && shape.count == depth + 1 {
-                        throw argError(i, "ragged nested table at depth \(depth + 1)")
-                    }
+                    try same(1, depth, k)
                     try walk(lua_gettop(L), depth: depth + 1)
                 case LUA_TNUMBER:
-                    if depth + 1 != shape.count { throw argError(i, "ragged nested table: number where a table was expected at depth \(depth + 1)") }
+                    try same(2, depth, k)
                     sawNumber = true
                     if tide_isinteger(L, -1) == 0 { sawFloat = true; exactInts = false } else { ints.append(Int64(lua_tointegerx(L, -1, nil))) }
                     values.append(lua_tonumberx(L, -1, nil))
                 case LUA_TBOOLEAN:
-                    if depth + 1 != shape.count { throw argError(i, "ragged nested table at depth \(depth + 1)") }
+                    try same(2, depth, k)
                     sawBool = true
                     values.append(lua_toboolean(L, -1) != 0 ? 1 : 0)
                     ints.append(lua_toboolean(L, -1) != 0 ? 1 : 0)
                 case LUA_TUSERDATA:
                     guard let sub = TensorUserdata.tensor(L, at: -1) else { throw argError(i, "element \(k) is a \(typeName(-1))") }
-                    if depth + 1 == shape.count { shape.append(contentsOf: sub.shape) }
+                    try same(3, depth, k)
+                    if depth + 1 == shape.count { shape.append(contentsOf: sub.shape) } else if Array(shape[(depth + 1)...]) != sub.shape {
+                        throw argError(i, "ragged nested table: tensors of shapes \(shapeString(Array(shape[(depth + 1)...]))) and \(shapeString(sub.shape)) at depth \(depth + 1)")
+                    }
                     values.append(contentsOf: try sub.toDoubles())
                     exactInts = false
                     if sub.dtype.isFloatingPoint { sawFloat = true } else { sawNumber = true }

@@ -40,6 +40,7 @@ enum LuaLibrary {
     static let files: [(String, [UInt8])] = [
         ("autograd", PackageResources.autograd_lua),
         ("tensor_api", PackageResources.tensor_api_lua),
+        ("tensor_extras", PackageResources.tensor_extras_lua),
         ("nn", PackageResources.nn_lua),
         ("nn_containers", PackageResources.nn_containers_lua),
         ("nn_init", PackageResources.nn_init_lua),

@@ -134,6 +134,34 @@ enum ArithmeticBindings {
                 return 1
             }
         }
+        // bitwise ops, as functions, methods, in-place methods and Lua's & | ~ << >> operators
+        let bitMeta: [BitwiseOp: String] = [.and: "__band", .or: "__bor", .xor: "__bxor", .leftShift: "__shl", .rightShift: "__shr"]
+        for op in BitwiseOp.allCases {
+            let name = "bitwise_\(op.rawValue)"
+            let doc = "x:\(name)(y) / tide.\(name)(x, y): elementwise bitwise \(op.rawValue.replacingOccurrences(of: "_", with: " ")) of i64 or bool tensors with broadcasting; y may be an integer."
+            let fn: (LuaFrame) throws -> Int32 = { f in
+                let (a, b) = try operands(f)
+                f.push(try Tensor.bitwise(op, a, b)); return 1
+            }
+            vm.def(m, name, doc, maxArgs: 2, fn)
+            vm.def(tide, name, doc, maxArgs: 2, fn)
+            vm.def(mt, bitMeta[op]!, "", fn)
+            vm.def(m, name + "_", "x:\(name)_(y): in place; returns x.", maxArgs: 2) { f in
+                let a = try f.tensor(1)
+                let b = try operand(f, 2, other: a)
+                try a.apply_(name + "_") { try Tensor.bitwise(op, $0, b) }
+                lua_pushvalue(f.L, 1); return 1
+            }
+        }
+        let bnot: (LuaFrame) throws -> Int32 = { f in f.push(try f.tensor(1).bitwiseNot()); return 1 }
+        vm.def(m, "bitwise_not", "x:bitwise_not() -> ~x: the bit complement of i64, the logical not of bool.", maxArgs: 1, bnot)
+        vm.def(tide, "bitwise_not", "tide.bitwise_not(x) -> ~x: the bit complement of i64, the logical not of bool.", maxArgs: 1, bnot)
+        vm.def(mt, "__bnot", "", bnot)
+        vm.def(m, "bitwise_not_", "x:bitwise_not_(): in place; returns x.", maxArgs: 1) { f in
+            let a = try f.tensor(1)
+            try a.apply_("bitwise_not_") { try $0.bitwiseNot() }
+            lua_pushvalue(f.L, 1); return 1
+        }
         // -x on bool is an error, as in torch (it is not the logical not a mask wants)
         let negate: (LuaFrame) throws -> Int32 = { f in
             let a = try f.tensor(1)

@@ -43,7 +43,8 @@ enum IndexingBindings {
     }
 
     /// The distinct slices of x along d in lexicographic order, with each slice's 0-based
-    /// group (inverse) and the group sizes (counts); NaN sorts last.
+    /// group (inverse) and the group sizes (counts); NaN sorts last, and slices holding NaN
+    /// are never merged.
     static func uniqueSlices(_ x: Tensor, dim d: Int) throws -> (Tensor, Tensor, Tensor) {
         guard !x.dtype.isComplex else { throw TensorError("unique: dim is not supported for complex tensors (no order)") }
         let n = x.shape[d]
@@ -72,11 +73,23 @@ enum IndexingBindings {
             }
             return false
         }
+        // one group per run of equal slices; a slice holding NaN equals nothing, not even
+        // its own copy (NumPy and torch keep each such slice)
+        func equal(_ a: Int, _ b: Int) -> Bool {
+            if isInt {
+                let p = data.pointer(Int64.self)
+                for j in 0 ..< width where p[a * width + j] != p[b * width + j] { return false }
+            } else {
+                let p = data.pointer(Double.self)
+                for j in 0 ..< width where !(p[a * width + j] == p[b * width + j]) { return false }
+            }
+            return true
+        }
         let order = (0 ..< n).sorted { less($0, $1) || (!less($1, $0) && $0 < $1) }
         var firsts: [Double] = [], counts: [Double] = []
         var inverse = [Double](repeating: 0, count: n)
         for (k, i) in order.enumerated() {
-            if k == 0 || less(order[k - 1], i) { firsts.append(Double(i)); counts.append(0) }
+            if k == 0 || !equal(order[k - 1], i) { firsts.append(Double(i)); counts.append(0) }
             counts[counts.count - 1] += 1
             inverse[i] = Double(firsts.count - 1)
         }
@@ -166,7 +179,8 @@ enum IndexingBindings {
                 }
                 let c = try r.contiguous(force: true)
                 let counts = (0 ..< c.numel).map { Int(c.pointer(Int64.self)[$0]) }
-                f.push(r.dim == 0 ? try x.repeatInterleave(counts[0], dim: d) : try x.repeatInterleave(counts, dim: d))
+                // a one-element repeats tensor applies to every slice (torch broadcasts it)
+                f.push(r.numel == 1 ? try x.repeatInterleave(counts[0], dim: d) : try x.repeatInterleave(counts, dim: d))
             } else if f.type(2) == LUA_TTABLE {
                 let (r, _) = try MathBindings.signedList(f, 2)
                 f.push(try x.repeatInterleave(r, dim: d))

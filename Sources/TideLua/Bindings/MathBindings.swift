@@ -415,6 +415,10 @@ enum MathBindings {
                     throw f.argError(3, "expected a number or a one-element tensor, got a tensor of shape \(shapeString(v.shape))")
                 }
                 guard mask.dtype == .bool else { throw f.argError(2, "mask must be bool, got \(mask.dtype.rawValue)") }
+                // (a cast would drop the imaginary part silently; torch refuses too)
+                guard !v.dtype.isComplex || t.dtype.isComplex else {
+                    throw f.argError(3, "a complex value cannot fill a \(t.dtype.rawValue) tensor")
+                }
                 return try Tensor.where(mask, v.reshaped([]).to(t.dtype), t)
             case LUA_TBOOLEAN: return try t.maskedFill(mask, f.boolean(3) ? 1 : 0)
             default: return try t.maskedFill(mask, f.number(3))

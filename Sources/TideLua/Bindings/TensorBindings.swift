@@ -253,7 +253,15 @@ enum TensorBindings {
             }
             guard !nums.isEmpty else { throw f.typeError(1, "number") }
             let (s, e, st) = nums.count == 1 ? (0, nums[0], 1) : (nums[0], nums[1], nums.count > 2 ? nums[2] : 1)
-            try f.pushCreated(Tensor.arange(s, e, st, dtype: f.creationDType(k, default: allInt ? .i64 : .f32)!), options: k)
+            let dtype = try f.creationDType(k, default: allInt ? .i64 : .f32)!
+            if allInt {
+                // exact beyond 2^53: the integers as Lua holds them
+                let ints = (1 ... Int32(nums.count)).map { Int64(lua_tointegerx(f.L, $0, nil)) }
+                let (si, ei, sti): (Int64, Int64, Int64) = ints.count == 1 ? (0, ints[0], 1) : (ints[0], ints[1], ints.count > 2 ? ints[2] : 1)
+                try f.pushCreated(Tensor.arange(integers: si, ei, sti, dtype: dtype), options: k)
+                return 1
+            }
+            try f.pushCreated(Tensor.arange(s, e, st, dtype: dtype), options: k)
             return 1
         }
         vm.def(tide, "linspace", "tide.linspace(start, end, steps [, opts]) -> steps values from start to end inclusive.") { f in

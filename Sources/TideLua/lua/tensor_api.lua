@@ -337,7 +337,11 @@ def("median", function(x, d, keepdim)
   if d == nil then
     local f = x:reshape(-1)
     local n = f:numel()
-    if n == 0 then fail("median", "expected a non-empty tensor") end
+    -- empty: NaN, as torch and NumPy (an integer tensor has no NaN to give)
+    if n == 0 then
+      if x:dtype() == "i64" or x:dtype() == "bool" then fail("median", "expected a non-empty tensor") end
+      return tide.full({}, 0 / 0, {dtype = x:dtype()})
+    end
     local v = f:sort()
     -- torch: the lower of the two middle values; NaN when any value is NaN (sort puts it last)
     return v[n] ~= v[n] and v:narrow(1, n, 1):reshape({}) or v:narrow(1, (n - 1) // 2 + 1, 1):reshape({})
@@ -583,6 +587,9 @@ def("fmod", function(x, y)
   -- C's fmod is |x| mod |y| (exact: both operands non-negative) with x's sign; remainder
   -- alone takes the divisor's sign
   y = tens(y, x, "fmod")
+  if x:is_complex() or y:is_complex() then
+    fail("fmod", ("not defined for complex tensors (got %s and %s)"):format(x:dtype(), y:dtype()))
+  end
   if (x:dtype() == "i64" or x:dtype() == "bool") and (y:dtype() == "i64" or y:dtype() == "bool") then
     -- exact, even for math.mininteger; an integer divisor of 0 gives 0 (as NumPy, and as % here)
     local r = x - y * x:div(y, {rounding_mode = "trunc"})
@@ -761,6 +768,7 @@ def("cross", cross, "a:cross(b [, dim | {dim}]) -> the cross product of 3-vector
 -- ---- sequences and search -----------------------------------------------------------------
 
 function tide.logspace(a, b, steps, o)
+  if type(o) == "number" then o = {base = o} end  -- torch.logspace(start, end, steps, base)
   o = check_opts("logspace", o, {"base", "dtype", "requires_grad"})
   if type(a) ~= "number" or type(b) ~= "number" then
     fail("logspace", ("expected numbers start and end, got %s and %s"):format(type(a), type(b)))
@@ -869,3 +877,6 @@ function linalg.cross(a, b, o)  -- torch.linalg.cross: dim -1 by default
   o = check_opts("cross", o, {"dim"})
   return cross(a, b, {dim = o.dim or -1})
 end
+
+-- the helpers tensor_extras.lua builds on
+tide._api = {def = def, fail = fail, check_opts = check_opts, dim_of = dim_of, tens = tens}

@@ -886,3 +886,55 @@ do
   x[{tide.tensor(1)}] = tide.tensor({1, 2, 3})
   assert(x[{2, 3}] == 5 and x[{1, 2}] == 2 and x:sum():item() == 11)
 end
+
+-- audit K: ragged tables, complex operands where only reals make sense, dtype queries,
+-- the NumPy conveniences of tensor_extras.lua (values are in gen_ops.py's fixtures)
+do
+  for _, t in ipairs({{1, {2}}, {1, 2, {3}}, {{1, 2}, {3, {4}}}, {1, tide.tensor({2})}, {{1}, 2},
+                      {tide.ones(2), tide.ones(3)}}) do
+    S.checkerror("ragged nested table", tide.tensor, t)
+  end
+  S.close(tide.tensor({tide.ones(2), tide.zeros(2)}), tide.tensor({{1, 1}, {0, 0}}), 0)
+  local z = tide.complex(tide.tensor({2.0}), tide.tensor({1.0}))
+  S.checkerror("fmod: not defined for complex", function() return tide.ones(2):fmod(z) end)
+  S.checkerror("a complex value cannot fill a f32 tensor", function() return tide.zeros(2):masked_fill(tide.tensor({true, false}), z) end)
+  assert(tide.tensor({1, 2}):repeat_interleave(tide.tensor({2})):numel() == 4, "one-element repeats broadcast")
+  local m = tide.zeros(0):median()
+  assert(m:item() ~= m:item(), "median of an empty tensor is NaN")
+  S.close(tide.logspace(0, 3, 4, 2), tide.tensor({1, 2, 4, 8}), 1e-6)
+  -- slices holding NaN are never merged (NumPy, torch)
+  local nan = 0 / 0
+  local u, inv, cnt = tide.tensor({{nan, 1}, {nan, 1}, {2, nan}}, "f64"):unique({dim = 1, return_inverse = true, return_counts = true})
+  assert(u:size(1) == 3 and cnt:sum():item() == 3 and cnt:max():item() == 1, "NaN rows kept apart")
+  assert(inv[3] == 1, "the finite-led row sorts first")
+  -- dtype queries
+  assert(z:is_complex() and not z:is_floating_point() and tide.ones(1):is_floating_point(), "is_complex / is_floating_point")
+  assert(tide.promote_types("i64", "f32") == "f32" and tide.promote_types("bool", "bool") == "bool", "promote_types")
+  assert(tide.promote_types("f32", "c64") == "c64" and tide.promote_types("f64", "c64") == "c128", "promote_types complex")
+  assert(tide.result_type(tide.ones(1, {dtype = "i64"}), 2.5) == "f32" and tide.result_type(tide.ones(1, {dtype = "i64"}), 2) == "i64", "result_type")
+  assert(tide.can_cast("i64", "f32") and not tide.can_cast("f64", "i64") and not tide.can_cast("c64", "f64") and not tide.can_cast("i64", "bool"), "can_cast")
+  S.checkerror("unknown dtype 'f16'", tide.promote_types, "f16", "f32")
+  -- in-place tril/triu, the method form of where, randint_like
+  local a = tide.ones(3, 3)
+  assert(a:tril_() == a and a:sum():item() == 6, "tril_")
+  assert(tide.ones(3, 3):triu_(1):sum():item() == 3, "triu_")
+  S.close(tide.tensor({1.0, 2.0}):where(tide.tensor({true, false}), 0), tide.tensor({1.0, 0.0}), 0)
+  local r = tide.randint_like(tide.zeros(50, {dtype = "i64"}), 3, 5)
+  assert(r:dtype() == "i64" and r:min():item() >= 3 and r:max():item() <= 4, "randint_like")
+  assert(tide.randint_like(tide.zeros(4), 2):dtype() == "f32", "randint_like keeps x's dtype")
+  -- bitwise errors name the op and both types
+  S.checkerror("bitwise_and: expected i64 or bool tensors, got f32 and i64", function() return tide.ones(2):bitwise_and(tide.tensor({1, 2})) end)
+  S.checkerror("bitwise_not: expected an i64 or bool tensor, got f64", function() return ~tide.ones(2, "f64") end)
+  local b = tide.tensor({5, 6})
+  b:bitwise_xor_(3)
+  assert(b[1] == 6 and b[2] == 5, "bitwise_xor_")
+  -- diff's gradient flows through the narrowing (a difference of views)
+  local x = tide.tensor({1.0, 4.0, 9.0}, "f64"):requires_grad_()
+  x:diff():sum():backward()
+  S.close(x.grad, tide.tensor({-1.0, 0.0, 1.0}, "f64"), 0)
+  S.checkerror("diff: expected a non-negative integer n", function() return x:diff(-1) end)
+  S.checkerror("rot90: expected two different dims", function() return tide.ones(2, 2):rot90(1, {1, -2}) end)
+  local bd = tide.block_diag(tide.ones(1, 1, {dtype = "i64"}), tide.tensor({2.5, 3.5}))
+  assert(bd:dtype() == "f32" and bd:size(1) == 2 and bd:size(2) == 3, "block_diag promotes")
+  assert(tide.cartesian_prod(tide.tensor({1, 2})):numel() == 2, "one input: itself")
+end
