@@ -284,7 +284,9 @@ extension Tensor {
         let saved: [Tensor]
         switch op {
         case .add, .sub, .floordiv: saved = []
-        case .rem: saved = [A, B]
+        // each factor is needed only for the other's gradient: an in-place write into a
+        // factor whose partner needs no gradient does not touch the graph
+        case .mul: saved = (b.requiresGrad ? [A] : []) + (a.requiresGrad ? [B] : [])
         default: saved = [A, B]
         }
         return try Autograd.op(op.rawValue, [a, b], forward: { try binary(op, a, b) }, backward: { g, y, n in
@@ -297,8 +299,13 @@ extension Tensor {
                 let ga = try binary(.div, g, B)
                 return [ga, n.needs(1) ? try binary(.mul, ga, y).unary(.neg) : nil]
             case .pow:
-                // d/da = b a^(b-1); d/db = a^b log a (0 where a = 0, as torch)
-                let ga = n.needs(0) ? try binary(.mul, g, binary(.mul, B, binary(.pow, A, binary(.sub, B, B.scalarLike(1))))) : nil
+                // d/da = b a^(b-1), 0 where b = 0 (a^0 is constant; 0 * 0^-1 would be NaN);
+                // d/db = a^b log a (0 where a = 0), both as torch
+                var ga: Tensor? = nil
+                if n.needs(0) {
+                    let d = try binary(.mul, B, binary(.pow, A, binary(.sub, B, B.scalarLike(1))))
+                    ga = try binary(.mul, g, Tensor.where(compare(.eq, B, B.scalarLike(0)), d.scalarLike(0), d))
+                }
                 var gb: Tensor? = nil
                 if n.needs(1) {
                     let safeLog = try Tensor.where(compare(.eq, A, A.scalarLike(0)), A.scalarLike(0).to(y.dtype), A.to(y.dtype).unary(.log))
@@ -316,8 +323,9 @@ extension Tensor {
             case .rem:
                 let q = try binary(.floordiv, A, B)
                 return [g, n.needs(1) ? try binary(.mul, g, q).unary(.neg) : nil]
-            case .floordiv:
-                return [nil, nil]
+            case .floordiv:  // a step function: zero gradients (torch)
+                let zero = try g.scalarLike(0)
+                return [n.needs(0) ? try Tensor.binary(.mul, g, zero) : nil, n.needs(1) ? try Tensor.binary(.mul, g, zero) : nil]
             }
         }, savesOutput: op == .div || op == .pow, saved: saved)
     }

@@ -181,7 +181,11 @@ extension Tensor {
         try checkNoInternalOverlap(op)
         let recording = Autograd.isEnabled && requiresGrad
         if recording { try Autograd.checkInPlace(self, op) }
-        let r = try f(recording ? clone() : self)
+        var r = try f(recording ? clone() : self)
+        // a plain tensor updated from one that requires grad (buf:mul_(w)): the op saved self
+        // for its gradient, and the write below would change it under the graph; redo it on
+        // a copy (torch keeps the old value the same way)
+        if !recording && r.requiresGrad && Autograd.isEnabled { r = try f(clone()) }
         guard r.shape == shape else {
             throw TensorError("\(op): the result shape \(shapeString(r.shape)) does not match the in-place tensor's shape \(shapeString(shape))")
         }

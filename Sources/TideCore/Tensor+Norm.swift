@@ -18,6 +18,9 @@ extension Tensor {
             if Autograd.isRecording(self) { return try norm2Recorded(dims: dims, keepdim: keepdim) }
             return try unary(.square).reduce(.sum, dims: dims, keepdim: keepdim).unary(.sqrt)
         }
+        if p.isFinite && p != 0 && p != 1 && p != 2 && Autograd.isRecording(self) && !dtype.isComplex {
+            return try pnormRecorded(p, dims: dims, keepdim: keepdim)
+        }
         let a = try unary(.abs)
         let x = a.dtype.isFloatingPoint ? a : try a.to(.f32)
         switch p {
@@ -37,17 +40,44 @@ extension Tensor {
     func norm2Recorded(dims: [Int]?, keepdim: Bool) throws -> Tensor {
         let x = alias()
         return try Autograd.op("norm", [self], forward: { try norm(p: 2, dims: dims, keepdim: keepdim) }, backward: { g, n, _ in
-            var gk = g, nk = n
-            if !keepdim, let ds = dims {   // put the reduced dims back as size 1
-                for d in ds.map({ $0 < 0 ? $0 + x.dim : $0 }).sorted() { gk = try gk.unsqueeze(d); nk = try nk.unsqueeze(d) }
-            } else if !keepdim {
-                gk = try gk.reshaped(x.shape.map { _ in 1 }); nk = try nk.reshaped(x.shape.map { _ in 1 })
-            }
-            let zero = try Tensor.compare(.eq, nk, Tensor.scalar(0, dtype: nk.dtype))
-            let safe = try Tensor.where(zero, Tensor.scalar(1, dtype: nk.dtype), nk)
-            let scale = try Tensor.where(zero, Tensor.scalar(0, dtype: nk.dtype), Tensor.binary(.div, gk, safe))
-            return [try Tensor.binary(.mul, x, scale)]
+            let (gk, nk) = try x.keptDims(g, n, dims: dims, keepdim: keepdim)
+            return [try Tensor.binary(.mul, x, Tensor.zeroWhereZero(nk, Tensor.binary(.div, gk, nk)))]
         }, savesOutput: true, saved: [x])
+    }
+
+    /// Any other finite p with torch's backward, sgn(x) |x|^(p-1) g / |x|_p^(p-1): 0 where the
+    /// norm is 0, and for p < 1 also 0 at zero elements (where |x|^(p-1) is infinite).
+    func pnormRecorded(_ p: Double, dims: [Int]?, keepdim: Bool) throws -> Tensor {
+        let x = alias()
+        return try Autograd.op("norm", [self], forward: {
+            let a = try unary(.abs)
+            let s = try Tensor.binary(.pow, a, a.scalarLike(p)).reduce(.sum, dims: dims, keepdim: keepdim)
+            return try Tensor.binary(.pow, s, s.scalarLike(1 / p))
+        }, backward: { g, n, _ in
+            let (gk, nk) = try x.keptDims(g, n, dims: dims, keepdim: keepdim)
+            let a = try x.unary(.abs)
+            var shaped = try Tensor.binary(.mul, x.unary(.sign), Tensor.binary(.pow, a, a.scalarLike(p - 1)))
+            if p < 1 { shaped = try Tensor.zeroWhereZero(x, shaped) }
+            let scale = try Tensor.zeroWhereZero(nk, Tensor.binary(.div, gk, Tensor.binary(.pow, nk, nk.scalarLike(p - 1))))
+            return [try Tensor.binary(.mul, shaped, scale)]
+        }, savesOutput: true, saved: [x])
+    }
+
+    /// g and a reduction's result with the reduced dims put back as size 1 (keepdim's shape).
+    func keptDims(_ g: Tensor, _ r: Tensor, dims: [Int]?, keepdim: Bool) throws -> (Tensor, Tensor) {
+        if keepdim { return (g, r) }
+        var gk = g, rk = r
+        if let ds = dims {
+            for d in ds.map({ $0 < 0 ? $0 + dim : $0 }).sorted() { gk = try gk.unsqueeze(d); rk = try rk.unsqueeze(d) }
+        } else {
+            gk = try gk.reshaped(shape.map { _ in 1 }); rk = try rk.reshaped(shape.map { _ in 1 })
+        }
+        return (gk, rk)
+    }
+
+    /// v with 0 wherever `at` is 0 (broadcast), whatever v holds there (inf or NaN included).
+    static func zeroWhereZero(_ at: Tensor, _ v: Tensor) throws -> Tensor {
+        try Tensor.where(compare(.eq, at, at.scalarLike(0)), v.scalarLike(0), v)
     }
 
     /// PyTorch's stable form: a + w (b - a) for |w| < 0.5, else b - (b - a)(1 - w), so both
@@ -103,5 +133,16 @@ extension Tensor {
             }
         }
         return dim == 1 ? try out.reshaped([n]) : out
+    }
+}
+
+extension Tensor {
+    /// sqrt of a variance as std: its gradient g / (2 std) is 0 where std is 0 (torch), not
+    /// the inf * 0 = NaN that sqrt's derivative would give for a constant slice.
+    public func stdFromVariance() throws -> Tensor {
+        guard Autograd.isRecording(self) else { return try unary(.sqrt) }
+        return try Autograd.op("std", [self], forward: { try unary(.sqrt) }, backward: { g, y, _ in
+            [try Tensor.zeroWhereZero(y, Tensor.binary(.div, g, Tensor.binary(.mul, y, y.scalarLike(2))))]
+        }, savesOutput: true)
     }
 }

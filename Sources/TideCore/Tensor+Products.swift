@@ -165,18 +165,17 @@ extension Tensor {
         return rt == .bool ? try compare(.ne, r, Tensor.scalar(0, dtype: .i64)) : r
     }
 
-    /// Repeated labels within one operand take the diagonal.
+    /// Repeated labels within one operand take the diagonal (a recorded view, so the
+    /// gradient reaches the operand), which moves to the last place.
     static func diagonalize(_ x: Labelled) throws -> Labelled {
         var x = x
         while let (i, j) = firstRepeat(x.labels) {
             guard x.t.shape[i] == x.t.shape[j] else {
                 throw TensorError("einsum: label '\(x.labels[i])' repeats with sizes \(x.t.shape[i]) and \(x.t.shape[j])")
             }
-            var sh = x.t.shape, st = x.t.strides
-            st[i] += st[j]
-            sh.remove(at: j); st.remove(at: j)
-            x.t = Tensor(storage: x.t.storage, dtype: x.t.dtype, shape: sh, strides: st, offset: x.t.offset)
-            x.labels.remove(at: j)
+            let c = x.labels[i]
+            x.t = try x.t.diagonal(offset: 0, i, j)
+            x.labels.remove(at: j); x.labels.remove(at: i); x.labels.append(c)
         }
         return x
     }

@@ -256,7 +256,7 @@ extension Tensor {
             case .sum: return [try gk.expand(shp)]
             case .mean: return [try Tensor.binary(.div, gk, gk.scalarLike(count)).expand(shp)]
             case .prod:
-                return [try Tensor.binary(.div, Tensor.binary(.mul, gk, y.reshaped(kshape)), x!)]
+                return [try Tensor.prodBackward(x!, gk, ds)]
             case .max, .min, .amax, .amin:
                 // ties share the gradient evenly (as torch's amax)
                 let hit = try Tensor.compare(.eq, x!, y.reshaped(kshape)).to(g.dtype)
@@ -265,5 +265,22 @@ extension Tensor {
             case .any, .all, .count_nonzero: return [nil]
             }
         }, savesOutput: !linear, saved: x.map { [$0] } ?? [])
+    }
+}
+
+extension Tensor {
+    /// d prod(x over ds) / dx times gk (gk with ds kept as size 1). Each element's gradient is
+    /// the product of the others in its slice: prod / x where the slice has no zero; where it
+    /// has exactly one, the zero gets the product of the rest and the others 0; with two or
+    /// more, all 0 (y / x would give NaN at every zero).
+    static func prodBackward(_ x: Tensor, _ gk: Tensor, _ ds: [Int]) throws -> Tensor {
+        let zero = try x.scalarLike(0), one = try x.scalarLike(1)
+        let isZero = try compare(.eq, x, zero)
+        let nonzero = try Tensor.where(isZero, one, x)
+        let rest = try nonzero.reduce(.prod, dims: ds, keepdim: true)      // product of the nonzeros
+        let zeros = try isZero.to(x.dtype).reduce(.sum, dims: ds, keepdim: true)
+        let noZero = try binary(.div, rest, nonzero)
+        let loneZero = try Tensor.where(logical(.and, isZero, compare(.eq, zeros, one)), rest, zero)
+        return try binary(.mul, gk, Tensor.where(compare(.eq, zeros, zero), noZero, loneZero))
     }
 }

@@ -123,9 +123,8 @@ extension Tensor {
             // cumsum: dx = reversed cumsum of g; cumprod: dx = reversed cumsum(g y) / x (x != 0)
             let dn = try normDim(d, product ? "cumprod" : "cumsum"), x = alias()
             return try Autograd.op(product ? "cumprod" : "cumsum", [self], forward: { try scan(dim: d, product: product) }, backward: { g, y, _ in
-                let w = product ? try Tensor.binary(.mul, g, y) : g
-                let r = try w.flip([dn]).scan(dim: dn, product: false).flip([dn])
-                return [product ? try Tensor.binary(.div, r, x) : r]
+                if product { return [try Tensor.cumprodBackward(x, y, g, dn)] }
+                return [try g.flip([dn]).scan(dim: dn, product: false).flip([dn])]
             }, savesOutput: product, saved: product ? [x] : [])
         }
         let op = product ? "cumprod" : "cumsum"
@@ -200,5 +199,36 @@ extension Tensor {
             }
         }
         return out
+    }
+}
+
+extension Tensor {
+    /// cumprod's gradient along dn: dx_i = sum over k >= i of g_k prod(x_j, j <= k, j != i).
+    /// Without zeros that is revcumsum(g y)_i / x_i. Along a row whose first zero is at z, the
+    /// formula still holds before z (x_i is not 0 there); at z it is
+    /// y_(z-1) (g_z + g_(z+1) x_(z+1) + g_(z+2) x_(z+1) x_(z+2) + ...); after z every product
+    /// holds x_z, so 0.
+    static func cumprodBackward(_ x: Tensor, _ y: Tensor, _ g: Tensor, _ dn: Int) throws -> Tensor {
+        let plain = try binary(.div, binary(.mul, g, y).flip([dn]).scan(dim: dn, product: false).flip([dn]), x)
+        let isZero = try compare(.eq, x, x.scalarLike(0))
+        guard try isZero.reduce(.any, dims: nil).item() != 0 else { return plain }
+        let (rows, n, xm, perm) = try x.lastDimRows(dn, "cumprod")
+        let gm = try g.to(x.dtype).permuted(perm).contiguous(), pm = try plain.permuted(perm).contiguous()
+        let xd = try xm.to(.f64, copy: true), gd = try gm.to(.f64, copy: true), out = try pm.to(.f64, copy: true)
+        let px = xd.pointer(Double.self), pg = gd.pointer(Double.self), po = out.pointer(Double.self)
+        for r in 0 ..< rows {
+            let X = px + r * n, G = pg + r * n, O = po + r * n
+            guard let z = (0 ..< n).first(where: { X[$0] == 0 }) else { continue }
+            var before = 1.0                       // y_(z-1): the product ahead of the zero
+            for j in 0 ..< z { before *= X[j] }
+            var acc = 0.0, run = 1.0               // sum of g_k prod(x_(z+1 .. k))
+            for k in z ..< n {
+                if k > z { run *= X[k] }
+                acc += G[k] * run
+            }
+            O[z] = before * acc
+            for k in (z + 1) ..< Swift.max(n, z + 1) { O[k] = 0 }
+        }
+        return try x.restoreDim(out.to(x.dtype).reshaped([rows, n]), perm, newSize: n, dim: dn)
     }
 }

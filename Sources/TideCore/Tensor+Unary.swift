@@ -171,6 +171,9 @@ extension Tensor {
     /// Elements limited to [min, max] (either bound optional). NaN stays NaN.
     public func clamp(min lo: Double?, max hi: Double?) throws -> Tensor {
         guard !dtype.isComplex else { throw TensorError("clamp: complex tensors have no order (got \(dtype.rawValue))") }
+        if Autograd.isRecording(self) {
+            return try Tensor.clamp(self, min: lo.map { try scalarLike($0) }, max: hi.map { try scalarLike($0) })
+        }
         var r = self
         if let lo = lo { r = try Tensor.binary(.maximum, r, scalarLike(lo)) }
         if let hi = hi {
@@ -179,6 +182,40 @@ extension Tensor {
             r = try Tensor.binary(.minimum, r, scalarLike(hi), out: inPlace ? r : nil)
         }
         return r === self ? try clone() : r
+    }
+
+    /// min(max(x, lo), hi) with tensor bounds (broadcast), either optional. The gradient is
+    /// torch's: x gets it where lo <= x <= hi (the whole of it on a bound), lo where it is the
+    /// result (x < lo <= hi), hi where it is (max(x, lo) > hi).
+    public static func clamp(_ x: Tensor, min lo: Tensor?, max hi: Tensor?) throws -> Tensor {
+        func forward() throws -> Tensor {
+            var r = x
+            if let lo = lo { r = try binary(.maximum, r, lo) }
+            if let hi = hi { r = try binary(.minimum, r, hi) }
+            return r === x ? try x.clone() : r
+        }
+        let inputs = [x] + [lo, hi].compactMap { $0 }
+        guard Autograd.isRecording(inputs) else { return try forward() }
+        let xs = x.alias(), ls = lo?.alias(), hs = hi?.alias()
+        return try Autograd.op("clamp", inputs, forward: forward, backward: { g, _, n in
+            let zero = try g.scalarLike(0)
+            var inside = try Tensor.compare(.eq, xs, xs)   // false at NaN
+            var lowWins: Tensor? = nil, above: Tensor? = nil
+            if let l = ls {
+                inside = try logical(.and, inside, compare(.ge, xs, l))
+                lowWins = try compare(.lt, xs, l)
+            }
+            if let h = hs {
+                inside = try logical(.and, inside, compare(.le, xs, h))
+                let m = try ls.map { try binary(.maximum, xs, $0) } ?? xs
+                above = try compare(.gt, m, h)
+                if let l = ls, let w = lowWins { lowWins = try logical(.and, w, compare(.le, l, h)) }
+            }
+            var out: [Tensor?] = [n.needs(0) ? try Tensor.where(inside, g, zero) : nil]
+            if ls != nil { out.append(n.needs(out.count) ? try Tensor.where(lowWins!, g, zero) : nil) }
+            if hs != nil { out.append(n.needs(out.count) ? try Tensor.where(above!, g, zero) : nil) }
+            return out
+        }, saved: [xs] + [ls, hs].compactMap { $0 })
     }
 
     // MARK: complex parts
@@ -239,7 +276,8 @@ extension Tensor {
     /// dx = g * op'(x), element by element, from x, y = op(x) and g (all the same shape).
     static func unaryBackward(_ op: UnaryOp, x: Tensor, y: Tensor, grad g: Tensor) throws -> Tensor? {
         switch op {
-        case .sign, .floor, .ceil, .round, .trunc: return nil   // zero almost everywhere
+        // zero almost everywhere: an explicit zero, so inputs get a .grad of zeros (torch)
+        case .sign, .floor, .ceil, .round, .trunc: return try Tensor.zeros(x.shape, dtype: x.dtype)
         default: break
         }
         let xc = try x.contiguous(), yc = try y.contiguous(), gc = try g.to(x.dtype).contiguous()

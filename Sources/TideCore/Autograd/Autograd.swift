@@ -47,6 +47,22 @@ public final class GradNode {
         saved = []
         edges = []
     }
+
+    /// Frees a chain of nodes iteratively. Letting `edges` go in the usual way would free each
+    /// input node from inside this one's deinit: a graph a million ops long (a running total
+    /// never backwarded) would overflow the stack.
+    deinit {
+        var stack: [GradNode] = []
+        for e in edges { if case .node(let m) = e { stack.append(m) } }
+        edges = []
+        while var m = stack.popLast() {
+            // only a node this chain holds the last reference to is freed here; its inputs
+            // join the stack instead of being freed from inside its deinit
+            guard isKnownUniquelyReferenced(&m) else { continue }
+            for e in m.edges { if case .node(let c) = e { stack.append(c) } }
+            m.edges = []
+        }
+    }
 }
 
 public enum Autograd {
@@ -198,7 +214,20 @@ public enum Autograd {
                 let id = ObjectIdentifier(n)
                 guard !done.contains(id) else { continue }
                 done.insert(id)
-                guard let g = pending.removeValue(forKey: id) else { continue }
+                guard let g = pending.removeValue(forKey: id) else {
+                    // no gradient reached this node, but its inputs still count it among their
+                    // consumers: release them, or a node shared with another path never runs
+                    let edges = n.edges
+                    if !retainGraph { n.release() }
+                    for e in edges {
+                        if case .node(let m) = e {
+                            let mid = ObjectIdentifier(m)
+                            deps[mid]! -= 1
+                            if deps[mid]! == 0 { ready.append(m) }
+                        }
+                    }
+                    continue
+                }
                 if captureNodes.contains(id) { try add(&captured, id, g) }
                 if let r = n.retained, capture == nil { try accumulate(r, g) }
                 guard let fn = n.backwardFn else {

@@ -89,10 +89,19 @@ enum AutogradBindings {
         vm.def(m, "retain_grad", "x:retain_grad(): keep this non-leaf's gradient in x.grad after backward.") { f in
             try f.tensor(1).retainGrad(); return 0
         }
+        // a misspelt option is an error; create_graph = true (higher-order gradients) is refused
+        // rather than ignored, since the gradients it returns would carry no graph
+        func checkGraphOptions(_ f: LuaFrame, _ o: Int32?, _ allowed: [String]) throws {
+            try f.checkOptionKeys(o, allowed)
+            if try f.boolOption(o, "create_graph") == true {
+                throw LuaError.message("\(f.name): create_graph = true (higher-order gradients) is not supported; gradients are computed without a graph")
+            }
+        }
         vm.def(m, "backward", "y:backward([grad] [, {retain_graph = false}]): accumulates dy/dleaf into every leaf's .grad. grad defaults to 1 for a one-element y. The graph is freed unless retain_graph.") { f in
             let y = try f.tensor(1)
             let g = f.type(2) == LUA_TUSERDATA ? try f.tensor(2) : nil
             let o = MathBindings.optionsArg(f, from: 2)
+            try checkGraphOptions(f, o, ["retain_graph", "create_graph"])
             try Autograd.backward([y], grads: [g], retainGraph: f.optField(o, "retain_graph", false))
             return 0
         }
@@ -100,6 +109,7 @@ enum AutogradBindings {
         vm.def(ag, "grad", "tide.autograd.grad(outputs, inputs [, {grad_outputs, retain_graph, allow_unused = true}]) -> table of d(outputs)/d(inputs) (nil for unreachable inputs). Leaves' .grad are untouched.") { f in
             let outs = try tensors(f, 1, "outputs"), ins = try tensors(f, 2, "inputs")
             let o = MathBindings.optionsArg(f, from: 3)
+            try checkGraphOptions(f, o, ["grad_outputs", "retain_graph", "allow_unused", "create_graph"])
             let gouts = try optionalTensors(f, o, "grad_outputs", count: outs.count)
             let gs = try Autograd.backward(outs, grads: gouts, inputs: ins,
                                            retainGraph: f.optField(o, "retain_graph", false),

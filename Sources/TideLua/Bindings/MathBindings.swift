@@ -145,15 +145,15 @@ enum MathBindings {
         if !tl && !th {
             return try x.clamp(min: f.isNoneOrNil(lo) ? nil : f.number(lo), max: f.isNoneOrNil(hi) ? nil : f.number(hi))
         }
-        var r = x
+        let r = x
         let bounds = try [lo, hi].filter { f.type($0) == LUA_TUSERDATA }.map { try f.tensor($0) }
         if x.dtype.isComplex || bounds.contains(where: { $0.dtype.isComplex }) {
             // named here: maximum / minimum below would name themselves
             throw TensorError("clamp: complex tensors have no order (got \(([x] + bounds).map { $0.dtype.rawValue }.joined(separator: " and ")))")
         }
-        if !f.isNoneOrNil(lo) { r = try Tensor.binary(.maximum, r, ArithmeticBindings.operand(f, lo, other: r)) }
-        if !f.isNoneOrNil(hi) { r = try Tensor.binary(.minimum, r, ArithmeticBindings.operand(f, hi, other: r)) }
-        return r
+        let l = f.isNoneOrNil(lo) ? nil : try ArithmeticBindings.operand(f, lo, other: r)
+        let h = f.isNoneOrNil(hi) ? nil : try ArithmeticBindings.operand(f, hi, other: r)
+        return try Tensor.clamp(r, min: l, max: h)
     }
 
     /// clamp's arguments from `i` on: (min, max) positionally or {min =, max =}.
@@ -765,7 +765,7 @@ enum JoinBindings {
                     return try Tensor.binary(.mul, v0, Tensor.scalar(Double(n) / Swift.max(Double(n) - corr, 0), dtype: v0.dtype))
                 }
                 let v = try variance(t)
-                f.push(name == "var" ? v : try v.unary(.sqrt)); return 1
+                f.push(name == "var" ? v : try v.stdFromVariance()); return 1
             }
             let doc = "\(name)([dims] [, unbiased [, keepdim]] [, {correction = 1, keepdim = false}]) -> \(name == "var" ? "variance" : "standard deviation") over dims (all when omitted); correction may be fractional; unbiased = false is correction = 0."
             vm.def(m, name, "x:" + doc, maxArgs: 5, fn)

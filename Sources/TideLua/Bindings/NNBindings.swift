@@ -41,9 +41,12 @@ enum NNBindings {
             f.push(try TideNN.F.embedding(oneBased(f, 1, "embedding"), f.tensor(2), paddingIdx: pad == Int.min ? nil : pad - 1))
             return 1
         }
-        vm.def(F, "dropout", "tide.F.dropout(x [, {p = 0.5, training = true, generator}]) -> x with elements zeroed with probability p and the rest scaled by 1/(1-p); x itself when not training.") { f in
+        vm.def(F, "dropout", "tide.F.dropout(x [, p] [, {p = 0.5, training = true, generator}]) -> x with elements zeroed with probability p and the rest scaled by 1/(1-p); x itself when not training.") { f in
             let o = MathBindings.optionsArg(f, from: 2)
-            f.push(try TideNN.F.dropout(f.tensor(1), p: f.optField(o, "p", 0.5), training: f.optField(o, "training", true),
+            try f.checkOptionKeys(o, ["p", "training", "generator"])
+            // torch's F.dropout(x, 0.1): p positionally
+            let p = f.type(2) == LUA_TNUMBER ? try f.number(2) : try f.optField(o, "p", 0.5)
+            f.push(try TideNN.F.dropout(f.tensor(1), p: p, training: f.optField(o, "training", true),
                                         generator: MathBindings.generator(f, o)))
             return 1
         }

@@ -131,13 +131,11 @@ as log-probabilities too.]])
 --------------------------------------------------------------------------------------------
 -- Norms and similarities
 
--- ||x||_p along dim, keepdim: p = 2 as sqrt(sum x^2); p = inf as max |x|
+-- ||x||_p along dim, keepdim, through x:norm (whose gradient is 0 at a zero vector, as
+-- torch's, where sqrt(sum x^2) would give NaN)
 local function pnorm(fname, x, p, dim)
-  if p == 2 then return x:square():sum(dim, {keepdim = true}):sqrt() end
-  if p == 1 then return x:abs():sum(dim, {keepdim = true}) end
-  if p == math.huge then return x:abs():amax(dim, {keepdim = true}) end
   if type(p) ~= "number" or not (p > 0) then error(("%s: p must be a positive number, got %s"):format(fname, tostring(p)), 3) end
-  return x:abs():pow(p):sum(dim, {keepdim = true}):pow(1 / p)
+  return x:norm(p, dim, {keepdim = true})
 end
 
 -- x: any shape -> same shape, x / max(||x||_p over dim, eps)
@@ -164,8 +162,8 @@ function F.cosine_similarity(a, b, o)
   -- align ranks first so that dim means the same axis in both
   while a:dim() < nd do a = a:unsqueeze(1) end
   while b:dim() < nd do b = b:unsqueeze(1) end
-  local na = a:square():sum(d, {keepdim = true}):sqrt():clamp(eps, nil)
-  local nb = b:square():sum(d, {keepdim = true}):sqrt():clamp(eps, nil)
+  local na = a:norm(2, d, {keepdim = true}):clamp(eps, nil)
+  local nb = b:norm(2, d, {keepdim = true}):clamp(eps, nil)
   return ((a / na) * (b / nb)):sum(d)
 end
 doc(F.cosine_similarity, "tide.F.cosine_similarity(x1, x2 [, {dim = 2, eps = 1e-8}]) -> sum(x1 x2) / (max(||x1||, eps) max(||x2||, eps)) along dim (broadcasting).")

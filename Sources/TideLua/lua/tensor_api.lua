@@ -67,6 +67,13 @@ local function renamed(name, inner, fn)
   end
 end
 
+-- a zero that carries g's gradient: value + (g - g:detach()) keeps value exact and lets the
+-- gradient of g flow where g is finite (elsewhere g - g is NaN: a plain zero is added instead)
+local function with_grad_of(value, g)
+  if not tide.is_grad_enabled() or not g.requires_grad then return value end
+  return value + tide.where(g:isfinite(), g - g:detach(), tide.zeros({}, {dtype = g:dtype()}))
+end
+
 -- ---- shape and layout ---------------------------------------------------------------------
 
 local function tile(x, ...)
@@ -344,7 +351,11 @@ def("median", function(x, d, keepdim)
     end
     local v = f:sort()
     -- torch: the lower of the two middle values; NaN when any value is NaN (sort puts it last)
-    return v[n] ~= v[n] and v:narrow(1, n, 1):reshape({}) or v:narrow(1, (n - 1) // 2 + 1, 1):reshape({})
+    local m = v[n] ~= v[n] and v:narrow(1, n, 1):reshape({}) or v:narrow(1, (n - 1) // 2 + 1, 1):reshape({})
+    if not (x.requires_grad and tide.is_grad_enabled()) then return m end
+    -- the gradient shared evenly among the elements equal to the median (torch)
+    local tie = f:detach():eq(m:detach())
+    return with_grad_of(m:detach(), (f * tie):sum() / tie:sum())
   end
   d = dim_of("median", d, x:dim())
   local v, i = T.kthvalue(x, (x:size(d) - 1) // 2 + 1, d, keepdim)
@@ -595,22 +606,27 @@ def("fmod", function(x, y)
     local r = x - y * x:div(y, {rounding_mode = "trunc"})
     return tide.where(y:eq(0), tide.zeros({}, {dtype = r:dtype()}), r)
   end
-  local r = x:abs():remainder(y:abs())
-  return tide.where(signbit(x), -r, r)
+  local xd, yd = x:detach(), y:detach()
+  local r = xd:abs():remainder(yd:abs())
+  r = tide.where(signbit(xd), -r, r)
+  if not (x.requires_grad or y.requires_grad) or not tide.is_grad_enabled() then return r end
+  -- gradients of x - trunc(x / y) y with the quotient held: 1 for x (at 0 too, where the
+  -- exact path's abs would give 0) and -trunc(x / y) for y
+  local q = (xd / yd):trunc()
+  q = tide.where(q:isfinite(), q, tide.zeros({}, {dtype = q:dtype()}))
+  return with_grad_of(r, x - y * q)
 end, "x:fmod(y) -> x - trunc(x / y) * y, computed exactly (the sign of x, as C fmod and torch.fmod).")
--- a zero that carries g's gradient: value + (g - g:detach()) keeps value exact and lets the
--- gradient of g flow where g is finite (elsewhere g - g is NaN: a plain zero is added instead)
-local function with_grad_of(value, g)
-  if not tide.is_grad_enabled() or not g.requires_grad then return value end
-  return value + tide.where(g:isfinite(), g - g:detach(), tide.zeros({}, {dtype = g:dtype()}))
-end
 def("atan2", renamed("atan2", {"complex"}, function(y, x)
   y = float_of(y)
   x = float_of(tens(x, y, "atan2"))
-  local v = tide.complex(x:detach(), y:detach()):angle()
-  -- d atan2 = (x dy - y dx) / (x^2 + y^2): the gradient of atan(y / x)
-  if x.requires_grad or y.requires_grad then v = with_grad_of(v, (y / x):atan()) end
-  return v
+  local xd, yd = x:detach(), y:detach()
+  local v = tide.complex(xd, yd):angle()
+  if not (x.requires_grad or y.requires_grad) or not tide.is_grad_enabled() then return v end
+  -- d atan2 = (x dy - y dx) / (x^2 + y^2), 0 at the origin (torch): the gradient of
+  -- (xd y - yd x) / r2, whose value is exactly 0 (the same two products)
+  local r2 = xd * xd + yd * yd
+  r2 = tide.where(r2:eq(0), tide.ones({}, {dtype = r2:dtype()}), r2)
+  return with_grad_of(v, (xd * y - yd * x) / r2)
 end), "y:atan2(x) -> the angle of (x, y) in (-pi, pi].")
 T.arctan2 = T.atan2; tide.arctan2 = tide.atan2
 def("hypot", renamed("hypot", {"complex"}, function(x, y)
@@ -649,7 +665,8 @@ def("copysign", function(x, y)
   y = tens(y, x, "copysign")
   -- to the float result first: abs of the i64 minimum would wrap to itself
   local a = x:to(result_dtype(float_of(x), float_of(y))):abs()
-  return tide.where(signbit(y), -a, a)
+  -- y's gradient is zero, but it is one (torch), so y.grad is zeros rather than nil
+  return with_grad_of(tide.where(signbit(y), -a, a), y * 0)
 end, "x:copysign(y) -> |x| with y's sign (-0.0 counts as negative).")
 def("sgn", function(x)
   if x:dtype() == "c64" or x:dtype() == "c128" then

@@ -105,6 +105,15 @@ local ops = {
   {"scatter_reduce amin", function(a, b) return a:scatter_reduce(-1, idx, b, "amin", {include_self = false}) end, {r(2, 3), r(2, 4)}},
   {"scatter_reduce sum", function(a, b) return a:scatter_reduce(2, idx, b, "sum", {include_self = false}) end, {r(2, 3), r()}},
   {"scatter multiply", function(a, b) return a:scatter(2, idx, b, {reduce = "multiply"}) end, {r(2, 3), r(2, 3)}},
+  -- prod and cumprod are multilinear, so central differences are exact even at zeros
+  {"prod one zero", function(a) return a:prod(2) end, {tide.tensor({{2, 0, 3}, {1, -2, 4}}, "f64"):requires_grad_()}},
+  {"prod two zeros", function(a) return a:prod() end, {tide.tensor({0, 5, 0}, "f64"):requires_grad_()}},
+  {"cumprod zeros", function(a) return a:cumprod(2) end, {tide.tensor({{2, 0, 3, 0}, {1, 0, -2, 4}, {1, 2, 3, 4}}, "f64"):requires_grad_()}},
+  {"einsum trace", function(a) return tide.einsum("ii->", a) + tide.einsum("iij->j", a:unsqueeze(3):expand(3, 3, 2)):sum() end, {r(3, 3)}},
+  {"einsum diag", function(a, b) return tide.einsum("ii,ij->ij", a, b) end, {r(3, 3), r(3, 2)}},
+  {"norm p=3", function(a) return a:norm(3, 2) end, {r(2, 4)}},
+  {"norm p=0.5", function(a) return a:norm(0.5) end, {pos(5)}},
+  {"clamp tensor bounds", function(a, lo, hi) return a:clamp(lo, hi) end, {r(3, 4), r(4) - 0.5, r(3, 1) + 0.5}},
   {"index_select", function(a) return a:index_select(1, tide.tensor({3, 1, 3})) end, {r(3, 2)}},
   {"masked_select", function(a) return a[mask] end, {r(2, 3)}},
   {"masked_fill", function(a) return a:masked_fill(mask, 0.5) end, {r(2, 3)}},
@@ -265,4 +274,52 @@ do
     local c = x * 1; c[tide.tensor({-1})] = y:sum(); return c
   end, {tide.randn(4, 3, {dtype = "f64", requires_grad = true}), rows})
   assert(ok, report)
+end
+
+-- audit J: gradients at the points where formulas divide by zero, the engine's handling of
+-- ops with no gradient, long graphs, and the options it refuses
+do
+  local function grad_of(f, v)
+    local x = tide.tensor(v, "f64"):requires_grad_()
+    f(x):backward()
+    return x.grad
+  end
+  -- a node reached by no gradient still releases its inputs: x's other path counts
+  local x = tide.tensor({1.0, -2.0, 3.0}, "f64"):requires_grad_()
+  local a = x * 2
+  ((a * 3):sign():sum() + a:sum()):backward()
+  S.close(x.grad, tide.tensor({2, 2, 2}, "f64"), 0)
+  -- step functions give zero gradients (not nil), as torch
+  S.close(grad_of(function(t) return (t:floor() + t:round() + t:div(2, {rounding_mode = "floor"})):sum() end, {0.5, -1.5}), tide.zeros(2, "f64"), 0)
+  -- zeros and constants: torch's subgradients
+  S.close(grad_of(function(t) return t:std(2):sum() end, {{1, 1, 1}, {1, 2, 4}}):narrow(1, 1, 1), tide.zeros(1, 3, "f64"), 0)
+  S.close(grad_of(function(t) return t:norm(3) end, {0, 0, 0}), tide.zeros(3, "f64"), 0)
+  S.close(grad_of(function(t) return t:norm(0.5) end, {0, 1, 4}), tide.tensor({0, 3, 1.5}, "f64"), 1e-12)
+  S.close(grad_of(function(t) return (t ^ 0):sum() end, {0, 2}), tide.zeros(2, "f64"), 0)
+  S.close(grad_of(function(t) return tide.atan2(t, t * 0):sum() end, {0}), tide.zeros(1, "f64"), 0)
+  S.close(grad_of(function(t) return t:fmod(0.7):sum() end, {0, -0.0, 0.3}), tide.ones(3, "f64"), 0)
+  S.close(grad_of(function(t) return tide.F.normalize(t):sum() end, {{0, 0, 0}}), tide.full({1, 3}, 1e12, {dtype = "f64"}), 1e-3)
+  -- a bound reached exactly passes the whole gradient to x (torch)
+  S.close(grad_of(function(t) return t:clamp(-0.5, 0.5):sum() end, {-0.5, 0, 0.5, 0.9}), tide.tensor({1, 1, 1, 0}, "f64"), 0)
+  -- the median's gradient is shared among equal values (torch), as max's is
+  S.close(grad_of(function(t) return t:median() end, {1, 2, 2, 3, 2}), tide.tensor({0, 1 / 3, 1 / 3, 0, 1 / 3}, "f64"), 1e-15)
+  -- a plain buffer updated in place from a tensor that requires grad
+  local w = tide.tensor({1.0, 2.0, 3.0}, "f64"):requires_grad_()
+  local buf = tide.ones(3, "f64")
+  buf:mul_(w)
+  buf:sum():backward()
+  S.close(w.grad, tide.ones(3, "f64"), 0)
+  -- dropping a graph a hundred thousand ops deep (never backwarded) frees it without
+  -- recursing once per node
+  local total = tide.zeros(1, "f64")
+  for _ = 1, 100000 do total = total + w:narrow(1, 1, 1) end
+  total = nil
+  collectgarbage(); collectgarbage()
+  -- higher-order gradients are refused, not silently wrong; misspelt options are errors
+  local y = (w ^ 3):sum()
+  S.checkerror("create_graph = true (higher-order gradients) is not supported", tide.autograd.grad, y, {w}, {create_graph = true})
+  S.checkerror("unknown option 'retain_grpah'", function() y:backward(nil, {retain_grpah = true}) end)
+  -- F.dropout's p positionally
+  local kept = tide.F.dropout(tide.ones(1000), 0.1, {generator = tide.Generator(3)}):count_nonzero():item()
+  assert(kept > 850 and kept < 950, "dropout p = 0.1 keeps about 900, kept " .. kept)
 end
