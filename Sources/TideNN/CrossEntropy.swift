@@ -64,6 +64,23 @@ extension F {
         }
         let dt = logits.dtype
         let lshape = logits.shape
+        if soft && Autograd.isRecording(target) {
+            // probability targets that need their own gradient (d loss / d t_ic is
+            // -(1 - eps) w_c lp_ic, scaled by the reduction): the same loss from recorded ops
+            let lp = try logits.logSoftmax(dim: cdim)
+            var a = try Tensor.binary(.add, Tensor.binary(.mul, target.to(dt), Tensor.scalar(1 - eps, dtype: dt)),
+                                      Tensor.scalar(eps / Double(C), dtype: dt))
+            if let w = weight {
+                let along = [C] + Array(repeating: 1, count: logits.dim - cdim - 1)
+                a = try Tensor.binary(.mul, a, w.to(dt).reshaped(along))
+            }
+            let rows = try Tensor.binary(.mul, a, lp).reduce(.sum, dims: [cdim]).unary(.neg)
+            switch reduction {
+            case .none: return rows
+            case .sum: return try rows.reduce(.sum, dims: nil)
+            case .mean: return try Tensor.binary(.div, rows.reduce(.sum, dims: nil), Tensor.scalar(denom, dtype: dt))
+            }
+        }
         return try Autograd.op(op, [logits], forward: {
             switch reduction {
             case .none: return try rowLoss.to(dt).reshaped(rowShape)

@@ -293,7 +293,10 @@ public enum Autograd {
         if t.requiresGrad && t.gradFn == nil {
             throw TensorError("\(op): a leaf tensor that requires grad cannot be modified in place; use tide.no_grad or detach()")
         }
-        if let b = t.viewBase, b.requiresGrad {
+        if t.viewBase?.requiresGrad == true {
+            // a view whose base only it can reach (an op's internal result, as a reshaped
+            // matmul inside einsum) is a fresh tensor to the user: nothing else sees the write
+            if t.viewBase?.gradFn != nil && isKnownUniquelyReferenced(&t.viewBase) { t.viewBase = nil; return }
             throw TensorError("\(op): in-place write into a view of a tensor that requires grad is not supported; write through indexing (x[i] = v) on the tensor itself, or use out-of-place ops")
         }
     }

@@ -323,3 +323,23 @@ do
   local kept = tide.F.dropout(tide.ones(1000), 0.1, {generator = tide.Generator(3)}):count_nonzero():item()
   assert(kept > 850 and kept < 950, "dropout p = 0.1 keeps about 900, kept " .. kept)
 end
+
+-- in place on an op's fresh result that happens to be a view of an internal tensor (einsum's
+-- reshaped matmul, logsumexp) is allowed; on a view the user can still reach it is refused
+do
+  local ok, report = tide.autograd.gradcheck(function(a, b)
+    local y = tide.einsum("ij,kj->ik", a, b); y:mul_(2)
+    local z = a:logsumexp(2); z:add_(1)
+    return y:sum() + z:sum()
+  end, {tide.randn(3, 4, {dtype = "f64", requires_grad = true}), tide.randn(2, 4, {dtype = "f64", requires_grad = true})})
+  assert(ok, report)
+  local x = tide.randn(3, {dtype = "f64", requires_grad = true})
+  local y = x * 1
+  local v = y:narrow(1, 1, 2)
+  S.checkerror("in-place write into a view of a tensor that requires grad", function() v:add_(1) end)
+  -- probability targets get their own gradient (torch): -(1 - eps) w lp, reduced
+  ok, report = tide.autograd.gradcheck(function(z, t)
+    return tide.F.cross_entropy(z, t, {label_smoothing = 0.1, weight = tide.tensor({1.0, 2.0, 0.5}, "f64")})
+  end, {tide.randn(4, 3, {dtype = "f64", requires_grad = true}), tide.rand(4, 3, {dtype = "f64", requires_grad = true})})
+  assert(ok, report)
+end
