@@ -21,6 +21,13 @@ extension Tensor {
         if p.isFinite && p != 0 && p != 1 && p != 2 && Autograd.isRecording(self) && !dtype.isComplex {
             return try pnormRecorded(p, dims: dims, keepdim: keepdim)
         }
+        if p == 0 && Autograd.isRecording(self) {
+            // a count: in the graph with a zero gradient (torch), not cut out of it
+            let shp = shape, dt = dtype
+            return try Autograd.op("norm", [self], forward: { try norm(p: 0, dims: dims, keepdim: keepdim) }, backward: { _, _, _ in
+                [try Tensor.zeros(shp, dtype: dt)]
+            })
+        }
         let a = try unary(.abs)
         let x = a.dtype.isFloatingPoint ? a : try a.to(.f32)
         switch p {

@@ -258,8 +258,12 @@ extension Tensor {
             case .prod:
                 return [try Tensor.prodBackward(x!, gk, ds)]
             case .max, .min, .amax, .amin:
-                // ties share the gradient evenly (as torch's amax)
-                let hit = try Tensor.compare(.eq, x!, y.reshaped(kshape)).to(g.dtype)
+                // ties share the gradient evenly (as torch's amax); max()/min() of a slice
+                // holding NaN send it to the NaNs (torch), where amax's NaN gradient stays
+                let yk = try y.reshaped(kshape)
+                var eq = try Tensor.compare(.eq, x!, yk)
+                if op == .max || op == .min { eq = try Tensor.logical(.or, eq, Tensor.logical(.and, x!.isnan(), yk.isnan())) }
+                let hit = try eq.to(g.dtype)
                 let n = try hit.reduce(.sum, dims: ds, keepdim: true)
                 return [try Tensor.binary(.mul, hit, Tensor.binary(.div, gk, n))]
             case .any, .all, .count_nonzero: return [nil]

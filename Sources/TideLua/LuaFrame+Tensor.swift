@@ -194,7 +194,10 @@ extension LuaFrame {
         var values: [Double] = []
         var ints: [Int64] = []      // exact integers (a Double holds only 53 bits)
         var exactInts = true
-        var sawFloat = false, sawBool = false, sawNumber = false
+        // the dtype the elements promote to: Lua integers count as i64, floats as f32,
+        // booleans as bool, tensors as their own dtype (an f64 tensor keeps the result f64)
+        var seen: DType? = nil
+        func see(_ d: DType) { seen = seen.map { DType.promote($0, d) } ?? d }
         let top = lua_gettop(L)
         defer { lua_settop(L, top) }
         // what the elements at each depth are (1 table, 2 number or boolean, 3 tensor): one
@@ -223,23 +226,26 @@ extension LuaFrame {
                     try walk(lua_gettop(L), depth: depth + 1)
                 case LUA_TNUMBER:
                     try same(2, depth, k)
-                    sawNumber = true
-                    if tide_isinteger(L, -1) == 0 { sawFloat = true; exactInts = false } else { ints.append(Int64(lua_tointegerx(L, -1, nil))) }
+                    if tide_isinteger(L, -1) == 0 { see(.f32); exactInts = false } else { see(.i64); ints.append(Int64(lua_tointegerx(L, -1, nil))) }
                     values.append(lua_tonumberx(L, -1, nil))
                 case LUA_TBOOLEAN:
                     try same(2, depth, k)
-                    sawBool = true
+                    see(.bool)
                     values.append(lua_toboolean(L, -1) != 0 ? 1 : 0)
                     ints.append(lua_toboolean(L, -1) != 0 ? 1 : 0)
                 case LUA_TUSERDATA:
                     guard let sub = TensorUserdata.tensor(L, at: -1) else { throw argError(i, "element \(k) is a \(typeName(-1))") }
-                    try same(3, depth, k)
-                    if depth + 1 == shape.count { shape.append(contentsOf: sub.shape) } else if Array(shape[(depth + 1)...]) != sub.shape {
-                        throw argError(i, "ragged nested table: tensors of shapes \(shapeString(Array(shape[(depth + 1)...]))) and \(shapeString(sub.shape)) at depth \(depth + 1)")
+                    guard !sub.dtype.isComplex else { throw argError(i, "complex tensors inside a table are not supported (element \(k) is \(sub.dtype.rawValue)); use tide.stack or tide.cat") }
+                    // a 0-d tensor stands where a number would (torch.tensor([t, 2]))
+                    try same(sub.dim == 0 ? 2 : 3, depth, k)
+                    if sub.dim > 0 {
+                        if depth + 1 == shape.count { shape.append(contentsOf: sub.shape) } else if Array(shape[(depth + 1)...]) != sub.shape {
+                            throw argError(i, "ragged nested table: tensors of shapes \(shapeString(Array(shape[(depth + 1)...]))) and \(shapeString(sub.shape)) at depth \(depth + 1)")
+                        }
                     }
+                    see(sub.dtype)
                     values.append(contentsOf: try sub.toDoubles())
-                    exactInts = false
-                    if sub.dtype.isFloatingPoint { sawFloat = true } else { sawNumber = true }
+                    if sub.dtype.isIntegral { ints.append(contentsOf: try sub.toInt64s()) } else { exactInts = false }
                 default:
                     throw argError(i, "tensor values must be numbers or booleans, got \(typeName(-1)) at position \(k)")
                 }
@@ -248,7 +254,7 @@ extension LuaFrame {
         }
         try walk(lua_absindex(L, i), depth: 0)
         if values.isEmpty && shape == [0] { /* empty tensor */ }
-        let d = dtype ?? (sawFloat ? .f32 : (sawNumber ? .i64 : (sawBool ? .bool : .f32)))
+        let d = dtype ?? seen ?? .f32
         if d == .i64 && exactInts && ints.count == values.count {
             let t = try Tensor(uninitialized: shape, dtype: .i64)
             guard t.numel == ints.count else { return try Tensor(array: values, shape: shape, dtype: d) }

@@ -159,9 +159,21 @@ function F.cosine_similarity(a, b, o)
     error(("cosine_similarity: dim %s out of range for %d-d inputs"):format(tostring(d), nd), 2)
   end
   if d < 0 then d = nd + 1 + d end
-  -- align ranks first so that dim means the same axis in both
+  -- align ranks first so that dim means the same axis in both, then broadcast: a norm taken
+  -- over a size-1 dim before broadcasting would be the norm of the wrong vector
   while a:dim() < nd do a = a:unsqueeze(1) end
   while b:dim() < nd do b = b:unsqueeze(1) end
+  local shape = {}
+  for k = 1, nd do
+    local p, q = a:size(k), b:size(k)
+    if p ~= q and p ~= 1 and q ~= 1 then
+      error(("cosine_similarity: shapes %s and %s are not broadcastable (dim %d: %d vs %d)"):format(
+        table.concat(a:shape(), "x"), table.concat(b:shape(), "x"), k, p, q), 2)
+    end
+    shape[k] = math.max(p, q)
+    if p == 0 or q == 0 then shape[k] = 0 end
+  end
+  a, b = a:expand(shape), b:expand(shape)
   local na = a:norm(2, d, {keepdim = true}):clamp(eps, nil)
   local nb = b:norm(2, d, {keepdim = true}):clamp(eps, nil)
   return ((a / na) * (b / nb)):sum(d)

@@ -11,7 +11,18 @@
 local tide = ...
 local T = tide.Tensor
 
-local function fail(fn, msg) error(fn .. ": " .. msg, 3) end
+-- raises "fn: msg" at the caller's line: the first stack frame outside Tide's own Lua
+-- library, however deep inside it the check sits
+local function fail(fn, msg)
+  local level = 2
+  while true do
+    local info = debug.getinfo(level, "S")
+    if not info then level = 2; break end
+    if info.what ~= "C" and not info.source:find("^[@=]?tide/") then break end
+    level = level + 1
+  end
+  error(fn .. ": " .. msg, level)
+end
 
 -- a 1-based dim (negatives from the end) as a positive 1-based dim of a rank-r tensor
 local function dim_of(fn, d, r)
@@ -354,10 +365,15 @@ def("median", function(x, d, keepdim)
     local m = v[n] ~= v[n] and v:narrow(1, n, 1):reshape({}) or v:narrow(1, (n - 1) // 2 + 1, 1):reshape({})
     if not (x.requires_grad and tide.is_grad_enabled()) then return m end
     -- the gradient shared evenly among the elements equal to the median (torch)
-    local tie = f:detach():eq(m:detach())
-    return with_grad_of(m:detach(), (f * tie):sum() / tie:sum())
+    local fd, md = f:detach(), m:detach()
+    local tie = fd:eq(md):logical_or(fd:isnan():logical_and(md:isnan()))
+    local share = (f * tie):sum() / tie:sum()
+    -- a NaN median: share is NaN too, with the gradient on the NaNs (with_grad_of would drop it)
+    if md:item() ~= md:item() then return share end
+    return with_grad_of(md, share)
   end
   d = dim_of("median", d, x:dim())
+  if x:dim() > 0 and x:size(d) == 0 then fail("median", ("dim %d is empty: there is no median along it"):format(d)) end
   local v, i = T.kthvalue(x, (x:size(d) - 1) // 2 + 1, d, keepdim)
   if x:dtype() ~= "f32" and x:dtype() ~= "f64" then return v, i end
   -- a slice holding NaN has median NaN, at its first NaN (torch)

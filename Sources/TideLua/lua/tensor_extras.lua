@@ -57,18 +57,19 @@ tide.doc(tide.can_cast, "tide.can_cast(from, to) -> whether torch's casting rule
 
 -- ---- elementwise ---------------------------------------------------------------------------
 
--- max / min that return the other value where one is NaN (NaN only where both are)
-local function nan_ignoring(name, pick)
+-- max / min that return the other value where one is NaN (NaN only where both are). x wins
+-- ties and a NaN y (so the gradient goes where torch sends it: all to x at a tie)
+local function nan_ignoring(name, wins)
   return function(a, b)
     b = tens(b, a, name)
     if complex[a:dtype()] or complex[b:dtype()] then
       fail(name, ("not defined for complex tensors (got %s and %s)"):format(a:dtype(), b:dtype()))
     end
-    return tide.where(a:isnan(), b, tide.where(b:isnan(), a, pick(a, b)))
+    return tide.where(wins(a, b):logical_or(b:isnan()), a, b)
   end
 end
-def("fmax", nan_ignoring("fmax", tide.maximum), "x:fmax(y) -> elementwise maximum that ignores NaN (NaN only where both are).")
-def("fmin", nan_ignoring("fmin", tide.minimum), "x:fmin(y) -> elementwise minimum that ignores NaN (NaN only where both are).")
+def("fmax", nan_ignoring("fmax", T.ge), "x:fmax(y) -> elementwise maximum that ignores NaN (NaN only where both are).")
+def("fmin", nan_ignoring("fmin", T.le), "x:fmin(y) -> elementwise minimum that ignores NaN (NaN only where both are).")
 
 def("float_power", function(x, y)
   local cplx = complex[x:dtype()] or (tide.is_tensor(y) and complex[y:dtype()])
@@ -88,6 +89,7 @@ def("diff", function(x, n, d, o)
   if math.type(n) ~= "integer" or n < 0 then fail("diff", "expected a non-negative integer n, got " .. tostring(n)) end
   if x:dim() == 0 then fail("diff", "expected a tensor of at least 1 dim, got 0-d") end
   d = dim_of("diff", d or o.dim or -1, x:dim())
+  if n == 0 then return x end  -- NumPy and torch: x itself, prepend and append unused
   -- prepend / append: tensors (or numbers, broadcast to one slice) joined along dim first
   local function edge(v)
     if v == nil then return nil end
@@ -114,7 +116,10 @@ def("unique_consecutive", function(x, o)
   -- rows: the slices compared (along dim, or the flattened elements)
   local rows = d and x:movedim(d, 1) or x:reshape(-1)
   local m = rows:size(1)
-  local flat = rows:reshape(m, -1)
+  -- (the width given, not -1: a reshape cannot infer it when m is 0)
+  local width = 1
+  for k = 2, rows:dim() do width = width * rows:size(k) end
+  local flat = rows:reshape(m, width)
   local starts
   if m == 0 then
     starts = tide.zeros(0, {dtype = "bool"})
@@ -133,7 +138,7 @@ def("unique_consecutive", function(x, o)
   end
   if o.return_counts then
     local k = pos:numel()
-    out[#out + 1] = tide.cat({pos:narrow(1, 2, math.max(k - 1, 0)), tide.tensor({m + 1})}):narrow(1, 1, k) - pos
+    out[#out + 1] = k == 0 and tide.zeros(0, {dtype = "i64"}) or tide.cat({pos:narrow(1, 2, k - 1), tide.tensor({m + 1})}) - pos
   end
   return table.unpack(out)
 end, "x:unique_consecutive([{return_inverse, return_counts, dim}]) -> values with runs of equal neighbours collapsed [, 1-based inverse] [, run lengths].")
@@ -206,6 +211,12 @@ def("fliplr", function(x)
   if x:dim() < 2 then fail("fliplr", ("expected a tensor of at least 2 dims, got %d"):format(x:dim())) end
   return x:flip(2)
 end, "x:fliplr() -> x reversed along dim 2.")
+
+for name, bound in pairs({clamp_min_ = "min", clamp_max_ = "max"}) do
+  def(name, function(x, v) return x:clamp_({[bound] = v}) end, ("x:%s(v): x:clamp_{%s = v}; returns x."):format(name, bound))
+end
+T.clip_ = T.clamp_
+tide.clip = tide.clamp
 
 for _, name in ipairs({"tril", "triu"}) do
   def(name .. "_", function(x, k) return x:copy_(x[name](x, k)) end,

@@ -343,3 +343,26 @@ do
   end, {tide.randn(4, 3, {dtype = "f64", requires_grad = true}), tide.rand(4, 3, {dtype = "f64", requires_grad = true})})
   assert(ok, report)
 end
+
+-- audit L: NaN-holding slices, NaN-ignoring max/min, the count norm, broadcast cosine
+do
+  local function grad_of(f, v)
+    local x = tide.tensor(v, "f64"):requires_grad_()
+    f(x):backward()
+    return x.grad
+  end
+  local nan = 0 / 0
+  S.close(grad_of(function(t) return t:max() end, {1, nan, 2}), tide.tensor({0, 1, 0}, "f64"), 0)
+  S.close(grad_of(function(t) return t:min() end, {1, nan, 2}), tide.tensor({0, 1, 0}, "f64"), 0)
+  S.close(grad_of(function(t) return t:median() end, {1, nan, 2}), tide.tensor({0, 1, 0}, "f64"), 0)
+  -- fmax / fmin: x takes a tie and a NaN partner (torch)
+  local a = tide.tensor({1, 2, nan}, "f64"):requires_grad_()
+  local b = tide.tensor({1, nan, nan}, "f64"):requires_grad_()
+  a:fmax(b):sum():backward()
+  S.close(a.grad, tide.ones(3, "f64"), 0); S.close(b.grad, tide.zeros(3, "f64"), 0)
+  -- norm(0) counts: in the graph, with a zero gradient
+  S.close(grad_of(function(t) return t:norm(0) end, {1, 0, 2}), tide.zeros(3, "f64"), 0)
+  -- cosine similarity broadcasts before taking norms
+  local c = tide.F.cosine_similarity(tide.tensor({{1, 2, 3}}, "f64"), tide.tensor({{1}}, "f64"), {dim = 2})
+  S.close(c, tide.tensor({6 / math.sqrt(14 * 3)}, "f64"), 1e-12)
+end

@@ -938,3 +938,20 @@ do
   assert(bd:dtype() == "f32" and bd:size(1) == 2 and bd:size(2) == 3, "block_diag promotes")
   assert(tide.cartesian_prod(tide.tensor({1, 2})):numel() == 2, "one input: itself")
 end
+
+-- audit L: tensors inside tables keep their dtype and exact integers; diff n = 0; empty runs
+do
+  assert(tide.tensor({tide.tensor({1.1}, "f64")}):dtype() == "f64", "f64 tensors in a table stay f64")
+  assert(tide.tensor({tide.tensor({true})}):dtype() == "bool", "bool tensors stay bool")
+  assert(tide.tensor({tide.tensor({9007199254740993})})[{1, 1}] == 9007199254740993, "i64 exact")
+  S.close(tide.tensor({tide.tensor(1.5), 2}), tide.tensor({1.5, 2.0}), 0)
+  S.checkerror("complex tensors inside a table", tide.tensor, {tide.complex(tide.ones(1), tide.ones(1))})
+  S.close(tide.tensor({1, 4, 9}):diff({n = 0, prepend = tide.tensor({0}), append = 20}), tide.tensor({1, 4, 9}), 0)
+  local v, inv, cnt = tide.zeros(0, 3):unique_consecutive({dim = 1, return_inverse = true, return_counts = true})
+  assert(v:size(1) == 0 and inv:numel() == 0 and cnt:numel() == 0, "empty along dim")
+  local v2, c2 = tide.zeros(0, 3):unique_consecutive({return_counts = true})
+  assert(v2:numel() == 0 and c2:numel() == 0, "empty flat")
+  local x = tide.tensor({-2.0, 0.5, 3.0})
+  assert(x:clone():clamp_min_(0)[1] == 0 and x:clone():clamp_max_(1)[3] == 1 and x:clone():clip_(-1, 1)[1] == -1, "clamp_min_ / clamp_max_ / clip_")
+  S.checkerror("median: dim 2 is empty", function() return tide.zeros(2, 0):median(2) end)
+end
