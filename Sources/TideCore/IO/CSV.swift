@@ -3,8 +3,8 @@
 //     try CSV.encode(t, delimiter: ",", header: ["a", "b"])     // one row per line
 //     try CSV.decode(text, file: "x.csv", delimiter: ",", skipHeader: 1, dtype: .f64)
 //
-// Numbers are written with 17 significant digits for f64 (round-trip exact) and 9 for f32;
-// i64 as integers; bool as 0/1. Reading: every row must have the same number of fields;
+// Numbers are written in the shortest form that reads back to the same value (f32 values as
+// f32); i64 as integers; bool as 0/1. Reading: every row must have the same number of fields;
 // empty fields and "nan" read as NaN; a non-number names its line and column.
 import Foundation
 
@@ -27,64 +27,128 @@ public enum CSV {
             }
             s += quoted.joined(separator: delimiter) + "\n"
         }
-        let cols = m.shape[1]
-        let fmt = t.dtype == .f32 ? "%.9g" : "%.17g"
-        // integers straight from i64 (a double would round values beyond 2^53)
+        var out = Array(s.utf8)
+        let rows = m.shape[0], cols = m.shape[1]
+        out.reserveCapacity(out.count + rows * cols * 20)
+        let delim = Array(delimiter.utf8)
+        // integers straight from i64 (a double would round values beyond 2^53); floats in
+        // their shortest form that reads back to the same value (Swift's description)
         let ints: [Int64]? = t.dtype == .i64 || t.dtype == .bool ? try m.to(.i64).contiguous().toInt64s() : nil
         let vals = ints == nil ? try m.toDoubles() : []
-        for r in 0 ..< m.shape[0] {
-            var line: [String] = []
+        let f32 = t.dtype == .f32
+        for r in 0 ..< rows {
             for c in 0 ..< cols {
-                if let iv = ints { line.append(String(iv[r * cols + c])); continue }
+                if c > 0 { out.append(contentsOf: delim) }
+                if let iv = ints { out.append(contentsOf: String(iv[r * cols + c]).utf8); continue }
                 let v = vals[r * cols + c]
-                line.append(v.isNaN ? "nan" : (v.isInfinite ? (v < 0 ? "-inf" : "inf") : String(format: fmt, v)))
+                if v.isNaN { out.append(contentsOf: "nan".utf8); continue }
+                out.append(contentsOf: (f32 ? Float(v).description : v.description).utf8)
             }
-            s += line.joined(separator: delimiter) + "\n"
+            out.append(UInt8(ascii: "\n"))
         }
-        return Array(s.utf8)
+        return out
     }
 
     /// Lines end in LF or CRLF; lines whose first non-blank character is '#' are comments (as
     /// np.loadtxt); blank lines are skipped. i64 columns are parsed as integers, exactly.
+    /// The bytes are scanned in place: each field is trimmed of spaces and tabs and parsed
+    /// by strtod from a NUL-terminated copy (no String per line or field).
     public static func decode(_ bytes: [UInt8], file: String, delimiter: Character = ",", skipHeader: Int = 0, dtype: DType = .f64) throws -> Tensor {
         var values: [Double] = [], ints: [Int64] = []
         let exact = dtype == .i64
+        if exact { ints.reserveCapacity(bytes.count / 4) } else { values.reserveCapacity(bytes.count / 8) }
         var rows = 0, cols = -1
-        // a UTF-8 byte-order mark (as some spreadsheets write) is not part of the data
-        let bytes = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes
-        for (ln, raw) in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
-            if ln < skipHeader { continue }
-            let body = raw.last == UInt8(ascii: "\r") ? raw.dropLast() : raw
-            let line = String(decoding: body, as: UTF8.self)
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
-            let fields = line.split(separator: delimiter, omittingEmptySubsequences: false)
-            if cols < 0 { cols = fields.count } else if fields.count != cols {
-                throw TensorError("load_csv: \(file) line \(ln + 1) has \(fields.count) fields, expected \(cols) (as on the first data line)")
+        let delim = Array(String(delimiter).utf8)
+        let scratch = UnsafeMutablePointer<CChar>.allocate(capacity: 512)
+        defer { scratch.deallocate() }
+        try bytes.withUnsafeBufferPointer { buf in
+            guard let base = buf.baseAddress else { return }
+            let n = buf.count
+            // a UTF-8 byte-order mark (as some spreadsheets write) is not part of the data
+            var pos = n >= 3 && base[0] == 0xEF && base[1] == 0xBB && base[2] == 0xBF ? 3 : 0
+            var ln = 0
+            func blank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
+            func text(_ a: Int, _ b: Int) -> String { String(decoding: UnsafeBufferPointer(start: base + a, count: b - a), as: UTF8.self) }
+            func isDelim(_ i: Int, _ end: Int) -> Bool {
+                guard i + delim.count <= end, base[i] == delim[0] else { return false }
+                for k in 1 ..< delim.count where base[i + k] != delim[k] { return false }
+                return true
             }
-            for (c, f) in fields.enumerated() {
-                let s = f.trimmingCharacters(in: .whitespaces)
-                if exact, let i = Int64(s) { ints.append(i); continue }
-                let v: Double
-                if s.isEmpty || s.lowercased() == "nan" { v = .nan } else {
-                    // (a NUL would end the C string Double() parses: "2\09" must not read as 2)
-                    guard !s.contains("\0"), let d = Double(s) ?? (s.lowercased() == "inf" ? .infinity : (s.lowercased() == "-inf" ? -.infinity : nil)) else {
-                        throw TensorError("load_csv: \(file) line \(ln + 1), column \(c + 1): '\(s)' is not a number")
-                    }
-                    v = d
+            while pos <= n {
+                if pos == n && (n == 0 || base[n - 1] == UInt8(ascii: "\n")) { break }
+                var end = pos
+                while end < n && base[end] != UInt8(ascii: "\n") { end += 1 }
+                let next = end + 1
+                if end > pos && base[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+                defer { pos = next; ln += 1 }
+                if ln < skipHeader { continue }
+                var first = pos
+                while first < end && blank(base[first]) { first += 1 }
+                if first == end || base[first] == UInt8(ascii: "#") { continue }
+                var fields = 0, a = pos
+                while true {
+                    var b = a
+                    while b < end && !isDelim(b, end) { b += 1 }
+                    // the field [a, b), trimmed
+                    var lo = a, hi = b
+                    while lo < hi && blank(base[lo]) { lo += 1 }
+                    while hi > lo && blank(base[hi - 1]) { hi -= 1 }
+                    fields += 1
+                    try parseField(lo, hi, line: ln, column: fields)
+                    if b >= end { break }
+                    a = b + delim.count
+                }
+                if cols < 0 { cols = fields } else if fields != cols {
+                    throw TensorError("load_csv: \(file) line \(ln + 1) has \(fields) fields, expected \(cols) (as on the first data line)")
+                }
+                rows += 1
+            }
+
+            func parseField(_ lo: Int, _ hi: Int, line: Int, column: Int) throws {
+                let len = hi - lo
+                if exact, let i = integer(lo, hi) { ints.append(i); return }
+                var v = Double.nan
+                if len > 0 {
+                    // strtod needs a NUL-terminated copy; a NUL inside the field stops it early
+                    // and is caught by the end check ("2\09" is not 2)
+                    guard len < 511 else { throw notANumber(lo, hi, line, column) }
+                    UnsafeMutableRawPointer(scratch).copyMemory(from: base + lo, byteCount: len)
+                    scratch[len] = 0
+                    var stop: UnsafeMutablePointer<CChar>? = nil
+                    v = strtod(scratch, &stop)
+                    guard let s = stop, s - scratch == len else { throw notANumber(lo, hi, line, column) }
                 }
                 if exact {
                     // integral values written as floats ("2.0", "1e3") are fine when a double
                     // holds them exactly (below 2^53); 1.5, 1e30 or 9007199254740993.0 are not
                     guard abs(v) < 9007199254740992, let i = Int64(exactly: v) else {
-                        throw TensorError("load_csv: \(file) line \(ln + 1), column \(c + 1): '\(s)' is not an integer in the i64 range (dtype i64)")
+                        throw TensorError("load_csv: \(file) line \(line + 1), column \(column): '\(text(lo, hi))' is not an integer in the i64 range (dtype i64)")
                     }
                     ints.append(i)
                 } else {
                     values.append(v)
                 }
             }
-            rows += 1
+            func notANumber(_ lo: Int, _ hi: Int, _ line: Int, _ column: Int) -> TensorError {
+                TensorError("load_csv: \(file) line \(line + 1), column \(column): '\(text(lo, hi))' is not a number")
+            }
+            // an optional sign and decimal digits, within the i64 range; nil for anything else
+            func integer(_ lo: Int, _ hi: Int) -> Int64? {
+                var i = lo, neg = false
+                if i < hi && (base[i] == UInt8(ascii: "-") || base[i] == UInt8(ascii: "+")) { neg = base[i] == UInt8(ascii: "-"); i += 1 }
+                guard i < hi else { return nil }
+                var m: UInt64 = 0
+                while i < hi {
+                    let d = base[i] &- UInt8(ascii: "0")
+                    guard d < 10 else { return nil }
+                    let (p, o1) = m.multipliedReportingOverflow(by: 10)
+                    let (q, o2) = p.addingReportingOverflow(UInt64(d))
+                    guard !o1 && !o2 else { return nil }
+                    m = q; i += 1
+                }
+                if neg { return m <= UInt64(Int64.max) + 1 ? Int64(truncatingIfNeeded: 0 &- m) : nil }
+                return m <= UInt64(Int64.max) ? Int64(m) : nil
+            }
         }
         let shape = [rows, max(cols, 0)]
         if exact { return try Tensor(int64s: ints, shape: shape) }
