@@ -140,6 +140,11 @@ enum ArithmeticBindings {
             let name = "bitwise_\(op.rawValue)"
             let doc = "x:\(name)(y) / tide.\(name)(x, y): elementwise bitwise \(op.rawValue.replacingOccurrences(of: "_", with: " ")) of i64 or bool tensors with broadcasting; y may be an integer."
             let fn: (LuaFrame) throws -> Int32 = { f in
+                // a float tensor named as itself (the number beside it would take its type)
+                for i: Int32 in 1 ... 2 where f.type(i) == LUA_TUSERDATA {
+                    let d = try f.tensor(i).dtype
+                    if d != .i64 && d != .bool { throw LuaError.message("\(name): expected i64 or bool tensors, got \(d.rawValue) (argument \(i))") }
+                }
                 let (a, b) = try operands(f)
                 f.push(try Tensor.bitwise(op, a, b)); return 1
             }

@@ -219,7 +219,12 @@ T.clip_ = T.clamp_
 tide.clip = tide.clamp
 
 for _, name in ipairs({"tril", "triu"}) do
-  def(name .. "_", function(x, k) return x:copy_(x[name](x, k)) end,
+  def(name .. "_", function(x, k)
+    if x.requires_grad and x.is_leaf and tide.is_grad_enabled() then
+      fail(name .. "_", "a leaf tensor that requires grad cannot be modified in place; use tide.no_grad or detach()")
+    end
+    return x:copy_(x[name](x, k))
+  end,
       ("x:%s_([k = 0]): in place; returns x."):format(name))
 end
 
