@@ -323,9 +323,9 @@ extension Tensor {
             case .rem:
                 let q = try binary(.floordiv, A, B)
                 return [g, n.needs(1) ? try binary(.mul, g, q).unary(.neg) : nil]
-            case .floordiv:  // a step function: zero gradients (torch)
-                let zero = try g.scalarLike(0)
-                return [n.needs(0) ? try Tensor.binary(.mul, g, zero) : nil, n.needs(1) ? try Tensor.binary(.mul, g, zero) : nil]
+            case .floordiv:  // a step function: zero gradients (torch), even where g is inf or NaN
+                let zeros = try Tensor.zeros(g.shape, dtype: g.dtype)
+                return [n.needs(0) ? zeros : nil, n.needs(1) ? zeros : nil]
             }
         }, savesOutput: op == .div || op == .pow, saved: saved)
     }

@@ -172,6 +172,6 @@ extension Tensor {
         _ = try mask.broadcastStrides(to: shape, op: "masked_fill")
         // (a value i64 cannot hold is an error, not a saturated cast)
         let v = dtype == .i64 ? try Tensor.scalar(value, dtype: .i64) : try scalarLike(value).to(dtype)
-        return try Tensor.where(mask, v, self).expand(shape).contiguous()
+        return try Tensor.where(mask, v, self).expand(shape).contiguous().freshResult()
     }
 }

@@ -185,7 +185,14 @@ extension Tensor {
         // a plain tensor updated from one that requires grad (buf:mul_(w)): the op saved self
         // for its gradient, and the write below would change it under the graph; redo it on
         // a copy (torch keeps the old value the same way)
-        if !recording && r.requiresGrad && Autograd.isEnabled { r = try f(clone()) }
+        if !recording && r.requiresGrad && Autograd.isEnabled {
+            // (through a view, or any tensor that is part of a larger storage, only the view
+            // would get the history: its base's gradient path would be lost without a word)
+            if viewBase != nil || numel * dtype.itemSize != storage.byteCount {
+                throw TensorError("\(op): in-place write of a value that requires grad into a view of a tensor that does not; clone() the base first or use out-of-place ops")
+            }
+            r = try f(clone())
+        }
         guard r.shape == shape else {
             throw TensorError("\(op): the result shape \(shapeString(r.shape)) does not match the in-place tensor's shape \(shapeString(shape))")
         }
@@ -207,5 +214,16 @@ extension Tensor {
     public func checkNoInternalOverlap(_ op: String) throws {
         guard hasInternalOverlap else { return }
         throw TensorError("\(op): unsupported operation: more than one element of the written-to tensor refers to a single memory location (an expanded view of shape \(shapeString(shape)), strides \(strides)); clone() it first")
+    }
+}
+
+extension Tensor {
+    /// This op's result as a tensor of its own: an op whose last step is a view of an
+    /// internal result (einsum's reshaped matmul, kron, masked_fill, logsumexp) returns a
+    /// tensor whose base no user can reach, so in-place ops on it are as safe as on any fresh
+    /// result.
+    func freshResult() -> Tensor {
+        viewBase = nil
+        return self
     }
 }

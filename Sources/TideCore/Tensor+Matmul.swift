@@ -80,21 +80,24 @@ extension Tensor {
     /// wrapping integer arithmetic (NumPy's i64 matmul). nil when f64 is exact (every partial
     /// sum is at most max|a| max|b| k < 2^53), so BLAS can do it.
     static func integerMatmul(_ A: Tensor, _ B: Tensor, batch: [Int], n: Int, k: Int, m: Int) throws -> Tensor? {
-        let a = try A.to(.i64).expand(batch + [n, k]).contiguous()
-        let b = try B.to(.i64).expand(batch + [k, m]).contiguous()
-        func maxAbs(_ t: Tensor) -> Double {
-            let p = t.pointer(Int64.self)
+        func maxAbs(_ t: Tensor) throws -> Double {
+            let c = try t.to(.i64).contiguous()
+            let p = c.pointer(Int64.self)
             var best: UInt64 = 0
-            for i in 0 ..< t.numel { best = Swift.max(best, p[i].magnitude) }
+            for i in 0 ..< c.numel { best = Swift.max(best, p[i].magnitude) }
             return Double(best)
         }
-        if maxAbs(a) * maxAbs(b) * Double(k) < 9007199254740992 { return nil }
+        // the bound from the operands as given (before any broadcast copy)
+        if try maxAbs(A) * maxAbs(B) * Double(k) < 9007199254740992 { return nil }
+        let a = try A.to(.i64).expand(batch + [n, k]).contiguous()
+        let b = try B.to(.i64).expand(batch + [k, m]).contiguous()
         let out = try Tensor.zeros(batch + [n, m], dtype: .i64)
         let pa = a.pointer(Int64.self), pb = b.pointer(Int64.self), pc = out.pointer(Int64.self)
         for bi in 0 ..< batch.reduce(1, *) {
             try Cancellation.check()
             let ab = pa + bi * n * k, bb = pb + bi * k * m, cb = pc + bi * n * m
             for i in 0 ..< n {
+                if i & 63 == 63 { try Cancellation.check() }
                 let row = cb + i * m
                 for p in 0 ..< k {
                     let x = ab[i * k + p], brow = bb + p * m

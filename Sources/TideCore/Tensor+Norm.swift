@@ -56,11 +56,7 @@ extension Tensor {
     /// norm is 0, and for p < 1 also 0 at zero elements (where |x|^(p-1) is infinite).
     func pnormRecorded(_ p: Double, dims: [Int]?, keepdim: Bool) throws -> Tensor {
         let x = alias()
-        return try Autograd.op("norm", [self], forward: {
-            let a = try unary(.abs)
-            let s = try Tensor.binary(.pow, a, a.scalarLike(p)).reduce(.sum, dims: dims, keepdim: keepdim)
-            return try Tensor.binary(.pow, s, s.scalarLike(1 / p))
-        }, backward: { g, n, _ in
+        return try Autograd.op("norm", [self], forward: { try norm(p: p, dims: dims, keepdim: keepdim) }, backward: { g, n, _ in
             let (gk, nk) = try x.keptDims(g, n, dims: dims, keepdim: keepdim)
             let a = try x.unary(.abs)
             var shaped = try Tensor.binary(.mul, x.unary(.sign), Tensor.binary(.pow, a, a.scalarLike(p - 1)))

@@ -54,7 +54,7 @@ extension Tensor {
         var sa: [Int] = [], sb: [Int] = []
         for k in 0 ..< n { sa += [A.shape[k], 1]; sb += [1, B.shape[k]] }
         let prod = try binary(.mul, A.reshaped(sa), B.reshaped(sb))
-        return try prod.reshaped((0 ..< n).map { A.shape[$0] * B.shape[$0] })
+        return try prod.reshaped((0 ..< n).map { A.shape[$0] * B.shape[$0] }).freshResult()
     }
 }
 
@@ -162,7 +162,9 @@ extension Tensor {
         // permute to the output order
         let perm = output.map { c in acc.labels.firstIndex(of: c)! }
         let r = try acc.t.permuted(perm).expand(output.map { size[$0]! }).contiguous()
-        return rt == .bool ? try compare(.ne, r, Tensor.scalar(0, dtype: .i64)) : r
+        if rt == .bool { return try compare(.ne, r, Tensor.scalar(0, dtype: .i64)) }
+        // a view of an internal product is a fresh result; a view of an operand ("ij->ji") is not
+        return operands.contains(where: { $0.storage === r.storage }) ? r : r.freshResult()
     }
 
     /// Repeated labels within one operand take the diagonal (a recorded view, so the

@@ -25,7 +25,7 @@ extension Tensor {
         let finiteM = try Tensor.where(try m.isfinite(), m, Tensor.scalar(0, dtype: m.dtype))
         let s = try Tensor.binary(.sub, x, finiteM).unary(.exp).reduce(.sum, dims: [dn], keepdim: true)
         let r = try Tensor.binary(.add, s.unary(.log), finiteM)
-        return keepdim ? r : try r.squeeze(dn)
+        return keepdim ? r : try r.squeeze(dn).freshResult()
     }
 
     /// f32 along a dense last dim: the fused SIMD kernel (one pass per row, rows over cores).

@@ -186,7 +186,7 @@ extension Tensor {
 
     /// min(max(x, lo), hi) with tensor bounds (broadcast), either optional. The gradient is
     /// torch's: x gets it where lo <= x <= hi (the whole of it on a bound), lo where it is the
-    /// result (x < lo <= hi), hi where it is (max(x, lo) > hi).
+    /// result (x < lo < hi), hi where it is (max(x, lo) > hi); with lo == hi and x below, none.
     public static func clamp(_ x: Tensor, min lo: Tensor?, max hi: Tensor?) throws -> Tensor {
         func forward() throws -> Tensor {
             var r = x
@@ -209,7 +209,7 @@ extension Tensor {
                 inside = try logical(.and, inside, compare(.le, xs, h))
                 let m = try ls.map { try binary(.maximum, xs, $0) } ?? xs
                 above = try compare(.gt, m, h)
-                if let l = ls, let w = lowWins { lowWins = try logical(.and, w, compare(.le, l, h)) }
+                if let l = ls, let w = lowWins { lowWins = try logical(.and, w, compare(.lt, l, h)) }
             }
             var out: [Tensor?] = [n.needs(0) ? try Tensor.where(inside, g, zero) : nil]
             if ls != nil { out.append(n.needs(out.count) ? try Tensor.where(lowWins!, g, zero) : nil) }

@@ -71,10 +71,21 @@ extension F {
     /// logProbs: (N, C) or (C); targets: i64 (N) or 0-d, 0-based.
     public static func nllLoss(_ logProbs: Tensor, _ target: Tensor, weight: Tensor? = nil, ignoreIndex: Int = -100,
                                reduction: Reduction = .mean) throws -> Tensor {
-        guard logProbs.dim == 1 || logProbs.dim == 2 else {
-            throw TensorError("nll_loss: expected (N, C) or (C) log-probabilities, got shape \(shapeString(logProbs.shape))")
+        guard logProbs.dim >= 1 else {
+            throw TensorError("nll_loss: expected (N, C), (C) or (N, C, d...) log-probabilities, got a 0-d tensor")
         }
         guard target.dtype == .i64 else { throw TensorError("nll_loss: targets must be i64, got \(target.dtype.rawValue)") }
+        if logProbs.dim > 2 {
+            // (N, C, d...): every position is a row, classes last (torch's K-dim form)
+            let C = logProbs.shape[1]
+            let want = [logProbs.shape[0]] + Array(logProbs.shape[2...])
+            guard target.shape == want else {
+                throw TensorError("nll_loss: targets have shape \(shapeString(target.shape)) but log-probabilities \(shapeString(logProbs.shape)) need \(shapeString(want))")
+            }
+            let rows = try logProbs.permuted([0] + Array(2 ..< logProbs.dim) + [1]).reshaped([-1, C])
+            let r = try nllLoss(rows, target.reshaped([-1]), weight: weight, ignoreIndex: ignoreIndex, reduction: reduction)
+            return reduction == .none ? try r.reshaped(want) : r
+        }
         let lp = logProbs.dim == 1 ? try logProbs.unsqueeze(0) : logProbs
         let N = lp.shape[0], C = lp.shape[1]
         let t = try target.reshaped([-1])
@@ -94,7 +105,11 @@ extension F {
         switch reduction {
         case .none: return logProbs.dim == 1 ? try losses.reshaped([]) : losses
         case .sum: return try losses.reduce(.sum, dims: nil)
-        case .mean: return try Tensor.binary(.div, losses.reduce(.sum, dims: nil), w.reduce(.sum, dims: nil))
+        case .mean:
+            let total = try losses.reduce(.sum, dims: nil), mass = try w.reduce(.sum, dims: nil)
+            // every row ignored: NaN as torch, with zero gradients (not 0 * (1 / 0))
+            if try mass.item() == 0 { return try Tensor.binary(.add, Tensor.binary(.mul, total, total.scalarLike(0)), total.scalarLike(.nan)) }
+            return try Tensor.binary(.div, total, mass)
         }
     }
 }

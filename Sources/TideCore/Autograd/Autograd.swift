@@ -209,6 +209,12 @@ public enum Autograd {
 
         var ready = starts.filter { deps[ObjectIdentifier($0)] == nil }
         var done = Set<ObjectIdentifier>()
+        // one consumer of m is done: m runs once all of them are
+        func release(_ m: GradNode) {
+            let mid = ObjectIdentifier(m)
+            deps[mid]! -= 1
+            if deps[mid]! == 0 { ready.append(m) }
+        }
         try noGrad {
             while let n = ready.popLast() {
                 let id = ObjectIdentifier(n)
@@ -219,13 +225,7 @@ public enum Autograd {
                     // consumers: release them, or a node shared with another path never runs
                     let edges = n.edges
                     if !retainGraph { n.release() }
-                    for e in edges {
-                        if case .node(let m) = e {
-                            let mid = ObjectIdentifier(m)
-                            deps[mid]! -= 1
-                            if deps[mid]! == 0 { ready.append(m) }
-                        }
-                    }
+                    for e in edges { if case .node(let m) = e { release(m) } }
                     continue
                 }
                 if captureNodes.contains(id) { try add(&captured, id, g) }
@@ -250,8 +250,7 @@ public enum Autograd {
                     case .node(let m):
                         let mid = ObjectIdentifier(m)
                         if let gi = gi { try add(&pending, mid, conform(gi, m.outShape, m.outDType, n.name)) }
-                        deps[mid]! -= 1
-                        if deps[mid]! == 0 { ready.append(m) }
+                        release(m)
                     }
                 }
             }
@@ -293,10 +292,7 @@ public enum Autograd {
         if t.requiresGrad && t.gradFn == nil {
             throw TensorError("\(op): a leaf tensor that requires grad cannot be modified in place; use tide.no_grad or detach()")
         }
-        if t.viewBase?.requiresGrad == true {
-            // a view whose base only it can reach (an op's internal result, as a reshaped
-            // matmul inside einsum) is a fresh tensor to the user: nothing else sees the write
-            if t.viewBase?.gradFn != nil && isKnownUniquelyReferenced(&t.viewBase) { t.viewBase = nil; return }
+        if let b = t.viewBase, b.requiresGrad {
             throw TensorError("\(op): in-place write into a view of a tensor that requires grad is not supported; write through indexing (x[i] = v) on the tensor itself, or use out-of-place ops")
         }
     }

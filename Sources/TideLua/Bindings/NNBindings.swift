@@ -24,6 +24,7 @@ enum NNBindings {
             let x = try f.tensor(1)
             let ns = try normalizedShape(f, 2)
             let o = MathBindings.optionsArg(f, from: 3)
+            try f.checkOptionKeys(o, ["eps"])
             f.push(try TideNN.F.layerNorm(x, normalizedShape: ns, weight: optTensor(f, 3), bias: optTensor(f, 4),
                                           eps: f.optField(o, "eps", 1e-5)))
             return 1
@@ -32,13 +33,21 @@ enum NNBindings {
             let x = try f.tensor(1)
             let ns = try normalizedShape(f, 2)
             let o = MathBindings.optionsArg(f, from: 3)
+            try f.checkOptionKeys(o, ["eps"])
             f.push(try TideNN.F.rmsNorm(x, normalizedShape: ns, weight: optTensor(f, 3), eps: f.optField(o, "eps", 1e-6)))
             return 1
         }
         vm.def(F, "embedding", "tide.F.embedding(idx, weight [, {padding_idx}]) -> rows of weight (num, dim) at 1-based i64 idx (any shape): (idx..., dim). The padding row gets no gradient.") { f in
             let o = MathBindings.optionsArg(f, from: 3)
+            try f.checkOptionKeys(o, ["padding_idx"])
             let pad = try f.optIntField(o, "padding_idx", Int.min)
-            f.push(try TideNN.F.embedding(oneBased(f, 1, "embedding"), f.tensor(2), paddingIdx: pad == Int.min ? nil : pad - 1))
+            let w = try f.tensor(2)
+            let rows = w.dim == 2 ? w.shape[0] : 0
+            // 1-based, or negative from the end (-1 is the last row), as the other indices
+            if pad != Int.min && (pad == 0 || pad > rows || pad < -rows) {
+                throw LuaError.message("embedding: padding_idx must be in 1..\(rows) or -\(rows)..-1, got \(pad)")
+            }
+            f.push(try TideNN.F.embedding(oneBased(f, 1, "embedding"), w, paddingIdx: pad == Int.min ? nil : (pad < 0 ? rows + pad : pad - 1)))
             return 1
         }
         vm.def(F, "dropout", "tide.F.dropout(x [, p] [, {p = 0.5, training = true, generator}]) -> x with elements zeroed with probability p and the rest scaled by 1/(1-p); x itself when not training.") { f in
@@ -53,6 +62,7 @@ enum NNBindings {
         vm.def(F, "cross_entropy", "tide.F.cross_entropy(logits, targets [, {weight, ignore_index = -100, reduction = 'mean', label_smoothing = 0}]) -> the softmax cross-entropy. logits: (N, C) or (N, C, d...); targets: 1-based i64 classes (N) / (N, d...), or probabilities shaped like logits.") { f in
             let logits = try f.tensor(1), t = try f.tensor(2)
             let o = MathBindings.optionsArg(f, from: 3)
+            try f.checkOptionKeys(o, ["weight", "ignore_index", "reduction", "label_smoothing"])
             let target = t.dtype == .i64 ? try Tensor.binary(.sub, t, Tensor.scalar(1, dtype: .i64)) : t
             f.push(try TideNN.F.crossEntropy(logits, target, weight: f.tensorOption(o, "weight"),
                                              ignoreIndex: f.optIntField(o, "ignore_index", -100) - 1,
@@ -61,6 +71,7 @@ enum NNBindings {
         }
         vm.def(F, "nll_loss", "tide.F.nll_loss(log_probs, targets [, {weight, ignore_index = -100, reduction = 'mean'}]) -> mean of -log_probs[i, targets[i]] (1-based i64 targets).") { f in
             let o = MathBindings.optionsArg(f, from: 3)
+            try f.checkOptionKeys(o, ["weight", "ignore_index", "reduction"])
             f.push(try TideNN.F.nllLoss(f.tensor(1), oneBased(f, 2, "nll_loss"), weight: f.tensorOption(o, "weight"),
                                         ignoreIndex: f.optIntField(o, "ignore_index", -100) - 1, reduction: reduction(f, o)))
             return 1

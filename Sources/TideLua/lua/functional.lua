@@ -97,11 +97,22 @@ function F.binary_cross_entropy(input, target, o)
   check_tensor(fname, "input", input); check_tensor(fname, "target", target)
   o = options(fname, o, {weight = true, reduction = true})
   same_shape(fname, input, target, "input", "target")
-  local lp = input:log():clamp(-100, nil)
-  local lq = (1 - input):log():clamp(-100, nil)
-  local loss = -(target * lp + (1 - target) * lq)
-  if o.weight ~= nil then check_tensor(fname, "weight", o.weight); loss = loss * o.weight end
-  return reduce(fname, loss, o.reduction)
+  -- the values from detached inputs, the gradients through a surrogate with torch's
+  -- formulas: d/dp = (p - y) / max(p (1 - p), 1e-12) stays finite where sigmoid saturates to
+  -- exactly 0 or 1 (the clamped logs' own derivative there is 0 * inf = NaN)
+  local p, y = input:detach(), target:detach()
+  local lp = p:log():clamp(-100, nil)
+  local lq = (1 - p):log():clamp(-100, nil)
+  local el = -(y * lp + (1 - y) * lq)
+  local dp = (p - y) / (p * (1 - p)):clamp(1e-12, nil)
+  local s = input * dp + target * (lq - lp)
+  local w = o.weight
+  if w ~= nil then
+    check_tensor(fname, "weight", w)
+    s = s * w:detach() + w * el
+    el = el * w:detach()
+  end
+  return reduce(fname, el + (s - s:detach()), o.reduction)
 end
 doc(F.binary_cross_entropy, "tide.F.binary_cross_entropy(probs, targets [, {weight, reduction = 'mean'}]) -> -[y log p + (1 - y) log(1 - p)] w (logs clamped at -100).")
 
@@ -264,7 +275,11 @@ each side and H by 2 on top. Negative constant pads crop. reflect mirrors withou
 --------------------------------------------------------------------------------------------
 -- Activations (torch.nn.functional names)
 
-function F.relu(x) check_tensor("relu", "input", x); return x:relu() end
+function F.relu(x, extra)
+  check_tensor("relu", "input", x)
+  if extra ~= nil then error(("relu: takes one argument (the input), got a %s as argument 2"):format(type(extra)), 2) end
+  return x:relu()
+end
 doc(F.relu, "tide.F.relu(x) -> max(x, 0).")
 
 function F.gelu(x, o)
@@ -277,13 +292,25 @@ function F.gelu(x, o)
 end
 doc(F.gelu, "tide.F.gelu(x [, {approximate = 'none' | 'tanh'}]) -> x Phi(x) (exact, with erf) or its tanh approximation.")
 
-function F.silu(x) check_tensor("silu", "input", x); return x:silu() end
+function F.silu(x, extra)
+  check_tensor("silu", "input", x)
+  if extra ~= nil then error(("silu: takes one argument (the input), got a %s as argument 2"):format(type(extra)), 2) end
+  return x:silu()
+end
 doc(F.silu, "tide.F.silu(x) -> x sigmoid(x).")
 
-function F.sigmoid(x) check_tensor("sigmoid", "input", x); return x:sigmoid() end
+function F.sigmoid(x, extra)
+  check_tensor("sigmoid", "input", x)
+  if extra ~= nil then error(("sigmoid: takes one argument (the input), got a %s as argument 2"):format(type(extra)), 2) end
+  return x:sigmoid()
+end
 doc(F.sigmoid, "tide.F.sigmoid(x) -> 1 / (1 + exp(-x)).")
 
-function F.tanh(x) check_tensor("tanh", "input", x); return x:tanh() end
+function F.tanh(x, extra)
+  check_tensor("tanh", "input", x)
+  if extra ~= nil then error(("tanh: takes one argument (the input), got a %s as argument 2"):format(type(extra)), 2) end
+  return x:tanh()
+end
 doc(F.tanh, "tide.F.tanh(x) -> tanh(x).")
 
 function F.leaky_relu(x, o)
@@ -297,12 +324,18 @@ doc(F.leaky_relu, "tide.F.leaky_relu(x [, {negative_slope = 0.01}]) -> x where x
 
 function F.softmax(x, dim)
   check_tensor("softmax", "input", x)
+  if type(dim) == "table" then dim = options("softmax", dim, {dim = true}).dim end
+  -- a 0-d input has one element: dim 1 or -1 is the whole of it (torch)
+  if x:dim() == 0 and (dim == nil or dim == 1 or dim == -1) then return x:reshape(1):softmax(1):reshape({}) end
   return x:softmax(dim_opt("softmax", x, dim or -1))
 end
 doc(F.softmax, "tide.F.softmax(x [, dim = -1]) -> exp(x) / sum(exp(x)) along dim.")
 
 function F.log_softmax(x, dim)
   check_tensor("log_softmax", "input", x)
+  if type(dim) == "table" then dim = options("log_softmax", dim, {dim = true}).dim end
+  -- a 0-d input has one element: dim 1 or -1 is the whole of it (torch)
+  if x:dim() == 0 and (dim == nil or dim == 1 or dim == -1) then return x:reshape(1):log_softmax(1):reshape({}) end
   return x:log_softmax(dim_opt("log_softmax", x, dim or -1))
 end
 doc(F.log_softmax, "tide.F.log_softmax(x [, dim = -1]) -> x - logsumexp(x) along dim.")

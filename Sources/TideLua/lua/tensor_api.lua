@@ -11,6 +11,14 @@
 local tide = ...
 local T = tide.Tensor
 
+-- the chunk names of Tide's own Lua library (Package.swift's luaLibrary), so a user's script
+-- that happens to live in a directory named tide/ is not mistaken for it
+local library_chunk = {}
+for _, n in ipairs({"autograd", "tensor_api", "tensor_extras", "nn", "nn_containers", "nn_init", "functional",
+                    "nn_layers", "nn_moe", "nn_lora", "nn_attention", "optim", "train", "plot", "data", "models", "util"}) do
+  library_chunk["@tide/" .. n .. ".lua"] = true
+end
+
 -- raises "fn: msg" at the caller's line: the first stack frame outside Tide's own Lua
 -- library, however deep inside it the check sits
 local function fail(fn, msg)
@@ -18,7 +26,7 @@ local function fail(fn, msg)
   while true do
     local info = debug.getinfo(level, "S")
     if not info then level = 2; break end
-    if info.what ~= "C" and not info.source:find("^[@=]?tide/") then break end
+    if info.what ~= "C" and not library_chunk[info.source] then break end
     level = level + 1
   end
   error(fn .. ": " .. msg, level)
@@ -70,7 +78,8 @@ local function renamed(name, inner, fn)
     local r = table.pack(pcall(fn, ...))
     if r[1] then return table.unpack(r, 2, r.n) end
     if type(r[2]) ~= "string" then error(r[2], 0) end
-    local msg = r[2]:gsub("^[^\n]-tensor_api%.lua:%d+: ", "")
+    -- (drop the position the inner error carries: the caller's is added below)
+    local msg = r[2]:gsub("^[^\n]-:%d+: ", "", 1)
     for _, op in ipairs(inner) do
       if msg:sub(1, #op + 2) == op .. ": " then msg = name .. msg:sub(#op + 1); break end
     end
@@ -358,7 +367,8 @@ def("median", function(x, d, keepdim)
     -- empty: NaN, as torch and NumPy (an integer tensor has no NaN to give)
     if n == 0 then
       if x:dtype() == "i64" or x:dtype() == "bool" then fail("median", "expected a non-empty tensor") end
-      return tide.full({}, 0 / 0, {dtype = x:dtype()})
+      -- NaN that stays in the graph (a zero gradient for the no elements)
+      return x:sum() * 0 + 0 / 0
     end
     local v = f:sort()
     -- torch: the lower of the two middle values; NaN when any value is NaN (sort puts it last)
@@ -367,9 +377,12 @@ def("median", function(x, d, keepdim)
     -- the gradient shared evenly among the elements equal to the median (torch)
     local fd, md = f:detach(), m:detach()
     local tie = fd:eq(md):logical_or(fd:isnan():logical_and(md:isnan()))
-    local share = (f * tie):sum() / tie:sum()
-    -- a NaN median: share is NaN too, with the gradient on the NaNs (with_grad_of would drop it)
-    if md:item() ~= md:item() then return share end
+    -- the tied elements' mean: only they enter it (0 * inf elsewhere would be NaN)
+    local share = f:masked_fill(tie:logical_not(), 0):sum() / tie:sum()
+    -- an infinite or NaN median: share is that value too, with the gradient on the ties
+    -- (with_grad_of keeps only finite surrogates)
+    local mv = md:item()
+    if mv ~= mv or mv == math.huge or mv == -math.huge then return share end
     return with_grad_of(md, share)
   end
   d = dim_of("median", d, x:dim())
@@ -596,7 +609,7 @@ def("std_mean", function(x, ...) return x:std(...), x:mean(...) end, "x:std_mean
 local function tens(v, like, fn)
   if tide.is_tensor(v) then return v end
   if type(v) ~= "number" and type(v) ~= "boolean" then
-    error(("%s: expected a tensor or number operand, got %s"):format(fn, type(v)), 4)
+    fail(fn, "expected a tensor or number operand, got " .. type(v))
   end
   local d = like:dtype()
   if math.type(v) == "float" and (d == "i64" or d == "bool") then d = "f32" end

@@ -134,3 +134,51 @@ for level = 0, tide.kernel_level() do
   sdpa_f32_case(1, 1, 1, 20, 4500, 8, 8, {causal = true, tol = 5e-4})
 end
 tide.set_kernel_level(-1)
+
+-- audit N: saturated BCE, negative padding_idx, all-ignored nll, (N, C, d) nll, options
+do
+  local F = tide.F
+  -- torch's gradient (p - y) / max(p (1 - p), 1e-12) stays finite where p is exactly 0 or 1
+  local p = tide.tensor({1, 0, 0.5}, "f64"):requires_grad_()
+  F.binary_cross_entropy(p, tide.tensor({0.5, 0.5, 0.5}, "f64"), {reduction = "sum"}):backward()
+  S.close(p.grad, tide.tensor({5e11, -5e11, 0}, "f64"), 1)
+  local x = tide.tensor({20.0, -120.0, 3.0}):requires_grad_()
+  F.binary_cross_entropy(x:sigmoid(), tide.tensor({1.0, 0.0, 1.0})):backward()
+  assert(x.grad:isfinite():all():item() and x.grad[1] == 0, "saturated sigmoid gives a zero gradient, not NaN")
+  local ok, rep = tide.autograd.gradcheck(function(q, y, w) return F.binary_cross_entropy(q, y, {weight = w}) end,
+    {tide.rand(5, {dtype = "f64"}):mul(0.8):add(0.1):requires_grad_(), tide.rand(5, {dtype = "f64", requires_grad = true}),
+     tide.rand(5, {dtype = "f64", requires_grad = true})})
+  assert(ok, rep)
+  -- padding_idx from the end (-1 is the last row), range-checked
+  local w = tide.ones(3, 2, "f64"):requires_grad_()
+  F.embedding(tide.tensor({1, 3, 3}), w, {padding_idx = -1}):sum():backward()
+  S.close(w.grad, tide.tensor({{1, 1}, {0, 0}, {0, 0}}, "f64"), 0)
+  S.checkerror("padding_idx must be in 1..3 or -3..-1, got 7", F.embedding, tide.tensor({1}), w, {padding_idx = 7})
+  -- every target ignored: NaN loss (torch) and zero gradients
+  local lp = tide.randn(3, 4, {dtype = "f64"}):log_softmax(2):detach():requires_grad_()
+  local loss = F.nll_loss(lp, tide.tensor({2, 2, 2}), {ignore_index = 2})
+  assert(loss:item() ~= loss:item(), "all ignored: NaN")
+  loss:backward()
+  S.close(lp.grad, tide.zeros(3, 4, "f64"), 0)
+  -- (N, C, d) log-probabilities, as cross_entropy takes them
+  local z = tide.randn(2, 3, 4, {dtype = "f64"})
+  local t = tide.randint(1, 4, {2, 4})
+  S.close(F.nll_loss(z:log_softmax(2), t), F.cross_entropy(z, t), 1e-12)
+  assert(F.nll_loss(z:log_softmax(2), t, {reduction = "none"}):size(2) == 4, "(N, d) per-position losses")
+  -- misspelt options are errors; softmax of a 0-d tensor is 1
+  S.checkerror("unknown option 'label_smoothin'", F.cross_entropy, z, t, {label_smoothin = 0.3})
+  S.checkerror("unknown option 'epsilon'", F.layer_norm, z, 4, {epsilon = 1})
+  S.checkerror("relu: takes one argument", F.relu, z, {inplace = true})
+  assert(F.softmax(tide.tensor(3.0)):item() == 1 and F.log_softmax(tide.tensor(3.0), -1):item() == 0, "0-d softmax")
+end
+
+-- review: an in-place value with a history cannot go through a view of a plain tensor (the
+-- base would lose it); ties at an infinite median share the gradient
+do
+  local w = tide.ones(2):requires_grad_()
+  local buf = tide.zeros(3)
+  S.checkerror("into a view of a tensor that does not", function() buf:narrow(1, 1, 2):add_(w) end)
+  local x = tide.tensor({1, math.huge, math.huge}, "f64"):requires_grad_()
+  x:median():backward()
+  S.close(x.grad, tide.tensor({0, 0.5, 0.5}, "f64"), 0)
+end
