@@ -276,14 +276,16 @@ do
   assert(ok, report)
 end
 
+-- d f(x) / dx for an f64 x made from the table v
+local function grad_of(f, v)
+  local x = tide.tensor(v, "f64"):requires_grad_()
+  f(x):backward()
+  return x.grad
+end
+
 -- audit J: gradients at the points where formulas divide by zero, the engine's handling of
 -- ops with no gradient, long graphs, and the options it refuses
 do
-  local function grad_of(f, v)
-    local x = tide.tensor(v, "f64"):requires_grad_()
-    f(x):backward()
-    return x.grad
-  end
   -- a node reached by no gradient still releases its inputs: x's other path counts
   local x = tide.tensor({1.0, -2.0, 3.0}, "f64"):requires_grad_()
   local a = x * 2
@@ -346,11 +348,6 @@ end
 
 -- audit L: NaN-holding slices, NaN-ignoring max/min, the count norm, broadcast cosine
 do
-  local function grad_of(f, v)
-    local x = tide.tensor(v, "f64"):requires_grad_()
-    f(x):backward()
-    return x.grad
-  end
   local nan = 0 / 0
   S.close(grad_of(function(t) return t:max() end, {1, nan, 2}), tide.tensor({0, 1, 0}, "f64"), 0)
   S.close(grad_of(function(t) return t:min() end, {1, nan, 2}), tide.tensor({0, 1, 0}, "f64"), 0)
