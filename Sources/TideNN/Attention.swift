@@ -133,6 +133,21 @@ extension F {
             maskT = m.dtype == .bool ? try m.expand(target) : try m.to(q.dtype).expand(target)
         }
         let s = scale ?? 1 / Double(D).squareRoot()
+        if let m = mask, m.dtype.isFloatingPoint, Autograd.isRecording(m) {
+            // a learned additive mask (position biases): recorded ops, so the mask gets its
+            // gradient; this forms the (N, M) scores the fused path avoids
+            func heads(_ t: Tensor) throws -> Tensor {
+                H == Hk ? t : try t.unsqueeze(2).expand([B, Hk, H / Hk, M, t.shape[3]]).reshaped([B, H, M, t.shape[3]])
+            }
+            var scores = try Tensor.binary(.add, Tensor.binary(.mul, Tensor.matmul(q, heads(k).transposed(2, 3)), Tensor.scalar(s, dtype: q.dtype)), m.to(q.dtype))
+            if causal {
+                // key j visible to query i when j <= i + M - N (aligned at the bottom right)
+                let i = try Tensor.arange(integers: 0, Int64(N)).reshaped([N, 1]), j = try Tensor.arange(integers: 0, Int64(M)).reshaped([1, M])
+                let visible = try Tensor.compare(.le, j, Tensor.binary(.add, i, Tensor.scalar(Double(M - N), dtype: .i64)))
+                scores = try Tensor.where(visible, scores, Tensor.scalar(-.infinity, dtype: q.dtype))
+            }
+            return try Tensor.matmul(scores.softmax(dim: 3), heads(v))
+        }
         // operands with unit inner stride go in as they are (row stride = their stride)
         func unitInner(_ t: Tensor) throws -> Tensor { t.strides[3] == 1 || t.shape[3] == 1 ? t : try t.contiguous(force: true) }
         let (Q, K, V) = try Autograd.noGrad { (try unitInner(q), try unitInner(k), try unitInner(v)) }

@@ -5,7 +5,8 @@
 //
 // Feature i < R/2 pairs with i + R/2 (the "rotate half" layout of GPT-NeoX and Llama):
 // (a, b) -> (a cos - b sin, b cos + a sin). Features from R on pass through (partial rotary).
-// The backward rotates the gradient by the opposite angle. cos and sin are constants.
+// The backward rotates the gradient by the opposite angle. When cos or sin need gradients
+// (learned angles) the rotation is composed of recorded ops instead.
 import TideCore
 
 extension F {
@@ -18,6 +19,15 @@ extension F {
             throw TensorError("rope: cos and sin must be (T, R/2) with T = \(T) and R <= \(D), got \(shapeString(cos.shape)) and \(shapeString(sin.shape))")
         }
         let half = cos.shape[1]
+        if Autograd.isRecording(cos, sin) {
+            // learned angles: the same rotation from recorded ops, so cos and sin get gradients
+            let c = try cos.to(x.dtype), s = try sin.to(x.dtype)
+            let a = try x.narrow(3, 0, half), b = try x.narrow(3, half, half)
+            var parts = [try Tensor.binary(.sub, Tensor.binary(.mul, a, c), Tensor.binary(.mul, b, s)),
+                         try Tensor.binary(.add, Tensor.binary(.mul, b, c), Tensor.binary(.mul, a, s))]
+            if D > 2 * half { parts.append(try x.narrow(3, 2 * half, D - 2 * half)) }
+            return try Tensor.cat(parts, dim: 3)
+        }
         let c = try cos.to(x.dtype).contiguous(), s = try sin.to(x.dtype).contiguous()
         func rotate(_ src: Tensor, sign: Double) throws -> Tensor {
             let v = src.strides[3] == 1 || D == 1 ? src : try src.contiguous(force: true)

@@ -182,3 +182,21 @@ do
   x:median():backward()
   S.close(x.grad, tide.tensor({0, 0.5, 0.5}, "f64"), 0)
 end
+
+-- learned rotary angles and additive attention biases get gradients (composed paths that
+-- match the fused ones)
+do
+  local r = function(...) return tide.randn({...}, {dtype = "f64", requires_grad = true}) end
+  local ok, rep = tide.autograd.gradcheck(function(x, c, s) return tide.F.rope(x, c, s) end, {r(1, 2, 3, 6), r(3, 2), r(3, 2)})
+  assert(ok, rep)
+  local q, k, v, m = r(1, 4, 3, 5), r(1, 2, 4, 5), r(1, 2, 4, 3), r(1, 1, 3, 4)
+  ok, rep = tide.autograd.gradcheck(function(q, k, v, m)
+    return tide.F.scaled_dot_product_attention(q, k, v, {mask = m, causal = true})
+  end, {q, k, v, m})
+  assert(ok, rep)
+  local fused = tide.F.scaled_dot_product_attention(q:detach(), k:detach(), v:detach(), {mask = m:detach(), causal = true})
+  S.close(tide.F.scaled_dot_product_attention(q, k, v, {mask = m, causal = true}):detach(), fused, 1e-12)
+  local x = tide.randn(1, 2, 3, 4, {dtype = "f64"})
+  local c, s = tide.randn(3, 2, {dtype = "f64"}), tide.randn(3, 2, {dtype = "f64"})
+  S.close(tide.F.rope(x, c:clone():requires_grad_(), s):detach(), tide.F.rope(x, c, s), 1e-12)
+end
