@@ -146,7 +146,9 @@ extension F {
                 let visible = try Tensor.compare(.le, j, Tensor.binary(.add, i, Tensor.scalar(Double(M - N), dtype: .i64)))
                 scores = try Tensor.where(visible, scores, Tensor.scalar(-.infinity, dtype: q.dtype))
             }
-            return try Tensor.matmul(scores.softmax(dim: 3), heads(v))
+            // a query that sees no key: its all -inf row softmaxes to NaN; zeros, as the fused path
+            let probs = try scores.softmax(dim: 3)
+            return try Tensor.matmul(Tensor.where(probs.isnan(), Tensor.scalar(0, dtype: q.dtype), probs), heads(v))
         }
         // operands with unit inner stride go in as they are (row stride = their stride)
         func unitInner(_ t: Tensor) throws -> Tensor { t.strides[3] == 1 || t.shape[3] == 1 ? t : try t.contiguous(force: true) }
