@@ -60,6 +60,33 @@ function F.mse_loss(input, target, o)
 end
 doc(F.mse_loss, "tide.F.mse_loss(input, target [, {reduction = 'mean' | 'sum' | 'none'}]) -> mean of (input - target)^2 (same shapes).")
 
+-- |d| < beta: 0.5 d^2 / beta, else |d| - 0.5 beta (torch's smooth_l1_loss; beta = 0 is L1)
+function F.smooth_l1_loss(input, target, o)
+  local fname = "smooth_l1_loss"
+  check_tensor(fname, "input", input); check_tensor(fname, "target", target)
+  o = options(fname, o, {reduction = true, beta = true})
+  same_shape(fname, input, target, "input", "target")
+  local beta = o.beta or 1.0
+  if type(beta) ~= "number" or not (beta >= 0) then error(("%s: beta must be a number >= 0, got %s"):format(fname, tostring(beta)), 2) end
+  local d = (input - target):abs()
+  if beta == 0 then return reduce(fname, d, o.reduction) end
+  return reduce(fname, tide.where(d:lt(beta), d:square() * (0.5 / beta), d - 0.5 * beta), o.reduction)
+end
+doc(F.smooth_l1_loss, "tide.F.smooth_l1_loss(input, target [, {beta = 1, reduction = 'mean'}]) -> 0.5 d^2 / beta where |d| < beta, else |d| - beta / 2.")
+
+-- |d| <= delta: 0.5 d^2, else delta (|d| - 0.5 delta) (torch's huber_loss)
+function F.huber_loss(input, target, o)
+  local fname = "huber_loss"
+  check_tensor(fname, "input", input); check_tensor(fname, "target", target)
+  o = options(fname, o, {reduction = true, delta = true})
+  same_shape(fname, input, target, "input", "target")
+  local delta = o.delta or 1.0
+  if type(delta) ~= "number" or not (delta > 0) then error(("%s: delta must be a number > 0, got %s"):format(fname, tostring(delta)), 2) end
+  local d = (input - target):abs()
+  return reduce(fname, tide.where(d:le(delta), d:square() * 0.5, (d - 0.5 * delta) * delta), o.reduction)
+end
+doc(F.huber_loss, "tide.F.huber_loss(input, target [, {delta = 1, reduction = 'mean'}]) -> 0.5 d^2 where |d| <= delta, else delta (|d| - delta / 2).")
+
 function F.l1_loss(input, target, o)
   check_tensor("l1_loss", "input", input); check_tensor("l1_loss", "target", target)
   o = options("l1_loss", o, {reduction = true})
@@ -321,6 +348,78 @@ function F.leaky_relu(x, o)
   return tide.where(x:gt(0), x, x * s)
 end
 doc(F.leaky_relu, "tide.F.leaky_relu(x [, {negative_slope = 0.01}]) -> x where x > 0, else slope * x.")
+
+-- number options of the activations below, checked
+local function num_opt(fname, o, key, default)
+  local v = o[key]
+  if v == nil then return default end
+  if type(v) ~= "number" then error(("%s: %s must be a number, got %s"):format(fname, key, type(v)), 3) end
+  return v
+end
+
+function F.elu(x, o)
+  check_tensor("elu", "input", x)
+  o = options("elu", o, {alpha = true})
+  local alpha = num_opt("elu", o, "alpha", 1.0)
+  return tide.where(x:gt(0), x, x:expm1() * alpha)
+end
+doc(F.elu, "tide.F.elu(x [, {alpha = 1}]) -> x where x > 0, else alpha (exp(x) - 1).")
+
+function F.selu(x)
+  check_tensor("selu", "input", x)
+  -- the self-normalizing constants (Klambauer et al.), as torch
+  local alpha, scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+  return tide.where(x:gt(0), x, x:expm1() * alpha) * scale
+end
+doc(F.selu, "tide.F.selu(x) -> scale (x where x > 0, else alpha (exp(x) - 1)), torch's constants.")
+
+function F.celu(x, o)
+  check_tensor("celu", "input", x)
+  o = options("celu", o, {alpha = true})
+  local alpha = num_opt("celu", o, "alpha", 1.0)
+  if alpha == 0 then error("celu: alpha must not be 0", 2) end
+  return tide.where(x:gt(0), x, (x / alpha):expm1() * alpha)
+end
+doc(F.celu, "tide.F.celu(x [, {alpha = 1}]) -> x where x > 0, else alpha (exp(x / alpha) - 1).")
+
+function F.hardtanh(x, o)
+  check_tensor("hardtanh", "input", x)
+  o = options("hardtanh", o, {min_val = true, max_val = true})
+  local lo, hi = num_opt("hardtanh", o, "min_val", -1.0), num_opt("hardtanh", o, "max_val", 1.0)
+  if hi < lo then error(("hardtanh: max_val %g is below min_val %g"):format(hi, lo), 2) end
+  return x:clamp(lo, hi)
+end
+doc(F.hardtanh, "tide.F.hardtanh(x [, {min_val = -1, max_val = 1}]) -> x clamped to [min_val, max_val].")
+
+function F.relu6(x)
+  check_tensor("relu6", "input", x)
+  return x:clamp(0, 6)
+end
+doc(F.relu6, "tide.F.relu6(x) -> min(max(x, 0), 6).")
+
+function F.hardsigmoid(x)
+  check_tensor("hardsigmoid", "input", x)
+  return (x / 6 + 0.5):clamp(0, 1)
+end
+doc(F.hardsigmoid, "tide.F.hardsigmoid(x) -> clamp(x / 6 + 1/2, 0, 1).")
+
+function F.hardswish(x)
+  check_tensor("hardswish", "input", x)
+  return x * (x / 6 + 0.5):clamp(0, 1)
+end
+doc(F.hardswish, "tide.F.hardswish(x) -> x clamp(x / 6 + 1/2, 0, 1).")
+
+function F.mish(x)
+  check_tensor("mish", "input", x)
+  return x * x:softplus():tanh()
+end
+doc(F.mish, "tide.F.mish(x) -> x tanh(softplus(x)).")
+
+function F.softsign(x)
+  check_tensor("softsign", "input", x)
+  return x / (x:abs() + 1)
+end
+doc(F.softsign, "tide.F.softsign(x) -> x / (1 + |x|).")
 
 function F.softmax(x, dim)
   check_tensor("softmax", "input", x)

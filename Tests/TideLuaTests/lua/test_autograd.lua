@@ -114,6 +114,9 @@ local ops = {
   {"norm p=3", function(a) return a:norm(3, 2) end, {r(2, 4)}},
   {"norm p=0.5", function(a) return a:norm(0.5) end, {pos(5)}},
   {"clamp tensor bounds", function(a, lo, hi) return a:clamp(lo, hi) end, {r(3, 4), r(4) - 0.5, r(3, 1) + 0.5}},
+  {"F activations", function(a) return tide.F.elu(a) + tide.F.selu(a) + tide.F.celu(a, {alpha = 2}) + tide.F.mish(a)
+    + tide.F.softsign(a) + tide.F.hardswish(a * 2) end, {r(3, 4)}},
+  {"F robust losses", function(a, b) return tide.F.smooth_l1_loss(a, b, {beta = 0.5}) + tide.F.huber_loss(a, b, {delta = 0.7}) end, {r(3, 4), r(3, 4)}},
   {"index_select", function(a) return a:index_select(1, tide.tensor({3, 1, 3})) end, {r(3, 2)}},
   {"masked_select", function(a) return a[mask] end, {r(2, 3)}},
   {"masked_fill", function(a) return a:masked_fill(mask, 0.5) end, {r(2, 3)}},
