@@ -167,6 +167,101 @@ as log-probabilities: target (log target - input) summed by the reduction ('mean
 as log-probabilities too.]])
 
 --------------------------------------------------------------------------------------------
+-- Batch, group and instance normalization (torch.nn.functional's forms). x: (N, C, *).
+
+-- weight / bias of shape (C) as (1, C, 1, ...) next to x
+local function per_channel(fname, t, x, what)
+  if t == nil then return nil end
+  check_tensor(fname, what, t)
+  if t:dim() ~= 1 or t:size(1) ~= x:size(2) then
+    error(("%s: %s must have shape (%d), got %s"):format(fname, what, x:size(2), shape_str(t)), 3)
+  end
+  local s = {1, x:size(2)}
+  for _ = 3, x:dim() do s[#s + 1] = 1 end
+  return t:reshape(s)
+end
+
+local function affine(fname, y, x, weight, bias)
+  local w, b = per_channel(fname, weight, x, "weight"), per_channel(fname, bias, x, "bias")
+  if w then y = y * w end
+  if b then y = y + b end
+  return y
+end
+
+local function need_channels(fname, x)
+  if x:dim() < 2 then error(("%s: expected an input of shape (N, C, ...), got %s"):format(fname, shape_str(x)), 3) end
+end
+
+-- normalized over `dims` with the biased variance, as torch normalizes
+local function standardize(x, dims, eps)
+  local mean = x:mean(dims, {keepdim = true})
+  local var = x:var(dims, {correction = 0, keepdim = true})
+  return (x - mean) / (var + eps):sqrt()
+end
+
+function F.batch_norm(x, running_mean, running_var, weight, bias, o)
+  local fname = "batch_norm"
+  check_tensor(fname, "input", x); need_channels(fname, x)
+  if type(weight) == "table" and not tide.is_tensor(weight) then weight, bias, o = nil, nil, weight end
+  o = options(fname, o, {training = true, momentum = true, eps = true})
+  local eps, momentum = o.eps or 1e-5, o.momentum or 0.1
+  local dims = {1}
+  for d = 3, x:dim() do dims[#dims + 1] = d end
+  local shape = {1, x:size(2)}
+  for _ = 3, x:dim() do shape[#shape + 1] = 1 end
+  local y
+  if o.training then
+    local n = x:numel() // x:size(2)
+    if n <= 1 then error(("%s: expected more than 1 value per channel when training, got input %s"):format(fname, shape_str(x)), 2) end
+    y = standardize(x, dims, eps)
+    -- running statistics: the batch mean, and the unbiased variance (torch)
+    tide.no_grad(function()
+      local xd = x:detach()
+      if running_mean ~= nil then running_mean:mul_(1 - momentum):add_(xd:mean(dims):to(running_mean:dtype()) * momentum) end
+      if running_var ~= nil then running_var:mul_(1 - momentum):add_(xd:var(dims, {correction = 1}):to(running_var:dtype()) * momentum) end
+    end)
+  else
+    if running_mean == nil or running_var == nil then
+      error(("%s: running_mean and running_var are required unless training = true"):format(fname), 2)
+    end
+    check_tensor(fname, "running_mean", running_mean); check_tensor(fname, "running_var", running_var)
+    y = (x - running_mean:reshape(shape)) / (running_var:reshape(shape) + eps):sqrt()
+  end
+  return affine(fname, y, x, weight, bias)
+end
+doc(F.batch_norm, [[tide.F.batch_norm(x, running_mean, running_var [, weight, bias] [, {training = false, momentum = 0.1, eps = 1e-5}])
+-> x normalized per channel (dim 2) over the batch and spatial dims. Training uses the batch's statistics
+and updates running_mean / running_var in place (momentum; the unbiased variance); otherwise the
+running statistics are used.]])
+
+function F.group_norm(x, groups, weight, bias, o)
+  local fname = "group_norm"
+  check_tensor(fname, "input", x); need_channels(fname, x)
+  if type(weight) == "table" and not tide.is_tensor(weight) then weight, bias, o = nil, nil, weight end
+  o = options(fname, o, {eps = true})
+  local C = x:size(2)
+  if math.type(groups) ~= "integer" or groups < 1 or C % groups ~= 0 then
+    error(("%s: groups must be a positive integer dividing the %d channels, got %s"):format(fname, C, tostring(groups)), 2)
+  end
+  local g = x:reshape(x:size(1), groups, -1)
+  local y = standardize(g, {3}, o.eps or 1e-5):reshape(x:shape())
+  return affine(fname, y, x, weight, bias)
+end
+doc(F.group_norm, "tide.F.group_norm(x, groups [, weight, bias] [, {eps = 1e-5}]) -> x normalized over each group of C / groups channels and the spatial dims, times weight plus bias (per channel).")
+
+function F.instance_norm(x, weight, bias, o)
+  local fname = "instance_norm"
+  check_tensor(fname, "input", x); need_channels(fname, x)
+  if type(weight) == "table" and not tide.is_tensor(weight) then weight, bias, o = nil, nil, weight end
+  o = options(fname, o, {eps = true})
+  if x:dim() < 3 then error(("%s: expected an input of shape (N, C, L, ...), got %s"):format(fname, shape_str(x)), 2) end
+  local dims = {}
+  for d = 3, x:dim() do dims[#dims + 1] = d end
+  return affine(fname, standardize(x, dims, o.eps or 1e-5), x, weight, bias)
+end
+doc(F.instance_norm, "tide.F.instance_norm(x [, weight, bias] [, {eps = 1e-5}]) -> each (sample, channel) normalized over its spatial dims, times weight plus bias.")
+
+--------------------------------------------------------------------------------------------
 -- Norms and similarities
 
 -- ||x||_p along dim, keepdim, through x:norm (whose gradient is 0 at a zero vector, as

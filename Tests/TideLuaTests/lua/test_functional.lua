@@ -200,3 +200,20 @@ do
   local c, s = tide.randn(3, 2, {dtype = "f64"}), tide.randn(3, 2, {dtype = "f64"})
   S.close(tide.F.rope(x, c:clone():requires_grad_(), s):detach(), tide.F.rope(x, c, s), 1e-12)
 end
+
+-- batch norm's running statistics (momentum, unbiased variance) and the norms' gradients
+do
+  local F = tide.F
+  local x = tide.randn(6, 2, 3, {dtype = "f64"})
+  local rm, rv = tide.zeros(2, "f64"), tide.ones(2, "f64")
+  F.batch_norm(x, rm, rv, {training = true, momentum = 0.25})
+  S.close(rm, x:mean({1, 3}) * 0.25, 1e-12)
+  S.close(rv, x:var({1, 3}) * 0.25 + 0.75, 1e-12)
+  S.checkerror("running_mean and running_var are required", F.batch_norm, x, nil, nil)
+  S.checkerror("groups must be a positive integer dividing the 2 channels", F.group_norm, x, 3)
+  local r = function(...) return tide.randn({...}, {dtype = "f64", requires_grad = true}) end
+  local ok, rep = tide.autograd.gradcheck(function(a, w, b)
+    return F.batch_norm(a, nil, nil, w, b, {training = true}) + F.group_norm(a, 1, w, b) + F.instance_norm(a, w, b)
+  end, {r(3, 2, 4), r(2), r(2)})
+  assert(ok, rep)
+end
