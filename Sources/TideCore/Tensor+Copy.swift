@@ -163,6 +163,7 @@ extension Tensor {
     /// copy_ while recording: this tensor's history is replaced by the copy's source.
     func copyRecorded(_ src: Tensor) throws {
         try Autograd.checkInPlace(self, "copy_")
+        try checkPlainView("copy_", src)
         try Autograd.noGrad { try copy_(from: src) }
         if src.requiresGrad {
             Autograd.attach(self, "copy_", [src]) { g, _ in [g] }
@@ -186,11 +187,7 @@ extension Tensor {
         // for its gradient, and the write below would change it under the graph; redo it on
         // a copy (torch keeps the old value the same way)
         if !recording && r.requiresGrad && Autograd.isEnabled {
-            // (through a view, or any tensor that is part of a larger storage, only the view
-            // would get the history: its base's gradient path would be lost without a word)
-            if viewBase != nil || numel * dtype.itemSize != storage.byteCount {
-                throw TensorError("\(op): in-place write of a value that requires grad into a view of a tensor that does not; clone() the base first or use out-of-place ops")
-            }
+            try checkPlainView(op, r)
             r = try f(clone())
         }
         guard r.shape == shape else {
@@ -218,6 +215,16 @@ extension Tensor {
 }
 
 extension Tensor {
+    /// A value with history written into a view of a tensor without any (or into any tensor
+    /// that is part of a larger storage): only the view would get the history, and its base's
+    /// gradient path would be lost without a word, so it is an error.
+    func checkPlainView(_ op: String, _ value: Tensor) throws {
+        guard !requiresGrad, value.requiresGrad, Autograd.isEnabled else { return }
+        if viewBase != nil || numel * dtype.itemSize != storage.byteCount {
+            throw TensorError("\(op): in-place write of a value that requires grad into a view of a tensor that does not; clone() the base first or use out-of-place ops")
+        }
+    }
+
     /// This op's result as a tensor of its own: an op whose last step is a view of an
     /// internal result (einsum's reshaped matmul, kron, masked_fill, logsumexp) returns a
     /// tensor whose base no user can reach, so in-place ops on it are as safe as on any fresh

@@ -19,6 +19,9 @@ extension Tensor {
             throw TensorError("\(op): index shape \(shapeString(idx.shape)) is larger than the tensor's \(shapeString(shape)) in dim \(k + 1)")
         }
         if let s = src {
+            guard s.dim == idx.dim else {
+                throw TensorError("\(op): src has \(s.dim) dims but index has \(idx.dim) (shapes \(shapeString(s.shape)) and \(shapeString(idx.shape)); they must match, or src be a number)")
+            }
             for k in 0 ..< dim where idx.shape[k] > (k < s.dim ? s.shape[k] : 0) {
                 throw TensorError("\(op): index shape \(shapeString(idx.shape)) is larger than src's \(shapeString(s.shape)) in dim \(k + 1)")
             }

@@ -7,7 +7,11 @@ extension Tensor {
     public static func cat(_ ts: [Tensor], dim d: Int) throws -> Tensor {
         guard let first = ts.first else { throw TensorError("cat: expected at least one tensor") }
         if Autograd.isRecording(ts) {
-            let dn = try first.normDim(d, "cat"), sizes = ts.map { $0.shape[dn] }
+            let dn = try first.normDim(d, "cat")
+            for (k, t) in ts.enumerated() where t.dim != first.dim {
+                throw TensorError("cat: tensor \(k + 1) has \(t.dim) dims but tensor 1 has \(first.dim) (shapes \(shapeString(t.shape)) and \(shapeString(first.shape)))")
+            }
+            let sizes = ts.map { $0.shape[dn] }
             return try Autograd.op("cat", ts, forward: { try cat(ts, dim: d) }, backward: { g, _, n in
                 var at = 0
                 return try sizes.enumerated().map { i, s in

@@ -148,6 +148,16 @@ extension Tensor {
         // count in i64 and the result is true where the count is above 0 (NumPy's bool einsum)
         let rt = operands.dropFirst().reduce(operands[0].dtype) { DType.promote($0, $1.dtype) }
         let work: DType = rt == .bool ? .i64 : rt
+        // the result must be allocatable before any intermediate is (an outer product of many
+        // operands would otherwise grow until an allocation fails, using all memory on the way)
+        var outCount = 1
+        for c in output {
+            let (p, o) = outCount.multipliedReportingOverflow(by: size[c]!)
+            guard !o, p <= Storage.maxBytes / work.itemSize else {
+                throw TensorError("einsum: the result of '\(spec)' would have more than \(Storage.maxBytes / work.itemSize) elements")
+            }
+            outCount = p
+        }
         var ops = try zip(operands, inputs).map { try diagonalize(Labelled(t: $0.to(work), labels: $1)) }
         // reduce left to right
         var acc = ops.removeFirst()

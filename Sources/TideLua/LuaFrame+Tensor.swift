@@ -261,6 +261,9 @@ extension LuaFrame {
             ints.withUnsafeBufferPointer { b in if let p = b.baseAddress { t.pointer(Int64.self).update(from: p, count: b.count) } }
             return t
         }
+        if d == .i64, let bad = values.first(where: { !(abs($0) <= 9.223372036854775808e18) }) {
+            throw argError(i, "cannot write \(bad) into an i64 tensor (expected finite values within the i64 range)")
+        }
         return try Tensor(array: values, shape: shape, dtype: d)
     }
 }

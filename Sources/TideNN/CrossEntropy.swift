@@ -129,7 +129,7 @@ extension F {
         let y = Int(T.pointer(Int64.self)[i])
         if y == ignore { return nil }
         guard y >= 0 && y < C else {
-            throw TensorError("cross_entropy: target \(y + 1) out of range for \(C) classes (row \(i + 1))")
+            throw TensorError("cross_entropy: target \(y &+ 1) out of range for \(C) classes (row \(i + 1))")
         }
         var mass = 0.0
         for c in 0 ..< C {

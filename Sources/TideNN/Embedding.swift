@@ -17,7 +17,7 @@ extension F {
         let n = ids.numel
         let ip = ids.pointer(Int64.self)
         for k in 0 ..< n where ip[k] < 0 || ip[k] >= V {
-            throw TensorError("embedding: index \(ip[k] + 1) out of range for \(V) rows")
+            throw TensorError("embedding: index \(ip[k] &+ 1) out of range for \(V) rows")
         }
         let w = try Autograd.noGrad { try weight.contiguous() }
         let isz = weight.dtype.itemSize
@@ -96,7 +96,7 @@ extension F {
         let safe = try Tensor.where(keep, tp, Tensor.scalar(0, dtype: .i64))
         let sp = safe.pointer(Int64.self)
         for i in 0 ..< N where sp[i] < 0 || sp[i] >= C {
-            throw TensorError("nll_loss: target \(sp[i] + 1) out of range for \(C) classes (row \(i + 1))")
+            throw TensorError("nll_loss: target \(sp[i] &+ 1) out of range for \(C) classes (row \(i + 1))")
         }
         let picked = try lp.gather(1, safe.unsqueeze(1)).reshaped([N])
         var w = try keep.to(lp.dtype)

@@ -359,6 +359,7 @@ extension Tensor {
         }
         guard recording else { return try write() }
         if requiresGrad { try Autograd.checkInPlace(self, "index assignment") }
+        if let v = value { try checkPlainView("index assignment", v) }
         let old = alias()
         old.gradFn = gradFn
         old.requiresGrad = requiresGrad

@@ -15,6 +15,15 @@ public enum CSV {
         }
         guard !t.dtype.isComplex else { throw TensorError("save_csv: complex tensors are not supported (save real() and imag())") }
         let m = t.dim == 1 ? try t.unsqueeze(1) : t
+        // text takes up to ~25 bytes a value: refuse what could not be written (a huge expanded
+        // view would otherwise be materialized first)
+        guard m.numel <= Storage.maxBytes / 32 else {
+            throw TensorError("save_csv: \(m.numel) values are too many for a text file (at most \(Storage.maxBytes / 32))")
+        }
+        // a delimiter that can appear inside a number would not read back
+        guard !delimiter.isEmpty, !delimiter.contains(where: { "0123456789+-.eEinfaNINFA\r\n\"".contains($0) }) else {
+            throw TensorError("save_csv: delimiter '\(delimiter)' can appear inside numbers or lines; use one such as ',', ';', a tab or a space")
+        }
         var s = ""
         if let h = header {
             guard h.count == m.shape[1] else {
@@ -68,7 +77,11 @@ public enum CSV {
             var pos = n >= 3 && base[0] == 0xEF && base[1] == 0xBB && base[2] == 0xBF ? 3 : 0
             var ln = 0
             func blank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
-            func text(_ a: Int, _ b: Int) -> String { String(decoding: UnsafeBufferPointer(start: base + a, count: b - a), as: UTF8.self) }
+            // a field as error text, cut to 40 bytes (a field can be megabytes long)
+            func text(_ a: Int, _ b: Int) -> String {
+                let s = String(decoding: UnsafeBufferPointer(start: base + a, count: Swift.min(b - a, 40)), as: UTF8.self)
+                return b - a > 40 ? s + "..." : s
+            }
             func isDelim(_ i: Int, _ end: Int) -> Bool {
                 guard i + delim.count <= end, base[i] == delim[0] else { return false }
                 for k in 1 ..< delim.count where base[i + k] != delim[k] { return false }
@@ -111,12 +124,14 @@ public enum CSV {
                 if len > 0 {
                     // strtod needs a NUL-terminated copy; a NUL inside the field stops it early
                     // and is caught by the end check ("2\09" is not 2)
-                    guard len < 511 else { throw notANumber(lo, hi, line, column) }
-                    UnsafeMutableRawPointer(scratch).copyMemory(from: base + lo, byteCount: len)
-                    scratch[len] = 0
+                    // (a field longer than the scratch, as many leading zeros, gets its own copy)
+                    let buf = len < 511 ? scratch : UnsafeMutablePointer<CChar>.allocate(capacity: len + 1)
+                    defer { if buf != scratch { buf.deallocate() } }
+                    UnsafeMutableRawPointer(buf).copyMemory(from: base + lo, byteCount: len)
+                    buf[len] = 0
                     var stop: UnsafeMutablePointer<CChar>? = nil
-                    v = strtod(scratch, &stop)
-                    guard let s = stop, s - scratch == len else { throw notANumber(lo, hi, line, column) }
+                    v = strtod(buf, &stop)
+                    guard let s = stop, s - buf == len else { throw notANumber(lo, hi, line, column) }
                 }
                 if exact {
                     // integral values written as floats ("2.0", "1e3") are fine when a double

@@ -65,7 +65,7 @@ enum NNBindings {
             try f.checkOptionKeys(o, ["weight", "ignore_index", "reduction", "label_smoothing"])
             let target = t.dtype == .i64 ? try Tensor.binary(.sub, t, Tensor.scalar(1, dtype: .i64)) : t
             f.push(try TideNN.F.crossEntropy(logits, target, weight: f.tensorOption(o, "weight"),
-                                             ignoreIndex: f.optIntField(o, "ignore_index", -100) - 1,
+                                             ignoreIndex: f.optIntField(o, "ignore_index", -100) &- 1,
                                              reduction: reduction(f, o), labelSmoothing: f.optField(o, "label_smoothing", 0)))
             return 1
         }
@@ -73,7 +73,7 @@ enum NNBindings {
             let o = MathBindings.optionsArg(f, from: 3)
             try f.checkOptionKeys(o, ["weight", "ignore_index", "reduction"])
             f.push(try TideNN.F.nllLoss(f.tensor(1), oneBased(f, 2, "nll_loss"), weight: f.tensorOption(o, "weight"),
-                                        ignoreIndex: f.optIntField(o, "ignore_index", -100) - 1, reduction: reduction(f, o)))
+                                        ignoreIndex: f.optIntField(o, "ignore_index", -100) &- 1, reduction: reduction(f, o)))
             return 1
         }
         vm.def(F, "scaled_dot_product_attention", "tide.F.scaled_dot_product_attention(q, k, v [, {causal = false, mask, scale = 1/sqrt(D)}]) -> softmax(q k^T scale + mask) v. q: (B, H, N, D); k, v: (B, Hk, M, D|Dv) with H a multiple of Hk (MQA/GQA); mask: bool (true = attend) or float (added), broadcastable to (B, H, N, M); causal aligns at the bottom right (key j visible to query i when j <= i + M - N). Fused and blocked: the N x M matrix is never formed.") { f in

@@ -516,8 +516,9 @@ function F.softsign(x)
 end
 doc(F.softsign, "tide.F.softsign(x) -> x / (1 + |x|).")
 
-function F.softmax(x, dim)
+function F.softmax(x, dim, extra)
   check_tensor("softmax", "input", x)
+  if extra ~= nil then error(("softmax: takes the input and a dim (or {dim}), got a %s as argument 3"):format(type(extra)), 2) end
   if type(dim) == "table" then dim = options("softmax", dim, {dim = true}).dim end
   -- a 0-d input has one element: dim 1 or -1 is the whole of it (torch)
   if x:dim() == 0 and (dim == nil or dim == 1 or dim == -1) then return x:reshape(1):softmax(1):reshape({}) end
@@ -525,8 +526,9 @@ function F.softmax(x, dim)
 end
 doc(F.softmax, "tide.F.softmax(x [, dim = -1]) -> exp(x) / sum(exp(x)) along dim.")
 
-function F.log_softmax(x, dim)
+function F.log_softmax(x, dim, extra)
   check_tensor("log_softmax", "input", x)
+  if extra ~= nil then error(("log_softmax: takes the input and a dim (or {dim}), got a %s as argument 3"):format(type(extra)), 2) end
   if type(dim) == "table" then dim = options("log_softmax", dim, {dim = true}).dim end
   -- a 0-d input has one element: dim 1 or -1 is the whole of it (torch)
   if x:dim() == 0 and (dim == nil or dim == 1 or dim == -1) then return x:reshape(1):log_softmax(1):reshape({}) end

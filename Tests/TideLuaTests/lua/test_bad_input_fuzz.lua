@@ -112,3 +112,32 @@ end
 S.checkerror("atleast_3d: expected a tensor, got number", tide.atleast_3d, 1)
 S.checkerror("movedim: expected a tensor as argument 1, got table", tide.movedim, {})
 S.checkerror("normal_: expected a number as argument 2, got a tensor", function() return tide.zeros(3):normal_(2, tide.zeros(3)) end)
+
+-- audit O: crashes and silent losses found by the fuzzer on this session's code
+do
+  local S = require "support"
+  -- src with more dims than index read past the index's coordinates (a segfault)
+  S.checkerror("src has 3 dims but index has 2", function()
+    return tide.zeros(3, 4):scatter_reduce(2, tide.tensor({{1, 2}, {2, 1}}), tide.randn(2, 2, 3), "amin") end)
+  S.checkerror("src has 2 dims but index has 1", function() return tide.zeros(3):scatter(1, tide.tensor({1, 2}), tide.randn(2, 9)) end)
+  -- cat of tensors of different ranks while recording (an index trap)
+  S.checkerror("tensor 2 has 1 dims but tensor 1 has 2", tide.cat, {tide.zeros(2, 3, {requires_grad = true}), tide.zeros(2)}, 2)
+  -- class indices at the i64 limits (an overflow trap in the 0-based shift)
+  S.checkerror("out of range for 3 classes", tide.F.nll_loss, tide.zeros(1, 3), tide.tensor({math.mininteger}))
+  S.checkerror("out of range for 5 rows", tide.F.embedding, tide.tensor({math.mininteger}), tide.zeros(5, 2))
+  assert(tide.F.cross_entropy(tide.zeros(1, 3), tide.tensor({1}), {ignore_index = math.mininteger}):item() > 0, "extreme ignore_index")
+  -- huge expanded views and outer products are refused before anything is allocated
+  S.checkerror("too many for a text file", tide.io.save, os.tmpname() .. ".csv", tide.ones(1):expand(2 ^ 40 // 1))
+  local ops, names = {}, {}
+  for k = 1, 40 do ops[k] = tide.ones(2); names[k] = string.char(k <= 26 and 96 + k or 64 + k - 26) end
+  S.checkerror("would have more than", tide.einsum, table.concat(names, ",") .. "->" .. table.concat(names), table.unpack(ops))
+  -- a value with history copied into a view of a plain tensor (the base would lose it)
+  local w = tide.ones(2):requires_grad_()
+  local buf = tide.zeros(3)
+  S.checkerror("into a view of a tensor that does not", function() buf:narrow(1, 1, 2):copy_(w) end)
+  S.checkerror("into a view of a tensor that does not", function() local v = buf:narrow(1, 1, 2); v[{{1, 1}}] = w:narrow(1, 2, 1) end)
+  -- NaN or out-of-range values into i64
+  S.checkerror("cannot write", tide.tensor, {0 / 0, 1}, "i64")
+  S.checkerror("cannot write", tide.tensor, {1e300}, "i64")
+  S.checkerror("delimiter 'e' can appear inside numbers", tide.io.save, os.tmpname() .. ".csv", tide.ones(2, 2), {delimiter = "e"})
+end
