@@ -60,30 +60,33 @@ function F.mse_loss(input, target, o)
 end
 doc(F.mse_loss, "tide.F.mse_loss(input, target [, {reduction = 'mean' | 'sum' | 'none'}]) -> mean of (input - target)^2 (same shapes).")
 
+-- the checks smooth_l1_loss and huber_loss share: options (reduction and one number `key`,
+-- at least `least`, `strict` for >), same shapes; returns the options, the number and |a - b|
+local function robust_args(fname, input, target, o, key, least, strict)
+  check_tensor(fname, "input", input); check_tensor(fname, "target", target)
+  o = options(fname, o, {reduction = true, [key] = true})
+  same_shape(fname, input, target, "input", "target")
+  local v = o[key] or 1.0
+  if type(v) ~= "number" or not (strict and v > least or not strict and v >= least) then
+    error(("%s: %s must be a number %s %g, got %s"):format(fname, key, strict and ">" or ">=", least, tostring(v)), 3)
+  end
+  return o, v, (input - target):abs()
+end
+
 -- |d| < beta: 0.5 d^2 / beta, else |d| - 0.5 beta (torch's smooth_l1_loss; beta = 0 is L1)
 function F.smooth_l1_loss(input, target, o)
-  local fname = "smooth_l1_loss"
-  check_tensor(fname, "input", input); check_tensor(fname, "target", target)
-  o = options(fname, o, {reduction = true, beta = true})
-  same_shape(fname, input, target, "input", "target")
-  local beta = o.beta or 1.0
-  if type(beta) ~= "number" or not (beta >= 0) then error(("%s: beta must be a number >= 0, got %s"):format(fname, tostring(beta)), 2) end
-  local d = (input - target):abs()
-  if beta == 0 then return reduce(fname, d, o.reduction) end
-  return reduce(fname, tide.where(d:lt(beta), d:square() * (0.5 / beta), d - 0.5 * beta), o.reduction)
+  local beta, d
+  o, beta, d = robust_args("smooth_l1_loss", input, target, o, "beta", 0, false)
+  if beta == 0 then return reduce("smooth_l1_loss", d, o.reduction) end
+  return reduce("smooth_l1_loss", tide.where(d:lt(beta), d:square() * (0.5 / beta), d - 0.5 * beta), o.reduction)
 end
 doc(F.smooth_l1_loss, "tide.F.smooth_l1_loss(input, target [, {beta = 1, reduction = 'mean'}]) -> 0.5 d^2 / beta where |d| < beta, else |d| - beta / 2.")
 
 -- |d| <= delta: 0.5 d^2, else delta (|d| - 0.5 delta) (torch's huber_loss)
 function F.huber_loss(input, target, o)
-  local fname = "huber_loss"
-  check_tensor(fname, "input", input); check_tensor(fname, "target", target)
-  o = options(fname, o, {reduction = true, delta = true})
-  same_shape(fname, input, target, "input", "target")
-  local delta = o.delta or 1.0
-  if type(delta) ~= "number" or not (delta > 0) then error(("%s: delta must be a number > 0, got %s"):format(fname, tostring(delta)), 2) end
-  local d = (input - target):abs()
-  return reduce(fname, tide.where(d:le(delta), d:square() * 0.5, (d - 0.5 * delta) * delta), o.reduction)
+  local delta, d
+  o, delta, d = robust_args("huber_loss", input, target, o, "delta", 0, true)
+  return reduce("huber_loss", tide.where(d:le(delta), d:square() * 0.5, (d - 0.5 * delta) * delta), o.reduction)
 end
 doc(F.huber_loss, "tide.F.huber_loss(input, target [, {delta = 1, reduction = 'mean'}]) -> 0.5 d^2 where |d| <= delta, else delta (|d| - delta / 2).")
 
