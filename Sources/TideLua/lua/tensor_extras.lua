@@ -213,7 +213,10 @@ def("fliplr", function(x)
 end, "x:fliplr() -> x reversed along dim 2.")
 
 for name, bound in pairs({clamp_min_ = "min", clamp_max_ = "max"}) do
-  def(name, function(x, v) return x:clamp_({[bound] = v}) end, ("x:%s(v): x:clamp_{%s = v}; returns x."):format(name, bound))
+  def(name, function(x, v)
+    if type(v) ~= "number" and not tide.is_tensor(v) then fail(name, "expected a number or tensor bound, got " .. type(v)) end
+    return x:clamp_({[bound] = v})
+  end, ("x:%s(v): x:clamp_{%s = v}; returns x."):format(name, bound))
 end
 T.clip_ = T.clamp_
 tide.clip = tide.clamp
@@ -240,6 +243,9 @@ tide.doc(T.where, "x:where(cond, y) -> x where cond is true, else y (tide.where(
 function tide.randint_like(x, lo, hi, o)
   if not tide.is_tensor(x) then fail("randint_like", "expected a tensor as argument 1, got " .. type(x)) end
   if type(hi) ~= "number" then lo, hi, o = 0, lo, hi end  -- randint_like(x, high [, opts])
+  if math.type(lo) ~= "integer" or math.type(hi) ~= "integer" then
+    fail("randint_like", ("expected integer bounds, got %s and %s"):format(tostring(lo), tostring(hi)))
+  end
   o = check_opts("randint_like", o, {"dtype", "generator", "requires_grad"})
   return tide.randint(lo, hi, x:shape(), {dtype = o.dtype or x:dtype(), generator = o.generator, requires_grad = o.requires_grad})
 end

@@ -955,3 +955,9 @@ do
   assert(x:clone():clamp_min_(0)[1] == 0 and x:clone():clamp_max_(1)[3] == 1 and x:clone():clip_(-1, 1)[1] == -1, "clamp_min_ / clamp_max_ / clip_")
   S.checkerror("median: dim 2 is empty", function() return tide.zeros(2, 0):median(2) end)
 end
+
+-- tensor_extras errors name the function the user called
+do
+  S.checkerror("randint_like: expected integer bounds", tide.randint_like, tide.zeros(2), "a")
+  S.checkerror("clamp_min_: expected a number or tensor bound, got table", function() return tide.zeros(2):clamp_min_({}) end)
+end
