@@ -19,6 +19,18 @@ extension LuaVM {
     /// TIDE_LUA_DIR set, a file there replaces the compiled-in copy (for development).
     func runLuaLibrary() throws {
         let dir = ProcessInfo.processInfo.environment["TIDE_LUA_DIR"]
+        // tide._library_chunks: the library's chunk names, so its error helper can tell its own
+        // stack frames from a user's (one list: this one)
+        tide_getref(L, tideTableRef)
+        lua_pushstring(L, "_library_chunks")
+        lua_createtable(L, 0, Int32(LuaLibrary.files.count))
+        for (name, _) in LuaLibrary.files {
+            lua_pushstring(L, "@tide/" + name + ".lua")
+            lua_pushboolean(L, 1)
+            lua_rawset(L, -3)
+        }
+        lua_rawset(L, -3)
+        lua_settop(L, lua_gettop(L) - 1)
         for (name, bytes) in LuaLibrary.files {
             var src = bytes
             if let dir = dir, let d = FileManager.default.contents(atPath: dir + "/" + name + ".lua") { src = [UInt8](d) }

@@ -146,9 +146,11 @@ extension F {
                 let visible = try Tensor.compare(.le, j, Tensor.binary(.add, i, Tensor.scalar(Double(M - N), dtype: .i64)))
                 scores = try Tensor.where(visible, scores, Tensor.scalar(-.infinity, dtype: q.dtype))
             }
-            // a query that sees no key: its all -inf row softmaxes to NaN; zeros, as the fused path
-            let probs = try scores.softmax(dim: 3)
-            return try Tensor.matmul(Tensor.where(probs.isnan(), Tensor.scalar(0, dtype: q.dtype), probs), heads(v))
+            // a query that sees no key (a row of -inf scores) gets zeros, as in the fused path;
+            // a NaN from the inputs stays NaN
+            let unseen = try Tensor.compare(.eq, scores, Tensor.scalar(-.infinity, dtype: q.dtype)).reduce(.all, dims: [3], keepdim: true)
+            let probs = try Tensor.where(unseen, Tensor.scalar(0, dtype: q.dtype), scores.softmax(dim: 3))
+            return try Tensor.matmul(probs, heads(v))
         }
         // operands with unit inner stride go in as they are (row stride = their stride)
         func unitInner(_ t: Tensor) throws -> Tensor { t.strides[3] == 1 || t.shape[3] == 1 ? t : try t.contiguous(force: true) }

@@ -11,13 +11,9 @@
 local tide = ...
 local T = tide.Tensor
 
--- the chunk names of Tide's own Lua library (Package.swift's luaLibrary), so a user's script
--- that happens to live in a directory named tide/ is not mistaken for it
-local library_chunk = {}
-for _, n in ipairs({"autograd", "tensor_api", "tensor_extras", "nn", "nn_containers", "nn_init", "functional",
-                    "nn_layers", "nn_moe", "nn_lora", "nn_attention", "optim", "train", "plot", "data", "models", "util"}) do
-  library_chunk["@tide/" .. n .. ".lua"] = true
-end
+-- the chunk names of Tide's own Lua library (set by the host before it loads the library), so
+-- a user's script that happens to live in a directory named tide/ is not mistaken for it
+local library_chunk = tide._library_chunks or {}
 
 -- raises "fn: msg" at the caller's line: the first stack frame outside Tide's own Lua
 -- library, however deep inside it the check sits

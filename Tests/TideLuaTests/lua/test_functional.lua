@@ -217,3 +217,13 @@ do
   end, {r(3, 2, 4), r(2), r(2)})
   assert(ok, rep)
 end
+
+-- the composed (learned-mask) attention path gives a query that sees no key zeros, as the fused one
+do
+  local q, k, v = tide.randn(1, 1, 2, 4, {dtype = "f64"}), tide.randn(1, 1, 3, 4, {dtype = "f64"}), tide.randn(1, 1, 3, 2, {dtype = "f64"})
+  local m = tide.tensor({{-math.huge, -math.huge, -math.huge}, {0, 1, 2}}, "f64")
+  local fused = tide.F.scaled_dot_product_attention(q, k, v, {mask = m})
+  local composed = tide.F.scaled_dot_product_attention(q, k, v, {mask = m:clone():requires_grad_()})
+  S.close(composed:detach(), fused, 1e-12)
+  assert(composed[{1, 1, 1, 1}] == 0, "unseen query: zeros")
+end
