@@ -26,10 +26,27 @@ public enum Kernels {
         }
     }
 
+    /// Working-set bytes (inputs and output of one op) from which outputs are written with
+    /// streaming stores: the last-level cache of the machines Tide is tuned on (32 MiB L3).
+    /// Below it, a cached result is what the next op reads; above it, caching the result only
+    /// evicts the inputs (see TIDE_MODE_STREAM).
+    public static let streamingBytes = 32 << 20
+
+    /// Whether an op writing `outBytes` at y, next to `inBytes` of inputs, streams its output:
+    /// a big working set, and y not one of the inputs (in place, the line is already cached).
+    @inline(__always)
+    static func streams(outBytes: Int, inBytes: Int, _ y: UnsafeMutableRawPointer, _ a: UnsafeRawPointer, _ b: UnsafeRawPointer? = nil) -> Bool {
+        outBytes + inBytes >= streamingBytes && UnsafeRawPointer(y) != a && UnsafeRawPointer(y) != b
+    }
+
     /// y = a op b over n elements (T is Float or Double); a scalar side does not advance.
     static func binary<T>(_ op: Int32, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ n: Int, mode: Int32) {
+        let size = MemoryLayout<T>.stride, vectors = mode == Int32(TIDE_MODE_VV) ? 2 : 1
+        let mode = streams(outBytes: n * size, inBytes: n * size * vectors, UnsafeMutableRawPointer(y), UnsafeRawPointer(a), UnsafeRawPointer(b))
+            ? mode | Int32(TIDE_MODE_STREAM) : mode
         split(n) { lo, hi in
-            let x = mode == Int32(TIDE_MODE_SV) ? a : a + lo, z = mode == Int32(TIDE_MODE_VS) ? b : b + lo
+            let vm = mode & ~Int32(TIDE_MODE_STREAM)
+            let x = vm == Int32(TIDE_MODE_SV) ? a : a + lo, z = vm == Int32(TIDE_MODE_VS) ? b : b + lo
             let (rx, rz, ry) = (UnsafeRawPointer(x), UnsafeRawPointer(z), UnsafeMutableRawPointer(y + lo))
             if T.self == Float.self {
                 tide_binary_f32(op, rx.assumingMemoryBound(to: Float.self), rz.assumingMemoryBound(to: Float.self), ry.assumingMemoryBound(to: Float.self), hi - lo, mode)
@@ -81,7 +98,11 @@ public enum Kernels {
     }
 
     static func unaryF32(_ op: Int32, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-        split(n) { lo, hi in tide_unary_f32(op, x + lo, y + lo, hi - lo) }
+        if streams(outBytes: 4 * n, inBytes: 4 * n, UnsafeMutableRawPointer(y), UnsafeRawPointer(x)) {
+            split(n) { lo, hi in tide_unary_f32_stream(op, x + lo, y + lo, hi - lo) }
+        } else {
+            split(n) { lo, hi in tide_unary_f32(op, x + lo, y + lo, hi - lo) }
+        }
     }
 
     /// Sum of n contiguous elements. The data is cut into fixed chunks whatever the thread

@@ -105,16 +105,16 @@ public final class StorageCache: Sendable {
     }
     private let state = Mutex(State())
 
-    /// Rounds large sizes up so that near sizes share a bucket (1/8 steps of a power of two).
+    /// Rounds sizes up so that near sizes share a bucket: 64-byte classes up to 4 KiB, then
+    /// 1/8 steps of a power of two.
     static func bucket(_ n: Int) -> Int {
         if n <= maxSmall { return max(64, (n + 63) & ~63) }
-        if n < minCached { return n }
         let p = Int.bitWidth - (n - 1).leadingZeroBitCount  // 2^p >= n
-        let step = 1 << max(p - 4, 12)
+        let step = 1 << max(p - 4, 6)
         return (n + step - 1) / step * step
     }
 
-    static func cached(_ cap: Int) -> Bool { cap <= maxSmall || cap >= minCached }
+    static func cached(_ cap: Int) -> Bool { true }
 
     func take(_ cap: Int) -> UnsafeMutableRawPointer? {
         if !StorageCache.cached(cap) { return nil }

@@ -91,14 +91,12 @@ public final class LuaVM {
     // Read on every tensor push; the VM is single-threaded, so no dynamic exclusivity checks.
     @exclusivity(unchecked) public internal(set) var tensorMetatable: Int32 = LUA_NOREF
     public internal(set) var tideTableRef: Int32 = LUA_NOREF
-    /// The collector pause Tide last set (TensorUserdata.pace); 0 once the script has set the
-    /// collector's mode or parameters itself.
-    @exclusivity(unchecked) var gcPause: Int32 = 0
-    /// Tensor pushes since the pause was last checked.
-    @exclusivity(unchecked) var pushesSincePace = 0
-    /// The lowest Lua heap count (KiB) over the current window of pace calls, and their number.
-    @exclusivity(unchecked) var heapLowKB = Int.max
-    @exclusivity(unchecked) var paceCalls = 0
+    /// Tensor bytes allocated since Tide last asked for a young and for a full collection,
+    /// and how many start the next full one (TensorUserdata.collectForTensors).
+    @exclusivity(unchecked) var tensorBytesSinceYoung = 0
+    @exclusivity(unchecked) var tensorBytesSinceFull = 0
+    @exclusivity(unchecked) var largestSinceYoung = 0
+    @exclusivity(unchecked) var fullCollectionBytes = TensorUserdata.minFullCollectionBytes
     var docsRef: Int32 = LUA_NOREF
     public internal(set) var generatorMetatable: Int32 = LUA_NOREF
     /// Bytes the Lua heap may grow to, and the largest single allocation it grants.
@@ -154,14 +152,11 @@ public final class LuaVM {
     public func openStandardLibraries() throws {
         try check(tide_openlibs(L))
         _ = tide_gc(L, LUA_GCRESTART, 0)
-        // Incremental, not generational: tensor userdata are tiny on the Lua heap but hold big
-        // buffers, and an intermediate that lives through one training step (forward to
-        // backward) ages into the old generation, which only a rare major collection frees.
-        // Measured on the GPT benchmark: peak RSS 1.09 GB generational, 0.31 GB incremental.
-        // The pause starts at Lua's 200 and then follows the heap once tensors are made
-        // (TensorUserdata.pace), so a script without tensors keeps stock Lua's behaviour.
-        _ = tide_gcinc_pause(L, 200)
-        gcPause = 200
+        // Generational: a tensor userdata is tiny on the Lua heap but may hold a big buffer,
+        // and a young collection frees the temporaries without re-marking the library (a
+        // 65K-element add took 18 us in incremental mode against 9 us here; see
+        // TensorUserdata.collectForTensors for the tensor-driven collections, young and full).
+        _ = tide_gcgen(L)
     }
 
     // MARK: bindings

@@ -73,17 +73,6 @@ enum LuaLibrary {
 let preludeSource = #"""
 local tide = ...
 
--- A script that sets the collector's mode or parameters takes over from Tide's pacing of the
--- pause (TensorUserdata.pace in the host); every other use passes straight through.
-do
-  local collect, manual = collectgarbage, tide._gc_manual
-  tide._gc_manual = nil
-  function collectgarbage(opt, ...)
-    if opt == "incremental" or opt == "generational" then manual() end
-    return collect(opt, ...)
-  end
-end
-
 -- tide.help(v): prints v's doc; for a table, also the documented entries under it.
 local function first_line(s) return (s:match("^[^\n]*")) end
 function tide.help(v, name)

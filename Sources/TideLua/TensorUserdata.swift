@@ -12,76 +12,59 @@ import _CTideShims
 import TideCore
 
 public enum TensorUserdata {
-    /// Bytes allocated for tensors and not yet reported to the collector (carried over
-    /// between pushes until a whole MiB has accumulated).
-    @exclusivity(unchecked) nonisolated(unsafe) static var pendingBytes = 0
-
     /// Pushes `t` as a new userdata with the tensor metatable.
     public static func push(_ L: OpaquePointer, _ t: Tensor) {
         let slot = UnsafeMutableRawPointer(tide_push_tensor(L, LuaVM.tensorMetatableRef(L))!)
             .assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
         slot.pointee = Unmanaged.passRetained(t).toOpaque()
         let fresh = Storage.takeAllocatedBytes()
-        if fresh > 0 { pendingBytes += fresh }
+        if fresh == 0 { return }
         LuaVM.withOwner(L) { vm in
-            vm.pushesSincePace &+= 1
-            if pendingBytes >= 1 << 20 {
-                let kb = pendingBytes >> 10
-                pendingBytes = 0
-                pace(L, vm)
-                _ = tide_gc(L, LUA_GCSTEP, Int32(min(kb, Int(Int32.max))))
-            } else if vm.pushesSincePace >= 4096 {
-                pace(L, vm)
+            vm.tensorBytesSinceYoung &+= fresh
+            vm.tensorBytesSinceFull &+= fresh
+            vm.largestSinceYoung = max(vm.largestSinceYoung, fresh)
+            if vm.tensorBytesSinceYoung >= max(youngCollectionBytes, min(youngPushFactor * vm.largestSinceYoung, youngCollectionCap)) {
+                collectForTensors(L, vm)
             }
         }
     }
 
-    /// Lua heap size (KiB) under which the collector may let the heap grow to 10x before a
-    /// cycle: the headroom the pause allows is about this much whatever the heap.
-    static let paceHeadroomKB = 32 << 10
+    /// Tensor bytes between two young collections Tide asks for: at least 4 MiB, and 4x the
+    /// biggest single push since the last one, up to 32 MiB. An op's result is reachable
+    /// through its op and the next (it sits in the Lua register the next result replaces), so
+    /// a window of fewer than three results would catch it alive twice and age it to old.
+    /// (Results over 8 MiB may age so; the full collections free those.)
+    static let youngCollectionBytes = 4 << 20
+    static let youngPushFactor = 4
+    static let youngCollectionCap = 32 << 20
+    /// Tensor bytes between two full collections, at the least.
+    static let minFullCollectionBytes = 64 << 20
 
-    /// Sets the incremental collector's pause from the Lua heap's size, like a minimum heap
-    /// goal: pause = 100 + 100 * 32 MiB / live heap, kept within 200 (Lua's default) and 1000.
+    /// Frees the tensor garbage made since the last call: a young collection every 4-32 MiB of
+    /// new tensor bytes, a full one every max(64 MiB, 16 x the Lua heap).
     ///
-    /// Why: a Tide script's Lua heap is small (the library is about 0.6 MiB) while it makes
-    /// many tensor userdata, and each collector cycle re-marks the whole heap; at the default
-    /// pause of 200 a 16-element add spent about half its time in the collector (1.0 us per op
-    /// against 0.5 us at pause 1000). A script that keeps a big Lua heap (tables of data) gets
-    /// the default pause back, so its heap peak stays near twice its live size. Tensor bytes
-    /// still drive collection through LUA_GCSTEP, so tensor garbage does not pile up either.
-    /// Nothing changes once the script sets the collector's mode or parameters itself (the
-    /// prelude's collectgarbage wrapper clears gcPause).
-    ///
-    /// The live heap is the lowest count seen over a window of calls: the count rises with
-    /// garbage through a cycle and drops after the sweep, and it is never below the live size,
-    /// so the estimate errs towards a lower pause. A count above the headroom lowers the pause
-    /// at once (a small live heap at pause 1000 never gets there).
-    static func pace(_ L: OpaquePointer, _ vm: LuaVM) {
-        vm.pushesSincePace = 0
-        guard vm.gcPause != 0 else { return }
-        let kb = Int(tide_gc(L, LUA_GCCOUNT, 0))
-        vm.heapLowKB = min(vm.heapLowKB, kb)
-        vm.paceCalls += 1
-        let live: Int
-        if kb > paceHeadroomKB {
-            live = kb                      // a big heap now: lower the pause without waiting
-        } else if vm.paceCalls >= 8 {
-            live = max(vm.heapLowKB, 1)
+    /// Why both: tensor bytes live outside the Lua heap, so the collector's own pacing never
+    /// sees them, and a tensor is freed only when its userdata is swept. A young collection
+    /// costs microseconds whatever the heap (it does not re-mark the library's ~0.9 MiB), so a
+    /// temporary goes back to the Storage cache while its pages are still in cache, as an op's
+    /// result does in a reference-counted library. A tensor that outlives two young
+    /// collections (a forward pass's activations, kept to the backward) turns old and only a
+    /// full collection frees it; those re-mark the whole heap (~0.15 ms for the library
+    /// alone), so they come after 64 MiB, or 16 heaps' worth, of new tensor bytes: under 2% of
+    /// the time it takes to write those bytes, with that much old garbage at most. A script
+    /// that stops the collector is left alone; one that switches to incremental mode gets a
+    /// basic step instead of a young collection.
+    static func collectForTensors(_ L: OpaquePointer, _ vm: LuaVM) {
+        vm.tensorBytesSinceYoung = 0
+        vm.largestSinceYoung = 0
+        guard tide_gc(L, LUA_GCISRUNNING, 0) != 0 else { return }
+        if vm.tensorBytesSinceFull >= vm.fullCollectionBytes {
+            vm.tensorBytesSinceFull = 0
+            _ = tide_gc(L, LUA_GCCOLLECT, 0)
+            let kb = Int(tide_gc(L, LUA_GCCOUNT, 0))
+            vm.fullCollectionBytes = max(minFullCollectionBytes, 16 * kb * 1024)
         } else {
-            return
-        }
-        vm.paceCalls = 0
-        vm.heapLowKB = kb
-        let pause = Int32(min(1000, max(200, 100 + 100 * paceHeadroomKB / live)))
-        // only when it moves by a quarter: the live estimate is rough (an incremental cycle
-        // sweeps while new garbage arrives, so the count rarely falls to the live size). A new
-        // pause is used when the collector next schedules a cycle; when the heap is big right
-        // now, a basic step also starts that cycle at once, so the heap does not first run up
-        // to the old, larger allowance.
-        if 4 * pause < 3 * vm.gcPause || 4 * pause > 5 * vm.gcPause {
-            _ = tide_gcinc_pause(L, pause)
-            vm.gcPause = pause
-            if kb > paceHeadroomKB { _ = tide_gc(L, LUA_GCSTEP, 0) }
+            _ = tide_gc(L, LUA_GCSTEP, 0)
         }
     }
 

@@ -79,12 +79,13 @@ static void tide_unary_f32_run(int op, const float *x, float *y, size_t n) {
 static void tide_stream_copy_f32(const float *src, float *y, size_t n) {
   TIDE_DISPATCH(tide_k_stream_copy_f32_portable(src, y, n), tide_k_stream_copy_f32_avx2(src, y, n))
 }
-// The memory-bound ops' outputs of 1M+ elements (not in place) are computed into an L1
-// block and streamed out, so no output line is read first and the inputs stay in cache (as
-// binary's TIDE_BIN_NT); the transcendental ones are compute-bound and store plainly.
-void tide_unary_f32(int op, const float *x, float *y, size_t n) {
+void tide_unary_f32(int op, const float *x, float *y, size_t n) { tide_unary_f32_run(op, x, y, n); }
+// The memory-bound ops' big outputs (the caller's choice, as binary's TIDE_MODE_STREAM) are
+// computed into an L1 block and streamed out, so no output line is read first and the input
+// stays in cache; the transcendental ones are compute-bound and store plainly.
+void tide_unary_f32_stream(int op, const float *x, float *y, size_t n) {
   const int cheap = op == TIDE_UN_NEG || op == TIDE_UN_ABS || op == TIDE_UN_RELU || op == TIDE_UN_SQRT || op == TIDE_UN_SQUARE;
-  if (!cheap || n < ((size_t)1 << 20) || x == y) { tide_unary_f32_run(op, x, y, n); return; }
+  if (!cheap || x == y) { tide_unary_f32_run(op, x, y, n); return; }
   float block[2048] __attribute__((aligned(64)));
   for (size_t b = 0; b < n; b += 2048) {
     size_t m = n - b < 2048 ? n - b : 2048;

@@ -192,103 +192,99 @@ static inline TIDE_TGT float TIDE_FN(tanhf_poly)(float x) {
   return x != x ? x : (x < 0 ? -y : y);
 }
 
-// Streaming (non-temporal) stores for big outputs: a result of several MiB would evict the
-// inputs from L3 and first read every output line (write-allocate); storing around the caches
-// made a 4M-element add 1.5x faster here. Below the threshold the output stays cached for the
-// next op. VEC is the element type's 32-byte vector; OP one of + - * /.
+// Streaming (non-temporal) stores for big outputs (mode has TIDE_MODE_STREAM): when inputs
+// and result together outgrow the last-level cache, the result would evict the inputs and
+// first read every output line (write-allocate); storing around the caches made a 4M-element
+// add 1.5x faster here. A smaller op keeps its result cached for the next one (streaming a
+// 1M-element add's result made it 3x slower). VEC is the element type's 32-byte vector; OP
+// one of + - * /. TIDE_NT_MIN: the transposed copies' own threshold.
 #define TIDE_NT_MIN ((size_t)1 << 20)
 #if defined(__x86_64__)
 #define TIDE_SFENCE() __builtin_ia32_sfence()
 #else
 #define TIDE_SFENCE() ((void)0)
 #endif
-#define TIDE_BIN_NT(T, VEC, W, OP, LA, LB, SA, SB)                                              \
+// One binary op over n elements in explicit vectors: every lane is loaded before its store,
+// so y may be one of the inputs (in place), which an auto-vectorized loop would run
+// scalar after its overlap check. STORE is a streaming or a plain unaligned store; ALIGN the
+// address mask the vector stores need (31 for streaming, 0 for plain).
+#define TIDE_STORE_NT(VEC, VECU, p, v) __builtin_nontemporal_store((v), (VEC *)(p))
+#define TIDE_STORE_U(VEC, VECU, p, v) (*(VECU *)(p) = (v))
+#define TIDE_BIN_V(T, VEC, VECU, W, OP, LA, LB, SA, SB, STORE, ALIGN)                           \
   do {                                                                                          \
     size_t i = 0;                                                                               \
-    for (; i < n && ((uintptr_t)(y + i) & 31) != 0; i++) y[i] = SA OP SB;                      \
-    for (; i + W <= n; i += W) __builtin_nontemporal_store((LA) OP (LB), (VEC *)(y + i));      \
+    for (; i < n && ((uintptr_t)(y + i) & (ALIGN)) != 0; i++) y[i] = SA OP SB;                 \
+    for (; i + W <= n; i += W) STORE(VEC, VECU, y + i, (LA) OP (LB));                           \
     for (; i < n; i++) y[i] = SA OP SB;                                                         \
-    TIDE_SFENCE();                                                                              \
   } while (0)
-// maximum/minimum with NaN propagation (either NaN gives NaN: u + v), as in the loops below
-#define TIDE_BIN_NT_EXT(T, VEC, W, CMP, LA, LB, SA, SB)                                         \
+// maximum/minimum with NaN propagation (either NaN gives NaN: u + v)
+#define TIDE_BIN_V_EXT(T, VEC, VECU, W, CMP, LA, LB, SA, SB, STORE, ALIGN)                      \
   do {                                                                                          \
     size_t i = 0;                                                                               \
-    for (; i < n && ((uintptr_t)(y + i) & 31) != 0; i++) {                                      \
+    for (; i < n && ((uintptr_t)(y + i) & (ALIGN)) != 0; i++) {                                 \
       T u = SA, v = SB; y[i] = (u != u || v != v) ? u + v : (u CMP v ? u : v); }                \
     for (; i + W <= n; i += W) {                                                                \
       VEC u = (LA), v = (LB);                                                                   \
       __typeof__(u CMP v) pick = u CMP v, nan = (u != u) | (v != v);                             \
       __typeof__(u CMP v) r = (pick & (__typeof__(pick))u) | (~pick & (__typeof__(pick))v);     \
       r = (nan & (__typeof__(pick))(u + v)) | (~nan & r);                                        \
-      __builtin_nontemporal_store((VEC)r, (VEC *)(y + i));                                      \
+      STORE(VEC, VECU, y + i, (VEC)r);                                                          \
     }                                                                                           \
     for (; i < n; i++) { T u = SA, v = SB; y[i] = (u != u || v != v) ? u + v : (u CMP v ? u : v); } \
-    TIDE_SFENCE();                                                                              \
   } while (0)
-#define TIDE_BIN_NT_OPS(T, VEC, W, LA, LB, SA, SB)                                              \
+#define TIDE_BIN_V_OPS(T, VEC, VECU, W, LA, LB, SA, SB, STORE, ALIGN)                           \
   switch (op) {                                                                                 \
-    case TIDE_OP_ADD: TIDE_BIN_NT(T, VEC, W, +, LA, LB, SA, SB); return;                        \
-    case TIDE_OP_SUB: TIDE_BIN_NT(T, VEC, W, -, LA, LB, SA, SB); return;                        \
-    case TIDE_OP_MUL: TIDE_BIN_NT(T, VEC, W, *, LA, LB, SA, SB); return;                        \
-    case TIDE_OP_DIV: TIDE_BIN_NT(T, VEC, W, /, LA, LB, SA, SB); return;                        \
-    case TIDE_OP_MAX: TIDE_BIN_NT_EXT(T, VEC, W, >, LA, LB, SA, SB); return;                    \
-    case TIDE_OP_MIN: TIDE_BIN_NT_EXT(T, VEC, W, <, LA, LB, SA, SB); return;                    \
+    case TIDE_OP_ADD: TIDE_BIN_V(T, VEC, VECU, W, +, LA, LB, SA, SB, STORE, ALIGN); break;      \
+    case TIDE_OP_SUB: TIDE_BIN_V(T, VEC, VECU, W, -, LA, LB, SA, SB, STORE, ALIGN); break;      \
+    case TIDE_OP_MUL: TIDE_BIN_V(T, VEC, VECU, W, *, LA, LB, SA, SB, STORE, ALIGN); break;      \
+    case TIDE_OP_DIV: TIDE_BIN_V(T, VEC, VECU, W, /, LA, LB, SA, SB, STORE, ALIGN); break;      \
+    case TIDE_OP_MAX: TIDE_BIN_V_EXT(T, VEC, VECU, W, >, LA, LB, SA, SB, STORE, ALIGN); break;  \
+    case TIDE_OP_MIN: TIDE_BIN_V_EXT(T, VEC, VECU, W, <, LA, LB, SA, SB, STORE, ALIGN); break;  \
     default: break;                                                                             \
   }
-#define TIDE_BIN_NT_MODES(T, VEC, VECU, W)                                                      \
-  if (n >= TIDE_NT_MIN) {                                                                       \
-    if (mode == TIDE_MODE_VV) {                                                                 \
-      TIDE_BIN_NT_OPS(T, VEC, W, *(const VECU *)(a + i), *(const VECU *)(b + i), a[i], b[i])    \
-    } else if (mode == TIDE_MODE_VS) {                                                          \
-      const T s = b[0];                                                                         \
-      const VEC sv = s - (VEC){0};                                                              \
-      TIDE_BIN_NT_OPS(T, VEC, W, *(const VECU *)(a + i), sv, a[i], s)                          \
-    } else {                                                                                    \
-      const T s = a[0];                                                                         \
-      const VEC sv = s - (VEC){0};                                                              \
-      TIDE_BIN_NT_OPS(T, VEC, W, sv, *(const VECU *)(b + i), s, b[i])                          \
-    }                                                                                           \
+#define TIDE_BIN_V_MODES(T, VEC, VECU, W, STORE, ALIGN)                                         \
+  if (mode == TIDE_MODE_VV) {                                                                   \
+    TIDE_BIN_V_OPS(T, VEC, VECU, W, *(const VECU *)(a + i), *(const VECU *)(b + i), a[i], b[i], STORE, ALIGN) \
+  } else if (mode == TIDE_MODE_VS) {                                                            \
+    const T s = b[0];                                                                           \
+    const VEC sv = s - (VEC){0};                                                                \
+    TIDE_BIN_V_OPS(T, VEC, VECU, W, *(const VECU *)(a + i), sv, a[i], s, STORE, ALIGN)          \
+  } else {                                                                                      \
+    const T s = a[0];                                                                           \
+    const VEC sv = s - (VEC){0};                                                                \
+    TIDE_BIN_V_OPS(T, VEC, VECU, W, sv, *(const VECU *)(b + i), s, b[i], STORE, ALIGN)          \
+  }
+#define TIDE_BIN_BODY(T, VEC, VECU, W)                                                          \
+  if (mode & TIDE_MODE_STREAM) {                                                                \
+    mode &= ~TIDE_MODE_STREAM;                                                                  \
+    TIDE_BIN_V_MODES(T, VEC, VECU, W, TIDE_STORE_NT, 31)                                        \
+    TIDE_SFENCE();                                                                              \
+  } else {                                                                                      \
+    TIDE_BIN_V_MODES(T, VEC, VECU, W, TIDE_STORE_U, 0)                                          \
   }
 
 TIDE_TGT void TIDE_FN(binary_f32)(int op, const float *a, const float *b,
                                   float *y, size_t n, int mode) {
-  if (op == TIDE_OP_POW) { TIDE_FN(pow_f32)(a, b, y, n, mode); return; }
+  if (op == TIDE_OP_POW) { TIDE_FN(pow_f32)(a, b, y, n, mode & ~TIDE_MODE_STREAM); return; }
   typedef float v8f __attribute__((vector_size(32)));
   typedef float v8fu __attribute__((vector_size(32), aligned(4)));
-  TIDE_BIN_NT_MODES(float, v8f, v8fu, 8)
-#define TIDE_BIN_LOOP(T, A, B)                                                                 \
-  switch (op) {                                                                                \
-    case TIDE_OP_ADD: for (size_t i = 0; i < n; i++) y[i] = A + B; break;                     \
-    case TIDE_OP_SUB: for (size_t i = 0; i < n; i++) y[i] = A - B; break;                     \
-    case TIDE_OP_MUL: for (size_t i = 0; i < n; i++) y[i] = A * B; break;                     \
-    case TIDE_OP_DIV: for (size_t i = 0; i < n; i++) y[i] = A / B; break;                     \
-    case TIDE_OP_MAX: for (size_t i = 0; i < n; i++) { T u = A, v = B;                        \
-      y[i] = (u != u || v != v) ? u + v : (u > v ? u : v); } break;                            \
-    case TIDE_OP_MIN: for (size_t i = 0; i < n; i++) { T u = A, v = B;                        \
-      y[i] = (u != u || v != v) ? u + v : (u < v ? u : v); } break;                            \
-  }
-  if (mode == TIDE_MODE_VV) { TIDE_BIN_LOOP(float, a[i], b[i]) }
-  else if (mode == TIDE_MODE_VS) { const float s = b[0]; TIDE_BIN_LOOP(float, a[i], s) }
-  else { const float s = a[0]; TIDE_BIN_LOOP(float, s, b[i]) }
+  TIDE_BIN_BODY(float, v8f, v8fu, 8)
 }
 
 TIDE_TGT void TIDE_FN(binary_f64)(int op, const double *a, const double *b,
                                   double *y, size_t n, int mode) {
   if (op == TIDE_OP_POW) {  // libm's pow, over the cores (Kernels.binary splits)
+    mode &= ~TIDE_MODE_STREAM;
     for (size_t i = 0; i < n; i++) y[i] = pow(mode == TIDE_MODE_SV ? a[0] : a[i], mode == TIDE_MODE_VS ? b[0] : b[i]);
     return;
   }
   typedef double v4d __attribute__((vector_size(32)));
   typedef double v4du __attribute__((vector_size(32), aligned(8)));
-  TIDE_BIN_NT_MODES(double, v4d, v4du, 4)
-  if (mode == TIDE_MODE_VV) { TIDE_BIN_LOOP(double, a[i], b[i]) }
-  else if (mode == TIDE_MODE_VS) { const double s = b[0]; TIDE_BIN_LOOP(double, a[i], s) }
-  else { const double s = a[0]; TIDE_BIN_LOOP(double, s, b[i]) }
+  TIDE_BIN_BODY(double, v4d, v4du, 4)
 }
 
 // Copies n floats from an L1 block to y with streaming stores (aligned head and tail by
-// plain stores): the unary ops' big outputs, for the same reason as TIDE_BIN_NT.
+// plain stores): the unary ops' big outputs, for the same reason as TIDE_MODE_STREAM.
 TIDE_TGT void TIDE_FN(stream_copy_f32)(const float *restrict src, float *restrict y, size_t n) {
   typedef float v8f __attribute__((vector_size(32)));
   typedef float v8fu __attribute__((vector_size(32), aligned(4)));

@@ -31,12 +31,6 @@ enum CoreBindings {
             lua_rawget(L, docs)
             return 1
         }
-        // internal: the prelude's collectgarbage wrapper calls this when a script sets the
-        // collector's mode or parameters, which ends Tide's pacing (TensorUserdata.pace)
-        vm.def(tide, "_gc_manual", "") { f in
-            LuaVM.withOwner(f.L) { $0.gcPause = 0 }
-            return 0
-        }
         vm.def(tide, "set_num_threads", "tide.set_num_threads(n): threads for Tide kernels and OpenBLAS together.") { f in
             let n = try f.integer(1)
             guard n >= 1 && n <= 1024 else { throw f.argError(1, "expected a thread count from 1 to 1024, got \(n)") }

@@ -28,8 +28,10 @@ long long tide_live_bytes(void);
 
 // ---- elementwise and reduction kernels (contiguous buffers) ---------------------------
 enum { TIDE_OP_ADD = 0, TIDE_OP_SUB, TIDE_OP_MUL, TIDE_OP_DIV, TIDE_OP_MAX, TIDE_OP_MIN, TIDE_OP_POW };  // POW: binary only (not the transposed kernel)
-// mode: both vectors, vector with scalar b[0], or scalar a[0] with vector
-enum { TIDE_MODE_VV = 0, TIDE_MODE_VS = 1, TIDE_MODE_SV = 2 };
+// mode: both vectors, vector with scalar b[0], or scalar a[0] with vector; binary's mode may
+// add TIDE_MODE_STREAM: store y with streaming stores (the caller's choice: a working set
+// bigger than the last-level cache, y not an input)
+enum { TIDE_MODE_VV = 0, TIDE_MODE_VS = 1, TIDE_MODE_SV = 2, TIDE_MODE_STREAM = 4 };
 enum { TIDE_UN_EXP = 0, TIDE_UN_TANH, TIDE_UN_SIGMOID, TIDE_UN_SILU, TIDE_UN_GELU, TIDE_UN_GELU_TANH,
        TIDE_UN_RELU, TIDE_UN_NEG, TIDE_UN_ABS, TIDE_UN_SQRT, TIDE_UN_SQUARE, TIDE_UN_LOG,
        TIDE_UN_SIN, TIDE_UN_COS };
@@ -37,6 +39,8 @@ enum { TIDE_UN_EXP = 0, TIDE_UN_TANH, TIDE_UN_SIGMOID, TIDE_UN_SILU, TIDE_UN_GEL
 void tide_binary_f32(int op, const float *a, const float *b, float *y, size_t n, int mode);
 void tide_binary_f64(int op, const double *a, const double *b, double *y, size_t n, int mode);
 void tide_unary_f32(int op, const float *x, float *y, size_t n);
+// as tide_unary_f32, with streaming stores of y for the cheap ops (neg abs relu sqrt square)
+void tide_unary_f32_stream(int op, const float *x, float *y, size_t n);
 // y[i*ldy + j] = a[i*lda + j] op b[j*ldb + i] over rows x cols (b read transposed; binary ops
 // only); a == NULL copies b transposed. y must not overlap b.
 void tide_binary_tr_f32(int op, const float *a, size_t lda, const float *b, size_t ldb, float *y, size_t ldy, size_t rows, size_t cols);

@@ -45,11 +45,9 @@ end
 collectgarbage(); collectgarbage()
 assert(z:sum():item() == 3)
 
--- Collector pacing (TensorUserdata.pace): tensor pushes set the collector's pause from the
--- live Lua heap. Small heap: the pause rises (small tensor ops then do not spend their time
--- re-marking the heap) but garbage stays within tens of MiB. Big live heap: the pause comes
--- back to Lua's 200, so the heap peaks near twice its live size. The pure-Lua churn after the
--- tensor ops sees the pause those ops left.
+-- The collector runs in generational mode: small tensor ops make young garbage that young
+-- collections free without re-marking the library, and pure-Lua churn keeps the heap near its
+-- live size, small heap or big.
 local function tensor_ops(n)
   local a, b = tide.randn(16), tide.randn(16)
   for _ = 1, n do local c = a + b end
@@ -77,8 +75,38 @@ assert(ph < 2.6 * live, ("big heap: Lua heap peaked at %.0f MiB over %.0f MiB li
 keep = nil
 collectgarbage()
 
--- a script that picks the collector's mode keeps it (the prelude's wrapper only passes it on)
-assert(collectgarbage("generational") == "incremental")
+-- Tensor-driven collections (TensorUserdata.collectForTensors). Mid-size temporaries go back
+-- to the Storage cache within a few ops, so a loop of 1 MiB adds holds little garbage.
+local a1, b1 = tide.randn(262144), tide.randn(262144)
+collectgarbage(); collectgarbage()
+before = tide.memory_allocated()
+peak = 0
+for _ = 1, 2000 do
+  local c = a1 + b1
+  peak = math.max(peak, tide.memory_allocated() - before)
+end
+assert(peak <= 24 * 2^20, ("1 MiB temporaries peaked at %.0f MiB"):format(peak / 2^20))
+-- Tensors that outlive young collections turn old; a full collection, due after 64 MiB of
+-- new tensor bytes, still frees them once they are dropped.
+local keep = {}
+for i = 1, 48 do keep[i] = tide.zeros(262144) end
+for _ = 1, 100 do local c = a1 + b1 end   -- young collections: keep survives them
+local mid = tide.memory_allocated()
+keep = nil
+for _ = 1, 200 do local c = a1 + b1 end   -- 200 MiB of new tensors: full collections
+assert(tide.memory_allocated() < mid - 40 * 2^20,
+  ("old tensors not freed: %.0f MiB live, %.0f MiB before the drop"):format(tide.memory_allocated() / 2^20, mid / 2^20))
+
+-- a script that picks the collector's mode keeps it, and tensor bytes still drive collections
 assert(collectgarbage("incremental") == "generational")
+collectgarbage(); collectgarbage()
+before = tide.memory_allocated()
+peak = 0
+for _ = 1, 2000 do
+  local c = a1 + b1
+  peak = math.max(peak, tide.memory_allocated() - before)
+end
+assert(peak < 256 * 2^20, ("incremental mode: 1 MiB temporaries peaked at %.0f MiB"):format(peak / 2^20))
+assert(collectgarbage("generational") == "incremental")
 local t = tide.zeros(4)
 assert(collectgarbage("count") > 0 and collectgarbage("step") ~= nil and t:numel() == 4)
