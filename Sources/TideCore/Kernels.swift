@@ -30,7 +30,8 @@ public enum Kernels {
     /// streaming stores: the last-level cache of the machines Tide is tuned on (32 MiB L3).
     /// Below it, a cached result is what the next op reads; above it, caching the result only
     /// evicts the inputs (see TIDE_MODE_STREAM).
-    public static let streamingBytes = 32 << 20
+    /// Settable so tests can drive both store paths with small tensors.
+    nonisolated(unsafe) public static var streamingBytes = 32 << 20
 
     /// Whether an op writing `outBytes` at y, next to `inBytes` of inputs, streams its output:
     /// a big working set, and y not one of the inputs (in place, the line is already cached).

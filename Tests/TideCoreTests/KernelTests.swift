@@ -175,8 +175,8 @@ final class KernelTests: XCTestCase {
 }
 
 extension KernelTests {
-    /// Comparisons (the byte kernel, every mode), maximum/minimum on the streaming-store path
-    /// (1M+ elements) and the constant powers, each against a plain Swift loop, with NaNs.
+    /// Comparisons (the byte kernel, every mode), maximum/minimum on both store paths
+    /// (streaming and plain) and the constant powers, each against a plain Swift loop, with NaNs.
     func testCompareExtremaAndPowersEveryLevel() throws {
         var g = SystemRandomNumberGenerator()
         let n = (1 << 20) + 37
@@ -200,13 +200,18 @@ extension KernelTests {
                         }
                     }
                 }
+                for stream in [false, true] {
+                let saved = Kernels.streamingBytes
+                Kernels.streamingBytes = stream ? 0 : Int.max
+                defer { Kernels.streamingBytes = saved }
                 let mx = try Tensor.binary(.maximum, a, b).toDoubles(), mn = try Tensor.binary(.minimum, a, b).toDoubles()
                 for i in 0 ..< n {
                     let wantMax = av[i].isNaN ? Double.nan : Swift.max(av[i], bv[i])
                     let wantMin = av[i].isNaN ? Double.nan : Swift.min(av[i], bv[i])
                     if !(mx[i] == wantMax || (mx[i].isNaN && wantMax.isNaN)) || !(mn[i] == wantMin || (mn[i].isNaN && wantMin.isNaN)) {
-                        XCTFail("maximum/minimum \(dtype) level \(level) at \(i): \(av[i]), \(bv[i]) -> \(mx[i]), \(mn[i])"); break
+                        XCTFail("maximum/minimum \(dtype) level \(level) stream \(stream) at \(i): \(av[i]), \(bv[i]) -> \(mx[i]), \(mn[i])"); break
                     }
+                }
                 }
                 for c in [0.0, 1, 2, -1] {
                     let p = try Tensor.binary(.pow, a, Tensor.scalar(c, dtype: dtype)).toDoubles()
@@ -228,9 +233,12 @@ extension KernelTests {
 }
 
 extension KernelTests {
-    /// The cheap unary ops stream outputs of 1M+ elements (kernels.c tide_unary_f32); the
-    /// result must not change, whatever the output's alignment.
+    /// The cheap unary ops stream big outputs (kernels.c tide_unary_f32_stream); the result
+    /// must not change, whatever the output's alignment.
     func testStreamedUnaryOutputs() throws {
+        let saved = Kernels.streamingBytes
+        Kernels.streamingBytes = 0
+        defer { Kernels.streamingBytes = saved }
         let n = (1 << 20) + 77
         var g = SystemRandomNumberGenerator()
         var v = (0 ..< n + 3).map { _ in Double(Float.random(in: -4 ... 4, using: &g)) }
@@ -353,6 +361,49 @@ extension KernelTests {
                 let sv = try Tensor.binary(.pow, Tensor.scalar(Double(c + 1)), y).toDoubles()
                 for i in 0 ..< n where !close(Float(vs[i]), want(xs[i], c)) || !close(Float(sv[i]), want(c + 1, ys[i])) {
                     XCTFail("pow scalar case \(k) level \(level) at \(i): \(vs[i]) / \(sv[i])"); break
+                }
+            }
+        }
+    }
+}
+
+extension KernelTests {
+    /// Binary ops on both store paths (streaming, plain) and in place (y is an input, which
+    /// the explicit-vector loops allow), every mode, f32 and f64, odd lengths and offsets.
+    func testBinaryStorePathsAndInPlace() throws {
+        var g = SystemRandomNumberGenerator()
+        let n = 4099
+        let av = (0 ..< n + 3).map { _ in Double(Float.random(in: -4 ... 4, using: &g)) }
+        let bv = (0 ..< n + 3).map { _ in Double(Float.random(in: 0.5 ... 4, using: &g)) }
+        let saved = Kernels.streamingBytes
+        defer { Kernels.streamingBytes = saved }
+        let ops: [(BinaryOp, (Double, Double) -> Double)] = [(.add, { $0 + $1 }), (.sub, { $0 - $1 }), (.mul, { $0 * $1 }),
+                                                             (.div, { $0 / $1 }), (.maximum, { Swift.max($0, $1) }), (.minimum, { Swift.min($0, $1) })]
+        for dtype in [DType.f32, .f64] {
+            let round: (Double) -> Double = dtype == .f32 ? { Double(Float($0)) } : { $0 }
+            for level in 0 ... Kernels.bestLevel {
+                Kernels.level = level
+                for stream in [false, true] {
+                    Kernels.streamingBytes = stream ? 0 : Int.max
+                    for start in [0, 1, 3] {
+                        let a = try Tensor(array: av, shape: [n + 3], dtype: dtype).narrow(0, start, n).contiguous()
+                        let b = try Tensor(array: bv, shape: [n + 3], dtype: dtype).narrow(0, start, n).contiguous()
+                        let x = try a.toDoubles(), y = try b.toDoubles()
+                        let s = try Tensor.scalar(1.5, dtype: dtype)
+                        for (op, f) in ops {
+                            let vv = try Tensor.binary(op, a, b).toDoubles(), vs = try Tensor.binary(op, a, s).toDoubles()
+                            let sv = try Tensor.binary(op, s, b).toDoubles()
+                            let inPlace = try a.clone()
+                            _ = try Tensor.binary(op, inPlace, b, out: inPlace)
+                            let ip = try inPlace.toDoubles()
+                            for i in 0 ..< n {
+                                let w1 = round(f(x[i], y[i])), w2 = round(f(x[i], 1.5)), w3 = round(f(1.5, y[i]))
+                                if vv[i] != w1 || vs[i] != w2 || sv[i] != w3 || ip[i] != w1 {
+                                    XCTFail("\(op) \(dtype) level \(level) stream \(stream) start \(start) at \(i)"); break
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
