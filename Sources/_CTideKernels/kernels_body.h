@@ -98,7 +98,7 @@ static inline TIDE_TGT float TIDE_FN(sinf_poly)(float x, int cos_shift) {
   const double j = __builtin_roundeven(xd * 0.63661977236758134308);
   const double rd = (xd - j * 1.57079632673412561417) - j * 6.07710050650619224932e-11;
   const float r = (float)rd, z = r * r;
-  const int q = (int)(int64_t)j + cos_shift;
+  const int q = (int)j + cos_shift;  // |j| < 2^20: a 32-bit conversion (AVX2 has no vector double -> int64)
   const float sn = r + r * z * (-1.6666654611e-1f + z * (8.3321608736e-3f + z * -1.9515295891e-4f));
   const float cs = 1.0f - 0.5f * z + z * z * (4.166664568298827e-2f + z * (-1.388731625493765e-3f + z * 2.443315711809948e-5f));
   const float v = (q & 1) ? cs : sn;
