@@ -34,15 +34,18 @@ public enum Kernels {
     nonisolated(unsafe) public static var streamingBytes = 32 << 20
 
     /// Whether an op writing `outBytes` at y, next to `inBytes` of inputs, streams its output:
-    /// a big working set, and y not one of the inputs (in place, the line is already cached).
+    /// a working set over the cache, and y not one of the inputs (in place, the line is
+    /// already cached). A 4M-element f32 add (48 MiB) streams; a unary op on it (32 MiB) and
+    /// x + x do not: plain stores were faster for them here.
     @inline(__always)
     static func streams(outBytes: Int, inBytes: Int, _ y: UnsafeMutableRawPointer, _ a: UnsafeRawPointer, _ b: UnsafeRawPointer? = nil) -> Bool {
-        outBytes + inBytes >= streamingBytes && UnsafeRawPointer(y) != a && UnsafeRawPointer(y) != b
+        outBytes + inBytes > streamingBytes && UnsafeRawPointer(y) != a && UnsafeRawPointer(y) != b
     }
 
     /// y = a op b over n elements (T is Float or Double); a scalar side does not advance.
     static func binary<T>(_ op: Int32, _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ n: Int, mode: Int32) {
-        let size = MemoryLayout<T>.stride, vectors = mode == Int32(TIDE_MODE_VV) ? 2 : 1
+        // x + x reads one buffer
+        let size = MemoryLayout<T>.stride, vectors = mode == Int32(TIDE_MODE_VV) && a != b ? 2 : 1
         let mode = streams(outBytes: n * size, inBytes: n * size * vectors, UnsafeMutableRawPointer(y), UnsafeRawPointer(a), UnsafeRawPointer(b))
             ? mode | Int32(TIDE_MODE_STREAM) : mode
         split(n) { lo, hi in

@@ -45,6 +45,7 @@ public final class Binding {
 private let dispatch: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Int32 = { L, ctx in
     let binding = Unmanaged<Binding>.fromOpaque(ctx!).takeUnretainedValue()
     let frame = LuaFrame(L!, binding)
+    LuaVM.withOwner(L!) { vm in if vm.collectionDue { TensorUserdata.collectForTensors(L!, vm) } }
     do {
         if let m = binding.maxArgs { try frame.checkMaxArgs(m) }
         return try binding.fn(frame)
@@ -96,6 +97,8 @@ public final class LuaVM {
     @exclusivity(unchecked) var tensorBytesSinceYoung = 0
     @exclusivity(unchecked) var tensorBytesSinceFull = 0
     @exclusivity(unchecked) var largestSinceYoung = 0
+    /// Set by a tensor push when a collection is due; run at the next binding's entry.
+    @exclusivity(unchecked) var collectionDue = false
     @exclusivity(unchecked) var fullCollectionBytes = TensorUserdata.minFullCollectionBytes
     var docsRef: Int32 = LUA_NOREF
     public internal(set) var generatorMetatable: Int32 = LUA_NOREF

@@ -23,25 +23,24 @@ public enum TensorUserdata {
             vm.tensorBytesSinceYoung &+= fresh
             vm.tensorBytesSinceFull &+= fresh
             vm.largestSinceYoung = max(vm.largestSinceYoung, fresh)
-            if vm.tensorBytesSinceYoung >= max(youngCollectionBytes, min(youngPushFactor * vm.largestSinceYoung, youngCollectionCap)) {
-                collectForTensors(L, vm)
-            }
+            if vm.tensorBytesSinceYoung >= max(youngCollectionBytes, vm.largestSinceYoung) { vm.collectionDue = true }
         }
     }
 
-    /// Tensor bytes between two young collections Tide asks for: at least 4 MiB, and 4x the
-    /// biggest single push since the last one, up to 32 MiB. An op's result is reachable
-    /// through its op and the next (it sits in the Lua register the next result replaces), so
-    /// a window of fewer than three results would catch it alive twice and age it to old.
-    /// (Results over 8 MiB may age so; the full collections free those.)
+    /// Tensor bytes between two young collections Tide asks for: at least 4 MiB, or one
+    /// push when that is bigger (a big op then gets one per call).
     static let youngCollectionBytes = 4 << 20
-    static let youngPushFactor = 4
-    static let youngCollectionCap = 32 << 20
     /// Tensor bytes between two full collections, at the least.
     static let minFullCollectionBytes = 64 << 20
 
-    /// Frees the tensor garbage made since the last call: a young collection every 4-32 MiB of
-    /// new tensor bytes, a full one every max(64 MiB, 16 x the Lua heap).
+    /// Frees the tensor garbage made since the last call: a young collection every 4 MiB of
+    /// new tensor bytes (or every big op), a full one every max(64 MiB, 16 x the Lua heap).
+    /// A push only marks the collection due; it runs when the next Swift binding is entered
+    /// (LuaVM's dispatch), before that op allocates. There the last op's result is garbage
+    /// unless something holds it, so its buffer is what the next op gets from the Storage
+    /// cache, still in the caches: a loop of `x^2` reuses one buffer as a reference-counted
+    /// library does. (At push time the previous result still sits in the Lua register the
+    /// new one replaces, so each would be caught alive twice and turn old.)
     ///
     /// Why both: tensor bytes live outside the Lua heap, so the collector's own pacing never
     /// sees them, and a tensor is freed only when its userdata is swept. A young collection
@@ -55,6 +54,7 @@ public enum TensorUserdata {
     /// that stops the collector is left alone; one that switches to incremental mode gets a
     /// basic step instead of a young collection.
     static func collectForTensors(_ L: OpaquePointer, _ vm: LuaVM) {
+        vm.collectionDue = false
         vm.tensorBytesSinceYoung = 0
         vm.largestSinceYoung = 0
         guard tide_gc(L, LUA_GCISRUNNING, 0) != 0 else { return }
