@@ -47,8 +47,14 @@ public final class Storage: @unchecked Sendable {
             // small buffers through plain malloc (16-byte aligned; every kernel loads unaligned):
             // posix_memalign bypasses glibc's per-thread cache and, with the collector freeing in
             // bursts, spent most of a 16-element op in chunk splitting and consolidation
-            var p: UnsafeMutableRawPointer? = nil
-            if cap <= StorageCache.maxSmall { p = malloc(cap) } else if posix_memalign(&p, 64, cap) != 0 { p = nil }
+            func allocate() -> UnsafeMutableRawPointer? {
+                var p: UnsafeMutableRawPointer? = nil
+                if cap <= StorageCache.maxSmall { p = malloc(cap) } else if posix_memalign(&p, 64, cap) != 0 { p = nil }
+                return p
+            }
+            // out of memory: the cached free buffers go back to the system first
+            var p = allocate()
+            if p == nil && StorageCache.shared.totalBytes > 0 { StorageCache.shared.drain(); p = allocate() }
             guard let q = p else {
                 throw TensorError("cannot allocate \(formatBytes(byteCount)) (\(byteCount) bytes): out of memory")
             }
