@@ -92,9 +92,6 @@ static inline void tide_unref(lua_State *L, int ref) { luaL_unref(L, LUA_REGISTR
 static inline void tide_getref(lua_State *L, int ref) { lua_rawgeti(L, LUA_REGISTRYINDEX, ref); }
 static inline int tide_gc(lua_State *L, int what, int arg) { return lua_gc(L, what, arg); }
 static inline int tide_gcgen(lua_State *L) { return lua_gc(L, LUA_GCGEN, 0, 0); }
-static inline int tide_gcinc(lua_State *L) { return lua_gc(L, LUA_GCINC, 0, 0, 0); }
-// incremental mode with this pause (percent); the step multiplier and size stay as they are
-static inline int tide_gcinc_pause(lua_State *L, int pause) { return lua_gc(L, LUA_GCINC, pause, 0, 0); }
 static inline void **tide_extraspace(lua_State *L) { return (void **)lua_getextraspace(L); }
 static inline int tide_isinteger(lua_State *L, int idx) { return lua_isinteger(L, idx); }
 static inline const char *tide_typename_at(lua_State *L, int idx) { return lua_typename(L, lua_type(L, idx)); }
