@@ -87,8 +87,9 @@ final class ThreadPoolTests: XCTestCase {
     }
 
     func testStreamingStoresMatchCachedStores() throws {
-        // 3M elements: each of two ranges is over the 1M-element streaming threshold; an odd
-        // offset view makes the output's first elements unaligned
+        // 3M elements: the vector-vector ops' working set (36 MiB) is over
+        // Kernels.streamingBytes, so both ranges stream; an odd offset view makes the output's
+        // first elements unaligned
         let n = 3_000_001
         let a = try Tensor(array: (0 ..< n).map { Double($0 % 1013) * 0.5 }, shape: [n], dtype: .f32)
         let b = try Tensor(array: (0 ..< n).map { Double($0 % 17) - 8 }, shape: [n], dtype: .f32)
