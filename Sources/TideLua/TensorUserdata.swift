@@ -30,11 +30,14 @@ public enum TensorUserdata {
     /// Tensor bytes between two young collections Tide asks for: at least 4 MiB, or one
     /// push when that is bigger (a big op then gets one per call).
     static let youngCollectionBytes = 4 << 20
-    /// Tensor bytes between two full collections, at the least.
+    /// Tensor bytes between two full collections: at least 64 MiB, doubling up to 256 MiB
+    /// while full collections find little (see collectForTensors).
     static let minFullCollectionBytes = 64 << 20
+    static let maxFullCollectionBytes = 256 << 20
 
     /// Frees the tensor garbage made since the last call: a young collection every 4 MiB of
-    /// new tensor bytes (or every big op), a full one every max(64 MiB, 16 x the Lua heap).
+    /// new tensor bytes (or every big op), a full one every max(64 MiB, 16 x the Lua heap),
+    /// doubling up to 256 MiB while the full ones free less than an eighth of the interval.
     /// A push only marks the collection due; it runs when the next Swift binding is entered
     /// (LuaVM's dispatch), before that op allocates. There the last op's result is garbage
     /// unless something holds it, so its buffer is what the next op gets from the Storage
@@ -60,9 +63,15 @@ public enum TensorUserdata {
         guard tide_gc(L, LUA_GCISRUNNING, 0) != 0 else { return }
         if vm.tensorBytesSinceFull >= vm.fullCollectionBytes {
             vm.tensorBytesSinceFull = 0
+            let live = Storage.liveBytes
             _ = tide_gc(L, LUA_GCCOLLECT, 0)
+            let freed = live - Storage.liveBytes
             let kb = Int(tide_gc(L, LUA_GCCOUNT, 0))
-            vm.fullCollectionBytes = max(minFullCollectionBytes, 16 * kb * 1024)
+            let base = max(minFullCollectionBytes, 16 * kb * 1024)
+            // little old garbage (the young collections freed the temporaries): wait longer
+            // next time; old garbage found: back to the base interval
+            vm.fullCollectionBytes = freed < vm.fullCollectionBytes / 8
+                ? max(base, min(2 * vm.fullCollectionBytes, maxFullCollectionBytes)) : base
         } else {
             _ = tide_gc(L, LUA_GCSTEP, 0)
         }

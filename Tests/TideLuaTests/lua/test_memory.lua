@@ -97,6 +97,17 @@ for _ = 1, 200 do local c = a1 + b1 end   -- 200 MiB of new tensors: full collec
 assert(tide.memory_allocated() < mid - 40 * 2^20,
   ("old tensors not freed: %.0f MiB live, %.0f MiB before the drop"):format(tide.memory_allocated() / 2^20, mid / 2^20))
 
+-- after a long run of young-only garbage (the full interval has grown to its cap), old
+-- garbage is still found within 256 MiB of new tensor bytes
+for _ = 1, 2000 do local c = a1 + b1 end
+keep = {}
+for i = 1, 48 do keep[i] = tide.zeros(262144) end
+for _ = 1, 100 do local c = a1 + b1 end
+mid = tide.memory_allocated()
+keep = nil
+for _ = 1, 300 do local c = a1 + b1 end
+assert(tide.memory_allocated() < mid - 40 * 2^20, "old tensors not freed after a young-only run")
+
 -- a script that picks the collector's mode keeps it, and tensor bytes still drive collections
 assert(collectgarbage("incremental") == "generational")
 collectgarbage(); collectgarbage()
