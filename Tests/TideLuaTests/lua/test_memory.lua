@@ -78,45 +78,38 @@ collectgarbage()
 -- Tensor-driven collections (TensorUserdata.collectForTensors). Mid-size temporaries go back
 -- to the Storage cache within a few ops, so a loop of 1 MiB adds holds little garbage.
 local a1, b1 = tide.randn(262144), tide.randn(262144)
-collectgarbage(); collectgarbage()
-before = tide.memory_allocated()
-peak = 0
-for _ = 1, 2000 do
-  local c = a1 + b1
-  peak = math.max(peak, tide.memory_allocated() - before)
+local function adds(n) for _ = 1, n do local c = a1 + b1 end end
+local function temporaries_peak(n)  -- the most tensor memory a loop of n 1 MiB adds holds
+  collectgarbage(); collectgarbage()
+  local base, top = tide.memory_allocated(), 0
+  for _ = 1, n do
+    local c = a1 + b1
+    top = math.max(top, tide.memory_allocated() - base)
+  end
+  return top
 end
+-- Tensors that outlive young collections turn old; a full collection still frees them once
+-- they are dropped, within `after` 1 MiB adds.
+local function old_tensors_freed(after)
+  local keep = {}
+  for i = 1, 48 do keep[i] = tide.zeros(262144) end
+  adds(100)                              -- young collections: keep survives them
+  local mid = tide.memory_allocated()
+  keep = nil
+  adds(after)
+  return tide.memory_allocated() < mid - 40 * 2^20
+end
+peak = temporaries_peak(2000)
 assert(peak <= 24 * 2^20, ("1 MiB temporaries peaked at %.0f MiB"):format(peak / 2^20))
--- Tensors that outlive young collections turn old; a full collection, due after 64 MiB of
--- new tensor bytes, still frees them once they are dropped.
-local keep = {}
-for i = 1, 48 do keep[i] = tide.zeros(262144) end
-for _ = 1, 100 do local c = a1 + b1 end   -- young collections: keep survives them
-local mid = tide.memory_allocated()
-keep = nil
-for _ = 1, 200 do local c = a1 + b1 end   -- 200 MiB of new tensors: full collections
-assert(tide.memory_allocated() < mid - 40 * 2^20,
-  ("old tensors not freed: %.0f MiB live, %.0f MiB before the drop"):format(tide.memory_allocated() / 2^20, mid / 2^20))
-
--- after a long run of young-only garbage (the full interval has grown to its cap), old
--- garbage is still found within 256 MiB of new tensor bytes
-for _ = 1, 2000 do local c = a1 + b1 end
-keep = {}
-for i = 1, 48 do keep[i] = tide.zeros(262144) end
-for _ = 1, 100 do local c = a1 + b1 end
-mid = tide.memory_allocated()
-keep = nil
-for _ = 1, 300 do local c = a1 + b1 end
-assert(tide.memory_allocated() < mid - 40 * 2^20, "old tensors not freed after a young-only run")
+-- the full collections' interval starts at 64 MiB
+assert(old_tensors_freed(200), "old tensors not freed")
+-- after a long run of young-only garbage it has grown to its cap, 256 MiB
+adds(2000)
+assert(old_tensors_freed(300), "old tensors not freed after a young-only run")
 
 -- a script that picks the collector's mode keeps it, and tensor bytes still drive collections
 assert(collectgarbage("incremental") == "generational")
-collectgarbage(); collectgarbage()
-before = tide.memory_allocated()
-peak = 0
-for _ = 1, 2000 do
-  local c = a1 + b1
-  peak = math.max(peak, tide.memory_allocated() - before)
-end
+peak = temporaries_peak(2000)
 assert(peak < 256 * 2^20, ("incremental mode: 1 MiB temporaries peaked at %.0f MiB"):format(peak / 2^20))
 assert(collectgarbage("generational") == "incremental")
 local t = tide.zeros(4)
