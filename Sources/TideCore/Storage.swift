@@ -3,10 +3,10 @@
 //     let s = try Storage(byteCount: 1 << 20)   // views share it; freed when the last goes
 //
 // Ownership: a Storage is a reference-counted Swift object outside any Lua heap. Views keep
-// their base's Storage alive. Buffers go back to a size-bucketed cache on release: large ones
-// (>= 1 MiB) because fresh large allocations page-fault on every 4 KiB page (about 1.3 us
-// each here), small ones (<= 4 KiB) because an aligned malloc/free pair is a large part of
-// the cost of an op on a 16-element tensor.
+// their base's Storage alive. Buffers of every size go back to a size-bucketed cache on
+// release: fresh large allocations page-fault on every 4 KiB page (about 1.3 us each here),
+// a reused buffer may still be in cache, and for small ones (<= 4 KiB) a malloc/free pair is a
+// large part of the cost of an op on a 16-element tensor.
 //
 // Accounting: every allocation is counted (takeAllocatedBytes) so the Lua layer can tell its
 // collector about tensor memory it cannot see.
@@ -66,11 +66,10 @@ public final class Storage: @unchecked Sendable {
         tide_live_add(Int64(byteCount))
     }
 
-    /// Scratch memory for a kernel: at least 1 MiB, so it comes from and returns to the cache
-    /// (warm pages) instead of faulting in fresh ones on every call. Keep the Storage alive
-    /// while using `bytes`.
+    /// Scratch memory for a kernel, from and back to the cache (warm pages instead of fresh
+    /// ones faulted in on every call). Keep the Storage alive while using `bytes`.
     public static func scratch(bytes n: Int) throws -> Storage {
-        try Storage(byteCount: max(n, StorageCache.minCached))
+        try Storage(byteCount: n)
     }
 
     /// Bytes held by all live tensor storages (not counting the buffer cache).
@@ -99,7 +98,6 @@ func format1(_ v: Double) -> String {
 /// 64-byte size class, no hashing on the hot path), large ones in a dictionary by size.
 public final class StorageCache: Sendable {
     public static let shared = StorageCache()
-    static let minCached = 1 << 20
     static let maxTotal = 512 << 20
     static let maxSmall = 4096
     static let smallBucketBytes = 4 << 20  // per size class: the collector frees tensors in bursts
@@ -120,10 +118,7 @@ public final class StorageCache: Sendable {
         return (n + step - 1) / step * step
     }
 
-    static func cached(_ cap: Int) -> Bool { true }
-
     func take(_ cap: Int) -> UnsafeMutableRawPointer? {
-        if !StorageCache.cached(cap) { return nil }
         return state.withLock { s in
             if cap <= StorageCache.maxSmall {
                 guard let p = s.small[cap / 64].popLast() else { return nil }
@@ -137,7 +132,6 @@ public final class StorageCache: Sendable {
     }
 
     func give(_ p: UnsafeMutableRawPointer, _ cap: Int) -> Bool {
-        if !StorageCache.cached(cap) { return false }
         return state.withLock { s in
             if s.total + cap > StorageCache.maxTotal { return false }
             if cap <= StorageCache.maxSmall {

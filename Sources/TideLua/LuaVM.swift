@@ -96,7 +96,6 @@ public final class LuaVM {
     /// and how many start the next full one (TensorUserdata.collectForTensors).
     @exclusivity(unchecked) var tensorBytesSinceYoung = 0
     @exclusivity(unchecked) var tensorBytesSinceFull = 0
-    @exclusivity(unchecked) var largestSinceYoung = 0
     /// Set by a tensor push when a collection is due; run at the next binding's entry.
     @exclusivity(unchecked) var collectionDue = false
     @exclusivity(unchecked) var fullCollectionBytes = TensorUserdata.minFullCollectionBytes

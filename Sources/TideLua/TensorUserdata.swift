@@ -4,9 +4,8 @@
 // freed (layout and tag in _CTideShims/shims.c). The collector releases it when it frees the
 // block (through Tide's allocator: no __gc, see shims.c for why); `__close` and `t:free()`
 // release it early and set NULL (never raising), so a later use raises "use of a freed
-// tensor". The tensor's bytes live outside the Lua heap; new storage is reported to the
-// collector in 1 MiB batches (LUA_GCSTEP), so a loop that makes big temporaries still
-// triggers collection.
+// tensor". The tensor's bytes live outside the Lua heap; new storage drives collections of
+// its own (collectForTensors), so a loop that makes big temporaries still frees them.
 import CLua
 import _CTideShims
 import TideCore
@@ -22,13 +21,12 @@ public enum TensorUserdata {
         LuaVM.withOwner(L) { vm in
             vm.tensorBytesSinceYoung &+= fresh
             vm.tensorBytesSinceFull &+= fresh
-            vm.largestSinceYoung = max(vm.largestSinceYoung, fresh)
-            if vm.tensorBytesSinceYoung >= max(youngCollectionBytes, vm.largestSinceYoung) { vm.collectionDue = true }
+            if vm.tensorBytesSinceYoung >= youngCollectionBytes { vm.collectionDue = true }
         }
     }
 
-    /// Tensor bytes between two young collections Tide asks for: at least 4 MiB, or one
-    /// push when that is bigger (a big op then gets one per call).
+    /// Tensor bytes between two young collections Tide asks for (an op that makes more gets
+    /// one after each call).
     static let youngCollectionBytes = 4 << 20
     /// Tensor bytes between two full collections: at least 64 MiB, doubling up to 256 MiB
     /// while full collections find little (see collectForTensors).
@@ -38,6 +36,8 @@ public enum TensorUserdata {
     /// Frees the tensor garbage made since the last call: a young collection every 4 MiB of
     /// new tensor bytes (or every big op), a full one every max(64 MiB, 16 x the Lua heap),
     /// doubling up to 256 MiB while the full ones free less than an eighth of the interval.
+    /// The heap term is capped at max(256 MiB, 2 x the live tensor bytes): a script with a big
+    /// Lua heap (a 1 GiB table) would otherwise let 16 GiB of old tensors pile up.
     /// A push only marks the collection due; it runs when the next Swift binding is entered
     /// (LuaVM's dispatch), before that op allocates. There the last op's result is garbage
     /// unless something holds it, so its buffer is what the next op gets from the Storage
@@ -57,17 +57,20 @@ public enum TensorUserdata {
     /// that stops the collector is left alone; one that switches to incremental mode gets a
     /// basic step instead of a young collection.
     static func collectForTensors(_ L: OpaquePointer, _ vm: LuaVM) {
+        // -1: inside a finalizer, where lua_gc does nothing; the collection stays due for the
+        // next binding outside it. 0: the script stopped the collector.
+        let running = tide_gc(L, LUA_GCISRUNNING, 0)
+        if running < 0 { return }
         vm.collectionDue = false
         vm.tensorBytesSinceYoung = 0
-        vm.largestSinceYoung = 0
-        guard tide_gc(L, LUA_GCISRUNNING, 0) != 0 else { return }
+        guard running > 0 else { return }
         if vm.tensorBytesSinceFull >= vm.fullCollectionBytes {
             vm.tensorBytesSinceFull = 0
             let live = Storage.liveBytes
             _ = tide_gc(L, LUA_GCCOLLECT, 0)
             let freed = live - Storage.liveBytes
             let kb = Int(tide_gc(L, LUA_GCCOUNT, 0))
-            let base = max(minFullCollectionBytes, 16 * kb * 1024)
+            let base = max(minFullCollectionBytes, min(16 * kb * 1024, max(maxFullCollectionBytes, 2 * Storage.liveBytes)))
             // little old garbage (the young collections freed the temporaries): wait longer
             // next time; old garbage found: back to the base interval
             vm.fullCollectionBytes = freed < vm.fullCollectionBytes / 8

@@ -369,7 +369,8 @@ extension KernelTests {
 
 extension KernelTests {
     /// Binary ops on both store paths (streaming, plain) and in place (y is an input, which
-    /// the explicit-vector loops allow), every mode, f32 and f64, odd lengths and offsets.
+    /// the explicit-vector loops allow), every mode, f32 and f64, an odd length, inputs and
+    /// an output at odd offsets.
     func testBinaryStorePathsAndInPlace() throws {
         var g = SystemRandomNumberGenerator()
         let n = 4099
@@ -396,9 +397,13 @@ extension KernelTests {
                             let inPlace = try a.clone()
                             _ = try Tensor.binary(op, inPlace, b, out: inPlace)
                             let ip = try inPlace.toDoubles()
+                            // an output at an odd offset: the streaming path's unaligned head
+                            let outView = try Tensor.zeros([n + 3], dtype: dtype).narrow(0, start, n)
+                            _ = try Tensor.binary(op, a, b, out: outView)
+                            let ov = try outView.toDoubles()
                             for i in 0 ..< n {
                                 let w1 = round(f(x[i], y[i])), w2 = round(f(x[i], 1.5)), w3 = round(f(1.5, y[i]))
-                                if vv[i] != w1 || vs[i] != w2 || sv[i] != w3 || ip[i] != w1 {
+                                if vv[i] != w1 || vs[i] != w2 || sv[i] != w3 || ip[i] != w1 || ov[i] != w1 {
                                     XCTFail("\(op) \(dtype) level \(level) stream \(stream) start \(start) at \(i)"); break
                                 }
                             }
