@@ -47,13 +47,11 @@ public enum TensorUserdata {
     ///
     /// Why both: tensor bytes live outside the Lua heap, so the collector's own pacing never
     /// sees them, and a tensor is freed only when its userdata is swept. A young collection
-    /// costs microseconds whatever the heap (it does not re-mark the library's ~0.9 MiB), so a
-    /// temporary goes back to the Storage cache while its pages are still in cache, as an op's
-    /// result does in a reference-counted library. A tensor that outlives two young
-    /// collections (a forward pass's activations, kept to the backward) turns old and only a
-    /// full collection frees it; those re-mark the whole heap (~0.15 ms for the library
-    /// alone), so they come after 64 MiB, or 16 heaps' worth, of new tensor bytes: under 2% of
-    /// the time it takes to write those bytes, with that much old garbage at most. A script
+    /// costs microseconds whatever the heap (it does not re-mark the library's ~0.9 MiB). A
+    /// tensor that outlives two young collections (a forward pass's activations, kept to the
+    /// backward) turns old and only a full collection frees it; those re-mark the whole heap
+    /// (~0.15 ms for the library alone), so they come only after tens of MiB of new tensor
+    /// bytes, a few percent of the time it takes to write them. A script
     /// that stops the collector is left alone; one that switches to incremental mode gets a
     /// basic step instead of a young collection.
     static func collectForTensors(_ L: OpaquePointer, _ vm: LuaVM) {
