@@ -448,17 +448,12 @@ end
 doc(F.leaky_relu, "tide.F.leaky_relu(x [, {negative_slope = 0.01}]) -> x where x > 0, else slope * x.")
 
 -- number options of the activations below, checked
-local function num_opt(fname, o, key, default)
-  local v = o[key]
-  if v == nil then return default end
-  if type(v) ~= "number" then error(("%s: %s must be a number, got %s"):format(fname, key, type(v)), 3) end
-  return v
-end
+local number_opt = tide.nn._impl.number_opt
 
 function F.elu(x, o)
   check_tensor("elu", "input", x)
   o = options("elu", o, {alpha = true})
-  local alpha = num_opt("elu", o, "alpha", 1.0)
+  local alpha = number_opt("elu", o, "alpha", 1.0)
   return tide.where(x:gt(0), x, x:expm1() * alpha)
 end
 doc(F.elu, "tide.F.elu(x [, {alpha = 1}]) -> x where x > 0, else alpha (exp(x) - 1).")
@@ -474,7 +469,7 @@ doc(F.selu, "tide.F.selu(x) -> scale (x where x > 0, else alpha (exp(x) - 1)), t
 function F.celu(x, o)
   check_tensor("celu", "input", x)
   o = options("celu", o, {alpha = true})
-  local alpha = num_opt("celu", o, "alpha", 1.0)
+  local alpha = number_opt("celu", o, "alpha", 1.0)
   if alpha == 0 then error("celu: alpha must not be 0", 2) end
   return tide.where(x:gt(0), x, (x / alpha):expm1() * alpha)
 end
@@ -483,7 +478,7 @@ doc(F.celu, "tide.F.celu(x [, {alpha = 1}]) -> x where x > 0, else alpha (exp(x 
 function F.hardtanh(x, o)
   check_tensor("hardtanh", "input", x)
   o = options("hardtanh", o, {min_val = true, max_val = true})
-  local lo, hi = num_opt("hardtanh", o, "min_val", -1.0), num_opt("hardtanh", o, "max_val", 1.0)
+  local lo, hi = number_opt("hardtanh", o, "min_val", -1.0), number_opt("hardtanh", o, "max_val", 1.0)
   if hi < lo then error(("hardtanh: max_val %g is below min_val %g"):format(hi, lo), 2) end
   return x:clamp(lo, hi)
 end

@@ -708,7 +708,17 @@ function repr(m)
 end
 
 -- what the other nn files need from this one (not part of the public API)
-nn._impl = {set_kind = set_kind, describe = describe, shape_str = shape_str, options = options, state = state}
+-- a number option of a table `o` (default when absent), called from the function `fname`
+-- itself, so an error points at fname's caller
+local function number_opt(fname, o, key, default)
+  local v = o[key]
+  if v == nil then return default end
+  if type(v) ~= "number" then error(("%s: option %s must be a number, got %s"):format(fname, key, type(v)), 3) end
+  return v
+end
+
+nn._impl = {set_kind = set_kind, describe = describe, shape_str = shape_str, options = options, state = state,
+            number_opt = number_opt}
 
 doc(Module, [[tide.nn.Module: the base class of layers and models. Make a model class with Module:extend("Name").
 Methods: parameters, named_parameters, children, named_children, modules, named_modules, buffers,

@@ -28,12 +28,7 @@ end
 -- opts with unknown keys rejected (a typo like {stdev = 2} would otherwise do nothing)
 local function options(fname, o, allowed) return (tide.nn._impl.options(fname, o, allowed, 3)) end
 
-local function number_opt(fname, o, key, default)
-  local v = o[key]
-  if v == nil then return default end
-  if type(v) ~= "number" then error(("%s: option %s must be a number, got %s"):format(fname, key, type(v)), 3) end
-  return v
-end
+local number_opt = nn._impl.number_opt
 
 local function fill(t, src)
   tide.no_grad(function() t[{}] = src end)

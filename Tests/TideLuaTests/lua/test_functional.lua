@@ -169,6 +169,9 @@ do
   S.checkerror("unknown option 'label_smoothin'", F.cross_entropy, z, t, {label_smoothin = 0.3})
   S.checkerror("unknown option 'epsilon'", F.layer_norm, z, 4, {epsilon = 1})
   S.checkerror("relu: takes one argument", F.relu, z, {inplace = true})
+  -- number options share nn._impl.number_opt with tide.nn.init
+  S.checkerror("hardtanh: option max_val must be a number, got string", F.hardtanh, z, {max_val = "1"})
+  S.checkerror("uniform_: option b must be a number, got boolean", tide.nn.init.uniform_, z:clone(), {b = true})
   assert(F.softmax(tide.tensor(3.0)):item() == 1 and F.log_softmax(tide.tensor(3.0), -1):item() == 0, "0-d softmax")
 end
 
