@@ -5,7 +5,8 @@
 //
 // Numbers are written in the shortest form that reads back to the same value (f32 values as
 // f32); i64 as integers; bool as 0/1. Reading: every row must have the same number of fields;
-// empty fields and "nan" read as NaN; a non-number names its line and column.
+// empty fields and "nan" read as NaN; a non-number names its line and column. Skipped header
+// records may hold quoted names with line breaks. A file with no data rows reads as 0 x 0.
 import Foundation
 
 public enum CSV {
@@ -15,6 +16,10 @@ public enum CSV {
         }
         guard !t.dtype.isComplex else { throw TensorError("save_csv: complex tensors are not supported (save real() and imag())") }
         let m = t.dim == 1 ? try t.unsqueeze(1) : t
+        // a row with no values is a blank line, which reads back as no row at all
+        guard m.shape[0] == 0 || m.shape[1] > 0 else {
+            throw TensorError("save_csv: expected at least one column, got shape \(shapeString(t.shape)) (rows without values cannot be written as CSV lines)")
+        }
         // text takes up to ~25 bytes a value: refuse what could not be written (a huge expanded
         // view would otherwise be materialized first)
         guard m.numel <= Storage.maxBytes / 32 else {
@@ -87,14 +92,27 @@ public enum CSV {
                 for k in 1 ..< delim.count where base[i + k] != delim[k] { return false }
                 return true
             }
+            var skipped = 0
             while pos <= n {
                 if pos == n && (n == 0 || base[n - 1] == UInt8(ascii: "\n")) { break }
                 var end = pos
+                if skipped < skipHeader {
+                    // a header record: a quoted name may hold line breaks (the writer quotes
+                    // such names, RFC 4180), so the record ends at a break outside quotes
+                    var quoted = false
+                    while end < n && (quoted || base[end] != UInt8(ascii: "\n")) {
+                        if base[end] == UInt8(ascii: "\"") { quoted.toggle() }
+                        if base[end] == UInt8(ascii: "\n") { ln += 1 }
+                        end += 1
+                    }
+                    skipped += 1
+                    pos = end + 1; ln += 1
+                    continue
+                }
                 while end < n && base[end] != UInt8(ascii: "\n") { end += 1 }
                 let next = end + 1
                 if end > pos && base[end - 1] == UInt8(ascii: "\r") { end -= 1 }
                 defer { pos = next; ln += 1 }
-                if ln < skipHeader { continue }
                 var first = pos
                 while first < end && blank(base[first]) { first += 1 }
                 if first == end || base[first] == UInt8(ascii: "#") { continue }

@@ -142,7 +142,10 @@ enum MathBindings {
     /// x limited to [lo, hi]; each bound a number, a tensor (broadcast) or nil.
     static func clamp(_ f: LuaFrame, _ x: Tensor, _ lo: Int32, _ hi: Int32) throws -> Tensor {
         let tl = f.type(lo) == LUA_TUSERDATA, th = f.type(hi) == LUA_TUSERDATA
-        if !tl && !th {
+        // integer bounds on an i64 tensor stay exact (a double would round maxinteger up,
+        // out of the i64 range, and promote the result to a float)
+        let exactInts = x.dtype == .i64 && (tide_isinteger(f.L, lo) != 0 || tide_isinteger(f.L, hi) != 0)
+        if !tl && !th && !exactInts {
             return try x.clamp(min: f.isNoneOrNil(lo) ? nil : f.number(lo), max: f.isNoneOrNil(hi) ? nil : f.number(hi))
         }
         let r = x

@@ -111,7 +111,9 @@ public enum DensityMatrix {
         return try Linalg.eigvalsh(diff).toDoubles().reduce(0) { $0 + abs($1) } / 2
     }
 
-    /// Uhlmann fidelity (tr √(√a b √a))² for PSD a, b (negative eigenvalues of a are dropped).
+    /// Uhlmann fidelity (tr √(√a b √a))² for PSD a, b. Eigenvalues of a at or below its
+    /// rank tolerance (d·eps·max λ, as numpy's matrix_rank) are dropped: a rounding-level
+    /// λ ~ 1e-17 would otherwise add √λ ~ 3e-9 to the result (a pure a came out 2e-9 off).
     public static func fidelity(_ a: Tensor, _ b: Tensor) throws -> Double {
         let (x, y, d) = try checkPair(a, b, "fidelity")
         let sym = try x.contiguous(force: true)
@@ -119,7 +121,8 @@ public enum DensityMatrix {
         let (w, v) = try Linalg.eigh(sym)
         defer { withExtendedLifetime(v) {} }
         let lam = try w.toDoubles()
-        let keep = (0 ..< d).filter { lam[$0] > 0 }
+        let tol = Double(d) * Double.ulpOfOne * (lam.max() ?? 0)
+        let keep = (0 ..< d).filter { lam[$0] > tol }
         if keep.isEmpty { return 0 }
         let f = try Tensor(uninitialized: [d, keep.count], dtype: .c128)
         let vp = v.pointer(C128.self), fp = f.pointer(C128.self)
@@ -131,7 +134,10 @@ public enum DensityMatrix {
     static func sandwichFidelity(_ f: Tensor, _ b: Tensor) throws -> Double {
         let inner = try Tensor.matmul(f.conj().transposed(0, 1), Tensor.matmul(b, f)).contiguous(force: true)
         hermitianize(inner.pointer(C128.self), inner.shape[0])
-        let s = try Linalg.eigvalsh(inner).toDoubles().reduce(0) { $0 + max($1, 0).squareRoot() }
+        // eigenvalues at the rank tolerance are rounding (b rank-deficient): dropped, as in fidelity
+        let lam = try Linalg.eigvalsh(inner).toDoubles()
+        let tol = Double(lam.count) * Double.ulpOfOne * (lam.max() ?? 0)
+        let s = lam.reduce(0) { $0 + ($1 > tol ? $1.squareRoot() : 0) }
         return s * s
     }
 

@@ -80,6 +80,19 @@ eq(c:clamp(tide.tensor({-3.0, 1.0, 0.0}), tide.tensor({-1.0, 2.0, 2.0})), tide.t
 local c2 = c:clone(); c2:clamp_(0, 1)
 eq(c2, tide.tensor({0, 0.5, 1}), 0, "clamp_")
 S.checkerror("expected at least one of min and max", function() return c:clamp() end)
+do -- integer bounds keep an i64 tensor exact, also at the ends of the range
+  local big = tide.tensor({math.mininteger, -5, 7, math.maxinteger}, "i64")
+  local r = big:clamp(math.mininteger, math.maxinteger)
+  assert(r:dtype() == "i64", "clamp i64 full range dtype: " .. r:dtype())
+  assert(r[1] == math.mininteger and r[4] == math.maxinteger, "clamp i64 full range values")
+  local m = big:clamp(-(2^53 | 0) - 3, nil)
+  assert(m:dtype() == "i64" and m[1] == -(2^53 | 0) - 3 and m[4] == math.maxinteger, "clamp i64 min beyond 2^53")
+  local h = big:clamp(nil, math.maxinteger - 1)
+  assert(h[4] == math.maxinteger - 1 and h[3] == 7, "clamp i64 max")
+  local b2 = big:clone(); b2:clamp_(0, math.maxinteger - 1)
+  assert(b2:dtype() == "i64" and b2[1] == 0 and b2[4] == math.maxinteger - 1, "clamp_ i64")
+  assert(big:clamp(0.5, 2):dtype() == "f32", "a float bound still promotes")
+end
 do -- gradient through clamp_ on a non-leaf
   local p = tide.tensor({-2.0, 0.5, 3.0}):requires_grad_()
   local q = p * 1

@@ -77,6 +77,21 @@ local f = assert(io.open(base .. ".bad.csv", "w")); f:write("1,2\n3\n"); f:close
 S.checkerror("line 2 has 1 fields, expected 2", tide.io.load, base .. ".bad.csv")
 f = assert(io.open(base .. ".bad2.csv", "w")); f:write("1,x\n"); f:close()
 S.checkerror("line 1, column 2: 'x' is not a number", tide.io.load, base .. ".bad2.csv")
+-- header names holding the delimiter, quotes or a line break are quoted and skipped as one record
+tide.io.save(base .. ".q.csv", m, {header = {"x, \"y\"", "two\nlines"}})
+local q = assert(io.open(base .. ".q.csv", "rb")):read("a")
+assert(q:sub(1, 23) == '"x, ""y""","two\nlines"\n', "quoted header: " .. q:sub(1, 23))
+S.close(tide.io.load(base .. ".q.csv", {skip_header = 1}), m, 0)
+-- error lines count physical lines, the header's inner break included
+f = assert(io.open(base .. ".q.csv", "ab")); f:write("1,y\n"); f:close()
+S.checkerror("line 5, column 2: 'y' is not a number", tide.io.load, base .. ".q.csv", {skip_header = 1})
+os.remove(base .. ".q.csv")
+-- rows without values would be blank lines, which read back as nothing: refused
+S.checkerror("save_csv: expected at least one column, got shape 3x0", tide.io.save, base .. ".e.csv", tide.zeros(3, 0))
+tide.io.save(base .. ".e.csv", tide.zeros(0, 3))
+local e = tide.io.load(base .. ".e.csv")
+assert(e:size(1) == 0 and e:size(2) == 0, "an empty CSV reads as 0 x 0")
+os.remove(base .. ".e.csv")
 
 -- writes are atomic: no temporary file is left behind, and a failed save keeps the old file
 tide.io.save(base .. ".npy", tide.ones(3))
