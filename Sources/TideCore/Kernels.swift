@@ -12,7 +12,7 @@ public enum Kernels {
     /// Elements per range below which splitting costs more than it saves.
     public static let grain = 1 << 15
 
-    /// The instruction-set level in use (0 portable, 1 AVX2+FMA); settable for tests.
+    /// The instruction-set level in use (0 portable, 1 AVX2+FMA, 2 AVX-512); settable for tests.
     public static var level: Int {
         get { Int(tide_kernel_level()) }
         set { _ = tide_set_kernel_level(Int32(newValue)) }

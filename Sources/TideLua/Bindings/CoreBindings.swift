@@ -40,13 +40,13 @@ enum CoreBindings {
         vm.def(tide, "get_num_threads", "tide.get_num_threads() -> the thread count.") { f in
             f.push(Threads.count); return 1
         }
-        vm.def(tide, "set_kernel_level", "tide.set_kernel_level(level) -> the level set: the instruction-set level of Tide's C kernels, 0 portable or 1 AVX2+FMA, clamped to what the CPU supports (-1: the best one). For comparing the variants; the best level is chosen at startup.") { f in
+        vm.def(tide, "set_kernel_level", "tide.set_kernel_level(level) -> the level set: the instruction-set level of Tide's C kernels, 0 portable, 1 AVX2+FMA or 2 AVX-512 (its own kernel for f32 pow, AVX2 elsewhere), clamped to what the CPU supports (-1: the best one). For comparing the variants; the best level is chosen at startup.") { f in
             let n = try f.integer(1)
-            guard n >= -1 && n <= 1 else { throw f.argError(1, "expected a level -1, 0 or 1, got \(n)") }
+            guard n >= -1 && n <= 2 else { throw f.argError(1, "expected a level -1, 0, 1 or 2, got \(n)") }
             Kernels.level = n < 0 ? Kernels.bestLevel : n
             f.push(Kernels.level); return 1
         }
-        vm.def(tide, "kernel_level", "tide.kernel_level() -> the instruction-set level in use (0 portable, 1 AVX2+FMA).") { f in
+        vm.def(tide, "kernel_level", "tide.kernel_level() -> the instruction-set level in use (0 portable, 1 AVX2+FMA, 2 AVX-512).") { f in
             f.push(Kernels.level); return 1
         }
         vm.def(tide, "set_printoptions", "tide.set_printoptions{precision =, threshold =, edgeitems =, linewidth =}: how tensors print (defaults 4, 1000, 3, 80).") { f in

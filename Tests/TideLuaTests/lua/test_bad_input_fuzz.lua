@@ -102,7 +102,7 @@ do
   assert(#tostring(tide.ones(1, 1):expand(1 << 30, 1 << 30)) < 1e7)
   tide.set_printoptions{edgeitems = 3}
   err("thread count from 1 to 1024", function() tide.set_num_threads(1 << 31) end)
-  err("expected a level -1, 0 or 1", function() tide.set_kernel_level(1 << 32) end)
+  err("expected a level -1, 0, 1 or 2", function() tide.set_kernel_level(1 << 32) end)
   local dims = {} for i = 1, 100000 do dims[i] = 1 end
   err("at most 64 dims", function() return tide.ones(dims) end)
   err("at most 64 repeat counts", function() return tide.randn(3):tile(dims) end)
