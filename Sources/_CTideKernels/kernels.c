@@ -1,8 +1,12 @@
 // Kernels at each instruction-set level, and the dispatch that picks one at first use.
 // Levels: 0 portable (baseline x86-64 / any CPU), 1 AVX2 + FMA, 2 AVX-512 (F, DQ, VL, BW).
-// Level 2 has its own kernel only where 512-bit registers pay on the machines Tide is tuned
-// on (AMD Zen 4, which runs a 512-bit op as two 256-bit halves): f32 pow, whose two tables
-// fit in registers there; every other op runs its AVX2 kernel at level 2.
+// Level 2 runs its own compile of an op only where that was measured faster on the machine
+// Tide is tuned on (AMD Zen 4, which runs a 512-bit op as two 256-bit halves but needs half
+// the instructions): the compute-bound f32 ops (transcendental unary ops and their
+// gradients, GELU, softmax: about 2x) and f32 pow (its own kernel, with tables that fit in
+// registers there). The memory-bound ops (binary arithmetic, neg/abs/relu/square,
+// comparisons, sums) run their AVX2 kernels at level 2: the wider compile was no faster, or
+// slower (square: 1.2x).
 #include "tide_kernels.h"
 #include <stdint.h>
 #include <math.h>
@@ -16,25 +20,32 @@
 
 #define TIDE_SFX _portable
 #define TIDE_TGT
+#define TIDE_VW 8
 #include "pow_body.h"
 #include "kernels_body.h"
 #include "transpose_body.h"
+#undef TIDE_VW
 #undef TIDE_SFX
 #undef TIDE_TGT
 
 #if defined(__x86_64__)
 #define TIDE_SFX _avx2
 #define TIDE_TGT __attribute__((target("avx2,fma")))
+#define TIDE_VW 8
 #include "pow_body.h"
 #include "kernels_body.h"
 #include "transpose_body.h"
+#undef TIDE_VW
 #undef TIDE_SFX
 #undef TIDE_TGT
 
 #define TIDE_SFX _avx512
 #define TIDE_TGT __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")))
 #define TIDE_POW_PERMUTE
+#define TIDE_VW 16
 #include "pow_body.h"
+#include "kernels_body.h"
+#undef TIDE_VW
 #undef TIDE_POW_PERMUTE
 #undef TIDE_SFX
 #undef TIDE_TGT
@@ -70,9 +81,16 @@ int tide_set_kernel_level(int level) {
   if (tide_kernel_level() >= 1) { call_avx2; } else { call_portable; }
 #define TIDE_DISPATCH_RET(call_portable, call_avx2) \
   return tide_kernel_level() >= 1 ? call_avx2 : call_portable;
+// the ops with a measured gain from the AVX-512 compile of their kernel
+#define TIDE_DISPATCH3(call_portable, call_avx2, call_avx512) \
+  { const int level_ = tide_kernel_level(); if (level_ >= 2) { call_avx512; } else if (level_ == 1) { call_avx2; } else { call_portable; } }
+#define TIDE_DISPATCH3_RET(call_portable, call_avx2, call_avx512) \
+  { const int level_ = tide_kernel_level(); return level_ >= 2 ? call_avx512 : level_ == 1 ? call_avx2 : call_portable; }
 #else
 #define TIDE_DISPATCH(call_portable, call_avx2) call_portable;
 #define TIDE_DISPATCH_RET(call_portable, call_avx2) return call_portable;
+#define TIDE_DISPATCH3(call_portable, call_avx2, call_avx512) call_portable;
+#define TIDE_DISPATCH3_RET(call_portable, call_avx2, call_avx512) return call_portable;
 #endif
 
 void tide_binary_f32(int op, const float *a, const float *b, float *y, size_t n, int mode) {
@@ -82,10 +100,10 @@ void tide_binary_f32(int op, const float *a, const float *b, float *y, size_t n,
   TIDE_DISPATCH(tide_k_binary_f32_portable(op, a, b, y, n, mode), tide_k_binary_f32_avx2(op, a, b, y, n, mode))
 }
 void tide_unary_grad_f32(int op, const float *x, const float *y, const float *g, float *out, size_t n) {
-  TIDE_DISPATCH(tide_k_unary_grad_f32_portable(op, x, y, g, out, n), tide_k_unary_grad_f32_avx2(op, x, y, g, out, n))
+  TIDE_DISPATCH3(tide_k_unary_grad_f32_portable(op, x, y, g, out, n), tide_k_unary_grad_f32_avx2(op, x, y, g, out, n), tide_k_unary_grad_f32_avx512(op, x, y, g, out, n))
 }
 float tide_exp_shift_f32(float *x, size_t n, float shift) {
-  TIDE_DISPATCH_RET(tide_k_exp_shift_f32_portable(x, n, shift), tide_k_exp_shift_f32_avx2(x, n, shift))
+  TIDE_DISPATCH3_RET(tide_k_exp_shift_f32_portable(x, n, shift), tide_k_exp_shift_f32_avx2(x, n, shift), tide_k_exp_shift_f32_avx512(x, n, shift))
 }
 float tide_max_f32(const float *x, size_t n) {
   TIDE_DISPATCH_RET(tide_k_max_f32_portable(x, n), tide_k_max_f32_avx2(x, n))
@@ -94,7 +112,9 @@ void tide_binary_f64(int op, const double *a, const double *b, double *y, size_t
   TIDE_DISPATCH(tide_k_binary_f64_portable(op, a, b, y, n, mode), tide_k_binary_f64_avx2(op, a, b, y, n, mode))
 }
 static void tide_unary_f32_run(int op, const float *x, float *y, size_t n) {
-  TIDE_DISPATCH(tide_k_unary_f32_portable(op, x, y, n), tide_k_unary_f32_avx2(op, x, y, n))
+  const int cheap = op == TIDE_UN_NEG || op == TIDE_UN_ABS || op == TIDE_UN_RELU || op == TIDE_UN_SQUARE;
+  if (cheap) { TIDE_DISPATCH(tide_k_unary_f32_portable(op, x, y, n), tide_k_unary_f32_avx2(op, x, y, n)) return; }
+  TIDE_DISPATCH3(tide_k_unary_f32_portable(op, x, y, n), tide_k_unary_f32_avx2(op, x, y, n), tide_k_unary_f32_avx512(op, x, y, n))
 }
 static void tide_stream_copy_f32(const float *src, float *y, size_t n) {
   TIDE_DISPATCH(tide_k_stream_copy_f32_portable(src, y, n), tide_k_stream_copy_f32_avx2(src, y, n))
@@ -123,7 +143,7 @@ double tide_sum_f64(const double *x, size_t n) {
   TIDE_DISPATCH_RET(tide_k_sum_f64_portable(x, n), tide_k_sum_f64_avx2(x, n))
 }
 void tide_softmax_rows_f32(const float *x, float *y, size_t rows, size_t n, int log) {
-  TIDE_DISPATCH(tide_k_softmax_rows_f32_portable(x, y, rows, n, log), tide_k_softmax_rows_f32_avx2(x, y, rows, n, log))
+  TIDE_DISPATCH3(tide_k_softmax_rows_f32_portable(x, y, rows, n, log), tide_k_softmax_rows_f32_avx2(x, y, rows, n, log), tide_k_softmax_rows_f32_avx512(x, y, rows, n, log))
 }
 void tide_compare_f32(int op, const float *a, const float *b, uint8_t *y, size_t n, int mode) {
   TIDE_DISPATCH(tide_k_compare_f32_portable(op, a, b, y, n, mode), tide_k_compare_f32_avx2(op, a, b, y, n, mode))

@@ -13,7 +13,7 @@
 // its inputs (values minus their row max) never reach the overflow branch.
 #ifndef TIDE_POLY_STEPS
 #define TIDE_POLY_STEPS
-// Horner steps shared by the scalar and the 8-lane forms (p starts at the first coefficient;
+// Horner steps shared by the scalar and the vector forms (p starts at the first coefficient;
 // `+ c` on a vector splats c). EXP: e^r on [-ln2/2, ln2/2] less 1 + r, over r^2.
 // ERFC: Numerical Recipes' erfcc exponent P(u). CENTRAL: the (1 + ...)^-8 base for Phi.
 #define TIDE_EXP_STEPS(p, r)                                                                   \
@@ -119,58 +119,63 @@ static inline TIDE_TGT float TIDE_FN(gelu_phi)(float x) {
   return x < 0 ? h : 1.0f - h;
 }
 
-// Phi(x) on 8 lanes (clang vector extensions: SIMD at every level), for x >= -3 only, cheaply:
+// Phi(x) on TIDE_VW lanes (clang vector extensions: SIMD at every level), for x >= -3 only, cheaply:
 // erfc(|x|/sqrt 2) ~ (1 + a1 |x| + ... + a8 |x|^8)^-8 (the form of Abramowitz-Stegun 7.1.28,
 // coefficients fitted for Tide): one reciprocal, eight FMAs,
 // three squarings, no exp. Its error is absolute (about 1e-7), so its relative error grows in
 // the negative tail: 9e-6 at -3 (under np.allclose's 1e-5), 1e-4 at -4. Below -3 gelu_phi's
 // erfc form takes over.
-// The 8-lane helpers are always inlined, so no call passes a vector across the ABI that the
+// The vector helpers are always inlined, so no call passes a vector across the ABI that the
 // portable level (no AVX) would use for it; clang's -Wpsabi note does not apply.
+// The lane count is the level's (TIDE_VW: 16 at AVX-512, where one op on 16 floats costs
+// Zen 4 what two 8-float ops do but halves the instructions, else 8).
 #pragma clang diagnostic ignored "-Wpsabi"
-typedef float tide_v8f __attribute__((vector_size(32)));
-typedef float tide_v8fu __attribute__((vector_size(32), aligned(4)));
-typedef int tide_v8i __attribute__((vector_size(32)));
-static inline __attribute__((always_inline)) TIDE_TGT tide_v8f TIDE_FN(gelu_phi_central_v)(tide_v8f x) {
-  const tide_v8f z = {0};
-  tide_v8f ax = __builtin_elementwise_min(__builtin_elementwise_abs(x), z + 12.0f);
-  tide_v8f p = z + 2.8938554806e-06f;
+#ifndef TIDE_VW
+#error "kernels.c defines TIDE_VW, the lane count, for each level"
+#endif
+typedef float TIDE_FN(vf) __attribute__((vector_size(4 * TIDE_VW)));
+typedef float TIDE_FN(vfu) __attribute__((vector_size(4 * TIDE_VW), aligned(4)));
+typedef int TIDE_FN(vi) __attribute__((vector_size(4 * TIDE_VW)));
+static inline __attribute__((always_inline)) TIDE_TGT TIDE_FN(vf) TIDE_FN(gelu_phi_central_v)(TIDE_FN(vf) x) {
+  const TIDE_FN(vf) z = {0};
+  TIDE_FN(vf) ax = __builtin_elementwise_min(__builtin_elementwise_abs(x), z + 12.0f);
+  TIDE_FN(vf) p = z + 2.8938554806e-06f;
   TIDE_CENTRAL_STEPS(p, ax);
-  tide_v8f r = 1.0f / p;
+  TIDE_FN(vf) r = 1.0f / p;
   r = r * r; r = r * r; r = r * r;
-  tide_v8f h = 0.5f * r;
-  tide_v8i neg = x < z;
-  return (tide_v8f)((neg & (tide_v8i)h) | (~neg & (tide_v8i)(1.0f - h)));
+  TIDE_FN(vf) h = 0.5f * r;
+  TIDE_FN(vi) neg = x < z;
+  return (TIDE_FN(vf))((neg & (TIDE_FN(vi))h) | (~neg & (TIDE_FN(vi))(1.0f - h)));
 }
 
-// expf_nonpos and gelu_phi on 8 lanes, for the vectors of GELU inputs that reach the tail.
-static inline __attribute__((always_inline)) TIDE_TGT tide_v8f TIDE_FN(expf_nonpos_v)(tide_v8f x) {
-  const tide_v8f z = {0};
-  tide_v8f xc = __builtin_elementwise_max(x, z - 104.0f);  // NaN lanes are restored below
-  tide_v8f n = __builtin_elementwise_roundeven(xc * 1.44269504088896341f);
-  tide_v8f r = xc - n * 0.693359375f;
+// expf_nonpos and gelu_phi on TIDE_VW lanes, for the vectors of GELU inputs that reach the tail.
+static inline __attribute__((always_inline)) TIDE_TGT TIDE_FN(vf) TIDE_FN(expf_nonpos_v)(TIDE_FN(vf) x) {
+  const TIDE_FN(vf) z = {0};
+  TIDE_FN(vf) xc = __builtin_elementwise_max(x, z - 104.0f);  // NaN lanes are restored below
+  TIDE_FN(vf) n = __builtin_elementwise_roundeven(xc * 1.44269504088896341f);
+  TIDE_FN(vf) r = xc - n * 0.693359375f;
   r = r - n * -2.12194440e-4f;
-  tide_v8f p = z + 1.9875691500e-4f;
+  TIDE_FN(vf) p = z + 1.9875691500e-4f;
   TIDE_EXP_STEPS(p, r);
   p = p * r * r + r + 1.0f;
   // 2^n as two normal factors, as in expf_nonpos (subnormal results, no early overflow)
-  tide_v8i ni = __builtin_convertvector(n, tide_v8i), h = ni >> 1;
-  tide_v8i e1 = (h + 127) << 23, e2 = (ni - h + 127) << 23;
-  tide_v8f y = p * (tide_v8f)e1 * (tide_v8f)e2;
-  tide_v8i nan = x != x;
-  return (tide_v8f)((nan & (tide_v8i)x) | (~nan & (tide_v8i)y));
+  TIDE_FN(vi) ni = __builtin_convertvector(n, TIDE_FN(vi)), h = ni >> 1;
+  TIDE_FN(vi) e1 = (h + 127) << 23, e2 = (ni - h + 127) << 23;
+  TIDE_FN(vf) y = p * (TIDE_FN(vf))e1 * (TIDE_FN(vf))e2;
+  TIDE_FN(vi) nan = x != x;
+  return (TIDE_FN(vf))((nan & (TIDE_FN(vi))x) | (~nan & (TIDE_FN(vi))y));
 }
 
-static inline __attribute__((always_inline)) TIDE_TGT tide_v8f TIDE_FN(gelu_phi_v)(tide_v8f x) {
-  const tide_v8f z = {0};
-  tide_v8f u = 1.0f / (1.0f + 0.35355339059327376f * __builtin_elementwise_abs(x));
-  tide_v8f p = z + 0.17087277f;
+static inline __attribute__((always_inline)) TIDE_TGT TIDE_FN(vf) TIDE_FN(gelu_phi_v)(TIDE_FN(vf) x) {
+  const TIDE_FN(vf) z = {0};
+  TIDE_FN(vf) u = 1.0f / (1.0f + 0.35355339059327376f * __builtin_elementwise_abs(x));
+  TIDE_FN(vf) p = z + 0.17087277f;
   TIDE_ERFC_STEPS(p, u);
   // the exponent is at most ~0 (erfc(0) = 1), so expf_nonpos's range holds after the clamp
-  tide_v8f a = __builtin_elementwise_min(p - 0.5f * x * x, z + 88.0f);
-  tide_v8f h = 0.5f * u * TIDE_FN(expf_nonpos_v)(a);
-  tide_v8i neg = x < z;
-  return (tide_v8f)((neg & (tide_v8i)h) | (~neg & (tide_v8i)(1.0f - h)));
+  TIDE_FN(vf) a = __builtin_elementwise_min(p - 0.5f * x * x, z + 88.0f);
+  TIDE_FN(vf) h = 0.5f * u * TIDE_FN(expf_nonpos_v)(a);
+  TIDE_FN(vi) neg = x < z;
+  return (TIDE_FN(vf))((neg & (TIDE_FN(vi))h) | (~neg & (TIDE_FN(vi))(1.0f - h)));
 }
 
 // 1 + tanh(a) for GELU's tanh form: 2 / (1 + e) with e = e^(-2|a|), times e for a < 0, so the
@@ -331,13 +336,13 @@ TIDE_TGT void TIDE_FN(unary_f32)(int op, const float *x, float *y, size_t n) {
       // The exp-free form on four vectors at a time (independent chains: the reciprocal and
       // the Horner steps are long), and for the lanes below -3 (or NaN; 0.13% of unit-normal
       // inputs) the erfc form, on the vectors that hold one.
-      const tide_v8f lim = (tide_v8f){0} - 3.0f;
+      const TIDE_FN(vf) lim = (TIDE_FN(vf)){0} - 3.0f;
       size_t i = 0;
-      for (; i + 32 <= n; i += 32) {
-        tide_v8f xv[4], phi[4];
-        tide_v8i bad[4], any = {0};
+      for (; i + 4 * TIDE_VW <= n; i += 4 * TIDE_VW) {
+        TIDE_FN(vf) xv[4], phi[4];
+        TIDE_FN(vi) bad[4], any = {0};
         for (int k = 0; k < 4; k++) {
-          xv[k] = *(const tide_v8fu *)(x + i + 8 * k);
+          xv[k] = *(const TIDE_FN(vfu) *)(x + i + TIDE_VW * k);
           phi[k] = TIDE_FN(gelu_phi_central_v)(xv[k]);
           bad[k] = ~(xv[k] >= lim);
           any |= bad[k];
@@ -345,25 +350,25 @@ TIDE_TGT void TIDE_FN(unary_f32)(int op, const float *x, float *y, size_t n) {
         if (__builtin_reduce_or(any)) {
           for (int k = 0; k < 4; k++) {
             if (!__builtin_reduce_or(bad[k])) continue;
-            tide_v8f tail = TIDE_FN(gelu_phi_v)(xv[k]);
-            phi[k] = (tide_v8f)((bad[k] & (tide_v8i)tail) | (~bad[k] & (tide_v8i)phi[k]));
+            TIDE_FN(vf) tail = TIDE_FN(gelu_phi_v)(xv[k]);
+            phi[k] = (TIDE_FN(vf))((bad[k] & (TIDE_FN(vi))tail) | (~bad[k] & (TIDE_FN(vi))phi[k]));
           }
         }
-        for (int k = 0; k < 4; k++) *(tide_v8fu *)(y + i + 8 * k) = xv[k] * phi[k];
+        for (int k = 0; k < 4; k++) *(TIDE_FN(vfu) *)(y + i + TIDE_VW * k) = xv[k] * phi[k];
       }
       // the last few through the same vector code (zero-padded), so that every element's value
       // depends on it alone, not on where it falls in a block
-      for (; i < n; i += 8) {
-        const size_t m = n - i < 8 ? n - i : 8;
-        tide_v8f xv = {0};
+      for (; i < n; i += TIDE_VW) {
+        const size_t m = n - i < TIDE_VW ? n - i : TIDE_VW;
+        TIDE_FN(vf) xv = {0};
         for (size_t j = 0; j < m; j++) xv[j] = x[i + j];
-        tide_v8f phi = TIDE_FN(gelu_phi_central_v)(xv);
-        tide_v8i bad = ~(xv >= lim);
+        TIDE_FN(vf) phi = TIDE_FN(gelu_phi_central_v)(xv);
+        TIDE_FN(vi) bad = ~(xv >= lim);
         if (__builtin_reduce_or(bad)) {
-          tide_v8f tail = TIDE_FN(gelu_phi_v)(xv);
-          phi = (tide_v8f)((bad & (tide_v8i)tail) | (~bad & (tide_v8i)phi));
+          TIDE_FN(vf) tail = TIDE_FN(gelu_phi_v)(xv);
+          phi = (TIDE_FN(vf))((bad & (TIDE_FN(vi))tail) | (~bad & (TIDE_FN(vi))phi));
         }
-        tide_v8f yv = xv * phi;
+        TIDE_FN(vf) yv = xv * phi;
         for (size_t j = 0; j < m; j++) y[i + j] = yv[j];
       }
       break;

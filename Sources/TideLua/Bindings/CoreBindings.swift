@@ -40,7 +40,7 @@ enum CoreBindings {
         vm.def(tide, "get_num_threads", "tide.get_num_threads() -> the thread count.") { f in
             f.push(Threads.count); return 1
         }
-        vm.def(tide, "set_kernel_level", "tide.set_kernel_level(level) -> the level set: the instruction-set level of Tide's C kernels, 0 portable, 1 AVX2+FMA or 2 AVX-512 (its own kernel for f32 pow, AVX2 elsewhere), clamped to what the CPU supports (-1: the best one). For comparing the variants; the best level is chosen at startup.") { f in
+        vm.def(tide, "set_kernel_level", "tide.set_kernel_level(level) -> the level set: the instruction-set level of Tide's C kernels, 0 portable, 1 AVX2+FMA or 2 AVX-512 (for the compute-bound f32 ops and pow; AVX2 elsewhere), clamped to what the CPU supports (-1: the best one). For comparing the variants; the best level is chosen at startup.") { f in
             let n = try f.integer(1)
             guard n >= -1 && n <= 2 else { throw f.argError(1, "expected a level -1, 0, 1 or 2, got \(n)") }
             Kernels.level = n < 0 ? Kernels.bestLevel : n
