@@ -71,7 +71,7 @@ bench("square_f32_4M", 20, lambda: x ** 2, lambda: tx ** 2)
 bench("exp_f32_4M", 20, lambda: np.exp(x), lambda: tx.exp())
 bench("log_f32_4M", 20, lambda: np.log(ya), lambda: tya.log())
 bench("sin_f32_4M", 20, lambda: np.sin(x), lambda: tx.sin())
-bench("pow_f32_4M", 10, lambda: ya ** y, lambda: tya ** ty)
+bench("pow_f32_4M", 20, lambda: ya ** y, lambda: tya ** ty)
 xs = x.reshape(4096, 1024)
 txs = tx.reshape(4096, 1024) if torch else None
 bench("softmax_f32_4M", 20, lambda: (lambda e: e / e.sum(1, keepdims=True))(np.exp(xs - xs.max(1, keepdims=True))),
