@@ -177,9 +177,11 @@ extension Tensor {
         var r = self
         if let lo = lo { r = try Tensor.binary(.maximum, r, scalarLike(lo)) }
         if let hi = hi {
-            // the second bound in place on the first one's fresh result (no second buffer)
-            let inPlace = r !== self && !Autograd.isRecording(r) && r.isContiguous
-            r = try Tensor.binary(.minimum, r, scalarLike(hi), out: inPlace ? r : nil)
+            // the second bound in place on the first one's fresh result (no second buffer),
+            // unless it promotes (an i64 x with a bound of 2.5 or inf gives f32)
+            let h = try scalarLike(hi)
+            let inPlace = r !== self && !Autograd.isRecording(r) && r.isContiguous && DType.promote(r.dtype, h.dtype) == r.dtype
+            r = try Tensor.binary(.minimum, r, h, out: inPlace ? r : nil)
         }
         return r === self ? try clone() : r
     }

@@ -11,11 +11,13 @@
 // log2(1 + z) to z^6 (the next term is below 1.3e-10 of it) and 2^f to f^4 (below 4e-11):
 // with |u| <= 150 where the result is a nonzero float, the double result is within 1/3 ulp
 // of the true value before the one rounding to float, so every result is within 1 ulp, and
-// all but about 1 in 10^4 are correctly rounded (NumPy's AVX-512 powf: 1 in 5 are 1 ulp off).
+// all but about 1 in 10^4 are correctly rounded (up to 4 in 10^3 for x within 3% of 1 and
+// |y| in the thousands; NumPy's AVX-512 powf: 1 in 5 are 1 ulp off).
 // Every other lane (zero, subnormal, negative or non-finite base, non-finite exponent) takes
 // libm's powf, so the C99 special cases come out exactly as NumPy's. At the AVX-512 level the
 // tables are looked up with permutes (16 doubles = two registers) and 2^floor(k/16) applied
-// by scalef; elsewhere by index and by adding to the exponent bits (the same values).
+// by scalef; elsewhere by index and by adding to the exponent bits (the AVX2 level gives the
+// same values; the portable one, without FMA, rounds a few differently, still within 1 ulp).
 
 #ifndef TIDE_POW_TABLES
 #define TIDE_POW_TABLES

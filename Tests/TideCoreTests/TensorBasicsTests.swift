@@ -51,6 +51,14 @@ final class TensorBasicsTests: XCTestCase {
         XCTAssertEqual(DType.promote(.f32, .f64), .f64)
         XCTAssertEqual(DType.promote(.f64, .c64), .c128)
         XCTAssertEqual(DType.promote(.bool, .i64), .i64)
+        // a fractional or infinite clamp bound promotes an i64 tensor (it was once stored into
+        // the i64 result of the other bound, truncating 2.5 to 2)
+        let c = try Tensor(array: [-5, 0, 3, 7], shape: [4], dtype: .i64)
+        let k = try c.clamp(min: 0, max: 2.5)
+        XCTAssertEqual(k.dtype, .f32)
+        XCTAssertEqual(try k.toDoubles(), [0, 0, 2.5, 2.5])
+        XCTAssertEqual(try c.clamp(min: 0, max: 5).dtype, .i64)
+        XCTAssertEqual(try c.clamp(min: 0, max: .infinity).toDoubles(), [0, 0, 3, 7])
     }
 
     /// A long kernel polls the cancel flag: setting it from another thread stops the op.

@@ -97,13 +97,32 @@ public enum CSV {
                 if pos == n && (n == 0 || base[n - 1] == UInt8(ascii: "\n")) { break }
                 var end = pos
                 if skipped < skipHeader {
-                    // a header record: a quoted name may hold line breaks (the writer quotes
-                    // such names, RFC 4180), so the record ends at a break outside quotes
-                    var quoted = false
-                    while end < n && (quoted || base[end] != UInt8(ascii: "\n")) {
-                        if base[end] == UInt8(ascii: "\"") { quoted.toggle() }
-                        if base[end] == UInt8(ascii: "\n") { ln += 1 }
-                        end += 1
+                    // a header record (RFC 4180, as the writer quotes names): a field that
+                    // starts with a quote runs to its closing quote ("" inside is a quote) and
+                    // may hold line breaks; a quote anywhere else is a plain character
+                    let first = ln
+                    var fieldStart = true
+                    while end < n && base[end] != UInt8(ascii: "\n") {
+                        if fieldStart && base[end] == UInt8(ascii: "\"") {
+                            end += 1
+                            var closed = false
+                            while end < n {
+                                if base[end] == UInt8(ascii: "\"") {
+                                    if end + 1 < n && base[end + 1] == UInt8(ascii: "\"") { end += 2; continue }
+                                    end += 1; closed = true; break
+                                }
+                                if base[end] == UInt8(ascii: "\n") { ln += 1 }
+                                end += 1
+                            }
+                            guard closed else {
+                                throw TensorError("load_csv: \(file) line \(first + 1): the header's quoted name is not closed (expected a closing \")")
+                            }
+                            fieldStart = false
+                        } else if isDelim(end, n) {
+                            end += delim.count; fieldStart = true
+                        } else {
+                            end += 1; fieldStart = false
+                        }
                     }
                     skipped += 1
                     pos = end + 1; ln += 1

@@ -142,11 +142,15 @@ enum MathBindings {
     /// x limited to [lo, hi]; each bound a number, a tensor (broadcast) or nil.
     static func clamp(_ f: LuaFrame, _ x: Tensor, _ lo: Int32, _ hi: Int32) throws -> Tensor {
         let tl = f.type(lo) == LUA_TUSERDATA, th = f.type(hi) == LUA_TUSERDATA
-        // integer bounds on an i64 tensor stay exact (a double would round maxinteger up,
-        // out of the i64 range, and promote the result to a float)
-        let exactInts = x.dtype == .i64 && (tide_isinteger(f.L, lo) != 0 || tide_isinteger(f.L, hi) != 0)
-        if !tl && !th && !exactInts {
+        // An integer tensor's number bounds go the operators' way (as x + b): a Lua integer
+        // stays exact (a double would round maxinteger up, out of the i64 range), a Lua float
+        // promotes the result to f32 as in torch (clamp(0, 2.5) and clamp(0.0, 2.5) agree).
+        let integral = x.dtype == .i64 || x.dtype == .bool
+        if !tl && !th && !integral {
             return try x.clamp(min: f.isNoneOrNil(lo) ? nil : f.number(lo), max: f.isNoneOrNil(hi) ? nil : f.number(hi))
+        }
+        for i in [lo, hi] where !f.isNoneOrNil(i) && f.type(i) != LUA_TUSERDATA && f.type(i) != LUA_TNUMBER {
+            throw f.typeError(i, "number or tensor")
         }
         let r = x
         let bounds = try [lo, hi].filter { f.type($0) == LUA_TUSERDATA }.map { try f.tensor($0) }

@@ -92,6 +92,15 @@ do -- integer bounds keep an i64 tensor exact, also at the ends of the range
   local b2 = big:clone(); b2:clamp_(0, math.maxinteger - 1)
   assert(b2:dtype() == "i64" and b2[1] == 0 and b2[4] == math.maxinteger - 1, "clamp_ i64")
   assert(big:clamp(0.5, 2):dtype() == "f32", "a float bound still promotes")
+  -- an integer and a float spelling of the same bounds agree (torch: a float bound promotes)
+  local x = tide.tensor({-5, 0, 3, 7}, "i64")
+  for _, r in ipairs({x:clamp(0, 2.5), x:clamp(0.0, 2.5)}) do
+    assert(r:dtype() == "f32" and r[3] == 2.5 and r[4] == 2.5 and r[1] == 0, "clamp i64 with a float bound")
+  end
+  local ri = x:clamp(0, 1 / 0)
+  assert(ri:dtype() == "f32" and ri[4] == 7, "clamp i64 with an infinite bound")
+  S.checkerror("number or tensor", function() return x:clamp(true, 5) end)
+  S.checkerror("can't", function() local y = x:clone(); y:clamp_(0, 2.5) end)
 end
 do -- gradient through clamp_ on a non-leaf
   local p = tide.tensor({-2.0, 0.5, 3.0}):requires_grad_()

@@ -85,6 +85,12 @@ S.close(tide.io.load(base .. ".q.csv", {skip_header = 1}), m, 0)
 -- error lines count physical lines, the header's inner break included
 f = assert(io.open(base .. ".q.csv", "ab")); f:write("1,y\n"); f:close()
 S.checkerror("line 5, column 2: 'y' is not a number", tide.io.load, base .. ".q.csv", {skip_header = 1})
+-- a quote inside an unquoted header name is a plain character (it once swallowed the file)
+f = assert(io.open(base .. ".q.csv", "wb")); f:write('height (5"),width\n1,2\n3,4\n'); f:close()
+local hq = tide.io.load(base .. ".q.csv", {skip_header = 1})
+assert(hq:size(1) == 2 and hq:size(2) == 2 and hq[{2, 2}] == 4, "stray quote in a header")
+f = assert(io.open(base .. ".q.csv", "wb")); f:write('"open,b\n1,2\n'); f:close()
+S.checkerror("line 1: the header's quoted name is not closed", tide.io.load, base .. ".q.csv", {skip_header = 1})
 os.remove(base .. ".q.csv")
 -- rows without values would be blank lines, which read back as nothing: refused
 S.checkerror("save_csv: expected at least one column, got shape 3x0", tide.io.save, base .. ".e.csv", tide.zeros(3, 0))
