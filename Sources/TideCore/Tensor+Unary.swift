@@ -224,9 +224,10 @@ extension Tensor {
 
     /// The real or imaginary parts of a complex tensor as a real view of the same storage (each
     /// element is (re, im), so the part is every other word): writes reach self, as in torch.
-    /// A real tensor's real part is a copy, its imaginary part zeros.
+    /// A real tensor's real part is itself (a view, as torch's and NumPy's), its imaginary
+    /// part zeros.
     public func real() throws -> Tensor {
-        guard dtype.isComplex else { return try clone() }
+        guard dtype.isComplex else { return try viewAs(shape) }
         return partView(0)
     }
     public func imag() throws -> Tensor {

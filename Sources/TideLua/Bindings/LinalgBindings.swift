@@ -24,8 +24,14 @@ enum LinalgBindings {
         return try (f.stringOption(o, key) ?? def)
     }
 
+    /// The triangle read: "L" or "U", positional or {uplo =} ({UPLO =}, torch's spelling).
     static func uplo(_ f: LuaFrame, _ i: Int32) throws -> Linalg.Triangle {
-        let s = try stringArg(f, i, "uplo", "L")
+        var s = "L"
+        if f.type(i) == LUA_TSTRING { s = try f.string(i) } else {
+            let o = try f.options(i)
+            try f.checkOptionKeys(o, ["uplo", "UPLO"])
+            s = try f.stringOption(o, "uplo") ?? f.stringOption(o, "UPLO") ?? "L"
+        }
         guard let t = Linalg.Triangle(rawValue: s.uppercased()) else {
             throw LuaError.message("\(f.name): uplo must be 'L' or 'U', got '\(s)'")
         }

@@ -595,8 +595,21 @@ def("aminmax", function(x, o)
   if d then return x:amin(d, {keepdim = keep}), x:amax(d, {keepdim = keep}) end
   return x:amin(), x:amax()
 end, "x:aminmax([{dim, keepdim}]) -> min, max.")
-def("var_mean", function(x, ...) return x:var(...), x:mean(...) end, "x:var_mean(dims, opts) -> var, mean.")
-def("std_mean", function(x, ...) return x:std(...), x:mean(...) end, "x:std_mean(dims, opts) -> std, mean.")
+-- var's arguments for the mean: the same, less var's own options (correction, unbiased)
+local function mean_args(...)
+  local args, n = {...}, select("#", ...)
+  for i = 1, n do
+    local a = args[i]
+    if type(a) == "table" and (a.correction ~= nil or a.unbiased ~= nil) then
+      local c = {}
+      for k, v in pairs(a) do if k ~= "correction" and k ~= "unbiased" then c[k] = v end end
+      args[i] = c
+    end
+  end
+  return table.unpack(args, 1, n)
+end
+def("var_mean", function(x, ...) return x:var(...), x:mean(mean_args(...)) end, "x:var_mean(dims, opts) -> var, mean (opts as var's: correction, keepdim).")
+def("std_mean", function(x, ...) return x:std(...), x:mean(mean_args(...)) end, "x:std_mean(dims, opts) -> std, mean (opts as std's: correction, keepdim).")
 
 -- ---- elementwise -------------------------------------------------------------------------
 
@@ -700,7 +713,11 @@ def("sgn", function(x)
   end
   return x:sign()
 end, "x:sgn() -> x / |x| for complex (0 at 0), sign(x) otherwise.")
-local function nan_to_num(x, o)
+local function nan_to_num(x, o, posinf, neginf)
+  -- torch's positional form: nan_to_num(nan, posinf, neginf)
+  if type(o) == "number" or (o == nil and (posinf ~= nil or neginf ~= nil)) then
+    o = {nan = o, posinf = posinf, neginf = neginf}
+  end
   o = check_opts("nan_to_num", o, {"nan", "posinf", "neginf"})
   if x:dtype() == "c64" or x:dtype() == "c128" then  -- each part (torch)
     return tide.complex(nan_to_num(x:real(), o), nan_to_num(x:imag(), o))
@@ -711,7 +728,7 @@ local function nan_to_num(x, o)
   r = tide.where(r:isposinf(), tens(o.posinf or big, x, "nan_to_num"), r)
   return tide.where(r:isneginf(), tens(o.neginf or -big, x, "nan_to_num"), r)
 end
-def("nan_to_num", nan_to_num, "x:nan_to_num([{nan = 0, posinf, neginf}]) -> NaN and infinities replaced (by default with 0 and the dtype's largest finite values).")
+def("nan_to_num", nan_to_num, "x:nan_to_num([{nan = 0, posinf, neginf}] | [nan, posinf, neginf]) -> NaN and infinities replaced (by default with 0 and the dtype's largest finite values).")
 tide.logical_not = T.logical_not
 
 local function isclose(a, b, o)
@@ -825,9 +842,9 @@ end
 tide.doc(tide.logspace, "tide.logspace(start, end, steps [, {base = 10, dtype, requires_grad}]) -> base^linspace(start, end, steps).")
 
 function tide.bucketize(values, boundaries, o)
-  return tide.searchsorted(boundaries, values, o) - 1
+  return tide.searchsorted(boundaries, values, o)
 end
-tide.doc(tide.bucketize, "tide.bucketize(values, boundaries [, {right = false}]) -> torch.bucketize's bucket numbers (0 .. #boundaries).")
+tide.doc(tide.bucketize, "tide.bucketize(values, boundaries [, {right = false}]) -> torch.bucketize's bucket positions, 1-based as every index Tide returns (1 .. #boundaries + 1; searchsorted(boundaries, values)).")
 
 -- ---- function forms of methods -----------------------------------------------------------
 
@@ -850,6 +867,10 @@ end
 tide.doc(linalg.vector_norm, "tide.linalg.vector_norm(x [, ord = 2, {dim, keepdim}]) -> the vector norm over dim (all elements by default).")
 function linalg.norm(x, ord, o)
   o = check_opts("norm", o, {"dim", "keepdim"})
+  -- torch: an ord without dims is only defined for vectors and matrices
+  if ord ~= nil and o.dim == nil and x:dim() > 2 then
+    fail("norm", ("an ord with no dim needs a 1-d or 2-d tensor, got shape %s (pass {dim = ...})"):format(table.concat(x:shape(), "x")))
+  end
   if type(ord) == "string" or (o.dim and type(o.dim) == "table" and #o.dim == 2) or (ord ~= nil and o.dim == nil and x:dim() == 2) then
     return linalg.matrix_norm(x, ord or "fro", o.dim and {dim = o.dim, keepdim = o.keepdim} or nil)
   end

@@ -291,3 +291,31 @@ do
   S.checkerror("no more arguments expected", function() return x:item(1) end)
   assert(x:narrow(2, 1, 2, nil):size(2) == 2)   -- trailing nils are no arguments
 end
+
+do -- forms a NumPy / torch user writes (a fuzz pass against both found these refused or wrong)
+  local x = tide.tensor({{1, 2, 3}, {4, 5, 9}}, "f64")
+  local v, m = x:var_mean(2, {correction = 0})
+  S.close(v, tide.tensor({2 / 3, 14 / 3}, "f64"), 1e-12)
+  S.close(m, tide.tensor({2, 6}, "f64"), 0)
+  local s1, m1 = x:std_mean({dim = 2, correction = 1, keepdim = true})
+  assert(s1:size(2) == 1 and m1:size(2) == 1 and math.abs(s1[{1, 1}] - 1) < 1e-12, "std_mean options table")
+  local v2 = tide.var_mean(x, 2, {correction = 0})
+  S.close(v2, v, 0)
+  -- a real tensor's real part is itself, as torch's and NumPy's (writes go through)
+  local y = tide.tensor({1.0, 2.0}, "f64")
+  y:real():add_(1)
+  assert(y[1] == 2 and y[2] == 3, "real() of a real tensor is a view")
+  -- bucketize is searchsorted with the arguments swapped: 1-based like every index Tide returns
+  local bnd, q = tide.tensor({1, 3, 5, 7}), tide.tensor({0, 3, 4, 8})
+  S.close(tide.bucketize(q, bnd), tide.searchsorted(bnd, q), 0)
+  assert(tide.bucketize(q, bnd)[1] == 1 and tide.bucketize(q, bnd)[4] == 5, "bucketize 1-based")
+  -- linalg.norm: an ord without dims is for vectors and matrices only (torch)
+  S.checkerror("an ord with no dim needs a 1-d or 2-d tensor, got shape 2x2x2",
+    function() return tide.linalg.norm(tide.ones(2, 2, 2), 1) end)
+  assert(math.abs(tide.linalg.norm(tide.ones(2, 2, 2)):item() - math.sqrt(8)) < 1e-6, "norm of all elements")
+  -- nan_to_num's positional form, and eigvalsh's {UPLO =} (torch's spellings)
+  local n = tide.tensor({0 / 0, 1 / 0, -1 / 0, 1}):nan_to_num(0, 10, -10)
+  S.close(n, tide.tensor({0, 10, -10, 1}), 0)
+  local up = tide.tensor({{2, 1}, {0, 3}}, "f64")
+  S.close(tide.linalg.eigvalsh(up, {UPLO = "U"}), tide.linalg.eigvalsh(up, {uplo = "U"}), 0)
+end
