@@ -274,13 +274,27 @@ extension Linalg {
     /// The Moore-Penrose pseudo-inverse by the SVD: a (..., m, n) -> (..., n, m).
     /// Singular values at or below max(atol, rtol * s_max) are treated as zero. As in torch,
     /// rtol defaults to eps * max(m, n) when atol is not given (or is 0), and to 0 otherwise.
-    public static func pinv(_ a: Tensor, atol: Double? = nil, rtol: Double? = nil) throws -> Tensor {
+    /// hermitian: a is taken as Hermitian (its lower triangle read, as eigh) and inverted by
+    /// its eigendecomposition, |eigenvalues| against the cutoff (torch's hermitian=True).
+    public static func pinv(_ a: Tensor, atol: Double? = nil, rtol: Double? = nil, hermitian: Bool = false) throws -> Tensor {
         let (batch, m, n) = try matrixShape(a, "pinv")
         try requireFinite(a, "pinv")
         let dt = computeType(a.dtype)
+        if hermitian && m != n { throw TensorError("pinv: hermitian needs square matrices, got \(m)x\(n)") }
         if min(m, n) == 0 { return try Tensor.zeros(batch + [n, m], dtype: dt) }
         let eps = dt.realType == .f32 ? Double(Float.ulpOfOne) : Double.ulpOfOne
         let rt = rtol ?? ((atol ?? 0) > 0 ? 0 : eps * Double(max(m, n)))
+        if hermitian {
+            // pinv = v diag(1/w) v^H over the eigenvalues w with |w| above the cutoff
+            let (w, v) = try eigh(a)
+            let aw = try w.unary(.abs), rs = w.dtype
+            let wmax = try aw.reduce(.amax, dims: [-1], keepdim: true)
+            let cutoff = try Tensor.binary(.maximum, Tensor.binary(.mul, wmax, Tensor.scalar(rt, dtype: rs)),
+                                           Tensor.scalar(atol ?? 0, dtype: rs))
+            let winv = try Tensor.where(Tensor.compare(.gt, aw, cutoff), w.unary(.reciprocal), Tensor.zeros([], dtype: rs))
+            let scaled = try Tensor.binary(.mul, v, winv.unsqueeze(-2).to(dt))
+            return try Tensor.matmul(scaled, v.conj().transposed(-2, -1))
+        }
         let (u, s, vh) = try svd(a, fullMatrices: false)
         let rs = s.dtype
         let smax = try s.reduce(.amax, dims: [-1], keepdim: true)

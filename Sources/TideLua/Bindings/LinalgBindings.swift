@@ -127,11 +127,11 @@ enum LinalgBindings {
             let (x, rank, s) = try Linalg.lstsq(a, b, rcond: rcond)
             f.push(x); f.push(rank); f.push(s); return 3
         }
-        vm.def(t, "pinv", "tide.linalg.pinv(a [, {rtol, atol}]) -> the Moore-Penrose pseudo-inverse: a (..., m, n) -> (..., n, m), by the SVD; singular values <= max(atol, rtol * max(S)) count as zero (rtol defaults to eps * max(m, n) when atol is not given).") { f in
+        vm.def(t, "pinv", "tide.linalg.pinv(a [, {rtol, atol, hermitian = false}]) -> the Moore-Penrose pseudo-inverse: a (..., m, n) -> (..., n, m), by the SVD (hermitian: by eigh, reading the lower triangle); singular values (|eigenvalues|) <= max(atol, rtol * max(S)) count as zero (rtol defaults to eps * max(m, n) when atol is not given).") { f in
             let a = try f.tensor(1)
             let o = try f.options(2)
-            try f.checkOptionKeys(o, ["atol", "rtol"])
-            f.push(try Linalg.pinv(a, atol: f.numberOption(o, "atol"), rtol: f.numberOption(o, "rtol"))); return 1
+            try f.checkOptionKeys(o, ["atol", "rtol", "hermitian"])
+            f.push(try Linalg.pinv(a, atol: f.numberOption(o, "atol"), rtol: f.numberOption(o, "rtol"), hermitian: f.optField(o, "hermitian", false))); return 1
         }
         vm.def(t, "matrix_norm", "tide.linalg.matrix_norm(a [, ord = \"fro\"] [, {dim = {-2, -1}, keepdim = false}]) -> a norm over two dims (the matrices' rows and columns, the last two by default): (..., m, n) -> (...) real. ord: \"fro\", \"nuc\", 2, -2 (largest / smallest singular value), 1, -1 (max / min column sum of |a|), math.huge, -math.huge (max / min row sum).") { f in
             let a = try f.tensor(1)

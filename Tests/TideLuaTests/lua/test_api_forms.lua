@@ -318,4 +318,11 @@ do -- forms a NumPy / torch user writes (a fuzz pass against both found these re
   S.close(n, tide.tensor({0, 10, -10, 1}), 0)
   local up = tide.tensor({{2, 1}, {0, 3}}, "f64")
   S.close(tide.linalg.eigvalsh(up, {UPLO = "U"}), tide.linalg.eigvalsh(up, {uplo = "U"}), 0)
+  -- pinv{hermitian = true}: by eigh, a negative eigenvalue kept with its sign, a zero one dropped
+  local q = tide.linalg.qr(tide.randn(3, 3, {dtype = "f64"}))
+  local h = q:matmul(tide.diag(tide.tensor({2, -0.5, 0}, "f64"))):matmul(q:t())
+  local ph = tide.linalg.pinv(h, {hermitian = true})
+  S.close(ph, tide.linalg.pinv(h), 1e-10)
+  S.close(h:matmul(ph):matmul(h), h, 1e-10)
+  S.checkerror("hermitian needs square matrices", tide.linalg.pinv, tide.ones(2, 3), {hermitian = true})
 end
