@@ -60,12 +60,7 @@ local function bool_opt(cname, o, key, default)
   return v
 end
 
-local function number_opt(cname, o, key, default)
-  local v = o[key]
-  if v == nil then return default end
-  if type(v) ~= "number" then error(("%s: option %s must be a number, got %s"):format(cname, key, describe(v)), 3) end
-  return v
-end
+local number_opt = impl.number_opt
 
 local function new_param(shape, dtype) return nn.Parameter(tide.empty(shape, {dtype = dtype})) end
 local function tuple_str(t) return "{" .. table.concat(t, ", ") .. "}" end

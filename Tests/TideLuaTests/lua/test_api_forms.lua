@@ -326,3 +326,7 @@ do -- forms a NumPy / torch user writes (a fuzz pass against both found these re
   S.close(h:matmul(ph):matmul(h), h, 1e-10)
   S.checkerror("hermitian needs square matrices", tide.linalg.pinv, tide.ones(2, 3), {hermitian = true})
 end
+
+-- the layers' number options share nn._impl.number_opt with tide.F and tide.nn.init
+S.checkerror("LayerNorm: option eps must be a number, got string", tide.nn.LayerNorm, 4, {eps = "x"})
+S.checkerror("LeakyReLU: option negative_slope must be a number, got boolean", tide.nn.LeakyReLU, {negative_slope = true})
