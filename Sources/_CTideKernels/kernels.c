@@ -4,7 +4,7 @@
 // Tide is tuned on (AMD Zen 4, which runs a 512-bit op as two 256-bit halves but needs half
 // the instructions): the compute-bound f32 ops (transcendental unary ops and their
 // gradients, GELU, softmax: about 2x) and f32 pow (its own kernel, with tables that fit in
-// registers there). The memory-bound ops (binary arithmetic, neg/abs/relu/square,
+// registers there). The memory-bound ops (binary arithmetic, neg/abs/relu/sqrt/square,
 // comparisons, sums) run their AVX2 kernels at level 2: the wider compile was no faster, or
 // slower (square: 1.2x).
 #include "tide_kernels.h"
@@ -111,9 +111,12 @@ float tide_max_f32(const float *x, size_t n) {
 void tide_binary_f64(int op, const double *a, const double *b, double *y, size_t n, int mode) {
   TIDE_DISPATCH(tide_k_binary_f64_portable(op, a, b, y, n, mode), tide_k_binary_f64_avx2(op, a, b, y, n, mode))
 }
+// the unary ops that are memory-bound: no gain from the wide compile, streamed when big
+static int tide_unary_cheap(int op) {
+  return op == TIDE_UN_NEG || op == TIDE_UN_ABS || op == TIDE_UN_RELU || op == TIDE_UN_SQRT || op == TIDE_UN_SQUARE;
+}
 static void tide_unary_f32_run(int op, const float *x, float *y, size_t n) {
-  const int cheap = op == TIDE_UN_NEG || op == TIDE_UN_ABS || op == TIDE_UN_RELU || op == TIDE_UN_SQUARE;
-  if (cheap) { TIDE_DISPATCH(tide_k_unary_f32_portable(op, x, y, n), tide_k_unary_f32_avx2(op, x, y, n)) return; }
+  if (tide_unary_cheap(op)) { TIDE_DISPATCH(tide_k_unary_f32_portable(op, x, y, n), tide_k_unary_f32_avx2(op, x, y, n)) return; }
   TIDE_DISPATCH3(tide_k_unary_f32_portable(op, x, y, n), tide_k_unary_f32_avx2(op, x, y, n), tide_k_unary_f32_avx512(op, x, y, n))
 }
 static void tide_stream_copy_f32(const float *src, float *y, size_t n) {
@@ -124,8 +127,7 @@ void tide_unary_f32(int op, const float *x, float *y, size_t n) { tide_unary_f32
 // computed into an L1 block and streamed out, so no output line is read first and the input
 // stays in cache; the transcendental ones are compute-bound and store plainly.
 void tide_unary_f32_stream(int op, const float *x, float *y, size_t n) {
-  const int cheap = op == TIDE_UN_NEG || op == TIDE_UN_ABS || op == TIDE_UN_RELU || op == TIDE_UN_SQRT || op == TIDE_UN_SQUARE;
-  if (!cheap || x == y) { tide_unary_f32_run(op, x, y, n); return; }
+  if (!tide_unary_cheap(op) || x == y) { tide_unary_f32_run(op, x, y, n); return; }
   float block[2048] __attribute__((aligned(64)));
   for (size_t b = 0; b < n; b += 2048) {
     size_t m = n - b < 2048 ? n - b : 2048;
