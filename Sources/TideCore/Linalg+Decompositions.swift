@@ -284,26 +284,22 @@ extension Linalg {
         if min(m, n) == 0 { return try Tensor.zeros(batch + [n, m], dtype: dt) }
         let eps = dt.realType == .f32 ? Double(Float.ulpOfOne) : Double.ulpOfOne
         let rt = rtol ?? ((atol ?? 0) > 0 ? 0 : eps * Double(max(m, n)))
-        if hermitian {
-            // pinv = v diag(1/w) v^H over the eigenvalues w with |w| above the cutoff
-            let (w, v) = try eigh(a)
-            let aw = try w.unary(.abs), rs = w.dtype
-            let wmax = try aw.reduce(.amax, dims: [-1], keepdim: true)
-            let cutoff = try Tensor.binary(.maximum, Tensor.binary(.mul, wmax, Tensor.scalar(rt, dtype: rs)),
+        // pinv = left diag(1/d) right^H over the values d with |d| above max(atol, rtol max|d|):
+        // the singular values (left = v, right = u) or, hermitian, the eigenvalues (v, v)
+        func assemble(_ d: Tensor, _ left: Tensor, _ right: Tensor) throws -> Tensor {
+            let mag = try d.unary(.abs), rs = d.dtype
+            let dmax = try mag.reduce(.amax, dims: [-1], keepdim: true)
+            let cutoff = try Tensor.binary(.maximum, Tensor.binary(.mul, dmax, Tensor.scalar(rt, dtype: rs)),
                                            Tensor.scalar(atol ?? 0, dtype: rs))
-            let winv = try Tensor.where(Tensor.compare(.gt, aw, cutoff), w.unary(.reciprocal), Tensor.zeros([], dtype: rs))
-            let scaled = try Tensor.binary(.mul, v, winv.unsqueeze(-2).to(dt))
-            return try Tensor.matmul(scaled, v.conj().transposed(-2, -1))
+            let dinv = try Tensor.where(Tensor.compare(.gt, mag, cutoff), d.unary(.reciprocal), Tensor.zeros([], dtype: rs))
+            let scaled = try Tensor.binary(.mul, left, dinv.unsqueeze(-2).to(dt))
+            return try Tensor.matmul(scaled, right.conj().transposed(-2, -1))
+        }
+        if hermitian {
+            let (w, v) = try eigh(a)
+            return try assemble(w, v, v)
         }
         let (u, s, vh) = try svd(a, fullMatrices: false)
-        let rs = s.dtype
-        let smax = try s.reduce(.amax, dims: [-1], keepdim: true)
-        let cutoff = try Tensor.binary(.maximum, Tensor.binary(.mul, smax, Tensor.scalar(rt, dtype: rs)),
-                                       Tensor.scalar(atol ?? 0, dtype: rs))
-        let sinv = try Tensor.where(Tensor.compare(.gt, s, cutoff), s.unary(.reciprocal), Tensor.zeros([], dtype: rs))
-        // pinv = v diag(sinv) u^H = (vh^H * sinv as a row) u^H
-        let v = try vh.conj().transposed(-2, -1)
-        let scaled = try Tensor.binary(.mul, v, sinv.unsqueeze(-2).to(dt))
-        return try Tensor.matmul(scaled, u.conj().transposed(-2, -1))
+        return try assemble(s, vh.conj().transposed(-2, -1), u)
     }
 }
